@@ -1,0 +1,115 @@
+# vault2kv: migrate secrets from HashiCorp Vault to Azure Key Vault.
+# See README.md; `make check` is the test command, `make demo` the tour.
+
+CC	?= cc
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANPREFIX ?= $(PREFIX)/share/man
+DESTDIR	?=
+
+CFLAGS	?= -O2 -g
+WARN	 = -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+HARDEN	 = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDENLD = -pie -Wl,-z,relro,-z,now
+# SAN=1: AddressSanitizer and UndefinedBehaviorSanitizer for the same suites.
+ifeq ($(SAN),1)
+HARDEN	 = -fstack-protector-strong -fPIE
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined
+endif
+ALL_CPPFLAGS = -D_GNU_SOURCE -Icommon $(CPPFLAGS)
+ALL_CFLAGS = $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(HARDENLD) $(SANFLAGS) $(LDFLAGS)
+LIBS	 = -lcurl -ljq -lcrypto -lpthread -lm
+
+TOOLS	:= $(sort $(patsubst %/main.c,%,$(wildcard */main.c)))
+BINS	:= $(foreach t,$(TOOLS),$(t)/$(t))
+LIBSRC	:= $(sort $(wildcard common/*.c))
+LIBOBJ	:= $(LIBSRC:.c=.o)
+UNITSRC	:= $(sort $(wildcard tests/unit/test_*.c))
+UNITS	:= $(UNITSRC:.c=)
+MANS	:= $(sort $(wildcard man/*.[1-9]))
+BATS	:= $(sort $(wildcard tests/*.bats))
+
+# The flags every object was built with: a change rebuilds everything.
+STAMP	 = .build-flags
+FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+
+.PHONY: all check unit test-bats demo bench fuzz deps install uninstall \
+	clean FORCE
+
+all: $(BINS)
+
+$(STAMP): FORCE
+	@if [ "$$(cat $@ 2>/dev/null)" != "$(FLAGS_NOW)" ]; then \
+		echo "$(FLAGS_NOW)" >$@; fi
+
+common/%.o: common/%.c common/common.h $(STAMP)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+common/libcommon.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+# Each tool: TOOL/*.c linked with libcommon.a into TOOL/TOOL.
+.SECONDEXPANSION:
+$(BINS): $$(sort $$(wildcard $$(dir $$@)*.c)) common/common.h \
+	    common/libcommon.a $(STAMP)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) \
+	    common/libcommon.a $(ALL_LDFLAGS) $(LIBS)
+
+tests/unit/%: tests/unit/%.c common/common.h common/libcommon.a $(STAMP)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< common/libcommon.a \
+	    $(ALL_LDFLAGS) $(LIBS)
+
+# deps: install what a fresh Debian 12 machine lacks (apt-get when root),
+# else say the one command to run.
+deps:
+	@sh tests/deps.sh
+
+# VALGRIND=1 runs the unit tests and every tool the suites start under
+# valgrind; SAN=1 builds everything with the sanitizers.
+ifeq ($(VALGRIND),1)
+VG	 = valgrind -q --error-exitcode=99 --leak-check=full \
+	   --errors-for-leak-kinds=definite --track-fds=no
+endif
+
+unit: $(UNITS)
+	@set -e; for t in $(UNITS); do echo "unit: $$t"; $(VG) ./$$t; done
+
+test-bats: all
+	V2K_VALGRIND="$(VG)" bats $(BATS)
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory test-bats
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@N="$(N)" LATENCY="$(LATENCY)" OUT="$(OUT)" sh tests/bench.sh
+
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZTIME)
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 \
+	    $(DESTDIR)$(MANPREFIX)/man7
+	for b in $(BINS); do install -m 755 $$b $(DESTDIR)$(BINDIR)/; done
+	for m in $(MANS); do \
+		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANPREFIX)/man$$s/; \
+	done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for m in $(MANS); do \
+		s=$${m##*.}; rm -f $(DESTDIR)$(MANPREFIX)/man$$s/$${m#man/}; \
+	done
+
+clean:
+	rm -f $(BINS) $(LIBOBJ) common/libcommon.a $(UNITS) $(STAMP)
+	rm -rf tests/fuzz/bin

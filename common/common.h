@@ -1,0 +1,335 @@
+/* common.h: the one header of libcommon, shared by every vault2kv tool. */
+
+#ifndef VAULT2KV_COMMON_H
+#define VAULT2KV_COMMON_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jv.h>
+
+#define V2K_VERSION	"0.1.0"
+
+/* Exit status of every tool (DESIGN.md). */
+#define EXIT_OK		0	/* every record fine */
+#define EXIT_PARTIAL	1	/* some records failed, or kv-check differs */
+#define EXIT_FATAL	2	/* usage or fatal error */
+
+#if defined(__GNUC__)
+#define V2K_PRINTF(a, b)	__attribute__((format(printf, a, b)))
+#define V2K_NORETURN		__attribute__((noreturn))
+#else
+#define V2K_PRINTF(a, b)
+#define V2K_NORETURN
+#endif
+
+/*
+ * x.c: allocation and conversions that die (exit 2) instead of failing.
+ */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) V2K_PRINTF(1, 2);
+/* A number from the command line in [min, max], else a usage error. */
+long long xstrtonum(const char *s, long long min, long long max,
+	    const char *what);
+
+/*
+ * wipe.c: secret hygiene.  Memory that held a secret value or a token is
+ * wiped before it is freed.
+ */
+void	 wipe(void *, size_t);
+void	 wipe_free(char *);		/* NUL-terminated, may be NULL */
+/* Wipe every string inside v that nobody else references, then free it. */
+void	 jv_wipe_free(jv v /* consumed */);
+/* Core dumps off, ptrace attach refused; -1 if either failed. */
+int	 harden_process(void);
+
+/*
+ * buf.c: a growable byte buffer, always NUL-terminated.
+ */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 buf_init(struct buf *);
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_addstr(struct buf *, const char *);
+void	 buf_addc(struct buf *, int);
+void	 buf_printf(struct buf *, const char *, ...) V2K_PRINTF(2, 3);
+void	 buf_reset(struct buf *);	/* len = 0, wiped */
+void	 buf_release(struct buf *);	/* wiped and freed */
+char	*buf_detach(struct buf *);	/* caller owns the string */
+
+/*
+ * msg.c: messages on stderr, verbosity, progress and the final summary.
+ * Every message is one line "tool: subject: problem".  Thread-safe.
+ */
+extern int msg_verbosity;		/* -1 with -q, 0, 1 with -v, 2 -vv */
+extern volatile sig_atomic_t msg_stop;	/* set by SIGINT, SIGTERM */
+
+/*
+ * Start of every main: set the program name, harden the process (core
+ * dumps off, no ptrace), ignore SIGPIPE (write errors are reported),
+ * install SIGINT/SIGTERM handlers that set msg_stop.
+ */
+void	 msg_init(const char *progname);
+const char *msg_progname(void);
+/* "tool: subject: message"; subject may be NULL.  Shown unless -q. */
+void	 msg_warn(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
+/* Shown only with -v. */
+void	 msg_info(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
+/* Shown only with -vv. */
+void	 msg_debug(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
+/* Always shown, then exit 2. */
+void	 msg_fatal(const char *fmt, ...) V2K_PRINTF(1, 2) V2K_NORETURN;
+/* "tool: message" then the usage line hint; exit 2. */
+void	 msg_usage_error(const char *fmt, ...) V2K_PRINTF(1, 2) V2K_NORETURN;
+/*
+ * Progress: count records as they finish; when stderr is a terminal and
+ * not -q, one line is redrawn at most a few times a second:
+ * "tool: 120/2000 records, 35.2/s, 1 failed".  total < 0 when unknown.
+ */
+void	 msg_progress_total(long total);
+void	 msg_progress_add(int failed);
+long	 msg_done(void);
+long	 msg_failed(void);
+/*
+ * The run's end: print "tool: SUMMARY" (unless -q), flush and close
+ * stdout (a write error is fatal), and return the exit status to use:
+ * status, or EXIT_FATAL when stdout failed or the run was interrupted.
+ */
+int	 msg_finish(int status, const char *summary_fmt, ...) V2K_PRINTF(2, 3);
+/* The standard "--version" output. */
+void	 msg_version(void) V2K_NORETURN;
+
+/*
+ * rec.c: newline-delimited JSON records in and out.
+ */
+#define REC_MAX_LINE	(1024 * 1024)
+
+struct rec_reader {
+	FILE	*fp;
+	size_t	 lineno;	/* line number of the record last returned */
+	char	*line;
+	size_t	 cap;
+	char	 err[256];	/* why the last line was bad */
+	int	 eof;
+};
+void	 rec_reader_init(struct rec_reader *, FILE *);
+void	 rec_reader_release(struct rec_reader *);
+/*
+ * Read the next record.  Returns 1 with *out an object; 0 at the end;
+ * -1 for a bad line (too long, NUL byte, invalid UTF-8, malformed JSON,
+ * not an object): *out is then an error record {"line":N,"error":{...}}
+ * made by this tool and rd->err says why; -2 on a read error (errno).
+ * Blank lines are skipped.
+ */
+int	 rec_next(struct rec_reader *, jv *out);
+/* One compact line and a flush; -1 on a write error (errno). */
+int	 rec_write(FILE *, jv rec /* consumed */);
+/* Does the record carry an "error" field? */
+int	 rec_failed(jv rec /* borrowed */);
+/*
+ * Mark the record failed: sets "error" to {"tool","status","message"}
+ * (status is the HTTP status, or 0 for null).
+ */
+jv	 rec_error(jv rec /* consumed */, long status, const char *fmt, ...)
+	    V2K_PRINTF(3, 4);
+/*
+ * A label for messages: "mount/path", else "name", else "line N".
+ * Returned string is malloc'd.
+ */
+char	*rec_label(jv rec /* borrowed */, size_t lineno);
+/* String field or NULL (borrowed from rec). */
+const char *rec_str(jv rec /* borrowed */, const char *field);
+
+/*
+ * pool.c: ordered concurrency.  Up to N records are handled at once by
+ * worker threads; results are emitted in input order by the thread that
+ * calls pool_submit and pool_finish.
+ *
+ * fn runs in a worker thread: it consumes the record and returns what to
+ * emit: an object (one record), an array of records (zero or more), or
+ * jv_invalid() (nothing).  emit runs in the submitting thread, in order,
+ * consuming each record; it returns -1 to stop the run (e.g. EPIPE).
+ */
+typedef jv	(*pool_fn)(jv rec, void *arg);
+typedef int	(*pool_emit)(jv rec, void *arg);
+struct pool;
+struct pool *pool_new(int workers, pool_fn fn, pool_emit emit, void *arg);
+/* Blocks while the window is full; -1 once emit has asked to stop. */
+int	 pool_submit(struct pool *, jv rec /* consumed */);
+/* Wait for every submitted record, emit the rest; -1 if emit stopped. */
+int	 pool_finish(struct pool *);
+void	 pool_free(struct pool *);
+
+/*
+ * hash.c: digests and encodings.
+ */
+/* SHA-256 as 64 lowercase hex characters into out[65]. */
+void	 hash_sha256_hex(const void *, size_t, char out[65]);
+void	 hash_sha256(const void *, size_t, unsigned char out[32]);
+/* RFC 4122 name-based UUID (version 5, SHA-1) as 36 characters + NUL. */
+void	 hash_uuid5(const char *namespace_uuid, const void *name, size_t len,
+	    char out[37]);
+/* A random version-4 UUID. */
+void	 hash_uuid4(char out[37]);
+/* base64url without padding; malloc'd. */
+char	*hash_b64url(const void *, size_t);
+/* Percent-encode for URL paths and form bodies; malloc'd. */
+char	*hash_urlencode(const char *);
+
+/*
+ * http.c: the HTTP engine.  One engine thread drives libcurl's multi
+ * interface (connections reused, HTTP/2 where offered); any thread calls
+ * http_do, which blocks until the request is answered, retrying 429, 500,
+ * 502, 503, 504 and connection failures with exponential backoff and full
+ * jitter, honouring Retry-After, retry-after-ms and x-ms-retry-after-ms.
+ * An adaptive limit per host halves the requests in flight on 429 and
+ * creeps back up on success; an optional token bucket paces a class of
+ * requests under a known rate budget.
+ */
+struct http_opts {
+	int	 max_inflight;		/* per host, upper bound; default 16 */
+	long	 connect_timeout_ms;	/* default 10000 */
+	long	 timeout_ms;		/* per attempt; default 60000 */
+	int	 max_retries;		/* default 8 */
+	long	 backoff_base_ms;	/* default 500 */
+	long	 backoff_cap_ms;	/* default 32000 */
+};
+struct http;
+struct http_bucket;
+
+struct http_req {
+	/* in */
+	const char	*method;	/* "GET", "PUT", "LIST", ... */
+	const char	*url;
+	const char *const *headers;	/* NULL-terminated "Name: value" */
+	const void	*body;		/* may hold a secret: not logged */
+	size_t		 bodylen;
+	const char	*cafile;	/* TLS trust; NULL = default */
+	const char	*capath;
+	int		 insecure;	/* only VAULT_SKIP_VERIFY sets it */
+	struct http_bucket *bucket;	/* pacing, or NULL */
+	int		 no_retry;	/* one attempt only */
+	/* out */
+	long		 status;	/* HTTP status; 0 if no response */
+	struct buf	 resp;		/* body; wiped on release */
+	char		*www_authenticate;	/* header value or NULL */
+	char		*location;
+	long		 retry_after_ms;	/* from the last response, -1 */
+	int		 attempts;
+	char		 err[256];	/* transport error, when status 0 */
+};
+void	 http_opts_init(struct http_opts *);
+struct http *http_new(const struct http_opts *);
+void	 http_free(struct http *);
+/*
+ * Perform req (retries included).  0 when a response arrived (any status:
+ * the caller reads req->status), -1 when none did (req->err says why), or
+ * when msg_stop was set before a retry.
+ */
+int	 http_do(struct http *, struct http_req *);
+void	 http_req_release(struct http_req *);
+/* A bucket of rate tokens/second with the given burst. */
+struct http_bucket *http_bucket_new(double rate, double burst);
+void	 http_bucket_free(struct http_bucket *);
+/* Milliseconds to wait before a token is free (0: took one now). */
+long	 http_bucket_take(struct http_bucket *, double now);
+/* Pure helpers, exposed for tests. */
+long	 http_retry_after_ms(const char *value, time_t now);	/* -1 bad */
+long	 http_backoff_ms(int attempt, long base, long cap, double r01);
+/* Counters for summaries: requests sent, retried, throttled (429). */
+void	 http_stats(struct http *, long *sent, long *retried, long *throttled);
+
+/*
+ * vault.c: HashiCorp Vault client over the engine.  Reads VAULT_ADDR,
+ * VAULT_TOKEN (else ~/.vault-token), VAULT_NAMESPACE, VAULT_CACERT,
+ * VAULT_CAPATH, VAULT_SKIP_VERIFY.
+ */
+struct vault;
+struct vault *vault_new(struct http *, char **err);
+void	 vault_free(struct vault *);
+/*
+ * One API call: path below /v1/ ("sys/mounts", "secret/metadata/app").
+ * Returns the parsed body (an object, or null for an empty body) and
+ * *status; an invalid jv with a message for a transport error or a body
+ * that is not JSON.  body may be jv_invalid() for none.
+ */
+jv	 vault_call(struct vault *, const char *method, const char *path,
+	    jv body /* consumed */, long *status);
+/* The first message of a Vault {"errors":[..]} body, or a generic one. */
+char	*vault_errmsg(jv body /* borrowed */, long status);
+
+/*
+ * azure.c: Azure credentials (DefaultAzureCredential's order), the Key
+ * Vault data plane and Azure Resource Manager.
+ */
+struct azure_cred;
+/* The chain from the environment; NULL and *err if nothing is usable. */
+struct azure_cred *azure_cred_new(struct http *, char **err);
+void	 azure_cred_free(struct azure_cred *);
+/*
+ * A token for scope ("https://vault.azure.net/.default"), cached per
+ * scope and refreshed before expiry; force skips the cache.  Returns a
+ * malloc'd token the caller wipes (wipe_free), or NULL and *err naming
+ * every credential tried.
+ */
+char	*azure_token(struct azure_cred *, const char *scope, int force,
+	    char **err);
+
+struct kv;
+/* vault is a name (https://NAME.vault.azure.net) or an https URL. */
+struct kv *kv_new(struct http *, struct azure_cred *, const char *vault,
+	    char **err);
+void	 kv_free(struct kv *);
+const char *kv_url(struct kv *);
+/* Pace secret writes (SetSecret) at rate/s; others at all_rate/s. */
+void	 kv_set_budget(struct kv *, double write_rate, double all_rate);
+/*
+ * One data-plane call: path_query below the vault ("secrets/n",
+ * "secrets?maxresults=25"); api-version is added.  A full https URL on
+ * the vault's host (a nextLink) is taken as is.  Handles the 401
+ * challenge (the resource must be of the vault's own domain), tokens and
+ * one refresh on 401.  Returns the parsed body and *status, or invalid
+ * with a message (the message never carries a value).
+ */
+jv	 kv_call(struct kv *, const char *method, const char *path_query,
+	    jv body /* consumed */, long *status);
+/*
+ * Every item of a paged list (follows nextLink until null, empty pages
+ * included): an array, or invalid with a message.
+ */
+jv	 kv_list_all(struct kv *, const char *path_query);
+/*
+ * A message for a failed data-plane answer that names the cure:
+ * ForbiddenByRbac, ForbiddenByFirewall, bad name, value too large, ...
+ */
+char	*kv_errmsg(jv body /* borrowed */, long status);
+
+/*
+ * How a record's data becomes a Key Vault value (kv-put writes it,
+ * kv-check compares it): one key and !json: the value as a plain string
+ * ("text/plain"), a non-string as its JSON text; else the whole object
+ * as compact JSON ("application/json").  Returns a malloc'd value the
+ * caller wipes, or NULL with *err.
+ */
+char	*kv_shape_value(jv data /* borrowed */, int json,
+	    const char **content_type, char **err);
+
+struct arm;
+/* AZURE_RESOURCE_MANAGER_URL or https://management.azure.com. */
+struct arm *arm_new(struct http *, struct azure_cred *, char **err);
+void	 arm_free(struct arm *);
+/* path_query below the ARM root, api-version included by the caller. */
+jv	 arm_call(struct arm *, const char *method, const char *path_query,
+	    jv body /* consumed */, long *status);
+char	*arm_errmsg(jv body /* borrowed */, long status);
+
+#endif

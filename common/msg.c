@@ -1,0 +1,271 @@
+/* msg.c: messages on stderr, verbosity, progress and the final summary. */
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+int msg_verbosity;
+volatile sig_atomic_t msg_stop;
+
+static const char *progname = "vault2kv";
+static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
+static int progress_tty;		/* stderr is a terminal */
+static int progress_shown;		/* a progress line is on screen */
+static long progress_total = -1;
+static long progress_done;
+static long progress_failed;
+static double progress_start;
+static double progress_drawn;
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	msg_stop = 1;
+}
+
+void
+msg_init(const char *name)
+{
+	struct sigaction sa;
+
+	progname = name;
+	if (harden_process() == -1)
+		fprintf(stderr, "%s: cannot disable core dumps: %s\n",
+		    progname, strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* No SA_RESTART: a blocked read of stdin returns on a signal. */
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	progress_tty = isatty(STDERR_FILENO);
+	progress_start = now_s();
+}
+
+const char *
+msg_progname(void)
+{
+	return progname;
+}
+
+/* Called with msg_lock held. */
+static void
+clear_progress(void)
+{
+	if (progress_shown) {
+		fputs("\r\033[K", stderr);
+		progress_shown = 0;
+	}
+}
+
+static void
+vmsg(const char *subject, const char *fmt, va_list ap)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_printf(&b, "%s: ", progname);
+	if (subject != NULL)
+		buf_printf(&b, "%s: ", subject);
+	{
+		va_list aq;
+		char *s;
+
+		va_copy(aq, ap);
+		if (vasprintf(&s, fmt, aq) >= 0) {
+			buf_addstr(&b, s);
+			free(s);
+		}
+		va_end(aq);
+	}
+	buf_addc(&b, '\n');
+	pthread_mutex_lock(&msg_lock);
+	clear_progress();
+	fputs(b.data, stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&msg_lock);
+	buf_release(&b);
+}
+
+void
+msg_warn(const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg_verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vmsg(subject, fmt, ap);
+	va_end(ap);
+}
+
+void
+msg_info(const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vmsg(subject, fmt, ap);
+	va_end(ap);
+}
+
+void
+msg_debug(const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg_verbosity < 2)
+		return;
+	va_start(ap, fmt);
+	vmsg(subject, fmt, ap);
+	va_end(ap);
+}
+
+void
+msg_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
+	va_end(ap);
+	exit(EXIT_FATAL);
+}
+
+void
+msg_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(NULL, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: try '%s -h' for usage\n", progname, progname);
+	exit(EXIT_FATAL);
+}
+
+void
+msg_progress_total(long total)
+{
+	pthread_mutex_lock(&msg_lock);
+	progress_total = total;
+	pthread_mutex_unlock(&msg_lock);
+}
+
+void
+msg_progress_add(int failed)
+{
+	double t, el;
+
+	pthread_mutex_lock(&msg_lock);
+	progress_done++;
+	if (failed)
+		progress_failed++;
+	if (progress_tty && msg_verbosity >= 0) {
+		t = now_s();
+		if (t - progress_drawn >= 0.25) {
+			progress_drawn = t;
+			el = t - progress_start;
+			fputs("\r\033[K", stderr);
+			fprintf(stderr, "%s: %ld", progname, progress_done);
+			if (progress_total >= 0)
+				fprintf(stderr, "/%ld", progress_total);
+			fprintf(stderr, " records, %.1f/s, %ld failed",
+			    el > 0 ? progress_done / el : 0.0,
+			    progress_failed);
+			fflush(stderr);
+			progress_shown = 1;
+		}
+	}
+	pthread_mutex_unlock(&msg_lock);
+}
+
+long
+msg_done(void)
+{
+	long n;
+
+	pthread_mutex_lock(&msg_lock);
+	n = progress_done;
+	pthread_mutex_unlock(&msg_lock);
+	return n;
+}
+
+long
+msg_failed(void)
+{
+	long n;
+
+	pthread_mutex_lock(&msg_lock);
+	n = progress_failed;
+	pthread_mutex_unlock(&msg_lock);
+	return n;
+}
+
+int
+msg_finish(int status, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int werr = 0, serr = 0;
+
+	if (fflush(stdout) == EOF || ferror(stdout))
+		werr = errno ? errno : EIO;
+	if (fclose(stdout) == EOF && werr == 0)
+		werr = errno ? errno : EIO;
+	if (werr) {
+		serr = werr;
+		status = EXIT_FATAL;
+	}
+	if (msg_stop)
+		status = EXIT_FATAL;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		if (vasprintf(&s, fmt, ap) < 0)
+			s = NULL;
+		va_end(ap);
+	}
+	pthread_mutex_lock(&msg_lock);
+	clear_progress();
+	if (serr)
+		fprintf(stderr, "%s: cannot write output: %s\n", progname,
+		    strerror(serr));
+	if (msg_verbosity >= 0 && s != NULL)
+		fprintf(stderr, "%s: %s%s\n", progname,
+		    msg_stop ? "interrupted: " : "", s);
+	else if (msg_stop)
+		fprintf(stderr, "%s: interrupted\n", progname);
+	fflush(stderr);
+	pthread_mutex_unlock(&msg_lock);
+	free(s);
+	return status;
+}
+
+void
+msg_version(void)
+{
+	printf("%s (vault2kv) %s\n", progname, V2K_VERSION);
+	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
+}

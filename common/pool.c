@@ -1,0 +1,200 @@
+/* pool.c: ordered concurrency: N workers, results emitted in input order. */
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+struct slot {
+	jv	 in;
+	jv	 out;
+	int	 done;
+};
+
+struct pool {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv_work;	/* a slot is waiting for a worker */
+	pthread_cond_t	 cv_done;	/* a worker finished a slot */
+	pthread_t	*threads;
+	int		 nthreads;
+	struct slot	*slots;
+	unsigned long	 window;	/* slots in the ring */
+	unsigned long	 head;		/* next to emit */
+	unsigned long	 next;		/* next for a worker */
+	unsigned long	 tail;		/* next free */
+	int		 closing;
+	int		 stopped;	/* emit asked to stop */
+	pool_fn		 fn;
+	pool_emit	 emit;
+	void		*arg;
+};
+
+static void *
+worker(void *p)
+{
+	struct pool *pl = p;
+	struct slot *s;
+	jv in, out;
+
+	pthread_mutex_lock(&pl->mu);
+	for (;;) {
+		while (pl->next == pl->tail && !pl->closing)
+			pthread_cond_wait(&pl->cv_work, &pl->mu);
+		if (pl->next == pl->tail)
+			break;
+		s = &pl->slots[pl->next++ % pl->window];
+		in = s->in;
+		s->in = jv_invalid();
+		pthread_mutex_unlock(&pl->mu);
+		out = pl->fn(in, pl->arg);
+		pthread_mutex_lock(&pl->mu);
+		s->out = out;
+		s->done = 1;
+		pthread_cond_broadcast(&pl->cv_done);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+struct pool *
+pool_new(int workers, pool_fn fn, pool_emit emit, void *arg)
+{
+	struct pool *pl;
+	sigset_t all, old;
+	int i;
+
+	if (workers < 1)
+		workers = 1;
+	pl = xcalloc(1, sizeof(*pl));
+	pthread_mutex_init(&pl->mu, NULL);
+	pthread_cond_init(&pl->cv_work, NULL);
+	pthread_cond_init(&pl->cv_done, NULL);
+	pl->fn = fn;
+	pl->emit = emit;
+	pl->arg = arg;
+	pl->window = (unsigned long)workers * 2;
+	pl->slots = xcalloc(pl->window, sizeof(*pl->slots));
+	pl->threads = xcalloc((size_t)workers, sizeof(*pl->threads));
+	/* Signals go to the main thread, which reads the input. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < workers; i++) {
+		if (pthread_create(&pl->threads[i], NULL, worker, pl) != 0)
+			msg_fatal("cannot start a worker thread");
+		pl->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return pl;
+}
+
+/* Emit one result (an object, an array of them, or nothing). */
+static void
+emit_out(struct pool *pl, jv out)
+{
+	jv e;
+	int i, n;
+
+	switch (jv_get_kind(out)) {
+	case JV_KIND_INVALID:
+		jv_free(out);
+		return;
+	case JV_KIND_ARRAY:
+		n = jv_array_length(jv_copy(out));
+		for (i = 0; i < n; i++) {
+			e = jv_array_get(jv_copy(out), i);
+			if (pl->stopped)
+				jv_wipe_free(e);
+			else if (pl->emit(e, pl->arg) == -1)
+				pl->stopped = 1;
+		}
+		jv_wipe_free(out);
+		return;
+	default:
+		if (pl->stopped)
+			jv_wipe_free(out);
+		else if (pl->emit(out, pl->arg) == -1)
+			pl->stopped = 1;
+	}
+}
+
+/*
+ * Emit finished slots at the head; with wait, block until at least the
+ * head is done.  Called and returns with pl->mu held.
+ */
+static void
+drain(struct pool *pl, int wait)
+{
+	struct slot *s;
+	jv out;
+
+	for (;;) {
+		if (pl->head == pl->tail)
+			return;
+		s = &pl->slots[pl->head % pl->window];
+		if (!s->done) {
+			if (!wait)
+				return;
+			pthread_cond_wait(&pl->cv_done, &pl->mu);
+			continue;
+		}
+		out = s->out;
+		s->out = jv_invalid();
+		s->done = 0;
+		pl->head++;
+		wait = 0;
+		pthread_mutex_unlock(&pl->mu);
+		emit_out(pl, out);
+		pthread_mutex_lock(&pl->mu);
+	}
+}
+
+int
+pool_submit(struct pool *pl, jv rec)
+{
+	struct slot *s;
+
+	pthread_mutex_lock(&pl->mu);
+	while (pl->tail - pl->head == pl->window)
+		drain(pl, 1);
+	s = &pl->slots[pl->tail++ % pl->window];
+	s->in = rec;
+	s->done = 0;
+	pthread_cond_signal(&pl->cv_work);
+	drain(pl, 0);
+	pthread_mutex_unlock(&pl->mu);
+	return pl->stopped ? -1 : 0;
+}
+
+int
+pool_finish(struct pool *pl)
+{
+	pthread_mutex_lock(&pl->mu);
+	while (pl->head != pl->tail)
+		drain(pl, 1);
+	pthread_mutex_unlock(&pl->mu);
+	return pl->stopped ? -1 : 0;
+}
+
+void
+pool_free(struct pool *pl)
+{
+	int i;
+
+	if (pl == NULL)
+		return;
+	pool_finish(pl);
+	pthread_mutex_lock(&pl->mu);
+	pl->closing = 1;
+	pthread_cond_broadcast(&pl->cv_work);
+	pthread_mutex_unlock(&pl->mu);
+	for (i = 0; i < pl->nthreads; i++)
+		pthread_join(pl->threads[i], NULL);
+	pthread_cond_destroy(&pl->cv_work);
+	pthread_cond_destroy(&pl->cv_done);
+	pthread_mutex_destroy(&pl->mu);
+	free(pl->slots);
+	free(pl->threads);
+	free(pl);
+}

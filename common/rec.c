@@ -1,0 +1,287 @@
+/* rec.c: newline-delimited JSON records in and out. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+void
+rec_reader_init(struct rec_reader *rd, FILE *fp)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->fp = fp;
+}
+
+void
+rec_reader_release(struct rec_reader *rd)
+{
+	if (rd->line != NULL) {
+		wipe(rd->line, rd->cap);
+		free(rd->line);
+	}
+	rd->line = NULL;
+	rd->cap = 0;
+}
+
+/* Strict UTF-8 (RFC 3629): no overlongs, surrogates or values past U+10FFFF. */
+static int
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k, len;
+	unsigned long c;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			len = 2;
+			c = s[i] & 0x1f;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			len = 3;
+			c = s[i] & 0x0f;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			len = 4;
+			c = s[i] & 0x07;
+		} else
+			return 0;
+		if (i + len > n)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			c = c << 6 | (s[i + k] & 0x3f);
+		}
+		if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
+		    (len == 4 && c < 0x10000) || c > 0x10ffff ||
+		    (c >= 0xd800 && c <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+/*
+ * Read one line into rd->line.  Returns its length, or -1 at the end,
+ * -2 on a read error; *toolong is set when the line passed the cap (the
+ * rest of it is consumed and dropped).
+ */
+static long
+read_line(struct rec_reader *rd, int *toolong, int *eofnl)
+{
+	size_t len = 0;
+	int c;
+
+	*toolong = 0;
+	*eofnl = 0;
+	for (;;) {
+		c = getc_unlocked(rd->fp);
+		if (c == EOF) {
+			if (ferror(rd->fp))
+				return -2;
+			if (len == 0 && !*toolong)
+				return -1;
+			*eofnl = 1;
+			break;
+		}
+		if (c == '\n')
+			break;
+		if (len >= REC_MAX_LINE) {
+			*toolong = 1;
+			continue;
+		}
+		if (len + 1 >= rd->cap) {
+			size_t cap = rd->cap ? rd->cap * 2 : 4096;
+			char *p = xmalloc(cap);
+
+			if (rd->line != NULL) {
+				memcpy(p, rd->line, len);
+				wipe(rd->line, rd->cap);
+				free(rd->line);
+			}
+			rd->line = p;
+			rd->cap = cap;
+		}
+		rd->line[len++] = (char)c;
+	}
+	if (rd->line != NULL)
+		rd->line[len] = '\0';
+	return (long)len;
+}
+
+static int
+all_blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+static jv
+bad_line(struct rec_reader *rd)
+{
+	jv err;
+
+	err = jv_object_set(jv_object(), jv_string("tool"),
+	    jv_string(msg_progname()));
+	err = jv_object_set(err, jv_string("status"), jv_null());
+	err = jv_object_set(err, jv_string("message"),
+	    jv_string_fmt("line %zu: %s", rd->lineno, rd->err));
+	return jv_object_set(jv_object_set(jv_object(), jv_string("line"),
+	    jv_number((double)rd->lineno)), jv_string("error"), err);
+}
+
+int
+rec_next(struct rec_reader *rd, jv *out)
+{
+	long n;
+	int toolong, eofnl;
+	jv v;
+	const char *m, *cut;
+
+	for (;;) {
+		if (msg_stop)
+			return 0;
+		n = read_line(rd, &toolong, &eofnl);
+		if (n == -1)
+			return 0;
+		if (n == -2) {
+			if (errno == EINTR && msg_stop)
+				return 0;
+			return -2;
+		}
+		rd->lineno++;
+		if (toolong) {
+			snprintf(rd->err, sizeof(rd->err),
+			    "line longer than %d bytes", REC_MAX_LINE);
+			goto bad;
+		}
+		if (all_blank(rd->line, (size_t)n))
+			continue;
+		if (memchr(rd->line, '\0', (size_t)n) != NULL) {
+			snprintf(rd->err, sizeof(rd->err), "NUL byte in line");
+			goto bad;
+		}
+		if (!utf8_valid((unsigned char *)rd->line, (size_t)n)) {
+			snprintf(rd->err, sizeof(rd->err), "invalid UTF-8");
+			goto bad;
+		}
+		v = jv_parse_sized(rd->line, (int)n);
+		wipe(rd->line, (size_t)n);
+		if (!jv_is_valid(v)) {
+			jv msg = jv_invalid_get_msg(v);
+
+			/*
+			 * libjq 1.6 appends "(while parsing '<the line>')":
+			 * the line may hold secret values, so cut it off.
+			 */
+			m = jv_get_kind(msg) == JV_KIND_STRING ?
+			    jv_string_value(msg) : "parse error";
+			cut = strstr(m, " (while parsing");
+			snprintf(rd->err, sizeof(rd->err), "invalid JSON: %.*s",
+			    cut ? (int)(cut - m) : (int)strlen(m), m);
+			jv_free(msg);
+			goto bad;
+		}
+		if (jv_get_kind(v) != JV_KIND_OBJECT) {
+			snprintf(rd->err, sizeof(rd->err),
+			    "not a JSON object");
+			jv_wipe_free(v);
+			goto bad;
+		}
+		*out = v;
+		return 1;
+bad:
+		if (rd->line != NULL)
+			wipe(rd->line, (size_t)n);
+		*out = bad_line(rd);
+		return -1;
+	}
+}
+
+int
+rec_write(FILE *fp, jv rec)
+{
+	jv s;
+	int rc = 0;
+
+	s = jv_dump_string(rec, 0);
+	if (fwrite(jv_string_value(s), 1,
+	    (size_t)jv_string_length_bytes(jv_copy(s)), fp) == 0 ||
+	    putc('\n', fp) == EOF || fflush(fp) == EOF)
+		rc = -1;
+	jv_wipe_free(s);
+	return rc;
+}
+
+int
+rec_failed(jv rec)
+{
+	return jv_get_kind(rec) == JV_KIND_OBJECT &&
+	    jv_object_has(jv_copy(rec), jv_string("error"));
+}
+
+jv
+rec_error(jv rec, long status, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	jv err;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	err = jv_object_set(jv_object(), jv_string("tool"),
+	    jv_string(msg_progname()));
+	err = jv_object_set(err, jv_string("status"),
+	    status > 0 ? jv_number((double)status) : jv_null());
+	err = jv_object_set(err, jv_string("message"),
+	    jv_string(s ? s : "error"));
+	free(s);
+	if (jv_get_kind(rec) != JV_KIND_OBJECT) {
+		jv_free(rec);
+		rec = jv_object();
+	}
+	return jv_object_set(rec, jv_string("error"), err);
+}
+
+const char *
+rec_str(jv rec, const char *field)
+{
+	jv v;
+	const char *s = NULL;
+
+	if (jv_get_kind(rec) != JV_KIND_OBJECT)
+		return NULL;
+	v = jv_object_get(jv_copy(rec), jv_string(field));
+	/* The object keeps its own reference, so the string outlives v. */
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		s = jv_string_value(v);
+	jv_free(v);
+	return s;
+}
+
+char *
+rec_label(jv rec, size_t lineno)
+{
+	const char *mount, *path, *name;
+
+	mount = rec_str(rec, "mount");
+	path = rec_str(rec, "path");
+	name = rec_str(rec, "name");
+	if (mount != NULL && path != NULL)
+		return xasprintf("%s/%s", mount, path);
+	if (name != NULL)
+		return xstrdup(name);
+	if (lineno > 0)
+		return xasprintf("line %zu", lineno);
+	return xstrdup("record");
+}

@@ -1,0 +1,242 @@
+/* test_rec.c: the record reader and writer, and the ordered pool. */
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static int failures;
+
+#define CHECK(c) do { \
+	if (!(c)) { \
+		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+		    __LINE__, #c); \
+		failures++; \
+	} \
+} while (0)
+
+static FILE *
+mem(const char *s, size_t n)
+{
+	FILE *fp = tmpfile();
+
+	fwrite(s, 1, n, fp);
+	rewind(fp);
+	return fp;
+}
+
+/* Read a stream and describe each result as "ok", "bad:line N" or "eof". */
+static void
+read_all(const char *s, size_t n, char *out, size_t outsz)
+{
+	struct rec_reader rd;
+	FILE *fp = mem(s, n);
+	jv v;
+	int r;
+
+	out[0] = '\0';
+	rec_reader_init(&rd, fp);
+	while ((r = rec_next(&rd, &v)) != 0) {
+		char item[64];
+
+		if (r == 1)
+			snprintf(item, sizeof(item), "ok ");
+		else {
+			snprintf(item, sizeof(item), "bad:%zu ", rd.lineno);
+			CHECK(rec_failed(v));
+		}
+		strncat(out, item, outsz - strlen(out) - 1);
+		jv_free(v);
+	}
+	rec_reader_release(&rd);
+	fclose(fp);
+}
+
+/* A string literal with its NULs, without the final one. */
+#define READ(lit) read_all(lit, sizeof(lit) - 1, out, sizeof(out))
+
+static void
+test_reader(void)
+{
+	char out[256], *big;
+	size_t n;
+	struct rec_reader rd;
+	FILE *fp;
+	jv v;
+
+	read_all("{\"a\":1}\n{\"b\":2}\n", 16, out, sizeof(out));
+	CHECK(strcmp(out, "ok ok ") == 0);
+	/* no final newline */
+	read_all("{\"a\":1}\n{\"b\":2}", 15, out, sizeof(out));
+	CHECK(strcmp(out, "ok ok ") == 0);
+	/* empty stream, blank lines */
+	read_all("", 0, out, sizeof(out));
+	CHECK(strcmp(out, "") == 0);
+	read_all("\n  \n{}\n", 6, out, sizeof(out));
+	CHECK(strcmp(out, "ok ") == 0);
+	/* malformed JSON, non-object, NUL byte, invalid UTF-8 */
+	READ("{\"a\":\n[1]\n{\"a\":\"x\0y\"}\n{\"a\":\"\xc3\x28\"}\n{}\n");
+	CHECK(strcmp(out, "bad:1 bad:2 bad:3 bad:4 ok ") == 0);
+	/* overlong encodings and surrogates are invalid UTF-8 */
+	READ("{\"a\":\"\xc0\xaf\"}\n{\"a\":\"\xed\xa0\x80\"}\n");
+	CHECK(strcmp(out, "bad:1 bad:2 ") == 0);
+	/* valid multibyte */
+	READ("{\"a\":\"\xe2\x82\xac \xf0\x9f\x94\x91\"}\n");
+	CHECK(strcmp(out, "ok ") == 0);
+
+	/* a line over the cap is one bad record; the next line is read */
+	n = REC_MAX_LINE + 100;
+	big = xmalloc(n + 16);
+	memset(big, ' ', n);
+	big[0] = '{';
+	big[n - 1] = '}';
+	memcpy(big + n, "\n{\"z\":1}\n", 9);
+	read_all(big, n + 9, out, sizeof(out));
+	CHECK(strcmp(out, "bad:1 ok ") == 0);
+	/* a line just under the cap is fine */
+	n = REC_MAX_LINE;
+	big[n - 1] = '}';
+	memcpy(big + n, "\n", 1);
+	read_all(big, n + 1, out, sizeof(out));
+	CHECK(strcmp(out, "ok ") == 0);
+	free(big);
+
+	/* a parse error never repeats the line, which may hold a value */
+	fp = mem("{\"data\":{\"k\":\"hunter2-secret\"\n", 30);
+	rec_reader_init(&rd, fp);
+	CHECK(rec_next(&rd, &v) == -1);
+	CHECK(strstr(rd.err, "hunter2") == NULL);
+	{
+		jv s = jv_dump_string(jv_copy(v), 0);
+
+		CHECK(strstr(jv_string_value(s), "hunter2") == NULL);
+		CHECK(strstr(jv_string_value(s), "line 1") != NULL);
+		jv_free(s);
+	}
+	jv_free(v);
+	rec_reader_release(&rd);
+	fclose(fp);
+}
+
+static void
+test_writer(void)
+{
+	FILE *fp = tmpfile();
+	char line[256];
+	jv r;
+
+	r = jv_parse("{\"b\":[1,2],\"a\":\"x\\ny\",\"u\":\"\xc3\xa9\"}");
+	CHECK(rec_write(fp, r) == 0);
+	r = rec_error(jv_parse("{\"mount\":\"m\",\"path\":\"p\"}"), 403,
+	    "permission denied");
+	CHECK(rec_failed(r));
+	{
+		char *l = rec_label(r, 7);
+
+		CHECK(strcmp(l, "m/p") == 0);
+		free(l);
+	}
+	CHECK(rec_write(fp, r) == 0);
+	rewind(fp);
+	CHECK(fgets(line, sizeof(line), fp) != NULL);
+	CHECK(strcmp(line, "{\"b\":[1,2],\"a\":\"x\\ny\",\"u\":\"\xc3\xa9\"}\n")
+	    == 0);
+	CHECK(fgets(line, sizeof(line), fp) != NULL);
+	CHECK(strstr(line, "\"error\":{\"tool\":\"test_rec\",\"status\":403,"
+	    "\"message\":\"permission denied\"}") != NULL);
+	fclose(fp);
+	{
+		char *l = rec_label(jv_object(), 7);
+
+		CHECK(strcmp(l, "line 7") == 0);
+		free(l);
+	}
+}
+
+/* Workers finish out of order (later records sleep less). */
+static jv
+slow_double(jv rec, void *arg)
+{
+	int i = (int)jv_number_value(jv_object_get(jv_copy(rec),
+	    jv_string("i")));
+
+	(void)arg;
+	usleep((unsigned)((97 * i) % 13) * 300);
+	if (i % 10 == 3) {
+		jv_free(rec);
+		return jv_invalid();	/* emits nothing */
+	}
+	if (i % 10 == 5)	/* emits two */
+		return JV_ARRAY(jv_copy(rec), rec);
+	return rec;
+}
+
+struct collect {
+	int	 seen[2000];
+	int	 n;
+	int	 stop_at;
+};
+
+static int
+collect(jv rec, void *arg)
+{
+	struct collect *c = arg;
+
+	c->seen[c->n++] = (int)jv_number_value(jv_object_get(rec,
+	    jv_string("i")));
+	return c->stop_at && c->n >= c->stop_at ? -1 : 0;
+}
+
+static void
+test_pool(int workers)
+{
+	struct collect c;
+	struct pool *pl;
+	int i, k, want;
+
+	memset(&c, 0, sizeof(c));
+	pl = pool_new(workers, slow_double, collect, &c);
+	for (i = 0; i < 500; i++)
+		CHECK(pool_submit(pl, jv_object_set(jv_object(),
+		    jv_string("i"), jv_number(i))) == 0);
+	CHECK(pool_finish(pl) == 0);
+	pool_free(pl);
+	for (i = 0, k = 0; i < 500; i++) {
+		want = i % 10 == 3 ? 0 : i % 10 == 5 ? 2 : 1;
+		while (want-- > 0) {
+			CHECK(k < c.n && c.seen[k] == i);
+			k++;
+		}
+	}
+	CHECK(k == c.n);
+
+	/* emit asks to stop: submit reports it, nothing more is emitted */
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 10;
+	pl = pool_new(workers, slow_double, collect, &c);
+	for (i = 0; i < 200; i++)
+		if (pool_submit(pl, jv_object_set(jv_object(),
+		    jv_string("i"), jv_number(i))) == -1)
+			break;
+	CHECK(i < 200);
+	CHECK(pool_finish(pl) == -1);
+	pool_free(pl);
+	CHECK(c.n == 10);
+}
+
+int
+main(void)
+{
+	msg_init("test_rec");
+	test_reader();
+	test_writer();
+	test_pool(1);
+	test_pool(4);
+	test_pool(16);
+	if (failures)
+		fprintf(stderr, "test_rec: %d failures\n", failures);
+	return failures ? 1 : 0;
+}
