@@ -149,10 +149,12 @@ test_writer(void)
 	    "\"message\":\"permission denied\"}") != NULL);
 	fclose(fp);
 	{
-		char *l = rec_label(jv_object(), 7);
+		jv o = jv_object();
+		char *l = rec_label(o, 7);
 
 		CHECK(strcmp(l, "line 7") == 0);
 		free(l);
+		jv_free(o);
 	}
 }
 
