@@ -87,11 +87,11 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh tests/demo.sh
+	@bash tests/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@N="$(N)" LATENCY="$(LATENCY)" OUT="$(OUT)" sh tests/bench.sh
+	@N="$(N)" LATENCY="$(LATENCY)" OUT="$(OUT)" bash tests/bench.sh
 
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZTIME)
