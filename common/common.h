@@ -237,10 +237,13 @@ void	 http_free(struct http *);
  */
 int	 http_do(struct http *, struct http_req *);
 void	 http_req_release(struct http_req *);
-/* A bucket of rate tokens/second with the given burst. */
+/* A bucket of rate tokens/second with the given burst; starts full. */
 struct http_bucket *http_bucket_new(double rate, double burst);
 void	 http_bucket_free(struct http_bucket *);
-/* Milliseconds to wait before a token is free (0: took one now). */
+/*
+ * Milliseconds to wait before a token is free (0: took one now).  now is
+ * in seconds; the engine passes CLOCK_MONOTONIC.  Thread-safe.
+ */
 long	 http_bucket_take(struct http_bucket *, double now);
 /* Pure helpers, exposed for tests. */
 long	 http_retry_after_ms(const char *value, time_t now);	/* -1 bad */
@@ -254,18 +257,49 @@ void	 http_stats(struct http *, long *sent, long *retried, long *throttled);
  * VAULT_CAPATH, VAULT_SKIP_VERIFY.
  */
 struct vault;
+/* NULL and a malloc'd *err (naming the variable, never the token). */
 struct vault *vault_new(struct http *, char **err);
-void	 vault_free(struct vault *);
+void	 vault_free(struct vault *);		/* wipes the token */
+const char *vault_addr(struct vault *);
+/* VAULT_NAMESPACE without slashes at its ends, or NULL when unset. */
+const char *vault_namespace(struct vault *);
 /*
- * One API call: path below /v1/ ("sys/mounts", "secret/metadata/app").
- * Returns the parsed body (an object, or null for an empty body) and
- * *status; an invalid jv with a message for a transport error or a body
+ * One API call: path below /v1/ ("sys/mounts", "secret/metadata/app"),
+ * raw: each segment is percent-encoded here, '/' kept.  Returns the
+ * parsed body (an object, or null for an empty body) and *status; an
+ * invalid jv with a message for a transport error (*status 0) or a body
  * that is not JSON.  body may be jv_invalid() for none.
  */
 jv	 vault_call(struct vault *, const char *method, const char *path,
 	    jv body /* consumed */, long *status);
-/* The first message of a Vault {"errors":[..]} body, or a generic one. */
+/* The same with a query string ("version=3"), already encoded, or NULL. */
+jv	 vault_callq(struct vault *, const char *method, const char *path,
+	    const char *query, jv body /* consumed */, long *status);
+/*
+ * The first message of a Vault {"errors":[..]} body, cleaned up
+ * ("permission denied; invalid token"), "not found" for a bare 404, or
+ * a generic one; malloc'd.
+ */
 char	*vault_errmsg(jv body /* borrowed */, long status);
+/*
+ * Reach Vault (auth/token/lookup-self, three quick tries): 0 when it
+ * answered and did not reject the token, else -1 and a malloc'd *err.
+ */
+int	 vault_ping(struct vault *, char **err);
+/*
+ * The KV mount holding path, as the Vault CLI finds it
+ * (sys/internal/ui/mounts/PATH; a 404 means an old server and KV v1 at
+ * the first segment).  0 with a malloc'd *mount (no slashes at its ends)
+ * and *kv (1 or 2); else -1 with *status (0: Vault not reached) and a
+ * malloc'd *err.  A mount that is not KV is an error.
+ */
+int	 vault_mount_of(struct vault *, const char *path, char **mount,
+	    int *kv, long *status, char **err);
+/* State of one entry of a KV v2 metadata "versions" map or read. */
+#define VAULT_LIVE	0
+#define VAULT_DELETED	1	/* deletion_time passed */
+#define VAULT_DESTROYED	2
+int	 vault_version_state(jv meta /* borrowed */);
 
 /*
  * azure.c: Azure credentials (DefaultAzureCredential's order), the Key
@@ -283,6 +317,8 @@ void	 azure_cred_free(struct azure_cred *);
  */
 char	*azure_token(struct azure_cred *, const char *scope, int force,
 	    char **err);
+/* The credential that got the last token ("EnvironmentCredential"), or NULL. */
+const char *azure_cred_name(struct azure_cred *);
 
 struct kv;
 /* vault is a name (https://NAME.vault.azure.net) or an https URL. */
@@ -317,11 +353,21 @@ char	*kv_errmsg(jv body /* borrowed */, long status);
  * How a record's data becomes a Key Vault value (kv-put writes it,
  * kv-check compares it): one key and !json: the value as a plain string
  * ("text/plain"), a non-string as its JSON text; else the whole object
- * as compact JSON ("application/json").  Returns a malloc'd value the
- * caller wipes, or NULL with *err.
+ * as compact JSON ("application/json").  JSON is written with sorted
+ * keys, so the same data always gives the same value.  Returns a
+ * malloc'd value the caller wipes, or NULL with *err.
  */
+#define KV_MAX_VALUE	25600	/* bytes: "25 KB" in about-secrets.md */
 char	*kv_shape_value(jv data /* borrowed */, int json,
 	    const char **content_type, char **err);
+/*
+ * kv-check needs: the tags kv-put writes on every version, and the
+ * value of migrated-from (kv-put has the same strings of its own).
+ */
+#define KV_TAG_FROM	"migrated-from"
+#define KV_TAG_PATH	"vault-path"		/* mount/path */
+#define KV_TAG_VERSION	"vault-version"		/* the KV v2 version */
+#define KV_MIGRATED_FROM "hashicorp-vault"
 
 struct arm;
 /* AZURE_RESOURCE_MANAGER_URL or https://management.azure.com. */

@@ -1,0 +1,702 @@
+/* vault.c: a HashiCorp Vault client over the HTTP engine. */
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+
+#define TOKEN_FILE_MAX	(64 * 1024)
+
+struct vault {
+	struct http	*http;
+	char		*addr;		/* VAULT_ADDR without a final / */
+	char		*ns;		/* VAULT_NAMESPACE, or NULL */
+	char		*ns_clean;	/* without slashes at its ends */
+	char		*cacert;
+	char		*capath;
+	int		 insecure;
+	char		*hdr_token;	/* "X-Vault-Token: ..." (secret) */
+	char		*hdr_ns;
+	const char	*hdrs[6];	/* for requests without a body */
+	const char	*hdrs_json[6];	/* with a JSON body */
+};
+
+static char *
+env(const char *name)
+{
+	char *s = getenv(name);
+
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/*
+ * VAULT_SKIP_VERIFY is read with Go's strconv.ParseBool, as the Vault
+ * CLI and api package do (protocols.md D1): 1 t T TRUE true True and
+ * 0 f F FALSE false False; anything else is an error.
+ */
+static int
+parse_bool(const char *s)
+{
+	static const char *yes[] = { "1", "t", "T", "TRUE", "true", "True" };
+	static const char *no[] = { "0", "f", "F", "FALSE", "false", "False" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcmp(s, yes[i]) == 0)
+			return 1;
+		if (strcmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+/* Strip whitespace at both ends, in place; returns s. */
+static char *
+strip(char *s)
+{
+	size_t n = strlen(s), skip = 0;
+
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	while (isspace((unsigned char)s[skip]))
+		skip++;
+	if (skip > 0)
+		memmove(s, s + skip, n - skip + 1);
+	return s;
+}
+
+/*
+ * The token: VAULT_TOKEN, else the file the Vault CLI's token helper
+ * writes, ~/.vault-token, with surrounding whitespace stripped (as hvac
+ * does).  Returns a malloc'd token or NULL with *err.
+ */
+static char *
+read_token(char **err)
+{
+	struct buf b;
+	const char *home;
+	char *path, *tok, chunk[4096];
+	FILE *fp;
+	size_t n;
+	int e;
+
+	if ((tok = env("VAULT_TOKEN")) != NULL)
+		return strip(xstrdup(tok));
+	if ((home = env("HOME")) == NULL) {
+		*err = xstrdup("no Vault token: VAULT_TOKEN is not set");
+		return NULL;
+	}
+	path = xasprintf("%s/.vault-token", home);
+	if ((fp = fopen(path, "r")) == NULL) {
+		e = errno;
+		if (e == ENOENT)
+			*err = xstrdup("no Vault token: VAULT_TOKEN is not set "
+			    "and ~/.vault-token does not exist");
+		else
+			*err = xasprintf("%s: %s", path, strerror(e));
+		free(path);
+		return NULL;
+	}
+	buf_init(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 &&
+	    b.len <= TOKEN_FILE_MAX)
+		buf_add(&b, chunk, n);
+	wipe(chunk, sizeof(chunk));
+	e = ferror(fp) ? errno : 0;
+	fclose(fp);
+	if (e != 0 || b.len > TOKEN_FILE_MAX) {
+		*err = e != 0 ? xasprintf("%s: %s", path, strerror(e)) :
+		    xasprintf("%s: file too large for a token", path);
+		buf_release(&b);
+		free(path);
+		return NULL;
+	}
+	free(path);
+	if (b.data == NULL)
+		buf_addstr(&b, "");
+	tok = xstrdup(strip(b.data));
+	buf_release(&b);
+	return tok;
+}
+
+struct vault *
+vault_new(struct http *http, char **err)
+{
+	struct vault *v;
+	struct stat st;
+	const char *s;
+	char *tok = NULL;
+	size_t i, n;
+	int k;
+
+	*err = NULL;
+	if ((s = env("VAULT_ADDR")) == NULL) {
+		*err = xstrdup("VAULT_ADDR is not set: export the URL of "
+		    "the Vault server, e.g. https://vault.example.com:8200");
+		return NULL;
+	}
+	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		*err = xasprintf("VAULT_ADDR: not an http:// or https:// URL: "
+		    "%s", s);
+		return NULL;
+	}
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f) {
+			*err = xstrdup("VAULT_ADDR: white space or control "
+			    "character in the URL");
+			return NULL;
+		}
+	v = xcalloc(1, sizeof(*v));
+	v->http = http;
+	v->addr = xstrdup(s);
+	n = strlen(v->addr);
+	while (n > 0 && v->addr[n - 1] == '/')
+		v->addr[--n] = '\0';
+
+	if ((s = env("VAULT_SKIP_VERIFY")) != NULL) {
+		if ((k = parse_bool(s)) == -1) {
+			*err = xasprintf("could not parse VAULT_SKIP_VERIFY: "
+			    "\"%s\" is not a boolean (true, false, 1, 0)", s);
+			goto fail;
+		}
+		v->insecure = k;
+	}
+	/* VAULT_CACERT wins over VAULT_CAPATH, as in the Vault CLI. */
+	if ((s = env("VAULT_CACERT")) != NULL) {
+		if (stat(s, &st) == -1) {
+			*err = xasprintf("VAULT_CACERT: %s: %s", s,
+			    strerror(errno));
+			goto fail;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			*err = xasprintf("VAULT_CACERT: %s: not a file", s);
+			goto fail;
+		}
+		v->cacert = xstrdup(s);
+	} else if ((s = env("VAULT_CAPATH")) != NULL) {
+		if (stat(s, &st) == -1) {
+			*err = xasprintf("VAULT_CAPATH: %s: %s", s,
+			    strerror(errno));
+			goto fail;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			*err = xasprintf("VAULT_CAPATH: %s: not a directory",
+			    s);
+			goto fail;
+		}
+		v->capath = xstrdup(s);
+	}
+	if ((s = env("VAULT_NAMESPACE")) != NULL) {
+		for (i = 0; s[i] != '\0'; i++)
+			if ((unsigned char)s[i] < ' ' || s[i] == 0x7f) {
+				*err = xstrdup("VAULT_NAMESPACE: control "
+				    "character in the namespace");
+				goto fail;
+			}
+		v->ns = xstrdup(s);
+		while (*s == '/')
+			s++;
+		v->ns_clean = xstrdup(s);
+		n = strlen(v->ns_clean);
+		while (n > 0 && v->ns_clean[n - 1] == '/')
+			v->ns_clean[--n] = '\0';
+		if (n == 0) {
+			free(v->ns_clean);
+			v->ns_clean = NULL;
+		}
+		v->hdr_ns = xasprintf("X-Vault-Namespace: %s", v->ns);
+	}
+
+	if ((tok = read_token(err)) == NULL)
+		goto fail;
+	if (*tok == '\0') {
+		*err = xstrdup("no Vault token: VAULT_TOKEN and "
+		    "~/.vault-token are empty");
+		goto fail;
+	}
+	for (i = 0; tok[i] != '\0'; i++)
+		if ((unsigned char)tok[i] < ' ' || tok[i] == 0x7f) {
+			/* Never say more: the token must not be printed. */
+			*err = xstrdup("the Vault token holds a control "
+			    "character");
+			goto fail;
+		}
+	v->hdr_token = xasprintf("X-Vault-Token: %s", tok);
+	wipe_free(tok);
+	tok = NULL;
+
+	/* The Vault CLI and SDKs always send X-Vault-Request (D1). */
+	n = 0;
+	v->hdrs[n] = v->hdr_token;
+	v->hdrs_json[n++] = v->hdr_token;
+	v->hdrs[n] = "X-Vault-Request: true";
+	v->hdrs_json[n++] = "X-Vault-Request: true";
+	if (v->hdr_ns != NULL) {
+		v->hdrs[n] = v->hdr_ns;
+		v->hdrs_json[n++] = v->hdr_ns;
+	}
+	v->hdrs[n] = NULL;
+	v->hdrs_json[n++] = "Content-Type: application/json";
+	v->hdrs_json[n] = NULL;
+	return v;
+fail:
+	wipe_free(tok);
+	vault_free(v);
+	return NULL;
+}
+
+void
+vault_free(struct vault *v)
+{
+	if (v == NULL)
+		return;
+	wipe_free(v->hdr_token);
+	free(v->hdr_ns);
+	free(v->ns);
+	free(v->ns_clean);
+	free(v->cacert);
+	free(v->capath);
+	free(v->addr);
+	free(v);
+}
+
+const char *
+vault_addr(struct vault *v)
+{
+	return v->addr;
+}
+
+const char *
+vault_namespace(struct vault *v)
+{
+	return v->ns_clean;
+}
+
+/*
+ * A Vault path into a URL path: every byte but the RFC 3986 unreserved
+ * ones and '/' is percent-encoded (paths may hold spaces, quotes,
+ * unicode).  Segments "." and ".." are encoded too, so that neither
+ * libcurl nor a proxy folds them away.
+ */
+static void
+encode_path(struct buf *b, const char *p)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *s = (const unsigned char *)p;
+	int seg_start = 1;
+	size_t segn;
+
+	for (; *s != '\0'; s++) {
+		if (seg_start) {
+			segn = strcspn((const char *)s, "/");
+			if ((segn == 1 && s[0] == '.') ||
+			    (segn == 2 && s[0] == '.' && s[1] == '.')) {
+				buf_addstr(b, segn == 1 ? "%2E" : "%2E%2E");
+				s += segn - 1;
+				seg_start = 0;
+				continue;
+			}
+		}
+		seg_start = *s == '/';
+		if (isalnum(*s) || *s == '-' || *s == '.' || *s == '_' ||
+		    *s == '~' || *s == '/')
+			buf_addc(b, *s);
+		else {
+			buf_addc(b, '%');
+			buf_addc(b, hex[*s >> 4]);
+			buf_addc(b, hex[*s & 15]);
+		}
+	}
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isspace((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static jv
+call(struct vault *v, const char *method, const char *path,
+    const char *query, jv body, int no_retry, long *status)
+{
+	struct http_req req;
+	struct buf url;
+	jv out, s = jv_invalid();
+
+	*status = 0;
+	buf_init(&url);
+	buf_addstr(&url, v->addr);
+	buf_addstr(&url, "/v1/");
+	encode_path(&url, path);
+	if (query != NULL && *query != '\0') {
+		buf_addc(&url, '?');
+		buf_addstr(&url, query);
+	}
+	memset(&req, 0, sizeof(req));
+	buf_init(&req.resp);
+	req.retry_after_ms = -1;
+	req.method = method;
+	req.url = url.data;
+	req.headers = v->hdrs;
+	if (jv_is_valid(body)) {
+		s = jv_dump_string(body, 0);
+		req.body = jv_string_value(s);
+		req.bodylen = (size_t)jv_string_length_bytes(jv_copy(s));
+		req.headers = v->hdrs_json;
+	} else
+		jv_free(body);
+	req.cafile = v->cacert;
+	req.capath = v->capath;
+	req.insecure = v->insecure;
+	req.no_retry = no_retry;
+	if (http_do(v->http, &req) == -1) {
+		out = jv_invalid_with_msg(jv_string(req.err[0] != '\0' ?
+		    req.err : "no response"));
+		goto out;
+	}
+	*status = req.status;
+	if (req.resp.len == 0 || blank(req.resp.data, req.resp.len))
+		out = jv_null();
+	else {
+		out = jv_parse_sized(req.resp.data, (int)req.resp.len);
+		if (!jv_is_valid(out)) {
+			/* libjq's message quotes the text: it may be secret. */
+			jv_free(out);
+			out = jv_invalid_with_msg(jv_string_fmt("HTTP %ld: "
+			    "the answer is not JSON", req.status));
+		}
+	}
+out:
+	http_req_release(&req);
+	if (jv_is_valid(s))
+		jv_wipe_free(s);
+	else
+		jv_free(s);
+	buf_release(&url);
+	return out;
+}
+
+jv
+vault_callq(struct vault *v, const char *method, const char *path,
+    const char *query, jv body, long *status)
+{
+	return call(v, method, path, query, body, 0, status);
+}
+
+jv
+vault_call(struct vault *v, const char *method, const char *path, jv body,
+    long *status)
+{
+	return call(v, method, path, NULL, body, 0, status);
+}
+
+/* Control characters become spaces; whitespace is trimmed. */
+static void
+clean_add(struct buf *b, const char *s, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	for (; n > 0; s++, n--)
+		buf_addc(b, (unsigned char)*s < ' ' || *s == 0x7f ? ' ' : *s);
+}
+
+/*
+ * Vault wraps its errors in go-multierror's text ("1 error occurred:\n\t*
+ * permission denied\n\n"): keep the items, joined by "; ".
+ */
+char *
+vault_errmsg(jv body, long status)
+{
+	struct buf b;
+	jv errs, e;
+	const char *s, *item, *end;
+
+	buf_init(&b);
+	errs = jv_get_kind(body) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(body), jv_string("errors")) : jv_invalid();
+	e = jv_get_kind(errs) == JV_KIND_ARRAY &&
+	    jv_array_length(jv_copy(errs)) > 0 ?
+	    jv_array_get(jv_copy(errs), 0) : jv_invalid();
+	if (jv_get_kind(e) == JV_KIND_STRING) {
+		s = jv_string_value(e);
+		if ((item = strstr(s, "\t* ")) != NULL) {
+			while (item != NULL) {
+				item += 3;
+				end = strchr(item, '\n');
+				if (end == NULL)
+					end = item + strlen(item);
+				if (b.len > 0)
+					buf_addstr(&b, "; ");
+				clean_add(&b, item, (size_t)(end - item));
+				item = strstr(end, "\t* ");
+			}
+		} else
+			clean_add(&b, s, strlen(s));
+	}
+	jv_free(e);
+	jv_free(errs);
+	if (b.len == 0) {
+		if (status == 404)
+			buf_addstr(&b, "not found");
+		else if (status == 403)
+			buf_addstr(&b, "permission denied");
+		else if (status > 0)
+			buf_printf(&b, "HTTP status %ld", status);
+		else
+			buf_addstr(&b, "no answer from Vault");
+	}
+	if (b.len > 400) {
+		b.len = 400;
+		b.data[b.len] = '\0';
+	}
+	return buf_detach(&b);
+}
+
+/*
+ * A few quick tries, not the engine's long backoff: a Vault that is
+ * down should fail the run within a second, a dropped connection or a
+ * passing 5xx should not.
+ */
+#define PING_TRIES	3
+
+int
+vault_ping(struct vault *v, char **err)
+{
+	struct timespec ts;
+	jv r, m2;
+	char *m;
+	long status;
+	int i;
+
+	*err = NULL;
+	for (i = 0; i < PING_TRIES && !msg_stop; i++) {
+		if (i > 0) {
+			ts.tv_sec = 0;
+			ts.tv_nsec = 200000000L * i;
+			nanosleep(&ts, NULL);
+		}
+		free(*err);
+		*err = NULL;
+		r = call(v, "GET", "auth/token/lookup-self", NULL,
+		    jv_invalid(), 1, &status);
+		if (!jv_is_valid(r)) {
+			m2 = jv_invalid_get_msg(r);
+			*err = xasprintf("cannot reach Vault at %s: %s",
+			    v->addr, jv_get_kind(m2) == JV_KIND_STRING ?
+			    jv_string_value(m2) : "no response");
+			jv_free(m2);
+			continue;
+		}
+		m = status == 403 || status == 429 || status >= 500 ?
+		    vault_errmsg(r, status) : NULL;
+		/* The answer names the token itself (data.id): wipe it. */
+		jv_wipe_free(r);
+		if (status == 429 || status >= 500) {
+			*err = xasprintf("%s: %s", v->addr, m);
+			free(m);
+			continue;
+		}
+		/* A token without lookup-self is fine; a dead one is not. */
+		if (m != NULL && strstr(m, "invalid token") != NULL)
+			*err = xasprintf("Vault at %s rejected the token: %s",
+			    v->addr, m);
+		free(m);
+		break;
+	}
+	return *err == NULL ? 0 : -1;
+}
+
+/* Does path start with the segments of mount? */
+static int
+has_mount(const char *path, const char *mount)
+{
+	size_t n = strlen(mount);
+
+	return n > 0 && strncmp(path, mount, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+int
+vault_mount_of(struct vault *v, const char *path, char **mount, int *kv,
+    long *status, char **err)
+{
+	jv r, d, t, o, ver, p;
+	const char *m;
+	char *mp = NULL, *cut;
+	size_t n;
+	int rc = -1;
+
+	*mount = NULL;
+	*err = NULL;
+	*kv = 1;
+	while (*path == '/')
+		path++;
+	p = jv_string_fmt("sys/internal/ui/mounts/%s", path);
+	r = vault_call(v, "GET", jv_string_value(p), jv_invalid(), status);
+	jv_free(p);
+	if (!jv_is_valid(r)) {
+		jv msg = jv_invalid_get_msg(r);
+
+		*err = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ?
+		    jv_string_value(msg) : "no answer");
+		jv_free(msg);
+		return -1;
+	}
+	if (*status == 404) {
+		/* An old server: KV v1 at the first segment (D3). */
+		*mount = xstrndup(path, strcspn(path, "/"));
+		*kv = 1;
+		rc = **mount != '\0' ? 0 : -1;
+		if (rc == -1) {
+			free(*mount);
+			*mount = NULL;
+			*err = xstrdup("empty path");
+		}
+		goto out;
+	}
+	if (*status != 200) {
+		*err = vault_errmsg(r, *status);
+		goto out;
+	}
+	d = jv_object_get(jv_copy(r), jv_string("data"));
+	if (jv_get_kind(d) != JV_KIND_OBJECT) {
+		jv_free(d);
+		*err = xstrdup("no mount data in the answer");
+		goto out;
+	}
+	t = jv_object_get(jv_copy(d), jv_string("type"));
+	if (jv_get_kind(t) != JV_KIND_STRING ||
+	    (strcmp(jv_string_value(t), "kv") != 0 &&
+	    strcmp(jv_string_value(t), "generic") != 0)) {
+		*err = xasprintf("not a KV secrets engine (type %s)",
+		    jv_get_kind(t) == JV_KIND_STRING ? jv_string_value(t) :
+		    "unknown");
+		jv_free(t);
+		jv_free(d);
+		goto out;
+	}
+	jv_free(t);
+	o = jv_object_get(jv_copy(d), jv_string("options"));
+	ver = jv_get_kind(o) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(o), jv_string("version")) : jv_invalid();
+	*kv = jv_get_kind(ver) == JV_KIND_STRING &&
+	    strcmp(jv_string_value(ver), "2") == 0 ? 2 : 1;
+	jv_free(ver);
+	jv_free(o);
+	p = jv_object_get(jv_copy(d), jv_string("path"));
+	jv_free(d);
+	if (jv_get_kind(p) == JV_KIND_STRING) {
+		m = jv_string_value(p);
+		while (*m == '/')
+			m++;
+		mp = xstrdup(m);
+		n = strlen(mp);
+		while (n > 0 && mp[n - 1] == '/')
+			mp[--n] = '\0';
+	}
+	jv_free(p);
+	if (mp == NULL || *mp == '\0') {
+		free(mp);
+		mp = xstrndup(path, strcspn(path, "/"));
+	}
+	/*
+	 * The mount path may carry the namespace ("ns1/secret"): drop its
+	 * leading segments until path starts with it, as the Vault CLI does.
+	 */
+	cut = mp;
+	while (!has_mount(path, cut) && (cut = strchr(cut, '/')) != NULL)
+		cut++;
+	if (cut == NULL || *cut == '\0') {
+		*err = xasprintf("Vault says the mount is %s, which does not "
+		    "prefix the path", mp);
+		free(mp);
+		goto out;
+	}
+	*mount = xstrdup(cut);
+	free(mp);
+	rc = 0;
+out:
+	jv_free(r);
+	return rc;
+}
+
+/* RFC 3339 ("2018-03-22T02:24:06.945319214Z") to seconds; -1 if bad. */
+static time_t
+parse_time(const char *s)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, sec, off = 0, oh, om, n = 0;
+	time_t t;
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
+	    &sec, &n) != 6 || n == 0)
+		return -1;
+	s += n;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++)
+			;
+	if (*s == 'Z' || *s == 'z')
+		s++;
+	else if ((*s == '+' || *s == '-') &&
+	    sscanf(s + 1, "%2d:%2d", &oh, &om) == 2) {
+		off = (oh * 60 + om) * 60 * (*s == '-' ? -1 : 1);
+		s += 6;
+	} else
+		return -1;
+	if (*s != '\0')
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	return t - off;
+}
+
+/*
+ * KV v2 serves a version whose deletion_time is in the future (set by
+ * delete_version_after); one in the past is deleted (kvplugin
+ * path_data.go).  An unreadable time counts as deleted.
+ */
+int
+vault_version_state(jv meta)
+{
+	jv d, t;
+	int state = VAULT_LIVE;
+	time_t when;
+
+	if (jv_get_kind(meta) != JV_KIND_OBJECT)
+		return VAULT_LIVE;
+	d = jv_object_get(jv_copy(meta), jv_string("destroyed"));
+	t = jv_object_get(jv_copy(meta), jv_string("deletion_time"));
+	if (jv_get_kind(d) == JV_KIND_TRUE)
+		state = VAULT_DESTROYED;
+	else if (jv_get_kind(t) == JV_KIND_STRING &&
+	    *jv_string_value(t) != '\0') {
+		when = parse_time(jv_string_value(t));
+		if (when == -1 || when <= time(NULL))
+			state = VAULT_DELETED;
+	}
+	jv_free(d);
+	jv_free(t);
+	return state;
+}

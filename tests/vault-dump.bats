@@ -1,0 +1,299 @@
+#!/usr/bin/env bats
+# vault-dump against the Vault stand-in: KV v1 and v2, deleted and
+# destroyed versions, history, limited tokens, namespaces, odd values,
+# malformed input, 2,000 secrets at -j 1 and -j 16.
+
+FIX=$BATS_TEST_DIRNAME/fixtures/vault
+WEIRD='wéird path/with "quotes" & spaces?'
+
+setup_file() {
+	load helpers
+	env_reset
+	start_vault --seed "$FIX/tree.json"
+	"$PY" - >"$BATS_FILE_TMPDIR/bulk.json" <<-'EOF'
+		import json
+		v2 = {"f%02d/g%d/s%04d" % (i % 20, i % 7, i):
+		      {"data": {"n": str(i), "v": "value %d\n\"q\" é" % i}}
+		      for i in range(2000)}
+		print(json.dumps({"mounts": {"bulk/": 2}, "secrets": {"bulk/": v2}}))
+	EOF
+	admin "$VAULT_URL/_admin/seed" -X POST \
+	    --data-binary "@$BATS_FILE_TMPDIR/bulk.json" >/dev/null
+	curl -sfS -X PUT -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/sys/policy/team1" --data-binary @- <<-'EOF'
+		{"policy": "path \"secret/metadata/\" { capabilities = [\"list\"] }\npath \"secret/metadata/team1/*\" { capabilities = [\"list\", \"read\"] }\npath \"secret/data/team1/*\" { capabilities = [\"read\"] }\n"}
+	EOF
+	TEAM1_TOKEN=$(curl -sfS -X POST -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/auth/token/create" -d '{"policies":["team1"]}' |
+	    jq -r .auth.client_token)
+	[ -n "$TEAM1_TOKEN" ] && [ "$TEAM1_TOKEN" != null ]
+	export TEAM1_TOKEN
+}
+
+teardown_file() {
+	load helpers
+	stop_servers
+}
+
+setup() {
+	load helpers
+}
+
+# The fixture's data for a path of the secret/ mount.
+fixture_data() {
+	jq -cS --arg p "$1" '.secrets["secret/"][$p] |
+	    if .versions then .versions[-1].data else .data end' "$FIX/tree.json"
+}
+
+@test "adds data and version metadata to the records of both KV versions" {
+	vault-ls -q secret legacy app-secrets >"$BATS_TEST_TMPDIR/ls"
+	run -1 --separate-stderr vault-dump -j 1 <"$BATS_TEST_TMPDIR/ls"
+	assert_equal "$(jq -c 'del(.created_time)' <<<"$output")" \
+	    "$(cat "$FIX/dump-tree.ndjson")"
+	assert_equal "$stderr" "vault-dump: secret/gone/deleted-latest: current version 2 is deleted
+vault-dump: secret/gone/destroyed-latest: current version 2 is destroyed
+vault-dump: 19 records, 17 secrets exported, 2 failed"
+}
+
+@test "created_time is the time of the version read" {
+	run -0 vault-dump -q secret/app/db secret/hist/multi
+	assert_equal "$(jq -r '"\(.path) \(.version) \(.created_time)"' <<<"$output")" \
+	    "app/db 2 2024-02-01T00:00:00.5Z
+hist/multi 4 2024-04-01T00:00:00Z"
+}
+
+@test "takes secret paths as operands and asks each mount's version once" {
+	created=$(vault-dump -q secret/app | jq -r .created_time)
+	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+	run -0 --separate-stderr vault-dump -j 1 secret/app/db legacy/old/thing \
+	    secret/app legacy/top
+	assert_output '{"mount":"secret","path":"app/db","kv":2,"data":{"password":"pw-2","user":"app"},"version":2,"created_time":"2024-02-01T00:00:00.5Z","custom_metadata":{"owner":"team-a"}}
+{"mount":"legacy","path":"old/thing","kv":1,"data":{"k":"v","ttl":"1h"}}
+{"mount":"secret","path":"app","kv":2,"data":{"role":"parent"},"version":1,"created_time":"'"$created"'","custom_metadata":null}
+{"mount":"legacy","path":"top","kv":1,"data":{"k":"v1-top"}}'
+	assert_equal "$stderr" "vault-dump: 4 records, 4 secrets exported, 0 failed"
+	run -0 admin "$VAULT_URL/_admin/requests"
+	assert_equal "$(jq -r '.requests[] | "\(.method) \(.path)"' <<<"$output")" \
+	    "GET /v1/auth/token/lookup-self
+GET /v1/sys/internal/ui/mounts/secret/app/db
+GET /v1/sys/internal/ui/mounts/legacy/old/thing
+GET /v1/secret/data/app/db
+GET /v1/legacy/old/thing
+GET /v1/secret/data/app
+GET /v1/legacy/top"
+}
+
+@test "a record without kv gets its mount's version" {
+	run -0 vault-dump -q <<<'{"mount":"legacy","path":"top","note":"mine"}'
+	assert_output '{"mount":"legacy","path":"top","note":"mine","kv":1,"data":{"k":"v1-top"}}'
+}
+
+@test "a deleted or destroyed current version is an error record saying which" {
+	run -1 --separate-stderr vault-dump -j 1 secret/gone/deleted-latest \
+	    secret/gone/destroyed-latest
+	assert_output '{"mount":"secret","path":"gone/deleted-latest","kv":2,"version":2,"error":{"tool":"vault-dump","status":404,"message":"current version 2 is deleted"}}
+{"mount":"secret","path":"gone/destroyed-latest","kv":2,"version":2,"error":{"tool":"vault-dump","status":404,"message":"current version 2 is destroyed"}}'
+	assert_equal "$stderr" "vault-dump: secret/gone/deleted-latest: current version 2 is deleted
+vault-dump: secret/gone/destroyed-latest: current version 2 is destroyed
+vault-dump: 2 records, 0 secrets exported, 2 failed"
+}
+
+@test "--all-versions emits the live versions oldest first and reports the others" {
+	run -0 --separate-stderr vault-dump --all-versions secret/hist/multi \
+	    secret/app/db legacy/top
+	assert_equal "$(jq -c '[.path, .version, .data, .created_time]' <<<"$output")" \
+	    '["hist/multi",1,{"v":"1"},"2024-01-01T00:00:00Z"]
+["hist/multi",4,{"v":"4"},"2024-04-01T00:00:00Z"]
+["app/db",1,{"password":"pw-1","user":"app"},"2024-01-01T00:00:00Z"]
+["app/db",2,{"password":"pw-2","user":"app"},"2024-02-01T00:00:00.5Z"]
+["top",null,{"k":"v1-top"},null]'
+	assert_line -n 3 --partial '"custom_metadata":{"owner":"team-a"}'
+	assert_equal "$stderr" "vault-dump: secret/hist/multi: version 2 is deleted: not exported
+vault-dump: secret/hist/multi: version 3 is destroyed: not exported
+vault-dump: 5 records, 5 versions exported, 1 deleted and 1 destroyed not exported, 0 failed"
+}
+
+@test "--all-versions ends with an error record when the current version is gone" {
+	run -1 --separate-stderr vault-dump -a -j 1 secret/gone/deleted-latest \
+	    secret/gone/destroyed-latest
+	assert_equal "$(jq -c '[.path, .version, .data, .error.message]' <<<"$output")" \
+	    '["gone/deleted-latest",1,{"v":"one"},null]
+["gone/deleted-latest",2,null,"current version 2 is deleted"]
+["gone/destroyed-latest",1,{"v":"one"},null]
+["gone/destroyed-latest",2,null,"current version 2 is destroyed"]'
+	assert_equal "$stderr" "vault-dump: secret/gone/deleted-latest: current version 2 is deleted
+vault-dump: secret/gone/destroyed-latest: current version 2 is destroyed
+vault-dump: 4 records, 2 versions exported, 1 deleted and 1 destroyed not exported, 2 failed"
+}
+
+@test "never writes to Vault: only GET and LIST reach the stand-in" {
+	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+	run -1 bash -c 'vault-ls -q | vault-dump -q -a >/dev/null'
+	run -1 bash -c 'vault-ls -q | vault-dump -q >/dev/null'
+	run -0 admin "$VAULT_URL/_admin/requests"
+	assert_equal "$(jq -r '[.requests[].method] | unique | join(" ")' <<<"$output")" \
+	    "GET LIST"
+	assert [ "$(jq '[.requests[] | select(.method == "GET")] | length' <<<"$output")" -gt 4000 ]
+	# The deleted and destroyed versions are still there, untouched.
+	run -0 admin "$VAULT_URL/_admin/state"
+	assert_equal "$(jq -c '.secrets["secret/"]["hist/multi"].versions |
+	    map([.version, .destroyed, (.deletion_time != "")])' <<<"$output")" \
+	    '[[1,false,false],[2,false,true],[3,true,false],[4,false,false]]'
+}
+
+@test "injected 500s, 503s and dropped connections are retried: same output" {
+	admin "$VAULT_URL/_admin/config" -X POST \
+	    -d '{"fail_rate":0.15,"fail_kinds":["500","503","drop"],"fail_seed":11}' >/dev/null
+	run -1 --separate-stderr bash -c \
+	    'vault-ls -q secret legacy app-secrets | vault-dump -q -j 4'
+	admin "$VAULT_URL/_admin/config" -X POST -d '{"fail_rate":0}' >/dev/null
+	assert_equal "$stderr" ""
+	assert_equal "$(jq -c 'del(.created_time)' <<<"$output")" \
+	    "$(cat "$FIX/dump-tree.ndjson")"
+	run -0 admin "$VAULT_URL/_admin/requests"
+	assert [ "$(jq '[.requests[] | select(.fault != null)] | length' <<<"$output")" -gt 0 ]
+}
+
+@test "a secret the token may not read is an error record: permission denied" {
+	VAULT_TOKEN=$TEAM1_TOKEN run -1 --separate-stderr vault-dump -j 1 <<-'EOF'
+		{"mount":"secret","path":"team1/other","kv":2}
+		{"mount":"secret","path":"team2/svc/key","kv":2}
+		{"mount":"secret","path":"app","kv":2}
+	EOF
+	assert_output '{"mount":"secret","path":"team1/other","kv":2,"data":{"k":"t1o"},"version":1,"created_time":"'"$(jq -r .created_time <<<"${lines[0]}")"'","custom_metadata":null}
+{"mount":"secret","path":"team2/svc/key","kv":2,"error":{"tool":"vault-dump","status":403,"message":"permission denied"}}
+{"mount":"secret","path":"app","kv":2,"error":{"tool":"vault-dump","status":403,"message":"permission denied"}}'
+	assert_equal "$stderr" "vault-dump: secret/team2/svc/key: permission denied
+vault-dump: secret/app: permission denied
+vault-dump: 3 records, 1 secret exported, 2 failed"
+}
+
+@test "a secret deleted between listing and reading is an error record" {
+	curl -sfS -X POST -H "X-Vault-Token: root" "$VAULT_URL/v1/secret/data/tmp/x" \
+	    -d '{"data":{"a":"b"}}' >/dev/null
+	curl -sfS -X POST -H "X-Vault-Token: root" "$VAULT_URL/v1/legacy/tmp/y" \
+	    -d '{"a":"b"}' >/dev/null
+	vault-ls -q secret/tmp legacy/tmp >"$BATS_TEST_TMPDIR/ls"
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/ls")" 2
+	curl -sfS -X DELETE -H "X-Vault-Token: root" "$VAULT_URL/v1/secret/metadata/tmp/x"
+	curl -sfS -X DELETE -H "X-Vault-Token: root" "$VAULT_URL/v1/legacy/tmp/y"
+	run -1 --separate-stderr vault-dump -j 1 <"$BATS_TEST_TMPDIR/ls"
+	assert_output '{"mount":"legacy","path":"tmp/y","kv":1,"error":{"tool":"vault-dump","status":404,"message":"not found (deleted since listing?)"}}
+{"mount":"secret","path":"tmp/x","kv":2,"error":{"tool":"vault-dump","status":404,"message":"not found (deleted since listing?)"}}'
+	assert_equal "$stderr" "vault-dump: legacy/tmp/y: not found (deleted since listing?)
+vault-dump: secret/tmp/x: not found (deleted since listing?)
+vault-dump: 2 records, 0 secrets exported, 2 failed"
+	run -1 --separate-stderr vault-dump -a <"$BATS_TEST_TMPDIR/ls"
+	assert_line -n 1 '{"mount":"secret","path":"tmp/x","kv":2,"error":{"tool":"vault-dump","status":404,"message":"not found (deleted since listing?)"}}'
+}
+
+@test "keys and values with unicode, newlines and quotes round-trip exactly" {
+	run -0 vault-dump -q "secret/$WEIRD"
+	assert_equal "$(jq -r .path <<<"$output")" "$WEIRD"
+	assert_equal "$(jq -cS .data <<<"$output")" "$(fixture_data "$WEIRD")"
+	assert_equal "$(jq -r '.data["multi\nline key"]' <<<"$output" | od -c)" \
+	    "$(printf 'line1\nline2\r\n\ttabbed "quoted" \\ back\n' | od -c)"
+	# The same through vault-ls, and for a record read from stdin.
+	run -0 bash -c "vault-ls -q 'secret/wéird path' | vault-dump -q"
+	assert_equal "$(jq -cS .data <<<"$output")" "$(fixture_data "$WEIRD")"
+}
+
+@test "empty data stays an empty object" {
+	run -0 vault-dump -q secret/empty
+	assert_equal "$(jq -c '[.data, .version]' <<<"$output")" '[{},1]'
+}
+
+@test "malformed input lines become error records and the run goes on" {
+	printf '%s\n' 'not json' '[1,2]' '{"mount":"legacy","path":"top","kv":1}' \
+	    '' '{"mount":"secret"}' '{"mount":"legacy","path":"top","kv":3}' \
+	    $'\xff\xfe' '{"mount":"secret","path":"empty","kv":2' \
+	    >"$BATS_TEST_TMPDIR/in"
+	run -1 --separate-stderr vault-dump -j 1 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 7
+	assert_equal "$(jq -c '[.line, .error.message]' <<<"${lines[0]}")" \
+	    '[1,"line 1: invalid JSON: Invalid numeric literal at line 1, column 4"]'
+	assert_equal "${lines[1]}" '{"line":2,"error":{"tool":"vault-dump","status":null,"message":"line 2: not a JSON object"}}'
+	assert_equal "${lines[2]}" '{"mount":"legacy","path":"top","kv":1,"data":{"k":"v1-top"}}'
+	assert_equal "${lines[3]}" '{"mount":"secret","error":{"tool":"vault-dump","status":null,"message":"record without mount and path"}}'
+	assert_equal "${lines[4]}" '{"mount":"legacy","path":"top","kv":3,"error":{"tool":"vault-dump","status":null,"message":"kv must be 1 or 2"}}'
+	assert_equal "${lines[5]}" '{"line":7,"error":{"tool":"vault-dump","status":null,"message":"line 7: invalid UTF-8"}}'
+	assert_equal "$(jq -r .line <<<"${lines[6]}")" 8
+	assert_equal "${stderr_lines[-1]}" "vault-dump: 7 records, 1 secret exported, 6 failed"
+	refute_output --partial 'pw-'
+}
+
+@test "records that carry an error pass through unchanged" {
+	in='{"mount":"secret","path":"team2","kv":2,"folder":true,"error":{"tool":"vault-ls","status":403,"message":"permission denied"}}'
+	run -1 --separate-stderr vault-dump <<<"$in"
+	assert_output "$in"
+	assert_equal "$stderr" "vault-dump: 1 record, 0 secrets exported, 1 failed"
+}
+
+@test "-j 1 and -j 16 give the same 2,000 records in input order" {
+	vault-ls -q bulk | tac >"$BATS_TEST_TMPDIR/ls"
+	run -0 vault-dump -q -j 1 <"$BATS_TEST_TMPDIR/ls"
+	one=$output
+	assert_equal "${#lines[@]}" 2000
+	run -0 vault-dump -q -j 16 <"$BATS_TEST_TMPDIR/ls"
+	assert_equal "$output" "$one"
+	assert_equal "$(jq -r .path <<<"$output")" "$(jq -r .path "$BATS_TEST_TMPDIR/ls")"
+	assert_equal "$(jq -r 'select(.data.v != "value \(.data.n)\n\"q\" é") | .path' <<<"$output")" ""
+}
+
+@test "no value or token appears on stderr, even with -vv" {
+	VAULT_TOKEN=$TEAM1_TOKEN run -1 --separate-stderr bash -c \
+	    "vault-ls -q | vault-dump -vv -a"
+	assert_line --partial '"data":{"k":"t1"}'
+	refute_regex "$stderr" "$TEAM1_TOKEN|t1o|pw-|значение|api-tok"
+	run -1 --separate-stderr bash -c "vault-ls -q | vault-dump -vv -a"
+	refute_regex "$stderr" "pw-1|pw-2|значение|api-tok|v1-top|as-t1|in-namespace"
+}
+
+@test "VAULT_NAMESPACE reads the namespace, and a record from another one fails" {
+	VAULT_NAMESPACE=team-a run -0 vault-dump -q kv/ns/secret
+	assert_equal "$(jq -c '[.mount, .path, .namespace, .data]' <<<"$output")" \
+	    '["kv","ns/secret","team-a",{"k":"in-namespace"}]'
+	VAULT_NAMESPACE=team-a/ run -0 bash -c 'vault-ls -q | vault-dump -q'
+	assert_equal "$(jq -c .data <<<"$output")" '{"k":"in-namespace"}'
+	run -1 --separate-stderr vault-dump <<<'{"mount":"kv","path":"ns/secret","kv":2,"namespace":"team-a"}'
+	assert_output '{"mount":"kv","path":"ns/secret","kv":2,"namespace":"team-a","error":{"tool":"vault-dump","status":null,"message":"record from namespace team-a, but VAULT_NAMESPACE is not set"}}'
+}
+
+@test "a folder operand is a usage error" {
+	run -2 --separate-stderr vault-dump secret/app/
+	assert_output ""
+	assert_equal "$stderr" "vault-dump: secret/app/: not a secret path (for a folder: vault-ls FOLDER | vault-dump)
+vault-dump: try 'vault-dump -h' for usage"
+}
+
+@test "a mount operand without a path is an error record" {
+	run -1 --separate-stderr vault-dump legacy
+	assert_output '{"mount":"legacy","path":"","kv":1,"error":{"tool":"vault-dump","status":null,"message":"a mount, not a secret: use vault-ls legacy | vault-dump"}}'
+}
+
+@test "VAULT_ADDR missing exits 2 with a clear message" {
+	unset VAULT_ADDR
+	run -2 --separate-stderr vault-dump secret/app
+	assert_output ""
+	assert_equal "$stderr" "vault-dump: VAULT_ADDR is not set: export the URL of the Vault server, e.g. https://vault.example.com:8200"
+}
+
+@test "an unreachable Vault exits 2 before reading input" {
+	port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	VAULT_ADDR=http://127.0.0.1:$port run -2 --separate-stderr vault-dump \
+	    <<<'{"mount":"secret","path":"app","kv":2}'
+	assert_output ""
+	assert_regex "$stderr" "^vault-dump: cannot reach Vault at http://127.0.0.1:$port: .*[Cc]onnect"
+}
+
+@test "no token is fatal" {
+	unset VAULT_TOKEN
+	run -2 --separate-stderr vault-dump secret/app
+	assert_equal "$stderr" "vault-dump: no Vault token: VAULT_TOKEN is not set and ~/.vault-token does not exist"
+}
+
+@test "usage goes to stderr with exit 2" {
+	run -2 --separate-stderr vault-dump --help
+	assert_output ""
+	assert_equal "$stderr" "usage: vault-dump [-ahqv] [-j jobs] [mount/path ...]"
+}

@@ -1,0 +1,683 @@
+/* vault-dump: export KV secrets: adds each secret's data and metadata. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+#define JOBS_DEFAULT	8
+#define JOBS_MAX	64
+#define OPT_VERSION	256
+#define PLURAL(n)	((n) == 1 ? "" : "s")
+#define GONE_MSG	"not found (deleted since listing?)"
+
+struct mountc {
+	char	*name;
+	int	 kv;
+};
+
+struct dump {
+	struct vault	*vault;
+	int		 all;		/* --all-versions */
+	struct mountc	*mounts;	/* the KV version of each mount */
+	size_t		 nmounts;
+	atomic_long	 read;		/* versions read and exported */
+	atomic_long	 deleted;	/* versions skipped */
+	atomic_long	 destroyed;
+	long		 out;
+	long		 failed;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: vault-dump [-ahqv] [-j jobs] "
+	    "[mount/path ...]\n");
+	exit(EXIT_FATAL);
+}
+
+/* Does path start with the segments of mount? */
+static int
+has_mount(const char *path, const char *mount)
+{
+	size_t n = strlen(mount);
+
+	return strncmp(path, mount, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+static struct mountc *
+mount_cached(struct dump *d, const char *path, int exact)
+{
+	struct mountc *best = NULL;
+	size_t i;
+
+	for (i = 0; i < d->nmounts; i++)
+		if (exact ? strcmp(d->mounts[i].name, path) == 0 :
+		    has_mount(path, d->mounts[i].name))
+			if (best == NULL ||
+			    strlen(d->mounts[i].name) > strlen(best->name))
+				best = &d->mounts[i];
+	return best;
+}
+
+/*
+ * The mount holding path and its KV version, asked once per mount
+ * (sys/internal/ui/mounts/PATH); main thread only.  NULL with *status
+ * and *err when Vault refused.
+ */
+static struct mountc *
+mount_find(struct dump *d, const char *path, int exact, long *status,
+    char **err)
+{
+	struct mountc *m;
+	char *name;
+	int kv;
+
+	if ((m = mount_cached(d, path, exact)) != NULL)
+		return m;
+	if (vault_mount_of(d->vault, path, &name, &kv, status, err) == -1) {
+		if (*status == 0)
+			msg_fatal("%s", *err);
+		return NULL;
+	}
+	d->mounts = xrealloc(d->mounts, (d->nmounts + 1) *
+	    sizeof(*d->mounts));
+	m = &d->mounts[d->nmounts++];
+	m->name = name;
+	m->kv = kv;
+	msg_info(NULL, "%s/: kv v%d", name, kv);
+	return m;
+}
+
+/* Fail a record here: the message on stderr, the error in the record. */
+static jv
+fail(jv rec, long status, const char *fmt, ...) V2K_PRINTF(3, 4);
+
+static jv
+fail(jv rec, long status, const char *fmt, ...)
+{
+	va_list ap;
+	char *label, *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	label = rec_label(rec, 0);
+	msg_warn(label, "%s", s ? s : "error");
+	free(label);
+	rec = rec_error(rec, status, "%s", s ? s : "error");
+	free(s);
+	return rec;
+}
+
+/* The message of an invalid jv from vault_call (consumed). */
+static char *
+call_msg(jv r)
+{
+	jv m = jv_invalid_get_msg(r);
+	char *s;
+
+	s = xstrdup(jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
+	    "no answer from Vault");
+	jv_free(m);
+	return s;
+}
+
+static jv
+field(jv from /* borrowed */, const char *key)
+{
+	jv v = jv_object_get(jv_copy(from), jv_string(key));
+
+	if (jv_is_valid(v))
+		return v;
+	jv_free(v);
+	return jv_null();
+}
+
+/*
+ * vault-ls -l described the current version; a record made from a live
+ * version says so.
+ */
+static jv
+refresh_flags(jv rec)
+{
+	if (jv_object_has(jv_copy(rec), jv_string("deleted")))
+		rec = jv_object_set(rec, jv_string("deleted"), jv_false());
+	if (jv_object_has(jv_copy(rec), jv_string("destroyed")))
+		rec = jv_object_set(rec, jv_string("destroyed"), jv_false());
+	return rec;
+}
+
+/* A KV v1 secret: GET mount/path; data is the whole map (D5). */
+static jv
+read_v1(struct dump *d, jv rec, const char *mount, const char *path)
+{
+	jv r, data;
+	char *p, *m;
+	long status;
+
+	p = xasprintf("%s/%s", mount, path);
+	r = vault_call(d->vault, "GET", p, jv_invalid(), &status);
+	free(p);
+	if (!jv_is_valid(r)) {
+		m = call_msg(r);
+		rec = fail(rec, 0, "%s", m);
+		free(m);
+		return rec;
+	}
+	if (status != 200) {
+		m = vault_errmsg(r, status);
+		jv_free(r);
+		if (status == 404 && strcmp(m, "not found") == 0)
+			rec = fail(rec, status, GONE_MSG);
+		else
+			rec = fail(rec, status, "%s", m);
+		free(m);
+		return rec;
+	}
+	data = jv_get_kind(r) == JV_KIND_OBJECT ?
+	    jv_object_get(r, jv_string("data")) : (jv_free(r), jv_invalid());
+	if (jv_get_kind(data) != JV_KIND_OBJECT) {
+		jv_wipe_free(data);
+		return fail(rec, status, "answer without data");
+	}
+	atomic_fetch_add(&d->read, 1);
+	return jv_object_set(rec, jv_string("data"), data);
+}
+
+/*
+ * One KV v2 version (0: the current one): the record with data,
+ * version, created_time and custom_metadata.  *gone is set to the
+ * version's state when Vault answered 404 with its metadata (deleted or
+ * destroyed: the record is then returned untouched) and *num to the
+ * version's number when known.
+ */
+static jv
+read_v2(struct dump *d, jv rec, const char *mount, const char *path,
+    long version, int *gone, long *num, long *status)
+{
+	jv r, dd, data, meta, v;
+	char *p, *m, q[32];
+
+	*gone = VAULT_LIVE;
+	*num = version;
+	p = xasprintf("%s/data/%s", mount, path);
+	snprintf(q, sizeof(q), "version=%ld", version);
+	r = vault_callq(d->vault, "GET", p, version > 0 ? q : NULL,
+	    jv_invalid(), status);
+	free(p);
+	if (!jv_is_valid(r)) {
+		m = call_msg(r);
+		rec = rec_error(rec, 0, "%s", m);
+		free(m);
+		return rec;
+	}
+	dd = jv_get_kind(r) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(r), jv_string("data")) : jv_null();
+	meta = jv_get_kind(dd) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(dd), jv_string("metadata")) : jv_null();
+	v = jv_get_kind(meta) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(meta), jv_string("version")) : jv_null();
+	if (jv_get_kind(v) == JV_KIND_NUMBER)
+		*num = (long)jv_number_value(v);
+	jv_free(v);
+	/* A deleted or destroyed version: 404 with its metadata (D4). */
+	if (*status == 404 && jv_get_kind(meta) == JV_KIND_OBJECT &&
+	    (*gone = vault_version_state(meta)) != VAULT_LIVE) {
+		jv_free(meta);
+		jv_wipe_free(dd);
+		jv_wipe_free(r);
+		return rec;
+	}
+	if (*status != 200) {
+		m = vault_errmsg(r, *status);
+		if (*status == 404 && strcmp(m, "not found") == 0)
+			rec = rec_error(rec, *status, GONE_MSG);
+		else
+			rec = rec_error(rec, *status, "%s", m);
+		free(m);
+		jv_free(meta);
+		jv_wipe_free(dd);
+		jv_wipe_free(r);
+		return rec;
+	}
+	jv_free(r);
+	data = jv_get_kind(dd) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(dd), jv_string("data")) : jv_null();
+	jv_wipe_free(dd);
+	if (jv_get_kind(data) != JV_KIND_OBJECT ||
+	    jv_get_kind(meta) != JV_KIND_OBJECT) {
+		jv_wipe_free(data);
+		jv_free(meta);
+		return rec_error(rec, *status, "answer without data or "
+		    "metadata");
+	}
+	rec = jv_object_set(rec, jv_string("data"), data);
+	rec = jv_object_set(rec, jv_string("version"), jv_number(*num));
+	rec = jv_object_set(rec, jv_string("created_time"),
+	    field(meta, "created_time"));
+	rec = jv_object_set(rec, jv_string("custom_metadata"),
+	    field(meta, "custom_metadata"));
+	rec = refresh_flags(rec);
+	jv_free(meta);
+	atomic_fetch_add(&d->read, 1);
+	return rec;
+}
+
+/* Say on stderr why read_v2 failed the record (version > 0: which). */
+static void
+warn_error(jv rec /* borrowed */, long version)
+{
+	jv m;
+	char *label;
+
+	m = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("error"),
+	    jv_string("message")));
+	label = rec_label(rec, 0);
+	if (version > 0)
+		msg_warn(label, "version %ld: %s", version,
+		    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
+		    "failed");
+	else
+		msg_warn(label, "%s", jv_get_kind(m) == JV_KIND_STRING ?
+		    jv_string_value(m) : "failed");
+	free(label);
+	jv_free(m);
+}
+
+static const char *
+state_name(int state)
+{
+	return state == VAULT_DESTROYED ? "destroyed" : "deleted";
+}
+
+static void
+count_gone(struct dump *d, int state)
+{
+	if (state == VAULT_DESTROYED)
+		atomic_fetch_add(&d->destroyed, 1);
+	else
+		atomic_fetch_add(&d->deleted, 1);
+}
+
+/* The current version of a KV v2 secret. */
+static jv
+dump_current(struct dump *d, jv rec, const char *mount, const char *path)
+{
+	long num, status;
+	int gone;
+
+	rec = read_v2(d, rec, mount, path, 0, &gone, &num, &status);
+	if (gone != VAULT_LIVE) {
+		count_gone(d, gone);
+		rec = jv_object_set(rec, jv_string("version"),
+		    jv_number(num));
+		return fail(rec, status, "current version %ld is %s", num,
+		    state_name(gone));
+	}
+	if (rec_failed(rec))
+		warn_error(rec, 0);
+	return rec;
+}
+
+static int
+long_cmp(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * --all-versions: every live version, oldest first, from the metadata's
+ * version map.  Deleted and destroyed versions are reported, never
+ * undeleted (the source is read-only); a current version in that state
+ * is an error record, after the live ones.
+ */
+static jv
+dump_all(struct dump *d, jv rec, const char *mount, const char *path)
+{
+	jv r, dm, vers, k, e, out, one;
+	long *nums = NULL, cur = 0, num, status;
+	size_t n = 0, i;
+	char *p, *m, key[32];
+	int gone;
+
+	p = xasprintf("%s/metadata/%s", mount, path);
+	r = vault_call(d->vault, "GET", p, jv_invalid(), &status);
+	free(p);
+	if (!jv_is_valid(r)) {
+		m = call_msg(r);
+		rec = fail(rec, 0, "metadata: %s", m);
+		free(m);
+		return rec;
+	}
+	if (status != 200) {
+		m = vault_errmsg(r, status);
+		jv_free(r);
+		if (status == 404 && strcmp(m, "not found") == 0)
+			rec = fail(rec, status, GONE_MSG);
+		else
+			rec = fail(rec, status, "metadata: %s", m);
+		free(m);
+		return rec;
+	}
+	dm = jv_get_kind(r) == JV_KIND_OBJECT ?
+	    jv_object_get(r, jv_string("data")) : (jv_free(r), jv_null());
+	vers = jv_get_kind(dm) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(dm), jv_string("versions")) : jv_null();
+	e = jv_get_kind(dm) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(dm), jv_string("current_version")) :
+	    jv_null();
+	if (jv_get_kind(e) == JV_KIND_NUMBER)
+		cur = (long)jv_number_value(e);
+	jv_free(e);
+	jv_free(dm);
+	if (jv_get_kind(vers) != JV_KIND_OBJECT ||
+	    jv_object_length(jv_copy(vers)) == 0) {
+		jv_free(vers);
+		return fail(rec, status, "metadata without versions");
+	}
+	nums = xcalloc((size_t)jv_object_length(jv_copy(vers)),
+	    sizeof(*nums));
+	jv_object_foreach(vers, vk, ve) {
+		num = strtol(jv_string_value(vk), &p, 10);
+		if (*p == '\0' && num > 0)
+			nums[n++] = num;
+		jv_free(vk);
+		jv_free(ve);
+	}
+	qsort(nums, n, sizeof(*nums), long_cmp);
+
+	out = jv_array();
+	for (i = 0; i < n && !msg_stop; i++) {
+		snprintf(key, sizeof(key), "%ld", nums[i]);
+		k = jv_object_get(jv_copy(vers), jv_string(key));
+		gone = vault_version_state(k);
+		jv_free(k);
+		status = 404;
+		one = jv_copy(rec);
+		if (gone == VAULT_LIVE) {
+			one = read_v2(d, one, mount, path, nums[i], &gone,
+			    &num, &status);
+			if (gone == VAULT_LIVE && rec_failed(one)) {
+				/* Name the version that failed. */
+				one = jv_object_set(one, jv_string("version"),
+				    jv_number(nums[i]));
+				warn_error(one, nums[i]);
+			}
+		}
+		if (gone != VAULT_LIVE) {
+			count_gone(d, gone);
+			one = jv_object_set(one, jv_string("version"),
+			    jv_number(nums[i]));
+			if (nums[i] == cur)
+				one = fail(one, status, "current version %ld "
+				    "is %s", nums[i], state_name(gone));
+			else {
+				char *label = rec_label(one, 0);
+
+				msg_warn(label, "version %ld is %s: not "
+				    "exported", nums[i], state_name(gone));
+				free(label);
+				jv_free(one);
+				continue;
+			}
+		}
+		out = jv_array_append(out, one);
+	}
+	free(nums);
+	jv_free(vers);
+	jv_free(rec);
+	return out;
+}
+
+/* A pool worker: one input record in, its records out. */
+static jv
+dump_one(jv rec, void *arg)
+{
+	struct dump *d = arg;
+	char *mount, *path;
+	jv kv;
+	int v;
+
+	if (rec_failed(rec))
+		return rec;
+	mount = xstrdup(rec_str(rec, "mount"));
+	path = xstrdup(rec_str(rec, "path"));
+	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
+	v = (int)jv_number_value(kv);
+	jv_free(kv);
+	if (v == 1)
+		rec = read_v1(d, rec, mount, path);
+	else if (d->all)
+		rec = dump_all(d, rec, mount, path);
+	else
+		rec = dump_current(d, rec, mount, path);
+	free(mount);
+	free(path);
+	return rec;
+}
+
+static int
+emit(jv rec, void *arg)
+{
+	struct dump *d = arg;
+	int failed = rec_failed(rec);
+
+	d->out++;
+	if (failed)
+		d->failed++;
+	msg_progress_add(failed);
+	if (rec_write(stdout, jv_copy(rec)) == -1) {
+		jv_wipe_free(rec);
+		msg_fatal("cannot write output: %s", strerror(errno));
+	}
+	jv_wipe_free(rec);
+	return 0;
+}
+
+/*
+ * Check an input record before it goes to a worker: mount and path
+ * strings, the namespace it came from, kv 1 or 2 (found when missing).
+ */
+static jv
+prepare(struct dump *d, jv rec)
+{
+	struct mountc *m;
+	const char *mount, *path, *ns, *myns;
+	char *err;
+	jv kv;
+	long status;
+	int v;
+
+	if (rec_failed(rec))
+		return rec;
+	mount = rec_str(rec, "mount");
+	path = rec_str(rec, "path");
+	if (mount == NULL || *mount == '\0' || path == NULL || *path == '\0')
+		return fail(rec, 0, "record without mount and path");
+	ns = rec_str(rec, "namespace");
+	myns = vault_namespace(d->vault);
+	if (ns != NULL && (myns == NULL || strcmp(ns, myns) != 0))
+		return fail(rec, 0, "record from namespace %s, but "
+		    "VAULT_NAMESPACE is %s", ns, myns ? myns : "not set");
+	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
+	if (jv_get_kind(kv) == JV_KIND_NUMBER) {
+		v = (int)jv_number_value(kv);
+		jv_free(kv);
+		if (v != 1 && v != 2)
+			return fail(rec, 0, "kv must be 1 or 2");
+		return rec;
+	}
+	if (jv_is_valid(kv) && jv_get_kind(kv) != JV_KIND_NULL) {
+		jv_free(kv);
+		return fail(rec, 0, "kv must be 1 or 2");
+	}
+	jv_free(kv);
+	if ((m = mount_find(d, mount, 1, &status, &err)) == NULL) {
+		rec = fail(rec, status, "cannot find the mount: %s", err);
+		free(err);
+		return rec;
+	}
+	return jv_object_set(rec, jv_string("kv"), jv_number(m->kv));
+}
+
+/* An argument: mount/path of one secret. */
+static jv
+from_arg(struct dump *d, const char *arg)
+{
+	struct mountc *m;
+	const char *ns, *rest;
+	char *err;
+	long status;
+	size_t n;
+	jv rec;
+
+	while (*arg == '/')
+		arg++;
+	ns = vault_namespace(d->vault);
+	rec = jv_object();
+	if ((m = mount_find(d, arg, 0, &status, &err)) == NULL) {
+		n = strcspn(arg, "/");
+		rec = jv_object_set(rec, jv_string("mount"),
+		    jv_string_sized(arg, (int)n));
+		rec = jv_object_set(rec, jv_string("path"),
+		    jv_string(arg[n] == '/' ? arg + n + 1 : ""));
+		if (ns != NULL)
+			rec = jv_object_set(rec, jv_string("namespace"),
+			    jv_string(ns));
+		rec = fail(rec, status, "cannot find the mount: %s", err);
+		free(err);
+		return rec;
+	}
+	rest = arg + strlen(m->name);
+	while (*rest == '/')
+		rest++;
+	rec = jv_object_set(rec, jv_string("mount"), jv_string(m->name));
+	rec = jv_object_set(rec, jv_string("path"), jv_string(rest));
+	rec = jv_object_set(rec, jv_string("kv"), jv_number(m->kv));
+	if (ns != NULL)
+		rec = jv_object_set(rec, jv_string("namespace"), jv_string(ns));
+	if (*rest == '\0')
+		rec = fail(rec, 0, "a mount, not a secret: use vault-ls %s | "
+		    "vault-dump", m->name);
+	return rec;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "all-versions", no_argument,		NULL, 'a' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "version",	no_argument,		NULL, OPT_VERSION },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct http_opts ho;
+	struct http *http;
+	struct rec_reader rd;
+	struct pool *pool;
+	struct dump d;
+	char *err;
+	jv rec;
+	size_t i, n;
+	long nread;
+	int ch, rc, jobs = JOBS_DEFAULT, status = EXIT_OK;
+
+	msg_init("vault-dump");
+	memset(&d, 0, sizeof(d));
+	while ((ch = getopt_long(argc, argv, "ahj:qv", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'a':
+			d.all = 1;
+			break;
+		case 'j':
+			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
+			break;
+		case 'q':
+			msg_verbosity = -1;
+			break;
+		case 'v':
+			if (msg_verbosity >= 0)
+				msg_verbosity++;
+			break;
+		case OPT_VERSION:
+			msg_version();
+		case 'h':
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	for (i = 0; i < (size_t)argc; i++) {
+		n = strlen(argv[i]);
+		if (n == 0 || argv[i][n - 1] == '/')
+			msg_usage_error("%s: not a secret path (for a folder: "
+			    "vault-ls FOLDER | vault-dump)", argv[i]);
+	}
+
+	http_opts_init(&ho);
+	ho.max_inflight = jobs;
+	if ((http = http_new(&ho)) == NULL)
+		msg_fatal("cannot start the HTTP engine");
+	if ((d.vault = vault_new(http, &err)) == NULL)
+		msg_fatal("%s", err);
+	if (vault_ping(d.vault, &err) == -1)
+		msg_fatal("%s", err);
+	atomic_init(&d.read, 0);
+	atomic_init(&d.deleted, 0);
+	atomic_init(&d.destroyed, 0);
+
+	pool = pool_new(jobs, dump_one, emit, &d);
+	if (argc > 0) {
+		msg_progress_total(argc);
+		for (i = 0; i < (size_t)argc && !msg_stop; i++)
+			pool_submit(pool, from_arg(&d, argv[i]));
+	} else {
+		rec_reader_init(&rd, stdin);
+		while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
+			if (rc == -2)
+				msg_fatal("standard input: %s",
+				    strerror(errno));
+			if (rc == -1)
+				msg_warn(NULL, "line %zu: %s", rd.lineno,
+				    rd.err);
+			else
+				rec = prepare(&d, rec);
+			pool_submit(pool, rec);
+		}
+		rec_reader_release(&rd);
+	}
+	pool_finish(pool);
+	pool_free(pool);
+	if (d.failed > 0)
+		status = EXIT_PARTIAL;
+	for (i = 0; i < d.nmounts; i++)
+		free(d.mounts[i].name);
+	free(d.mounts);
+	vault_free(d.vault);
+	http_free(http);
+	nread = atomic_load(&d.read);
+	if (d.all)
+		return msg_finish(status, "%ld record%s, %ld version%s "
+		    "exported, %ld deleted and %ld destroyed not exported, "
+		    "%ld failed", d.out, PLURAL(d.out), nread, PLURAL(nread),
+		    (long)atomic_load(&d.deleted),
+		    (long)atomic_load(&d.destroyed), d.failed);
+	return msg_finish(status, "%ld record%s, %ld secret%s exported, "
+	    "%ld failed", d.out, PLURAL(d.out), nread, PLURAL(nread),
+	    d.failed);
+}
