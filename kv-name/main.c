@@ -1,0 +1,1077 @@
+/* kv-name: give every record a valid, unique and stable Key Vault name. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jq.h>
+
+#include "common.h"
+
+/*
+ * Key Vault secret names match ^[0-9a-zA-Z-]{1,127}$ and compare
+ * case-insensitively (learn.microsoft.com, "About keys, secrets and
+ * certificates": object identifiers are case-insensitive; SetSecret's
+ * name pattern).  A name cut to fit keeps STEM_LEN characters, then '-'
+ * and HASH_LEN hex digits: 118 + 1 + 8 = 127.
+ */
+#define NAME_MAX_LEN	127
+#define HASH_LEN	8
+#define STEM_LEN	(NAME_MAX_LEN - 1 - HASH_LEN)
+
+/*
+ * Vault names (for --reference): 3 to 24 letters, digits and '-', a
+ * letter first, a letter or digit last, no "--" (learn.microsoft.com,
+ * "Naming rules and restrictions for Azure resources", Microsoft.KeyVault).
+ */
+#define VAULT_MIN_LEN	3
+#define VAULT_MAX_LEN	24
+
+#define ARENA_BLOCK	(64 * 1024)
+
+enum {
+	OPT_COLLISION = 256,
+	OPT_STRIP_MOUNT,
+	OPT_VERSION
+};
+
+/*
+ * A name taken in this run or pinned by --map, and whose it is (the
+ * identity, see identity()).  Names and paths only: never a value.
+ */
+struct ent {
+	uint32_t	 nhash;		/* of the name in lowercase */
+	uint32_t	 ihash;		/* of the identity */
+	uint32_t	 lineno;	/* --map line, or 0: taken by the run */
+	uint32_t	 idlen;
+	unsigned char	 namelen;
+	char		 s[];		/* name, NUL, identity, NUL */
+};
+
+/* Open addressing, linear probing, power-of-two slots at most 3/4 full. */
+struct table {
+	struct ent	**slot;
+	size_t		 cap;
+	size_t		 n;
+	int		 byid;		/* keyed by identity */
+};
+
+/* A block of entries (see arena_alloc). */
+struct block {
+	struct block	*next;
+	size_t		 used;
+	size_t		 cap;
+	char		 mem[];
+};
+
+/* How the name of a record is chosen. */
+enum how {
+	HOW_KEEP,		/* the record's own name, validated */
+	HOW_PIN,		/* pinned by --map */
+	HOW_RULE		/* the default rule or -e */
+};
+
+static struct {
+	const char	*expr;
+	int		 force;
+	const char	*mapfile;
+	const char	*prefix;
+	const char	*vault;
+	int		 split;
+	int		 strip_mount;
+	int		 suffix;
+} opt;
+
+static struct table names = { NULL, 0, 0, 0 };
+static struct table pins = { NULL, 0, 0, 1 };
+static jq_state *jq;
+static struct block *arena;		/* newest first */
+static long nin, nout, nfailed;
+
+static const struct option longopts[] = {
+	{ "expr",		required_argument, NULL, 'e' },
+	{ "force-rename",	no_argument,	   NULL, 'f' },
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ "map",		required_argument, NULL, 'm' },
+	{ "on-collision",	required_argument, NULL, OPT_COLLISION },
+	{ "prefix",		required_argument, NULL, 'p' },
+	{ "quiet",		no_argument,	   NULL, 'q' },
+	{ "reference",		required_argument, NULL, 'r' },
+	{ "split",		no_argument,	   NULL, 's' },
+	{ "strip-mount",	no_argument,	   NULL, OPT_STRIP_MOUNT },
+	{ "verbose",		no_argument,	   NULL, 'v' },
+	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ NULL,			0,		   NULL, 0 }
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: kv-name [-fhqsv] [-e expr] [-m file] "
+	    "[--on-collision error|suffix]\n"
+	    "               [-p prefix] [-r vault] [--strip-mount]\n");
+	exit(EXIT_FATAL);
+}
+
+static int
+is_namech(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	    (c >= 'a' && c <= 'z') || c == '-';
+}
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int
+all_namech(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!is_namech((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+valid_name(const char *s, size_t n)
+{
+	return n > 0 && n <= NAME_MAX_LEN && all_namech(s, n);
+}
+
+/* FNV-1a, folded to lowercase for names. */
+static uint32_t
+fnv(const char *s, size_t n, int fold)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)(fold ? lower((unsigned char)s[i]) : s[i]);
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static const char *
+ent_id(const struct ent *e)
+{
+	return e->s + e->namelen + 1;
+}
+
+static int
+same_name(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i;
+
+	if (alen != blen)
+		return 0;
+	for (i = 0; i < alen; i++)
+		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
+static int
+same_id(const struct ent *e, const char *id, size_t idlen)
+{
+	return e->idlen == idlen && memcmp(ent_id(e), id, idlen) == 0;
+}
+
+static struct ent *
+tab_find(struct table *t, const char *key, size_t len)
+{
+	struct ent *e;
+	uint32_t h;
+	size_t i;
+
+	if (t->cap == 0)
+		return NULL;
+	h = fnv(key, len, !t->byid);
+	for (i = h & (t->cap - 1); (e = t->slot[i]) != NULL;
+	    i = (i + 1) & (t->cap - 1)) {
+		if (t->byid) {
+			if (e->ihash == h && same_id(e, key, len))
+				return e;
+		} else if (e->nhash == h &&
+		    same_name(e->s, e->namelen, key, len))
+			return e;
+	}
+	return NULL;
+}
+
+static void
+tab_put(struct table *t, struct ent *e)
+{
+	struct ent **old;
+	size_t i, oldcap;
+	uint32_t h;
+
+	if ((t->n + 1) * 4 > t->cap * 3) {
+		old = t->slot;
+		oldcap = t->cap;
+		t->cap = oldcap ? oldcap * 2 : 1024;
+		t->slot = xcalloc(t->cap, sizeof(*t->slot));
+		t->n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i] != NULL)
+				tab_put(t, old[i]);
+		free(old);
+	}
+	h = t->byid ? e->ihash : e->nhash;
+	for (i = h & (t->cap - 1); t->slot[i] != NULL;
+	    i = (i + 1) & (t->cap - 1))
+		;
+	t->slot[i] = e;
+	t->n++;
+}
+
+/*
+ * Entries live in large blocks freed together at the end: no allocator
+ * overhead per name, which keeps a run of many names small.
+ */
+static void *
+arena_alloc(size_t n)
+{
+	struct block *b;
+	size_t cap;
+	void *p;
+
+	n = (n + 7) & ~(size_t)7;
+	if (arena == NULL || arena->used + n > arena->cap) {
+		cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		b = xmalloc(sizeof(*b) + cap);
+		b->next = arena;
+		b->used = 0;
+		b->cap = cap;
+		arena = b;
+	}
+	p = arena->mem + arena->used;
+	arena->used += n;
+	return p;
+}
+
+static void
+arena_free(void)
+{
+	struct block *next;
+
+	while (arena != NULL) {
+		next = arena->next;
+		free(arena);
+		arena = next;
+	}
+}
+
+static struct ent *
+ent_new(const char *name, const char *id, size_t idlen, size_t lineno)
+{
+	struct ent *e;
+	size_t n = strlen(name);
+
+	e = arena_alloc(sizeof(*e) + n + 1 + idlen + 1);
+	e->nhash = fnv(name, n, 1);
+	e->ihash = fnv(id, idlen, 0);
+	e->lineno = (uint32_t)lineno;
+	e->idlen = (uint32_t)idlen;
+	e->namelen = (unsigned char)n;
+	memcpy(e->s, name, n + 1);
+	memcpy(e->s + n + 1, id, idlen);
+	e->s[n + 1 + idlen] = '\0';
+	return e;
+}
+
+static void
+tab_release(struct table *t)
+{
+	free(t->slot);
+	t->slot = NULL;
+	t->cap = t->n = 0;
+}
+
+/*
+ * For messages: "mount/path", then in parentheses the key of a split
+ * secret, the namespace, and for a pinned name where it was pinned.
+ */
+static char *
+id_label(const char *id, size_t idlen, uint32_t pinned)
+{
+	struct buf b;
+	const char *p, *end = id + idlen;
+	int paren = 0;
+
+	buf_init(&b);
+	buf_addstr(&b, id);
+	for (p = id + strlen(id) + 1; p < end; p += strlen(p) + 1) {
+		buf_addstr(&b, paren++ ? ", " : " (");
+		buf_printf(&b, "%s %s", *p == 'k' ? "key" : "namespace",
+		    p + 1);
+	}
+	if (pinned) {
+		buf_addstr(&b, paren++ ? ", " : " (");
+		buf_printf(&b, "pinned by %s line %u", opt.mapfile,
+		    (unsigned)pinned);
+	}
+	if (paren)
+		buf_addc(&b, ')');
+	return buf_detach(&b);
+}
+
+/* Who holds a name, for messages. */
+static char *
+ent_label(const struct ent *e)
+{
+	return id_label(ent_id(e), e->idlen, e->lineno);
+}
+
+/* A value as JSON text, for messages: a string may hold any character. */
+static char *
+dumped(jv v /* borrowed */)
+{
+	jv d;
+	char *r;
+
+	d = jv_dump_string(jv_copy(v), 0);
+	r = xstrdup(jv_string_value(d));
+	jv_free(d);
+	return r;
+}
+
+static char *
+quoted(const char *s)
+{
+	jv v;
+	char *r;
+
+	v = jv_string(s);
+	r = dumped(v);
+	jv_free(v);
+	return r;
+}
+
+/*
+ * The default rule: every character outside [0-9A-Za-z-] becomes '-',
+ * runs of '-' collapse, '-' is trimmed at both ends.  Bytes of a UTF-8
+ * sequence all become '-' and collapse, so a character counts once.
+ */
+static void
+sanitize(struct buf *out, const char *s)
+{
+	size_t start = out->len;
+
+	for (; *s != '\0'; s++) {
+		if (is_namech((unsigned char)*s) && *s != '-')
+			buf_addc(out, *s);
+		else if (out->len > start && out->data[out->len - 1] != '-')
+			buf_addc(out, '-');
+	}
+	if (out->len > start && out->data[out->len - 1] == '-')
+		out->data[--out->len] = '\0';
+}
+
+static void
+hash8(const char *s, size_t n, char out[HASH_LEN + 1])
+{
+	char hex[65];
+
+	hash_sha256_hex(s, n, hex);
+	memcpy(out, hex, HASH_LEN);
+	out[HASH_LEN] = '\0';
+}
+
+/* The first STEM_LEN characters of full, '-' trimmed, then '-' and hash. */
+static char *
+cut_hashed(const char *full, const char hash[HASH_LEN + 1])
+{
+	size_t n = STEM_LEN;
+
+	while (n > 0 && full[n - 1] == '-')
+		n--;
+	return xasprintf("%.*s-%s", (int)n, full, hash);
+}
+
+/*
+ * The name full gets when it is free: itself, or when too long, cut with
+ * the hash of the whole name in lowercase, so that two names that differ
+ * only past the cut differ, and two that collide still collide.
+ */
+static char *
+fit(const char *full)
+{
+	char hash[HASH_LEN + 1], *low;
+	size_t i, n = strlen(full);
+
+	if (n <= NAME_MAX_LEN)
+		return xstrdup(full);
+	low = xstrdup(full);
+	for (i = 0; i < n; i++)
+		low[i] = (char)lower((unsigned char)low[i]);
+	hash8(low, n, hash);
+	free(low);
+	return cut_hashed(full, hash);
+}
+
+/* The name full gets when taken: '-' and the hash of the identity added. */
+static char *
+suffixed(const char *full, const char *id, size_t idlen)
+{
+	char hash[HASH_LEN + 1];
+
+	hash8(id, idlen, hash);
+	if (strlen(full) + 1 + HASH_LEN <= NAME_MAX_LEN)
+		return xasprintf("%s-%s", full, hash);
+	return cut_hashed(full, hash);
+}
+
+/* Take name for id: NULL when done, else whoever holds it already. */
+static struct ent *
+take(const char *name, const char *id, size_t idlen)
+{
+	struct ent *e;
+
+	if ((e = tab_find(&names, name, strlen(name))) != NULL)
+		return same_id(e, id, idlen) ? NULL : e;
+	tab_put(&names, ent_new(name, id, idlen, 0));
+	return NULL;
+}
+
+static jv
+fail(jv rec, const char *label, char *why /* freed */)
+{
+	msg_warn(label, "%s", why);
+	rec = rec_error(rec, 0, "%s", why);
+	free(why);
+	return rec;
+}
+
+static jv
+set_name(jv rec, const char *name)
+{
+	rec = jv_object_set(rec, jv_string("name"), jv_string(name));
+	if (opt.vault != NULL)
+		rec = jv_object_set(rec, jv_string("reference"),
+		    jv_string_fmt("@Microsoft.KeyVault(VaultName=%s;"
+		    "SecretName=%s)", opt.vault, name));
+	return rec;
+}
+
+/*
+ * Give rec (whose identity is id) its name: how says where it comes from,
+ * name is the record's own name (HOW_KEEP), or the full name the rule or
+ * -e gave (HOW_RULE, maybe too long).  Returns the record named, or an
+ * error record.
+ */
+static jv
+assign(jv rec, const char *id, size_t idlen, enum how how, const char *name)
+{
+	struct ent *pin, *e, *e2;
+	char *label, *cand = NULL, *alt = NULL, *who, *who2;
+
+	label = id_label(id, idlen, 0);
+	pin = tab_find(&pins, id, idlen);
+	if (how == HOW_KEEP) {
+		if (pin != NULL && !same_name(pin->s, pin->namelen, name,
+		    strlen(name))) {
+			rec = fail(rec, label, xasprintf("name %s differs "
+			    "from %s, pinned by %s line %u", name, pin->s,
+			    opt.mapfile, (unsigned)pin->lineno));
+			goto out;
+		}
+		if ((e = take(name, id, idlen)) != NULL) {
+			who = ent_label(e);
+			rec = fail(rec, label, xasprintf("name %s already "
+			    "taken by %s", name, who));
+			free(who);
+			goto out;
+		}
+		rec = set_name(rec, name);
+		goto out;
+	}
+	if (pin != NULL) {
+		rec = set_name(rec, pin->s);
+		goto out;
+	}
+	cand = fit(name);
+	if (strlen(name) > NAME_MAX_LEN)
+		msg_info(label, "name shortened to %s", cand);
+	if ((e = take(cand, id, idlen)) == NULL) {
+		rec = set_name(rec, cand);
+		goto out;
+	}
+	who = ent_label(e);
+	if (!opt.suffix) {
+		rec = fail(rec, label, xasprintf("name %s already taken by %s",
+		    cand, who));
+		free(who);
+		goto out;
+	}
+	alt = suffixed(name, id, idlen);
+	if ((e2 = take(alt, id, idlen)) != NULL) {
+		who2 = ent_label(e2);
+		rec = fail(rec, label, xasprintf("name %s already taken by "
+		    "%s, and name %s by %s", cand, who, alt, who2));
+		free(who2);
+	} else {
+		msg_info(label, "name %s already taken by %s: named %s", cand,
+		    who, alt);
+		rec = set_name(rec, alt);
+	}
+	free(who);
+out:
+	free(alt);
+	free(cand);
+	free(label);
+	return rec;
+}
+
+/* Whatever jq said, as text. */
+static char *
+jq_text(jv msg)
+{
+	char *s;
+
+	s = jv_get_kind(msg) == JV_KIND_STRING ?
+	    xstrdup(jv_string_value(msg)) : dumped(msg);
+	jv_free(msg);
+	return s;
+}
+
+/*
+ * Run -e over the record without its data, so the expression never sees
+ * a secret value.  Returns the name (malloc'd), or NULL and *why.
+ */
+static char *
+eval_expr(jv rec, char **why)
+{
+	jv in, r, r2;
+	char *name, *q;
+	size_t n;
+
+	in = jv_object_delete(jv_copy(rec), jv_string("data"));
+	jq_start(jq, in, 0);
+	r = jq_next(jq);
+	if (!jv_is_valid(r)) {
+		if (jv_invalid_has_msg(jv_copy(r))) {
+			q = jq_text(jv_invalid_get_msg(r));
+			*why = xasprintf("-e: %s", q);
+			free(q);
+		} else {
+			jv_free(r);
+			*why = xstrdup("-e: no result");
+		}
+		return NULL;
+	}
+	if (jv_get_kind(r) != JV_KIND_STRING) {
+		*why = xasprintf("-e: result is %s, not a string",
+		    jv_kind_name(jv_get_kind(r)));
+		jv_free(r);
+		return NULL;
+	}
+	r2 = jq_next(jq);
+	if (jv_is_valid(r2)) {
+		*why = xstrdup("-e: more than one result");
+		jv_free(r2);
+		jv_free(r);
+		return NULL;
+	}
+	if (jv_invalid_has_msg(jv_copy(r2))) {
+		q = jq_text(jv_invalid_get_msg(r2));
+		*why = xasprintf("-e: %s", q);
+		free(q);
+		jv_free(r);
+		return NULL;
+	}
+	jv_free(r2);
+	/* Validated, not sanitized; only the length is fixed later. */
+	n = (size_t)jv_string_length_bytes(jv_copy(r));
+	if (n == 0 || strlen(jv_string_value(r)) != n ||
+	    !all_namech(jv_string_value(r), n)) {
+		q = dumped(r);
+		*why = xasprintf("-e: %s is not a valid Key Vault name", q);
+		free(q);
+		jv_free(r);
+		return NULL;
+	}
+	name = xstrdup(jv_string_value(r));
+	jv_free(r);
+	return name;
+}
+
+/* P, then '-' unless P ends with one, then body. */
+static char *
+with_prefix(char *body /* freed */)
+{
+	char *s;
+	size_t n;
+
+	if (opt.prefix == NULL)
+		return body;
+	n = strlen(opt.prefix);
+	s = xasprintf("%s%s%s", opt.prefix,
+	    opt.prefix[n - 1] == '-' ? "" : "-", body);
+	free(body);
+	return s;
+}
+
+/* The full name the rule or -e gives, or NULL and *why. */
+static char *
+rule_name(jv rec, const char *mount, const char *path, char **why)
+{
+	struct buf b;
+	const char *p;
+	char *raw, *body;
+
+	if (opt.expr != NULL) {
+		if ((body = eval_expr(rec, why)) == NULL)
+			return NULL;
+		return with_prefix(body);
+	}
+	/* A path of punctuation alone would be named after its mount. */
+	for (p = path; *p != '\0'; p++)
+		if (*p != '-' && is_namech((unsigned char)*p))
+			break;
+	if (*p == '\0') {
+		*why = xstrdup("no letter or digit in the path to make a "
+		    "name of");
+		return NULL;
+	}
+	raw = opt.strip_mount ? xstrdup(path) :
+	    xasprintf("%s/%s", mount, path);
+	buf_init(&b);
+	sanitize(&b, raw);
+	free(raw);
+	body = buf_detach(&b);
+	return with_prefix(body);
+}
+
+/*
+ * A string field: 1 with *out set, 0 when absent, -1 and *why when it is
+ * not a string or holds a NUL character.
+ */
+static int
+get_str(jv rec, const char *field, const char **out, char **why)
+{
+	jv v;
+	int rc = 1;
+
+	v = jv_object_get(jv_copy(rec), jv_string(field));
+	if (jv_get_kind(v) == JV_KIND_INVALID)
+		rc = 0;
+	else if (jv_get_kind(v) != JV_KIND_STRING) {
+		*why = xasprintf("%s is %s, not a string", field,
+		    jv_kind_name(jv_get_kind(v)));
+		rc = -1;
+	} else if ((size_t)jv_string_length_bytes(jv_copy(v)) !=
+	    strlen(jv_string_value(v))) {
+		*why = xasprintf("%s holds a NUL character", field);
+		rc = -1;
+	}
+	jv_free(v);
+	/* The record keeps its own reference: the string outlives v. */
+	*out = rc == 1 ? rec_str(rec, field) : NULL;
+	return rc;
+}
+
+/* A string field that must be there and not empty; NULL and *why if not. */
+static const char *
+need_str(jv rec, const char *field, char **why)
+{
+	const char *s;
+	int rc;
+
+	if ((rc = get_str(rec, field, &s, why)) == 0)
+		*why = xasprintf("no %s field", field);
+	if (rc != 1)
+		return NULL;
+	if (*s == '\0') {
+		*why = xasprintf("%s is empty", field);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * Whose a name is: "mount/path", then NUL 'k' and the key for one key of
+ * a split secret (the key given, else the record's key field), then NUL
+ * 'n' and the namespace when the record has one, so that the same path in
+ * two namespaces is two secrets.  -1 and *why if a field is bad.
+ */
+static int
+identity(struct buf *b, jv rec, const char *mount, const char *path,
+    const char *key, char **why)
+{
+	const char *ns;
+
+	buf_printf(b, "%s/%s", mount, path);
+	if (key == NULL && get_str(rec, "key", &key, why) == -1)
+		return -1;
+	if (key != NULL) {
+		buf_add(b, "\0k", 2);
+		buf_addstr(b, key);
+	}
+	if (get_str(rec, "namespace", &ns, why) == -1)
+		return -1;
+	if (ns != NULL && *ns != '\0') {
+		buf_add(b, "\0n", 2);
+		buf_addstr(b, ns);
+	}
+	return 0;
+}
+
+static void
+emit(jv rec)
+{
+	int failed = rec_failed(rec);
+
+	if (rec_write(stdout, jv_copy(rec)) == -1)
+		msg_fatal("cannot write output: %s", strerror(errno));
+	jv_wipe_free(rec);
+	nout++;
+	if (failed)
+		nfailed++;
+}
+
+/* One key of a split secret, as its own record. */
+static jv
+split_one(jv rec, jv data, jv key, const char *mount, const char *path,
+    const char *base)
+{
+	struct buf id, full;
+	const char *k = jv_string_value(key);
+	char *label, *q, *why = NULL;
+	jv one;
+
+	one = jv_object_set(jv_object(), jv_copy(key),
+	    jv_object_get(jv_copy(data), jv_copy(key)));
+	rec = jv_object_set(rec, jv_string("data"), one);
+	rec = jv_object_set(rec, jv_string("key"), jv_copy(key));
+	buf_init(&id);
+	identity(&id, rec, mount, path, k, &why);
+	buf_init(&full);
+	buf_addstr(&full, base);
+	buf_addc(&full, '-');
+	sanitize(&full, k);
+	if ((size_t)jv_string_length_bytes(jv_copy(key)) != strlen(k)) {
+		label = id_label(id.data, id.len, 0);
+		rec = fail(rec, label, xstrdup("key holds a NUL character"));
+		free(label);
+	} else if (full.len == strlen(base) + 1) {
+		label = id_label(id.data, id.len, 0);
+		q = quoted(k);
+		rec = fail(rec, label, xasprintf("key %s has no letter or "
+		    "digit to make a name of", q));
+		free(q);
+		free(label);
+	} else
+		rec = assign(rec, id.data, id.len, HOW_RULE, full.data);
+	buf_release(&full);
+	buf_release(&id);
+	free(why);
+	return rec;
+}
+
+static void
+name_record(jv rec, size_t lineno)
+{
+	struct buf id;
+	const char *mount, *path, *own = NULL;
+	char *why = NULL, *label, *base = NULL, *q;
+	struct ent *pin;
+	enum how how = HOW_RULE;
+	jv data, keys, v;
+	int i, n;
+
+	nin++;
+	if (rec_failed(rec)) {
+		emit(rec);
+		return;
+	}
+	buf_init(&id);
+	if ((mount = need_str(rec, "mount", &why)) == NULL ||
+	    (path = need_str(rec, "path", &why)) == NULL ||
+	    identity(&id, rec, mount, path, NULL, &why) == -1) {
+		label = rec_label(rec, lineno);
+		emit(fail(rec, label, why));
+		free(label);
+		buf_release(&id);
+		return;
+	}
+	v = jv_object_get(jv_copy(rec), jv_string("name"));
+	if (jv_get_kind(v) != JV_KIND_INVALID && !opt.force &&
+	    opt.expr == NULL) {
+		if (jv_get_kind(v) != JV_KIND_STRING)
+			why = xasprintf("name is %s, not a string",
+			    jv_kind_name(jv_get_kind(v)));
+		else
+			own = rec_str(rec, "name");
+	}
+	jv_free(v);
+	if (own != NULL && !valid_name(own, strlen(own))) {
+		q = quoted(own);
+		why = xasprintf("name %s is not a valid Key Vault name", q);
+		free(q);
+	} else if (own != NULL) {
+		how = HOW_KEEP;
+		base = xstrdup(own);
+	} else if (why == NULL &&
+	    (pin = tab_find(&pins, id.data, id.len)) != NULL) {
+		how = HOW_PIN;
+		base = xstrdup(pin->s);
+	} else if (why == NULL) {
+		how = HOW_RULE;
+		base = rule_name(rec, mount, path, &why);
+	}
+	if (base == NULL) {
+		label = id_label(id.data, id.len, 0);
+		emit(fail(rec, label, why));
+		free(label);
+		buf_release(&id);
+		return;
+	}
+	data = jv_object_get(jv_copy(rec), jv_string("data"));
+	if (opt.split && jv_get_kind(data) == JV_KIND_OBJECT &&
+	    jv_object_length(jv_copy(data)) > 1) {
+		/* Sorted keys: the same secret splits the same way. */
+		keys = jv_keys(jv_copy(data));
+		n = jv_array_length(jv_copy(keys));
+		for (i = 0; i < n; i++) {
+			v = jv_array_get(jv_copy(keys), i);
+			emit(split_one(jv_copy(rec), data, v, mount, path,
+			    base));
+			jv_free(v);
+		}
+		jv_free(keys);
+		jv_free(data);
+		/* Every copy is gone: the values can be wiped now. */
+		jv_wipe_free(rec);
+	} else {
+		jv_free(data);
+		emit(assign(rec, id.data, id.len, how, base));
+	}
+	free(base);
+	buf_release(&id);
+}
+
+/* Pin every name of an earlier mapping; an inconsistent one is fatal. */
+static void
+load_map(const char *file)
+{
+	struct rec_reader rd;
+	struct buf id;
+	struct ent *e;
+	const char *mount, *path, *name;
+	char *why = NULL, *l1, *l2;
+	FILE *fp;
+	jv rec;
+	int rc;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		msg_fatal("%s: %s", file, strerror(errno));
+	rec_reader_init(&rd, fp);
+	while ((rc = rec_next(&rd, &rec)) != 0) {
+		if (rc == -2)
+			msg_fatal("%s: %s", file, strerror(errno));
+		if (rc == -1)
+			msg_fatal("%s:%zu: %s", file, rd.lineno, rd.err);
+		if (rec_failed(rec)) {
+			jv_wipe_free(rec);
+			continue;
+		}
+		buf_init(&id);
+		if ((mount = need_str(rec, "mount", &why)) == NULL ||
+		    (path = need_str(rec, "path", &why)) == NULL ||
+		    (name = need_str(rec, "name", &why)) == NULL ||
+		    identity(&id, rec, mount, path, NULL, &why) == -1)
+			msg_fatal("%s:%zu: %s", file, rd.lineno, why);
+		if (!valid_name(name, strlen(name))) {
+			l1 = quoted(name);
+			msg_fatal("%s:%zu: name %s is not a valid Key Vault "
+			    "name", file, rd.lineno, l1);
+		}
+		l1 = id_label(id.data, id.len, 0);
+		if ((e = tab_find(&pins, id.data, id.len)) != NULL) {
+			if (!same_name(e->s, e->namelen, name, strlen(name)))
+				msg_fatal("%s:%zu: %s is named %s here and "
+				    "%s on line %u", file, rd.lineno, l1, name,
+				    e->s, (unsigned)e->lineno);
+		} else if ((e = tab_find(&names, name, strlen(name))) !=
+		    NULL) {
+			l2 = id_label(ent_id(e), e->idlen, 0);
+			msg_fatal("%s:%zu: name %s of %s is also the name "
+			    "of %s on line %u", file, rd.lineno, name, l1, l2,
+			    (unsigned)e->lineno);
+		} else {
+			e = ent_new(name, id.data, id.len, rd.lineno);
+			tab_put(&names, e);
+			tab_put(&pins, e);
+		}
+		free(l1);
+		buf_release(&id);
+		jv_wipe_free(rec);
+	}
+	rec_reader_release(&rd);
+	fclose(fp);
+}
+
+static void
+jq_msg(void *arg, jv msg)
+{
+	char **first = arg;
+	char *s, *nl;
+	size_t n;
+
+	s = jq_text(msg);
+	if (*first != NULL || strncmp(s, "jq: error: ", 11) != 0) {
+		free(s);
+		return;
+	}
+	/* "jq: error: WHAT at <top-level>, line 1:\nPROGRAM": keep WHAT. */
+	memmove(s, s + 11, strlen(s + 11) + 1);
+	if ((nl = strchr(s, '\n')) != NULL)
+		*nl = '\0';
+	n = strlen(s);
+	if (n > 0 && s[n - 1] == ':')
+		s[n - 1] = '\0';
+	*first = s;
+}
+
+static void
+check_prefix(const char *p)
+{
+	size_t i, n = strlen(p);
+
+	/* Letters and digits with single '-' between; one may end it. */
+	for (i = 0; i < n; i++)
+		if (!is_namech((unsigned char)p[i]) ||
+		    (p[i] == '-' && (i == 0 || p[i - 1] == '-')))
+			break;
+	if (n == 0 || i < n || n > NAME_MAX_LEN)
+		msg_usage_error("--prefix: %s is not a valid name part: "
+		    "letters, digits and single '-' between them", p);
+}
+
+static void
+check_vault(const char *v)
+{
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n; i++)
+		if (!is_namech((unsigned char)v[i]) ||
+		    (v[i] == '-' && (i == 0 || v[i - 1] == '-')))
+			break;
+	if (n < VAULT_MIN_LEN || n > VAULT_MAX_LEN || i < n ||
+	    !((v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z')) ||
+	    v[n - 1] == '-')
+		msg_usage_error("--reference: %s is not a Key Vault name", v);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct rec_reader rd;
+	char *jqerr = NULL;
+	long failed;
+	jv rec;
+	int ch, rc;
+
+	msg_init("kv-name");
+	while ((ch = getopt_long(argc, argv, "e:fhm:p:qr:sv", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'e':
+			opt.expr = optarg;
+			break;
+		case 'f':
+			opt.force = 1;
+			break;
+		case 'm':
+			opt.mapfile = optarg;
+			break;
+		case 'p':
+			opt.prefix = optarg;
+			break;
+		case 'q':
+			msg_verbosity = -1;
+			break;
+		case 'r':
+			opt.vault = optarg;
+			break;
+		case 's':
+			opt.split = 1;
+			break;
+		case 'v':
+			if (msg_verbosity < 2)
+				msg_verbosity++;
+			break;
+		case OPT_COLLISION:
+			if (strcmp(optarg, "error") == 0)
+				opt.suffix = 0;
+			else if (strcmp(optarg, "suffix") == 0)
+				opt.suffix = 1;
+			else
+				msg_usage_error("--on-collision: %s is not "
+				    "error or suffix", optarg);
+			break;
+		case OPT_STRIP_MOUNT:
+			opt.strip_mount = 1;
+			break;
+		case OPT_VERSION:
+			msg_version();
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0)
+		usage();
+	if (opt.prefix != NULL)
+		check_prefix(opt.prefix);
+	if (opt.vault != NULL)
+		check_vault(opt.vault);
+	if (opt.strip_mount && opt.expr != NULL)
+		msg_usage_error("--strip-mount has no effect with -e");
+
+	if (opt.expr != NULL) {
+		if ((jq = jq_init()) == NULL)
+			msg_fatal("cannot start jq");
+		jq_set_error_cb(jq, jq_msg, &jqerr);
+		if (!jq_compile(jq, opt.expr))
+			msg_usage_error("-e: %s", jqerr ? jqerr :
+			    "cannot compile the expression");
+	}
+	if (opt.mapfile != NULL)
+		load_map(opt.mapfile);
+
+	rec_reader_init(&rd, stdin);
+	while ((rc = rec_next(&rd, &rec)) != 0) {
+		if (rc == -2)
+			msg_fatal("cannot read input: %s", strerror(errno));
+		failed = nfailed;
+		if (rc == -1) {
+			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
+			nin++;
+			emit(rec);
+		} else
+			name_record(rec, rd.lineno);
+		msg_progress_add(nfailed > failed);
+	}
+	rec_reader_release(&rd);
+	tab_release(&pins);
+	tab_release(&names);
+	arena_free();
+	if (jq != NULL)
+		jq_teardown(&jq);
+	free(jqerr);
+	return msg_finish(nfailed > 0 ? EXIT_PARTIAL : EXIT_OK,
+	    "%ld record%s in, %ld out, %ld failed", nin, nin == 1 ? "" : "s",
+	    nout, nfailed);
+}
