@@ -1,0 +1,934 @@
+/* kv-grant: the Azure role assignments that replace Vault policies. */
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common.h"
+
+/* Azure REST api-versions: role assignments, generic resources, vaults. */
+#define API_AUTHZ	"2022-04-01"
+#define API_RESOURCES	"2021-04-01"
+#define API_VAULTS	"2023-07-01"
+
+#define AUTHZ		"/providers/Microsoft.Authorization"
+#define RA_PATH		AUTHZ "/roleAssignments/"
+#define RD_PATH		AUTHZ "/roleDefinitions/"
+#define KV_TYPE		"/providers/Microsoft.KeyVault/vaults/"
+
+/*
+ * ARM's and Bicep's guid(a, b, ...): an RFC 4122 version 5 (SHA-1) UUID
+ * of the arguments joined with '-', in this namespace.  Microsoft's docs
+ * name RFC 4122 section 4.3 (learn.microsoft.com, Bicep string functions,
+ * guid); the namespace and the '-' join are in Microsoft's port of the ARM
+ * expression engine, Azure/azure-policy-linter
+ * src/PolicyLinter.Core/Expressions/EvaluationHelpers/
+ * ExpressionBuiltInFunctions.cs: Guid() calls GuidUtility.Create(
+ * ARMNamespaceGuid, JoinStringParametersWithDash(...), 5).
+ */
+#define ARM_GUID_NS	"11fb06fb-712d-4ddd-98c7-e71bbd588830"
+
+/* Long options without a letter. */
+#define OPT_SCOPE	256
+#define OPT_VAULT	257
+#define OPT_VERSION	258
+
+/*
+ * Built-in Key Vault roles (learn.microsoft.com, Azure built-in roles and
+ * the Key Vault RBAC guide; protocols.md C3).
+ */
+static const struct role {
+	const char	*name;
+	const char	*guid;
+} roles[] = {
+	{ "Key Vault Administrator", "00482a5a-887f-4fb3-b363-3b7fe8e74483" },
+	{ "Key Vault Certificate User",
+	    "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba" },
+	{ "Key Vault Certificates Officer",
+	    "a4417e6f-fecd-4de8-b567-7b0420556985" },
+	{ "Key Vault Contributor", "f25e0fa2-a7c8-4377-a976-54943a77a395" },
+	{ "Key Vault Crypto Officer", "14b46e9e-c2b7-41b4-b07b-48a6ebf60603" },
+	{ "Key Vault Crypto Service Encryption User",
+	    "e147488a-f6f5-4113-8e2d-b22465e65bf6" },
+	{ "Key Vault Crypto User", "12338af0-0e69-4776-bea7-57ae8d297424" },
+	{ "Key Vault Data Access Administrator",
+	    "8b54135c-b56d-4d72-a534-26097cfdc8d8" },
+	{ "Key Vault Reader", "21090545-7ca7-4776-b22c-e363652d74d2" },
+	{ "Key Vault Secrets Officer", "b86a8fe4-44ce-4948-aee5-eccb2c155cd7" },
+	{ "Key Vault Secrets User", "4633458b-17de-408a-b874-0445c86b69e6" },
+};
+
+static const char *const principal_types[] = {
+	"User", "Group", "ServicePrincipal", "ForeignGroup",
+};
+
+struct grant {
+	struct arm	*arm;
+	char		*vault_id;	/* the vault's resource id */
+	char		*sub;		/* its subscription */
+	int		 dry_run;
+	int		 revoke;
+	/* counts, kept by emit (one thread) */
+	long		 n, created, exists, deleted, absent, planned;
+};
+
+/* What one record asks for, as plain strings owned by the worker. */
+struct ask {
+	char	*label;
+	char	*scope;
+	char	*principal;
+	char	*ptype;		/* canonical, or NULL */
+	char	*roledef;	/* full role definition id */
+	char	*assignment;	/* full role assignment id */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: kv-grant [-hnqrv] [-j jobs] [-s subscription] "
+	    "[--scope resource-id]\n"
+	    "                [--vault name|url]\n");
+	exit(EXIT_FATAL);
+}
+
+/* 8-4-4-4-12 hexadecimal digits. */
+static int
+is_guid(const char *s)
+{
+	int i;
+
+	if (s == NULL || strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Key Vault secret names: ^[0-9a-zA-Z-]{1,127}$. */
+static int
+is_secret_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 1 || n > 127)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* Key Vault names: 3 to 24 letters, digits and dashes. */
+static int
+is_vault_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 3 && n <= 24 && is_secret_name(s);
+}
+
+/* The text after the last '/', or s. */
+static const char *
+last_segment(const char *s)
+{
+	const char *p = strrchr(s, '/');
+
+	return p != NULL ? p + 1 : s;
+}
+
+/*
+ * A Key Vault resource id: /subscriptions/S/resourceGroups/R/providers/
+ * Microsoft.KeyVault/vaults/V, compared without regard to case.  Returns
+ * the subscription (malloc'd) or NULL.
+ */
+static char *
+vault_id_sub(const char *id)
+{
+	const char *p, *q, *v;
+
+	if (strncasecmp(id, "/subscriptions/", 15) != 0)
+		return NULL;
+	p = id + 15;
+	if ((q = strchr(p, '/')) == NULL || q == p ||
+	    strncasecmp(q, "/resourceGroups/", 16) != 0)
+		return NULL;
+	if ((v = strcasestr(q, KV_TYPE)) == NULL ||
+	    !is_vault_name(v + strlen(KV_TYPE)))
+		return NULL;
+	return xstrndup(p, (size_t)(q - p));
+}
+
+/* A copy of s without trailing slashes. */
+static char *
+trim_slashes(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 1 && s[n - 1] == '/')
+		n--;
+	return xstrndup(s, n);
+}
+
+static void
+ask_release(struct ask *a)
+{
+	free(a->label);
+	free(a->scope);
+	free(a->principal);
+	free(a->ptype);
+	free(a->roledef);
+	free(a->assignment);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Mark rec failed (status: HTTP or 0) and say so; returns rec. */
+static jv
+fail(jv rec, const char *label, long status, const char *msg)
+{
+	msg_warn(label, "%s", msg);
+	return rec_error(rec, status, "%s", msg);
+}
+
+/* The role definition id a record's role names, or NULL with *err. */
+static char *
+role_def(const char *role, const char *sub, char **err)
+{
+	size_t i, n = strlen(role), m = strlen(RD_PATH) + 36;
+
+	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcasecmp(role, roles[i].name) == 0)
+			return xasprintf("/subscriptions/%s" RD_PATH "%s", sub,
+			    roles[i].guid);
+	if (is_guid(role))
+		return xasprintf("/subscriptions/%s" RD_PATH "%s", sub, role);
+	/* A full role definition id is used as given. */
+	if (n > m && role[0] == '/' && is_guid(role + n - 36) &&
+	    strncasecmp(role + n - m, RD_PATH, m - 36) == 0)
+		return xstrdup(role);
+	*err = xasprintf("role: '%.80s' is neither a built-in Key Vault role "
+	    "name (\"Key Vault Secrets User\", \"Key Vault Secrets Officer\", "
+	    "...) nor a role definition GUID", role);
+	return NULL;
+}
+
+/*
+ * Read what the record asks for into a; 0, or -1 with *err (malloc'd)
+ * naming the field.
+ */
+static int
+parse_ask(struct grant *g, jv rec, struct ask *a, char **err)
+{
+	const char *principal, *role, *name = NULL;
+	char uuid[37];
+	char *joined;
+	size_t i;
+	jv v;
+
+	v = jv_object_get(jv_copy(rec), jv_string("principal"));
+	if (jv_get_kind(v) != JV_KIND_STRING) {
+		*err = xasprintf("principal: %s", jv_is_valid(v) &&
+		    jv_get_kind(v) != JV_KIND_NULL ? "not a string" :
+		    "missing (the object id of a user, group or service "
+		    "principal)");
+		jv_free(v);
+		return -1;
+	}
+	jv_free(v);
+	principal = rec_str(rec, "principal");
+	if (!is_guid(principal)) {
+		*err = xasprintf("principal: '%.80s' is not an object id "
+		    "(GUID)", principal);
+		return -1;
+	}
+	a->principal = xstrdup(principal);
+
+	v = jv_object_get(jv_copy(rec), jv_string("principal_type"));
+	if (jv_get_kind(v) != JV_KIND_NULL && jv_is_valid(v)) {
+		if (jv_get_kind(v) != JV_KIND_STRING) {
+			jv_free(v);
+			*err = xstrdup("principal_type: not a string");
+			return -1;
+		}
+		for (i = 0; i < sizeof(principal_types) /
+		    sizeof(principal_types[0]); i++)
+			if (strcasecmp(jv_string_value(v),
+			    principal_types[i]) == 0)
+				a->ptype = xstrdup(principal_types[i]);
+		if (a->ptype == NULL) {
+			*err = xasprintf("principal_type: '%.40s' is not User, "
+			    "Group, ServicePrincipal or ForeignGroup",
+			    jv_string_value(v));
+			jv_free(v);
+			return -1;
+		}
+	}
+	jv_free(v);
+
+	role = rec_str(rec, "role");
+	if (role == NULL) {
+		v = jv_object_get(jv_copy(rec), jv_string("role"));
+		*err = xstrdup(jv_get_kind(v) == JV_KIND_NULL ||
+		    !jv_is_valid(v) ? "role: missing (a built-in Key Vault "
+		    "role name or a role definition GUID)" :
+		    "role: not a string");
+		jv_free(v);
+		return -1;
+	}
+	if ((a->roledef = role_def(role, g->sub, err)) == NULL)
+		return -1;
+
+	v = jv_object_get(jv_copy(rec), jv_string("name"));
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		name = rec_str(rec, "name");
+	else if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL) {
+		jv_free(v);
+		*err = xstrdup("name: not a string");
+		return -1;
+	}
+	jv_free(v);
+	if (name != NULL && !is_secret_name(name)) {
+		*err = xasprintf("name: '%.130s' is not a Key Vault secret "
+		    "name", name);
+		return -1;
+	}
+	a->scope = name != NULL ? xasprintf("%s/secrets/%s", g->vault_id,
+	    name) : xstrdup(g->vault_id);
+
+	/* Bicep: guid(scope.id, principalId, roleDefinitionId). */
+	joined = xasprintf("%s-%s-%s", a->scope, a->principal, a->roledef);
+	hash_uuid5(ARM_GUID_NS, joined, strlen(joined), uuid);
+	free(joined);
+	a->assignment = xasprintf("%s" RA_PATH "%s", a->scope, uuid);
+	return 0;
+}
+
+/* The "error.code" of an ARM error body, or "". */
+static const char *
+arm_code(jv body)
+{
+	jv e;
+	const char *code = "";
+
+	if (jv_get_kind(body) != JV_KIND_OBJECT)
+		return code;
+	e = jv_object_get(jv_copy(body), jv_string("error"));
+	if (jv_get_kind(e) == JV_KIND_OBJECT)
+		code = rec_str(e, "code");
+	jv_free(e);
+	return code != NULL ? code : "";
+}
+
+/* The message of an invalid jv from arm_call, malloc'd. */
+static char *
+transport_msg(jv body)
+{
+	jv msg = jv_invalid_get_msg(body);
+	char *s;
+
+	s = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ?
+	    jv_string_value(msg) : "no answer from Azure Resource Manager");
+	jv_free(msg);
+	return s;
+}
+
+/* A nextLink (a full URL) as a path below the ARM root. */
+static const char *
+link_path(const char *link)
+{
+	const char *p;
+
+	if ((p = strstr(link, "://")) == NULL)
+		return link;
+	p = strchr(p + 3, '/');
+	return p != NULL ? p : "/";
+}
+
+/*
+ * Every item of a paged ARM list: an array, or invalid with *status and
+ * a malloc'd *err.
+ */
+static jv
+arm_list(struct arm *arm, const char *first, long *status, char **err)
+{
+	jv all = jv_array(), body, page, next;
+	char *path = xstrdup(first);
+	int i, n, pages = 0;
+
+	while (path != NULL) {
+		body = arm_call(arm, "GET", path, jv_invalid(), status);
+		free(path);
+		path = NULL;
+		if (!jv_is_valid(body)) {
+			*err = transport_msg(body);
+			jv_free(all);
+			return jv_invalid();
+		}
+		if (*status != 200) {
+			*err = arm_errmsg(body, *status);
+			jv_free(body);
+			jv_free(all);
+			return jv_invalid();
+		}
+		page = jv_object_get(jv_copy(body), jv_string("value"));
+		if (jv_get_kind(page) == JV_KIND_ARRAY) {
+			n = jv_array_length(jv_copy(page));
+			for (i = 0; i < n; i++)
+				all = jv_array_append(all,
+				    jv_array_get(jv_copy(page), i));
+		}
+		jv_free(page);
+		next = jv_object_get(body, jv_string("nextLink"));
+		if (jv_get_kind(next) == JV_KIND_STRING &&
+		    jv_string_length_bytes(jv_copy(next)) > 0 && ++pages < 1000)
+			path = xstrdup(link_path(jv_string_value(next)));
+		jv_free(next);
+	}
+	return all;
+}
+
+/*
+ * An existing assignment of the same role to the same principal at
+ * exactly this scope, under whatever name: its id (malloc'd), or NULL
+ * when there is none, or NULL with *status and a malloc'd *err when the
+ * list cannot be read.
+ */
+static char *
+find_assignment(struct grant *g, const struct ask *a, long *status,
+    char **err)
+{
+	jv list, it, p;
+	char *q, *path, *found = NULL;
+	const char *scope, *pid, *rd, *id;
+	int i, n;
+
+	q = xasprintf("principalId eq '%s'", a->principal);
+	path = hash_urlencode(q);
+	free(q);
+	q = xasprintf("%s" AUTHZ "/roleAssignments?$filter=%s&api-version="
+	    API_AUTHZ, a->scope, path);
+	free(path);
+	list = arm_list(g->arm, q, status, err);
+	free(q);
+	if (!jv_is_valid(list))
+		return NULL;
+	n = jv_array_length(jv_copy(list));
+	for (i = 0; i < n && found == NULL; i++) {
+		it = jv_array_get(jv_copy(list), i);
+		p = jv_object_get(jv_copy(it), jv_string("properties"));
+		scope = rec_str(p, "scope");
+		pid = rec_str(p, "principalId");
+		rd = rec_str(p, "roleDefinitionId");
+		id = rec_str(it, "id");
+		if (scope != NULL && pid != NULL && rd != NULL && id != NULL) {
+			char *s = trim_slashes(scope);
+
+			if (strcasecmp(s, a->scope) == 0 &&
+			    strcasecmp(pid, a->principal) == 0 &&
+			    strcasecmp(last_segment(rd),
+			    last_segment(a->roledef)) == 0)
+				found = xstrdup(id);
+			free(s);
+		}
+		jv_free(p);
+		jv_free(it);
+	}
+	jv_free(list);
+	*status = 200;
+	return found;
+}
+
+/*
+ * The assignment a 409 RoleAssignmentExists names ("The ID of the
+ * existing role assignment is <32 hex digits>."), or NULL.
+ */
+static char *
+existing_from_message(jv body, const char *scope)
+{
+	jv e;
+	const char *m, *p;
+	char *id = NULL;
+	int i;
+
+	e = jv_object_get(jv_copy(body), jv_string("error"));
+	m = rec_str(e, "message");
+	if (m != NULL && (p = strstr(m, "existing role assignment is ")) !=
+	    NULL) {
+		p += strlen("existing role assignment is ");
+		for (i = 0; i < 32 && isxdigit((unsigned char)p[i]); i++)
+			;
+		if (i == 32 && !isxdigit((unsigned char)p[32])) {
+			id = xasprintf("%s" RA_PATH
+			    "%.8s-%.4s-%.4s-%.4s-%.12s", scope, p, p + 8,
+			    p + 12, p + 16, p + 20);
+			for (i = (int)strlen(id) - 36; id[i] != '\0'; i++)
+				id[i] = (char)tolower((unsigned char)id[i]);
+		}
+	}
+	jv_free(e);
+	return id;
+}
+
+static jv
+set_result(jv rec, const char *assignment, const char *status)
+{
+	rec = jv_object_set(rec, jv_string("assignment"),
+	    assignment != NULL ? jv_string(assignment) : jv_null());
+	return jv_object_set(rec, jv_string("status"), jv_string(status));
+}
+
+static jv
+create_one(struct grant *g, jv rec, struct ask *a)
+{
+	jv body, props;
+	long status;
+	char *msg, *found, *err = NULL;
+	const char *code;
+
+	props = jv_object_set(jv_object(), jv_string("roleDefinitionId"),
+	    jv_string(a->roledef));
+	props = jv_object_set(props, jv_string("principalId"),
+	    jv_string(a->principal));
+	if (a->ptype != NULL)
+		props = jv_object_set(props, jv_string("principalType"),
+		    jv_string(a->ptype));
+	body = jv_object_set(jv_object(), jv_string("properties"), props);
+	msg = xasprintf("%s?api-version=" API_AUTHZ, a->assignment);
+	body = arm_call(g->arm, "PUT", msg, body, &status);
+	free(msg);
+	if (!jv_is_valid(body)) {
+		msg = transport_msg(body);
+		rec = fail(rec, a->label, status, msg);
+		free(msg);
+		return rec;
+	}
+	if (status == 201 || status == 200) {
+		msg_info(a->label, "%s %s", status == 201 ? "created" :
+		    "exists", a->assignment);
+		jv_free(body);
+		return set_result(rec, a->assignment, status == 201 ?
+		    "created" : "exists");
+	}
+	code = arm_code(body);
+	if (status == 409 && strcmp(code, "RoleAssignmentExists") == 0) {
+		/* Made before under another name (az CLI, the portal). */
+		if ((found = existing_from_message(body, a->scope)) == NULL)
+			found = find_assignment(g, a, &status, &err);
+		free(err);
+		msg_info(a->label, "exists as %s", found != NULL ? found :
+		    "an assignment of another name");
+		rec = set_result(rec, found, "exists");
+		free(found);
+		jv_free(body);
+		return rec;
+	}
+	msg = arm_errmsg(body, status);
+	if (strcmp(code, "PrincipalNotFound") == 0 && a->ptype == NULL) {
+		char *m2 = xasprintf("%s; set the record's principal_type "
+		    "(User, Group or ServicePrincipal)", msg);
+
+		free(msg);
+		msg = m2;
+	}
+	rec = fail(rec, a->label, status, msg);
+	free(msg);
+	jv_free(body);
+	return rec;
+}
+
+static jv
+revoke_one(struct grant *g, jv rec, struct ask *a)
+{
+	jv body;
+	long status;
+	char *path, *msg, *found, *err = NULL;
+	const char *id = a->assignment;
+
+	found = NULL;
+	for (;;) {
+		path = xasprintf("%s?api-version=" API_AUTHZ, id);
+		body = arm_call(g->arm, "DELETE", path, jv_invalid(), &status);
+		free(path);
+		if (!jv_is_valid(body)) {
+			msg = transport_msg(body);
+			rec = fail(rec, a->label, status, msg);
+			free(msg);
+			free(found);
+			return rec;
+		}
+		if (status == 200) {
+			msg_info(a->label, "deleted %s", id);
+			jv_free(body);
+			rec = set_result(rec, id, "deleted");
+			free(found);
+			return rec;
+		}
+		if (status != 204 && status != 404) {
+			msg = arm_errmsg(body, status);
+			rec = fail(rec, a->label, status, msg);
+			free(msg);
+			jv_free(body);
+			free(found);
+			return rec;
+		}
+		jv_free(body);
+		if (found != NULL)
+			break;
+		/* Not under our name: maybe under another one. */
+		found = find_assignment(g, a, &status, &err);
+		if (err != NULL && status == 404) {
+			/* The scope itself is gone (a deleted secret). */
+			free(err);
+			break;
+		}
+		if (err != NULL) {
+			rec = fail(rec, a->label, status, err);
+			free(err);
+			return rec;
+		}
+		if (found == NULL)
+			break;
+		id = found;
+	}
+	msg_info(a->label, "absent %s", a->assignment);
+	rec = set_result(rec, a->assignment, "absent");
+	free(found);
+	return rec;
+}
+
+/* Pool worker: one record, wrapped as [line number, record]. */
+static jv
+grant_one(jv in, void *arg)
+{
+	struct grant *g = arg;
+	struct ask a;
+	size_t lineno;
+	char *err = NULL;
+	jv rec;
+
+	lineno = (size_t)jv_number_value(jv_array_get(jv_copy(in), 0));
+	rec = jv_array_get(in, 1);
+	if (rec_failed(rec) || msg_stop)
+		return rec;
+	memset(&a, 0, sizeof(a));
+	a.label = rec_label(rec, lineno);
+	if (parse_ask(g, rec, &a, &err) == -1) {
+		rec = fail(rec, a.label, 0, err);
+		free(err);
+	} else if (g->dry_run) {
+		msg_info(a.label, "would %s %s", g->revoke ? "delete" :
+		    "create", a.assignment);
+		rec = set_result(rec, a.assignment, "planned");
+	} else if (g->revoke)
+		rec = revoke_one(g, rec, &a);
+	else
+		rec = create_one(g, rec, &a);
+	ask_release(&a);
+	return rec;
+}
+
+static int
+emit(jv rec, void *arg)
+{
+	struct grant *g = arg;
+	const char *s;
+	int failed;
+
+	failed = rec_failed(rec);
+	g->n++;
+	if (!failed && (s = rec_str(rec, "status")) != NULL) {
+		if (strcmp(s, "created") == 0)
+			g->created++;
+		else if (strcmp(s, "exists") == 0)
+			g->exists++;
+		else if (strcmp(s, "deleted") == 0)
+			g->deleted++;
+		else if (strcmp(s, "absent") == 0)
+			g->absent++;
+		else if (strcmp(s, "planned") == 0)
+			g->planned++;
+	}
+	msg_progress_add(failed);
+	return rec_write(stdout, rec);
+}
+
+/* The vault's resource id from the first matching item, or NULL. */
+static char *
+pick_vault(jv list, const char *name, const char *url)
+{
+	jv it, p;
+	const char *id, *n, *u;
+	char *found = NULL, *a, *b;
+	int i, len;
+
+	len = jv_array_length(jv_copy(list));
+	for (i = 0; i < len && found == NULL; i++) {
+		it = jv_array_get(jv_copy(list), i);
+		id = rec_str(it, "id");
+		n = rec_str(it, "name");
+		if (id != NULL && name != NULL && n != NULL &&
+		    strcasecmp(n, name) == 0)
+			found = trim_slashes(id);
+		else if (id != NULL && url != NULL) {
+			p = jv_object_get(jv_copy(it), jv_string("properties"));
+			if ((u = rec_str(p, "vaultUri")) != NULL) {
+				a = trim_slashes(u);
+				b = trim_slashes(url);
+				if (strcasecmp(a, b) == 0)
+					found = trim_slashes(id);
+				free(a);
+				free(b);
+			}
+			jv_free(p);
+		}
+		jv_free(it);
+	}
+	return found;
+}
+
+/*
+ * The resource id of the vault named (or at the https URL) vault, in
+ * subscription sub, or NULL and a malloc'd *err.
+ */
+static char *
+lookup_vault(struct arm *arm, const char *vault, const char *sub, char **err)
+{
+	jv list;
+	long status;
+	char *q, *f, *path, *id, *e = NULL, *name = NULL;
+	const char *url = NULL, *h, *dot;
+
+	if (strncasecmp(vault, "https://", 8) == 0) {
+		url = vault;
+		/* https://NAME.vault.azure.net (and the sovereign clouds). */
+		h = vault + 8;
+		if ((dot = strchr(h, '.')) != NULL &&
+		    strncasecmp(dot, ".vault.", 7) == 0) {
+			name = xstrndup(h, (size_t)(dot - h));
+			if (!is_vault_name(name)) {
+				free(name);
+				name = NULL;
+			}
+		}
+	} else
+		name = xstrdup(vault);
+
+	if (name != NULL) {
+		q = xasprintf("resourceType eq 'Microsoft.KeyVault/vaults' and "
+		    "name eq '%s'", name);
+		f = hash_urlencode(q);
+		path = xasprintf("/subscriptions/%s/resources?$filter=%s"
+		    "&api-version=" API_RESOURCES, sub, f);
+		free(f);
+		free(q);
+	} else
+		path = xasprintf("/subscriptions/%s/providers/"
+		    "Microsoft.KeyVault/vaults?api-version=" API_VAULTS, sub);
+	list = arm_list(arm, path, &status, &e);
+	free(path);
+	if (!jv_is_valid(list)) {
+		*err = xasprintf("vault %s: cannot look it up in subscription "
+		    "%s: %s", vault, sub, e);
+		free(e);
+		free(name);
+		return NULL;
+	}
+	id = pick_vault(list, name, name == NULL ? url : NULL);
+	jv_free(list);
+	free(name);
+	if (id == NULL)
+		*err = xasprintf("vault %s: not found in subscription %s",
+		    vault, sub);
+	else if ((f = vault_id_sub(id)) == NULL) {
+		*err = xasprintf("vault %s: unexpected resource id %s", vault,
+		    id);
+		free(id);
+		id = NULL;
+	} else {
+		free(f);
+		msg_info(NULL, "vault %s is %s", vault, id);
+	}
+	return id;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "revoke",	no_argument,		NULL, 'r' },
+		{ "scope",	required_argument,	NULL, OPT_SCOPE },
+		{ "subscription", required_argument,	NULL, 's' },
+		{ "vault",	required_argument,	NULL, OPT_VAULT },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "version",	no_argument,		NULL, OPT_VERSION },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct grant g;
+	struct http_opts ho;
+	struct http *http = NULL;
+	struct azure_cred *cred = NULL;
+	struct rec_reader rd;
+	struct pool *pool;
+	struct buf sum;
+	const char *scope = NULL, *sub = NULL, *vault = NULL;
+	char *err = NULL;
+	long sent = 0, retried = 0, throttled = 0;
+	int ch, jobs = 8, rc, stopped = 0, status = EXIT_OK;
+	jv rec;
+
+	msg_init("kv-grant");
+	memset(&g, 0, sizeof(g));
+	while ((ch = getopt_long(argc, argv, "hj:nqrs:v", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage();
+			break;
+		case 'j':
+			jobs = (int)xstrtonum(optarg, 1, 64, "-j");
+			break;
+		case 'n':
+			g.dry_run = 1;
+			break;
+		case 'q':
+			msg_verbosity = -1;
+			break;
+		case 'r':
+			g.revoke = 1;
+			break;
+		case 's':
+			sub = optarg;
+			break;
+		case OPT_SCOPE:
+			scope = optarg;
+			break;
+		case 'v':
+			if (msg_verbosity >= 0)
+				msg_verbosity++;
+			break;
+		case OPT_VAULT:
+			vault = optarg;
+			break;
+		case OPT_VERSION:
+			msg_version();
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 0)
+		usage();
+
+	if (scope != NULL) {
+		g.vault_id = trim_slashes(scope);
+		if ((g.sub = vault_id_sub(g.vault_id)) == NULL)
+			msg_usage_error("--scope: '%s' is not a Key Vault "
+			    "resource id (/subscriptions/SUB/resourceGroups/RG"
+			    "%sNAME)", scope, KV_TYPE);
+	} else {
+		if (vault == NULL)
+			vault = getenv("KEY_VAULT_NAME");
+		if (vault == NULL || *vault == '\0')
+			msg_usage_error("no vault: give --vault, --scope or "
+			    "set KEY_VAULT_NAME");
+		if (sub == NULL)
+			sub = getenv("AZURE_SUBSCRIPTION_ID");
+		if (sub == NULL || *sub == '\0')
+			msg_usage_error("no subscription to find vault %s in: "
+			    "give --subscription or set AZURE_SUBSCRIPTION_ID",
+			    vault);
+		if (!is_guid(sub))
+			msg_usage_error("subscription '%s' is not a GUID", sub);
+		if (strncasecmp(vault, "https://", 8) != 0 &&
+		    !is_vault_name(vault))
+			msg_usage_error("vault '%s' is neither a Key Vault "
+			    "name nor an https URL", vault);
+	}
+
+	/* A dry run with --scope needs no Azure at all. */
+	if (!g.dry_run || scope == NULL) {
+		http_opts_init(&ho);
+		ho.max_inflight = jobs;
+		if ((http = http_new(&ho)) == NULL)
+			msg_fatal("cannot start the HTTP engine");
+		if ((cred = azure_cred_new(http, &err)) == NULL ||
+		    (g.arm = arm_new(http, cred, &err)) == NULL ||
+		    (scope == NULL &&
+		    (g.vault_id = lookup_vault(g.arm, vault, sub, &err)) ==
+		    NULL)) {
+			/* The engine's thread stops before the exit. */
+			arm_free(g.arm);
+			azure_cred_free(cred);
+			http_free(http);
+			msg_fatal("%s", err);
+		}
+	}
+	if (scope == NULL)
+		g.sub = xstrdup(sub);
+
+	pool = pool_new(jobs, grant_one, emit, &g);
+	rec_reader_init(&rd, stdin);
+	while (!stopped && (rc = rec_next(&rd, &rec)) != 0) {
+		if (rc == -2)
+			msg_fatal("cannot read input: %s", strerror(errno));
+		if (rc == -1) {
+			char *l = xasprintf("line %zu", rd.lineno);
+
+			msg_warn(l, "%s", rd.err);
+			free(l);
+		}
+		if (pool_submit(pool, JV_ARRAY(jv_number((double)rd.lineno),
+		    rec)) == -1)
+			stopped = 1;
+	}
+	if (pool_finish(pool) == -1)
+		stopped = 1;
+	pool_free(pool);
+	rec_reader_release(&rd);
+	if (http != NULL)
+		http_stats(http, &sent, &retried, &throttled);
+	arm_free(g.arm);
+	azure_cred_free(cred);
+	if (http != NULL)
+		http_free(http);
+
+	if (msg_failed() > 0)
+		status = EXIT_PARTIAL;
+	buf_init(&sum);
+	buf_printf(&sum, "%s%ld record%s: ", g.dry_run ? "dry-run: " : "",
+	    g.n, g.n == 1 ? "" : "s");
+	if (g.dry_run)
+		buf_printf(&sum, "%ld planned", g.planned);
+	else if (g.revoke)
+		buf_printf(&sum, "%ld deleted, %ld absent", g.deleted,
+		    g.absent);
+	else
+		buf_printf(&sum, "%ld created, %ld exist", g.created,
+		    g.exists);
+	buf_printf(&sum, ", %ld failed", msg_failed());
+	if (g.dry_run)
+		buf_addstr(&sum, "; nothing changed");
+	else
+		buf_printf(&sum, "; %ld requests, %ld retried, %ld throttled",
+		    sent, retried, throttled);
+	status = msg_finish(status, "%s", sum.data);
+	buf_release(&sum);
+	free(g.vault_id);
+	free(g.sub);
+	return status;
+}
