@@ -191,7 +191,8 @@ char	*hash_urlencode(const char *);
  * http_do, which blocks until the request is answered, retrying 429, 500,
  * 502, 503, 504 and connection failures with exponential backoff and full
  * jitter, honouring Retry-After, retry-after-ms and x-ms-retry-after-ms.
- * An adaptive limit per host halves the requests in flight on 429 and
+ * An adaptive limit per host halves the requests in flight on 429 (once
+ * per round: 429s to attempts sent before the cut do not cut again) and
  * creeps back up on success; an optional token bucket paces a class of
  * requests under a known rate budget.
  */
@@ -213,7 +214,12 @@ struct http_req {
 	const char *const *headers;	/* NULL-terminated "Name: value" */
 	const void	*body;		/* may hold a secret: not logged */
 	size_t		 bodylen;
-	const char	*cafile;	/* TLS trust; NULL = default */
+	/*
+	 * TLS trust: either replaces the defaults.  When both are NULL:
+	 * CURL_CA_BUNDLE, else SSL_CERT_FILE, and SSL_CERT_DIR, else the
+	 * system's (/etc/ssl/certs).
+	 */
+	const char	*cafile;
 	const char	*capath;
 	int		 insecure;	/* only VAULT_SKIP_VERIFY sets it */
 	struct http_bucket *bucket;	/* pacing, or NULL */
@@ -317,7 +323,7 @@ void	 azure_cred_free(struct azure_cred *);
  */
 char	*azure_token(struct azure_cred *, const char *scope, int force,
 	    char **err);
-/* The credential that got the last token ("EnvironmentCredential"), or NULL. */
+/* The credential that got a token ("EnvironmentCredential"), or NULL. */
 const char *azure_cred_name(struct azure_cred *);
 
 struct kv;

@@ -1,0 +1,840 @@
+/*
+ * http.c: the HTTP engine.  One thread per struct http drives libcurl's
+ * multi interface; callers hand it requests and sleep until they finish.
+ */
+
+#include <ctype.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include "common.h"
+
+#define RESP_MAX	(64 * 1024 * 1024)	/* a longer body is an error */
+#define RA_MAX_MS	600000L		/* Retry-After is honoured up to this */
+#define STOP_POLL_MS	200		/* how soon msg_stop is noticed */
+#define SPARE_MAX	64		/* idle easy handles kept for reuse */
+
+struct job;
+struct jobq {
+	struct job	*head;
+	struct job	**tail;
+};
+
+/* The adaptive in-flight limit of one scheme://host:port. */
+struct host {
+	char		*key;
+	int		 limit;
+	int		 inflight;
+	int		 streak;	/* successes since the last move */
+	unsigned	 epoch;		/* bumped on every cut */
+	struct host	*next;
+};
+
+/* One http_do call; lives on the caller's stack until done is set. */
+struct job {
+	struct http_req	*req;
+	char		*key;
+	struct host	*host;
+	struct curl_slist *hdrs;
+	double		 due;		/* earliest start (ms, monotonic) */
+	unsigned	 epoch;		/* host->epoch at the start */
+	long		 ra;		/* Retry-After of this attempt, or -1 */
+	long		 ra_ms;		/* retry-after-ms and x-ms-..., or -1 */
+	int		 done;
+	int		 rc;
+	pthread_cond_t	 cv;
+	char		 errbuf[CURL_ERROR_SIZE];
+	struct job	*next;
+};
+
+struct http {
+	struct http_opts opts;
+	char		*cafile;	/* trust from the environment */
+	char		*capath;
+	CURLM		*multi;
+	pthread_t	 thread;
+	pthread_mutex_t	 mu;		/* incoming, quit, the counters */
+	struct jobq	 incoming;
+	int		 quit;
+	long		 sent, retried, throttled;
+	/* Only the engine thread touches the rest. */
+	struct jobq	 waiting;
+	struct host	*hosts;
+	int		 active;	/* easy handles in the multi */
+	CURL		*spare[SPARE_MAX];
+	int		 nspare;
+	uint64_t	 rng;
+};
+
+struct http_bucket {
+	pthread_mutex_t	 mu;
+	double		 rate, burst, tokens, last;
+	int		 primed;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* splitmix64: jitter needs spread, not secrecy. */
+static double
+rand01(struct http *h)
+{
+	uint64_t z = (h->rng += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return (z >> 11) * 0x1.0p-53;
+}
+
+static void
+q_init(struct jobq *q)
+{
+	q->head = NULL;
+	q->tail = &q->head;
+}
+
+static void
+q_push(struct jobq *q, struct job *j)
+{
+	j->next = NULL;
+	*q->tail = j;
+	q->tail = &j->next;
+}
+
+/* Unlink *jp, the link that points at a member of q. */
+static struct job *
+q_unlink(struct jobq *q, struct job **jp)
+{
+	struct job *j = *jp;
+
+	if ((*jp = j->next) == NULL)
+		q->tail = jp;
+	return j;
+}
+
+/*
+ * "1", "2.5": seconds (or ms) as a number, -1 if that is not what s is.
+ * RFC 9110 section 10.2.3 allows digits only; a fraction costs nothing.
+ */
+static double
+parse_delta(const char *s)
+{
+	double v = 0, scale = 1;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	for (; isdigit((unsigned char)*s); s++)
+		v = v * 10 + (*s - '0');
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s); s++)
+			v += (*s - '0') * (scale /= 10);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return *s == '\0' ? v : -1;
+}
+
+static long
+clamp_ms(double ms)
+{
+	ms = ceil(ms);
+	return ms > 1e15 ? (long)1e15 : (long)ms;
+}
+
+long
+http_retry_after_ms(const char *value, time_t now)
+{
+	/* IMF-fixdate, then the obsolete RFC 850 and asctime forms. */
+	static const char *const fmts[] = {
+		"%a, %d %b %Y %H:%M:%S GMT",
+		"%A, %d-%b-%y %H:%M:%S GMT",
+		"%a %b %e %H:%M:%S %Y",
+	};
+	struct tm tm;
+	const char *end;
+	double secs;
+	time_t t;
+	size_t i;
+
+	if (value == NULL)
+		return -1;
+	if ((secs = parse_delta(value)) >= 0)
+		return clamp_ms(secs * 1000);
+	while (*value == ' ' || *value == '\t')
+		value++;
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		if ((end = strptime(value, fmts[i], &tm)) == NULL)
+			continue;
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (*end != '\0' || (t = timegm(&tm)) == (time_t)-1)
+			continue;
+		return t <= now ? 0 : clamp_ms(difftime(t, now) * 1000);
+	}
+	return -1;
+}
+
+long
+http_backoff_ms(int attempt, long base, long cap, double r01)
+{
+	double d;
+
+	if (base <= 0 || cap <= 0)
+		return 0;
+	if (attempt < 0)
+		attempt = 0;
+	if (attempt > 1000)
+		attempt = 1000;
+	if ((d = ldexp((double)base, attempt)) > cap)
+		d = cap;
+	if (!(r01 > 0))
+		r01 = 0;
+	if (r01 > 1)
+		r01 = 1;
+	return (long)(r01 * d);
+}
+
+struct http_bucket *
+http_bucket_new(double rate, double burst)
+{
+	struct http_bucket *b = xcalloc(1, sizeof(*b));
+
+	pthread_mutex_init(&b->mu, NULL);
+	b->rate = rate;
+	b->burst = burst < 1 ? 1 : burst;
+	return b;
+}
+
+void
+http_bucket_free(struct http_bucket *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_destroy(&b->mu);
+	free(b);
+}
+
+long
+http_bucket_take(struct http_bucket *b, double now)
+{
+	long wait = 0;
+
+	if (b->rate <= 0)
+		return 0;
+	pthread_mutex_lock(&b->mu);
+	if (!b->primed) {
+		b->tokens = b->burst;
+		b->last = now;
+		b->primed = 1;
+	}
+	if (now > b->last) {
+		b->tokens = fmin(b->burst,
+		    b->tokens + (now - b->last) * b->rate);
+		b->last = now;
+	}
+	if (b->tokens >= 1)
+		b->tokens -= 1;
+	else if ((wait = (long)ceil((1 - b->tokens) / b->rate * 1000)) < 1)
+		wait = 1;
+	pthread_mutex_unlock(&b->mu);
+	return wait;
+}
+
+void
+http_opts_init(struct http_opts *o)
+{
+	o->max_inflight = 16;
+	o->connect_timeout_ms = 10000;
+	o->timeout_ms = 60000;
+	o->max_retries = 8;
+	o->backoff_base_ms = 500;
+	o->backoff_cap_ms = 32000;
+}
+
+/* "scheme://host:port" of an http or https URL, or NULL and err. */
+static char *
+host_key(const char *url, char *err, size_t errsz)
+{
+	char *scheme = NULL, *host = NULL, *port = NULL, *key = NULL;
+	CURLU *u;
+
+	if ((u = curl_url()) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+	    CURLUE_OK)
+		snprintf(err, errsz, "invalid URL");
+	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+		snprintf(err, errsz, "%s: not an http or https URL", scheme);
+	else
+		key = xasprintf("%s://%s:%s", scheme, host, port);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return key;
+}
+
+static struct host *
+host_get(struct http *h, const char *key)
+{
+	struct host *hs;
+
+	for (hs = h->hosts; hs != NULL; hs = hs->next)
+		if (strcmp(hs->key, key) == 0)
+			return hs;
+	hs = xcalloc(1, sizeof(*hs));
+	hs->key = xstrdup(key);
+	hs->limit = h->opts.max_inflight;
+	hs->next = h->hosts;
+	return h->hosts = hs;
+}
+
+/* Hand the job back to its caller; the engine forgets it. */
+static void
+finish(struct http *h, struct job *j, int rc)
+{
+	pthread_mutex_lock(&h->mu);
+	j->rc = rc;
+	j->done = 1;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void
+fail(struct http *h, struct job *j, const char *msg)
+{
+	snprintf(j->req->err, sizeof(j->req->err), "%s", msg);
+	j->req->status = 0;
+	finish(h, j, -1);
+}
+
+static int
+hdr_is(const char *name, size_t len, const char *want)
+{
+	return strlen(want) == len && strncasecmp(name, want, len) == 0;
+}
+
+/* Header lines of the response; a new status line forgets the last one's. */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct job *j = arg;
+	struct http_req *r = j->req;
+	char *colon, *v, *end, *s;
+
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		free(r->www_authenticate);
+		free(r->location);
+		r->www_authenticate = r->location = NULL;
+		j->ra = j->ra_ms = -1;
+		return n;
+	}
+	if ((colon = memchr(p, ':', n)) == NULL)
+		return n;
+	for (v = colon + 1; v < p + n && (*v == ' ' || *v == '\t'); v++)
+		;
+	for (end = p + n; end > v && isspace((unsigned char)end[-1]); end--)
+		;
+	v = xstrndup(v, end - v);
+	if (hdr_is(p, colon - p, "www-authenticate")) {
+		/* Several challenges: one list, as RFC 9110 5.3 allows. */
+		if (r->www_authenticate != NULL) {
+			s = xasprintf("%s, %s", r->www_authenticate, v);
+			free(r->www_authenticate);
+			free(v);
+			v = s;
+		}
+		r->www_authenticate = v;
+		v = NULL;
+	} else if (hdr_is(p, colon - p, "location")) {
+		free(r->location);
+		r->location = v;
+		v = NULL;
+	} else if (hdr_is(p, colon - p, "retry-after")) {
+		j->ra = http_retry_after_ms(v, time(NULL));
+	} else if (hdr_is(p, colon - p, "retry-after-ms") ||
+	    hdr_is(p, colon - p, "x-ms-retry-after-ms")) {
+		if (parse_delta(v) >= 0)
+			j->ra_ms = clamp_ms(parse_delta(v));
+	}
+	free(v);
+	return n;
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct job *j = arg;
+
+	if (j->req->resp.len + n > RESP_MAX)
+		return 0;
+	buf_add(&j->req->resp, p, n);
+	return n;
+}
+
+/* Authorization headers travel in the list: wipe it before freeing. */
+static void
+slist_wipe_free(struct curl_slist *l)
+{
+	struct curl_slist *s;
+
+	for (s = l; s != NULL; s = s->next)
+		wipe(s->data, strlen(s->data));
+	curl_slist_free_all(l);
+}
+
+static int
+set_request(struct http *h, CURL *e, struct job *j)
+{
+	struct http_req *r = j->req;
+	const char *const *hp;
+	struct curl_slist *l;
+	int body;
+
+	for (hp = r->headers; hp != NULL && *hp != NULL; hp++) {
+		if ((l = curl_slist_append(j->hdrs, *hp)) == NULL)
+			return -1;
+		j->hdrs = l;
+	}
+	/* No 100-continue round trip before a body. */
+	if ((l = curl_slist_append(j->hdrs, "Expect:")) == NULL)
+		return -1;
+	j->hdrs = l;
+
+	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	/* Wait to multiplex over HTTP/2 rather than open more connections. */
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT,
+	    strncasecmp(r->url, "https:", 6) == 0 ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	    h->opts.connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->opts.timeout_ms);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "vault2kv/" V2K_VERSION);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
+
+	/* Trust named by the request replaces the defaults entirely. */
+	if (r->cafile != NULL || r->capath != NULL) {
+		curl_easy_setopt(e, CURLOPT_CAINFO, r->cafile);
+		curl_easy_setopt(e, CURLOPT_CAPATH, r->capath);
+	} else {
+		if (h->cafile != NULL)
+			curl_easy_setopt(e, CURLOPT_CAINFO, h->cafile);
+		if (h->capath != NULL)
+			curl_easy_setopt(e, CURLOPT_CAPATH, h->capath);
+	}
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r->insecure ? 0L : 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r->insecure ? 0L : 2L);
+
+	/* Without a body, a method other than POST, PUT, PATCH sends none. */
+	body = r->body != NULL || strcmp(r->method, "POST") == 0 ||
+	    strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0;
+	if (body) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)r->bodylen);
+	}
+	if (strcmp(r->method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (strcmp(r->method, body ? "POST" : "GET") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
+	return 0;
+}
+
+static void
+attempt(struct http *h, struct job *j)
+{
+	struct http_req *r = j->req;
+	CURL *e;
+
+	r->status = 0;
+	r->retry_after_ms = -1;
+	r->err[0] = '\0';
+	buf_reset(&r->resp);
+	free(r->www_authenticate);
+	free(r->location);
+	r->www_authenticate = r->location = NULL;
+	j->ra = j->ra_ms = -1;
+	j->errbuf[0] = '\0';
+	j->hdrs = NULL;
+	r->attempts++;
+
+	if (h->nspare > 0) {
+		e = h->spare[--h->nspare];
+		curl_easy_reset(e);
+	} else if ((e = curl_easy_init()) == NULL) {
+		fail(h, j, "out of memory");
+		return;
+	}
+	if (set_request(h, e, j) == -1 ||
+	    curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		slist_wipe_free(j->hdrs);
+		fail(h, j, "cannot start a transfer");
+		return;
+	}
+	j->host->inflight++;
+	j->epoch = j->host->epoch;
+	h->active++;
+	pthread_mutex_lock(&h->mu);
+	h->sent++;
+	if (r->attempts > 1)
+		h->retried++;
+	pthread_mutex_unlock(&h->mu);
+}
+
+/*
+ * Start what may start: its time has come, its host is under its limit
+ * and its bucket has a token.  Returns the ms until the earliest job that
+ * waits for time, -1 if none does.
+ */
+static long
+start_due(struct http *h)
+{
+	struct job *j, **jp;
+	double now = now_ms();
+	long wait = -1, w;
+
+	for (jp = &h->waiting.head; (j = *jp) != NULL;) {
+		if (msg_stop) {
+			fail(h, q_unlink(&h->waiting, jp), "interrupted");
+			continue;
+		}
+		if (j->host == NULL)
+			j->host = host_get(h, j->key);
+		if (j->due > now) {
+			w = (long)ceil(j->due - now);
+		} else if (j->host->inflight >= j->host->limit) {
+			w = -1;
+		} else if (j->req->bucket != NULL &&
+		    (w = http_bucket_take(j->req->bucket, now / 1e3)) > 0) {
+			j->due = now + w;
+		} else {
+			attempt(h, q_unlink(&h->waiting, jp));
+			continue;
+		}
+		if (w > 0 && (wait < 0 || w < wait))
+			wait = w;
+		jp = &j->next;
+	}
+	return wait;
+}
+
+static void
+adapt(struct http *h, struct job *j, CURLcode rc, long status)
+{
+	struct host *hs = j->host;
+
+	if (status == 429) {
+		pthread_mutex_lock(&h->mu);
+		h->throttled++;
+		pthread_mutex_unlock(&h->mu);
+		/*
+		 * Once per window, as TCP does: the answers to attempts that
+		 * started before the last cut do not cut again.
+		 */
+		if (j->epoch == hs->epoch) {
+			hs->limit = hs->limit > 1 ? hs->limit / 2 : 1;
+			hs->epoch++;
+		}
+		hs->streak = 0;
+	} else if (rc != CURLE_OK || status >= 500) {
+		hs->streak = 0;
+	} else if (++hs->streak >= hs->limit &&
+	    hs->limit < h->opts.max_inflight) {
+		hs->limit++;
+		hs->streak = 0;
+	}
+}
+
+static int
+retryable(CURLcode rc, long status)
+{
+	switch (rc) {
+	case CURLE_OK:
+		return status == 429 || status == 500 || status == 502 ||
+		    status == 503 || status == 504;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+done(struct http *h, CURL *e, CURLcode rc)
+{
+	struct http_req *r;
+	struct job *j;
+	char *priv;
+	long status = 0, delay;
+
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
+	j = (struct job *)priv;
+	r = j->req;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_multi_remove_handle(h->multi, e);
+	if (h->nspare < SPARE_MAX)
+		h->spare[h->nspare++] = e;
+	else
+		curl_easy_cleanup(e);
+	slist_wipe_free(j->hdrs);
+	j->hdrs = NULL;
+	j->host->inflight--;
+	h->active--;
+
+	r->status = status;
+	r->retry_after_ms = j->ra_ms >= 0 ? j->ra_ms : j->ra;
+	adapt(h, j, rc, status);
+	if (retryable(rc, status) && !r->no_retry &&
+	    r->attempts <= h->opts.max_retries) {
+		if (msg_stop) {
+			fail(h, j, "interrupted");
+			return;
+		}
+		delay = http_backoff_ms(r->attempts - 1,
+		    h->opts.backoff_base_ms, h->opts.backoff_cap_ms, rand01(h));
+		if (r->retry_after_ms > delay)
+			delay = r->retry_after_ms < RA_MAX_MS ?
+			    r->retry_after_ms : RA_MAX_MS;
+		j->due = now_ms() + delay;
+		q_push(&h->waiting, j);
+		return;
+	}
+	if (rc == CURLE_OK) {
+		finish(h, j, 0);
+		return;
+	}
+	/* Only curl's words and the host: never a header or a body. */
+	snprintf(r->err, sizeof(r->err), "%.100s: %.150s",
+	    strstr(j->key, "://") + 3,
+	    rc == CURLE_WRITE_ERROR ? "response too large" :
+	    j->errbuf[0] != '\0' ? j->errbuf : curl_easy_strerror(rc));
+	r->status = 0;
+	finish(h, j, -1);
+}
+
+static void *
+engine(void *arg)
+{
+	struct http *h = arg;
+	CURLMsg *m;
+	CURLcode rc;
+	CURL *e;
+	long wait;
+	int quit, running, left, reaped;
+
+	for (;;) {
+		pthread_mutex_lock(&h->mu);
+		if (h->incoming.head != NULL) {
+			*h->waiting.tail = h->incoming.head;
+			h->waiting.tail = h->incoming.tail;
+			q_init(&h->incoming);
+		}
+		quit = h->quit;
+		pthread_mutex_unlock(&h->mu);
+
+		wait = start_due(h);
+		curl_multi_perform(h->multi, &running);
+		reaped = 0;
+		while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			e = m->easy_handle;
+			rc = m->data.result;
+			done(h, e, rc);
+			reaped++;
+		}
+		if (reaped > 0)
+			continue;
+		if (quit && h->active == 0 && h->waiting.head == NULL)
+			break;
+		if (h->waiting.head != NULL &&
+		    (wait < 0 || wait > STOP_POLL_MS))
+			wait = STOP_POLL_MS;
+		curl_multi_poll(h->multi, NULL, 0, wait < 0 ? 1000 : (int)wait,
+		    NULL);
+	}
+	return NULL;
+}
+
+static char *
+env_dup(const char *name)
+{
+	const char *s = getenv(name);
+
+	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+}
+
+struct http *
+http_new(const struct http_opts *o)
+{
+	struct http *h;
+	const char *f;
+
+	pthread_once(&curl_once, curl_init_once);
+	h = xcalloc(1, sizeof(*h));
+	h->opts = *o;
+	if (h->opts.max_inflight < 1)
+		h->opts.max_inflight = 1;
+	if (h->opts.max_retries < 0)
+		h->opts.max_retries = 0;
+	/*
+	 * libcurl reads none of these (curl(1) does, libcurl-env(3) lists
+	 * none): the engine honours them as curl(1) and OpenSSL would.
+	 */
+	f = getenv("CURL_CA_BUNDLE");
+	h->cafile = env_dup(f != NULL && *f != '\0' ? "CURL_CA_BUNDLE" :
+	    "SSL_CERT_FILE");
+	h->capath = env_dup("SSL_CERT_DIR");
+	if (RAND_bytes((unsigned char *)&h->rng, sizeof(h->rng)) != 1)
+		h->rng = (uint64_t)time(NULL);
+	pthread_mutex_init(&h->mu, NULL);
+	q_init(&h->incoming);
+	q_init(&h->waiting);
+	if ((h->multi = curl_multi_init()) == NULL)
+		goto bad;
+	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+	    (long)h->opts.max_inflight);
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
+	    (long)h->opts.max_inflight * 4);
+	if (pthread_create(&h->thread, NULL, engine, h) != 0)
+		goto bad;
+	return h;
+bad:
+	if (h->multi != NULL)
+		curl_multi_cleanup(h->multi);
+	pthread_mutex_destroy(&h->mu);
+	free(h->cafile);
+	free(h->capath);
+	free(h);
+	return NULL;
+}
+
+void
+http_free(struct http *h)
+{
+	struct host *hs;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->quit = 1;
+	pthread_mutex_unlock(&h->mu);
+	curl_multi_wakeup(h->multi);
+	pthread_join(h->thread, NULL);
+	while (h->nspare > 0)
+		curl_easy_cleanup(h->spare[--h->nspare]);
+	curl_multi_cleanup(h->multi);
+	while ((hs = h->hosts) != NULL) {
+		h->hosts = hs->next;
+		free(hs->key);
+		free(hs);
+	}
+	pthread_mutex_destroy(&h->mu);
+	free(h->cafile);
+	free(h->capath);
+	free(h);
+}
+
+int
+http_do(struct http *h, struct http_req *r)
+{
+	struct job j;
+
+	memset(&j, 0, sizeof(j));
+	j.req = r;
+	r->status = 0;
+	r->attempts = 0;
+	r->retry_after_ms = -1;
+	r->err[0] = '\0';
+	if (r->method == NULL || r->url == NULL) {
+		snprintf(r->err, sizeof(r->err), "no method or URL");
+		return -1;
+	}
+	if ((j.key = host_key(r->url, r->err, sizeof(r->err))) == NULL)
+		return -1;
+	pthread_cond_init(&j.cv, NULL);
+	pthread_mutex_lock(&h->mu);
+	q_push(&h->incoming, &j);
+	pthread_mutex_unlock(&h->mu);
+	curl_multi_wakeup(h->multi);
+	pthread_mutex_lock(&h->mu);
+	while (!j.done)
+		pthread_cond_wait(&j.cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+	pthread_cond_destroy(&j.cv);
+	free(j.key);
+	return j.rc;
+}
+
+void
+http_req_release(struct http_req *r)
+{
+	buf_release(&r->resp);
+	free(r->www_authenticate);
+	free(r->location);
+	r->www_authenticate = r->location = NULL;
+}
+
+void
+http_stats(struct http *h, long *sent, long *retried, long *throttled)
+{
+	pthread_mutex_lock(&h->mu);
+	if (sent != NULL)
+		*sent = h->sent;
+	if (retried != NULL)
+		*retried = h->retried;
+	if (throttled != NULL)
+		*throttled = h->throttled;
+	pthread_mutex_unlock(&h->mu);
+}

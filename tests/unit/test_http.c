@@ -1,0 +1,194 @@
+/* test_http.c: the engine's pure helpers, and its failures without a server. */
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+
+static int failures;
+
+#define CHECK(c) do { \
+	if (!(c)) { \
+		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+		    __LINE__, #c); \
+		failures++; \
+	} \
+} while (0)
+
+#define CHECK_EQ(got, want) do { \
+	long g_ = (got), w_ = (want); \
+	if (g_ != w_) { \
+		fprintf(stderr, "%s:%d: %s is %ld, want %ld\n", __FILE__, \
+		    __LINE__, #got, g_, w_); \
+		failures++; \
+	} \
+} while (0)
+
+static void
+test_retry_after(void)
+{
+	/* Sun, 06 Nov 1994 08:49:37 GMT, the example of RFC 9110 5.6.7. */
+	time_t t0 = 784111777;
+
+	CHECK_EQ(http_retry_after_ms("0", t0), 0);
+	CHECK_EQ(http_retry_after_ms("1", t0), 1000);
+	CHECK_EQ(http_retry_after_ms("120", t0), 120000);
+	CHECK_EQ(http_retry_after_ms(" 7 ", t0), 7000);
+	CHECK_EQ(http_retry_after_ms("1.5", t0), 1500);
+	CHECK_EQ(http_retry_after_ms("0.25", t0), 250);
+	CHECK_EQ(http_retry_after_ms("0.0001", t0), 1);	/* never early */
+	CHECK(http_retry_after_ms("99999999999999999999", t0) > 0);
+
+	CHECK_EQ(http_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", t0), 0);
+	CHECK_EQ(http_retry_after_ms("Sun, 06 Nov 1994 08:49:47 GMT", t0),
+	    10000);
+	CHECK_EQ(http_retry_after_ms("Sun, 06 Nov 1994 08:48:37 GMT", t0), 0);
+	CHECK_EQ(http_retry_after_ms("Sat, 01 Jan 1994 00:00:00 GMT", t0), 0);
+	CHECK_EQ(http_retry_after_ms("Mon, 07 Nov 1994 08:49:37 GMT", t0),
+	    86400000);
+	/* The obsolete forms a recipient must still accept. */
+	CHECK_EQ(http_retry_after_ms("Sunday, 06-Nov-94 08:49:39 GMT", t0),
+	    2000);
+	CHECK_EQ(http_retry_after_ms("Sun Nov  6 08:49:40 1994", t0), 3000);
+
+	CHECK_EQ(http_retry_after_ms(NULL, t0), -1);
+	CHECK_EQ(http_retry_after_ms("", t0), -1);
+	CHECK_EQ(http_retry_after_ms("soon", t0), -1);
+	CHECK_EQ(http_retry_after_ms("-1", t0), -1);
+	CHECK_EQ(http_retry_after_ms("-0.5", t0), -1);
+	CHECK_EQ(http_retry_after_ms("1s", t0), -1);
+	CHECK_EQ(http_retry_after_ms("0x10", t0), -1);
+	CHECK_EQ(http_retry_after_ms("1e3", t0), -1);
+	CHECK_EQ(http_retry_after_ms("Sun, 06 Nov 1994 08:49:37", t0), -1);
+	CHECK_EQ(http_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT x", t0),
+	    -1);
+	CHECK_EQ(http_retry_after_ms("Sun, 32 Foo 1994 08:49:37 GMT", t0), -1);
+}
+
+static void
+test_backoff(void)
+{
+	long b, prev = 0, base = 500, cap = 32000, ceiling;
+	int n;
+
+	for (n = 0; n < 200; n++) {
+		ceiling = n < 7 ? base << n : cap;
+		CHECK_EQ(http_backoff_ms(n, base, cap, 1.0), ceiling);
+		CHECK_EQ(http_backoff_ms(n, base, cap, 0.0), 0);
+		b = http_backoff_ms(n, base, cap, 0.37);
+		CHECK(b >= 0 && b <= ceiling);
+		CHECK(http_backoff_ms(n, base, cap, 1.0) >= prev);
+		prev = http_backoff_ms(n, base, cap, 1.0);
+	}
+	CHECK_EQ(http_backoff_ms(0, base, cap, 0.5), 250);
+	CHECK_EQ(http_backoff_ms(3, base, cap, 0.5), 2000);
+	CHECK_EQ(http_backoff_ms(INT_MAX, base, cap, 1.0), cap);
+	CHECK_EQ(http_backoff_ms(INT_MAX, LONG_MAX, LONG_MAX / 2, 1.0) > 0, 1);
+	CHECK_EQ(http_backoff_ms(-3, base, cap, 1.0), base);
+	CHECK_EQ(http_backoff_ms(5, base, cap, 7.0), 16000);
+	CHECK_EQ(http_backoff_ms(5, base, cap, -1.0), 0);
+	CHECK_EQ(http_backoff_ms(5, 0, cap, 1.0), 0);
+}
+
+static void
+test_bucket(void)
+{
+	struct http_bucket *b;
+	double t = 1000.0;
+	int i, taken;
+
+	/* Burst of 3 at 2/s: three now, then one every 500 ms. */
+	b = http_bucket_new(2, 3);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(http_bucket_take(b, t), 0);
+	CHECK_EQ(http_bucket_take(b, t), 500);
+	CHECK_EQ(http_bucket_take(b, t + 0.25), 250);
+	CHECK_EQ(http_bucket_take(b, t + 0.5), 0);
+	CHECK_EQ(http_bucket_take(b, t + 0.5), 500);
+	/* A clock that goes back refunds nothing and breaks nothing. */
+	CHECK_EQ(http_bucket_take(b, t), 500);
+	/* Idle for long: the bucket holds no more than the burst. */
+	t += 100;
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(http_bucket_take(b, t), 0);
+	CHECK(http_bucket_take(b, t) > 0);
+	/* 10.2 s of steady demand from empty yield 20 tokens. */
+	for (taken = 0, i = 1; i <= 1020; i++)
+		if (http_bucket_take(b, t + i * 0.01) == 0)
+			taken++;
+	CHECK_EQ(taken, 20);
+	http_bucket_free(b);
+
+	b = http_bucket_new(0, 1);	/* no rate: no pacing */
+	for (i = 0; i < 100; i++)
+		CHECK_EQ(http_bucket_take(b, t), 0);
+	http_bucket_free(b);
+	http_bucket_free(NULL);
+}
+
+/* Failures that need no server: bad URLs, a closed port, msg_stop. */
+static void
+test_engine(void)
+{
+	struct http_opts o;
+	struct http_req r;
+	struct http *h;
+	long sent, retried, throttled;
+
+	http_opts_init(&o);
+	CHECK_EQ(o.max_inflight, 16);
+	CHECK_EQ(o.max_retries, 8);
+	o.backoff_base_ms = 1;
+	o.max_retries = 2;
+	o.connect_timeout_ms = 2000;
+	h = http_new(&o);
+	CHECK(h != NULL);
+
+	memset(&r, 0, sizeof(r));
+	r.method = "GET";
+	r.url = "ftp://127.0.0.1/x";
+	CHECK_EQ(http_do(h, &r), -1);
+	CHECK(strstr(r.err, "not an http or https URL") != NULL);
+	r.url = "http://[::1";
+	CHECK_EQ(http_do(h, &r), -1);
+	CHECK(strcmp(r.err, "invalid URL") == 0);
+
+	/* Port 1 on loopback: refused, retried twice, then reported. */
+	r.url = "http://127.0.0.1:1/v1/sys/health";
+	CHECK_EQ(http_do(h, &r), -1);
+	CHECK_EQ(r.status, 0);
+	CHECK_EQ(r.attempts, 3);
+	CHECK(strncmp(r.err, "127.0.0.1:1: ", 13) == 0);
+	r.no_retry = 1;
+	CHECK_EQ(http_do(h, &r), -1);
+	CHECK_EQ(r.attempts, 1);
+
+	msg_stop = 1;
+	CHECK_EQ(http_do(h, &r), -1);
+	CHECK(strcmp(r.err, "interrupted") == 0);
+	CHECK_EQ(r.attempts, 0);
+	msg_stop = 0;
+
+	http_stats(h, &sent, &retried, &throttled);
+	CHECK_EQ(sent, 4);
+	CHECK_EQ(retried, 2);
+	CHECK_EQ(throttled, 0);
+	http_req_release(&r);
+	http_free(h);
+	http_free(NULL);
+}
+
+int
+main(void)
+{
+	test_retry_after();
+	test_backoff();
+	test_bucket();
+	test_engine();
+	if (failures)
+		fprintf(stderr, "test_http: %d failures\n", failures);
+	return failures ? 1 : 0;
+}
