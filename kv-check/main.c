@@ -1,0 +1,1210 @@
+/* kv-check: read Azure Key Vault back and compare it with the records. */
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "common.h"
+
+#define JOBS_DEFAULT	8
+#define JOBS_MAX	64
+/*
+ * "All other transactions": 4,000 per 10 seconds per vault
+ * (learn.microsoft.com, Key Vault service limits); counted per 10
+ * seconds, as kv-put's --rate.
+ */
+#define ALL_BUDGET	4000
+#define PLURAL(n)	((n) == 1 ? "" : "s")
+
+enum {
+	OPT_EXPIRES = 256,
+	OPT_JSON,
+	OPT_ORPHANS,
+	OPT_RATE,
+	OPT_VAULT,
+	OPT_VERSION
+};
+
+/* The problems, in the order "check" lists them. */
+enum {
+	P_MISSING,
+	P_DISABLED,
+	P_VALUE,
+	P_CTYPE,
+	P_NOEXP,
+	P_EXPIRED,
+	P_TAG,
+	P_ORDER,
+	P_NOTCURRENT,
+	P_COUNT
+};
+static const char *const problem_text[P_COUNT] = {
+	"missing", "disabled", "value differs", "content type differs",
+	"no expiry", "expired", "tag differs", "out of order", "not current"
+};
+
+/* One version of a secret as the vault lists it: attributes, no value. */
+struct kver {
+	char	*ver;		/* version id, the id's last segment */
+	double	 created;
+	long	 vnum;		/* vault-version tag, or -1 */
+	int	 enabled;
+	int	 has_exp;
+	double	 exp;
+	char	*ctype;		/* NULL when none */
+	char	*vpath;		/* vault-path tag, NULL when none */
+	int	 idx;		/* position in the service's list */
+};
+
+/* A record being checked by a worker. */
+struct item {
+	jv		 rec;		/* without data */
+	jv		 data;		/* the values, or invalid */
+	char		*label;
+	char		*vpath;		/* mount/path, or NULL */
+	char		*id;		/* version id of the record's "id" */
+	long		 vnum;		/* the record's "version", or -1 */
+	unsigned	 problems;
+	char		*err;		/* why the check failed, or NULL */
+	long		 status;	/* HTTP status of the failure */
+	int		 done;		/* failed on input: passed through */
+};
+
+/* Names seen in the input, lower case: open addressing. */
+struct names {
+	char	**slot;
+	size_t	 cap;
+	size_t	 n;
+};
+
+struct check {
+	struct kv	*kv;
+	int		 json;
+	int		 want_exp;
+	int		 orphans;
+	time_t		 now;
+	/* Kept by the main thread only. */
+	struct names	 seen;
+	long		 out;
+	long		 ok;
+	long		 differ;
+	long		 failed;
+	long		 norphans;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: kv-check [-hqv] [-j jobs] "
+	    "[--expires days|never] [--json] [--orphans]\n"
+	    "                [--rate n] [--vault name|url]\n");
+	exit(EXIT_FATAL);
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 1 || n > 127)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static char *
+lower(const char *s)
+{
+	char *r = xstrdup(s), *p;
+
+	for (p = r; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return r;
+}
+
+static size_t
+strhash(const char *s)
+{
+	size_t h = 5381;
+
+	for (; *s != '\0'; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+/* Add a name (lower case); 1 if it was there already. */
+static int
+names_add(struct names *t, const char *name)
+{
+	char **old, *key = lower(name);
+	size_t i, j, ocap;
+
+	if (t->cap == 0 || (t->n + 1) * 4 > t->cap * 3) {
+		old = t->slot;
+		ocap = t->cap;
+		t->cap = ocap ? ocap * 2 : 1024;
+		t->slot = xcalloc(t->cap, sizeof(*t->slot));
+		for (i = 0; i < ocap; i++) {
+			if (old[i] == NULL)
+				continue;
+			for (j = strhash(old[i]) & (t->cap - 1);
+			    t->slot[j] != NULL; j = (j + 1) & (t->cap - 1))
+				;
+			t->slot[j] = old[i];
+		}
+		free(old);
+	}
+	for (i = strhash(key) & (t->cap - 1); t->slot[i] != NULL;
+	    i = (i + 1) & (t->cap - 1)) {
+		if (strcmp(t->slot[i], key) == 0) {
+			free(key);
+			return 1;
+		}
+	}
+	t->slot[i] = key;
+	t->n++;
+	return 0;
+}
+
+static int
+names_has(struct names *t, const char *name)
+{
+	char *key;
+	size_t i;
+	int found = 0;
+
+	if (t->cap == 0)
+		return 0;
+	key = lower(name);
+	for (i = strhash(key) & (t->cap - 1); t->slot[i] != NULL;
+	    i = (i + 1) & (t->cap - 1))
+		if (strcmp(t->slot[i], key) == 0) {
+			found = 1;
+			break;
+		}
+	free(key);
+	return found;
+}
+
+static void
+names_free(struct names *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		free(t->slot[i]);
+	free(t->slot);
+	memset(t, 0, sizeof(*t));
+}
+
+/* A tag's value (borrowed from item), or NULL. */
+static const char *
+tag(jv item, const char *name)
+{
+	jv tags;
+	const char *s = NULL;
+
+	if (jv_get_kind(item) != JV_KIND_OBJECT)
+		return NULL;
+	tags = jv_object_get(jv_copy(item), jv_string("tags"));
+	if (jv_get_kind(tags) == JV_KIND_OBJECT)
+		s = rec_str(tags, name);
+	jv_free(tags);
+	return s;
+}
+
+/* error.innererror.code of a Key Vault answer (borrowed), or "". */
+static const char *
+inner_code(jv body)
+{
+	jv e, ie;
+	const char *s = "";
+
+	if (jv_get_kind(body) != JV_KIND_OBJECT)
+		return s;
+	e = jv_object_get(jv_copy(body), jv_string("error"));
+	if (jv_get_kind(e) == JV_KIND_OBJECT) {
+		ie = jv_object_get(jv_copy(e), jv_string("innererror"));
+		if (jv_get_kind(ie) == JV_KIND_OBJECT &&
+		    rec_str(ie, "code") != NULL)
+			s = rec_str(ie, "code");
+		jv_free(ie);
+	}
+	jv_free(e);
+	return s;
+}
+
+/* The message of an invalid result of kv_call or kv_list_all. */
+static char *
+call_msg(jv r)
+{
+	jv m;
+	char *s;
+
+	m = jv_invalid_get_msg(r);
+	s = xstrdup(jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
+	    "failed");
+	jv_free(m);
+	return s;
+}
+
+/* A positive whole number from a string ("3"), else -1. */
+static long
+parse_num(const char *s)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno == 0 && *end == '\0' && v > 0 ? v : -1;
+}
+
+/* The last path segment of an id (the version of a versioned id). */
+static const char *
+last_segment(const char *id)
+{
+	const char *s;
+	size_t n;
+
+	if (id == NULL)
+		return NULL;
+	n = strcspn(id, "?#");
+	while (n > 0 && id[n - 1] == '/')
+		n--;
+	for (s = id + n; s > id && s[-1] != '/'; s--)
+		;
+	return s;
+}
+
+/*
+ * The version in a versioned secret id (.../secrets/NAME/VERSION), or
+ * NULL for an unversioned one; malloc'd.
+ */
+static char *
+version_of(const char *id, const char *name)
+{
+	const char *s = last_segment(id);
+	size_t n;
+
+	if (s == NULL || (n = strcspn(s, "/?#")) == 0 ||
+	    (name != NULL && strlen(name) == n &&
+	    strncasecmp(s, name, n) == 0))
+		return NULL;
+	return xstrndup(s, n);
+}
+
+static double
+attr_num(jv attrs, const char *k, int *has)
+{
+	jv v = jv_object_get(jv_copy(attrs), jv_string(k));
+	double d = 0;
+
+	*has = jv_get_kind(v) == JV_KIND_NUMBER;
+	if (*has)
+		d = jv_number_value(v);
+	jv_free(v);
+	return d;
+}
+
+/* What a SecretBundle or SecretItem says of its version. */
+static void
+kver_take(struct kver *k, jv item, int idx)
+{
+	const char *id = rec_str(item, "id"), *s;
+	jv attrs, en;
+	int has;
+
+	memset(k, 0, sizeof(*k));
+	s = last_segment(id);
+	k->ver = s != NULL ? xstrndup(s, strcspn(s, "/?#")) : xstrdup("");
+	k->vnum = parse_num(tag(item, KV_TAG_VERSION));
+	k->ctype = rec_str(item, "contentType") != NULL ?
+	    xstrdup(rec_str(item, "contentType")) : NULL;
+	k->vpath = tag(item, KV_TAG_PATH) != NULL ?
+	    xstrdup(tag(item, KV_TAG_PATH)) : NULL;
+	k->idx = idx;
+	k->enabled = 1;
+	attrs = jv_object_get(jv_copy(item), jv_string("attributes"));
+	if (jv_get_kind(attrs) == JV_KIND_OBJECT) {
+		en = jv_object_get(jv_copy(attrs), jv_string("enabled"));
+		if (jv_get_kind(en) == JV_KIND_FALSE)
+			k->enabled = 0;
+		jv_free(en);
+		k->created = attr_num(attrs, "created", &has);
+		k->exp = attr_num(attrs, "exp", &k->has_exp);
+	}
+	jv_free(attrs);
+}
+
+static void
+kver_release(struct kver *k)
+{
+	free(k->ver);
+	free(k->ctype);
+	free(k->vpath);
+}
+
+/* By creation time, then as the service listed them. */
+static int
+kver_cmp(const void *a, const void *b)
+{
+	const struct kver *x = a, *y = b;
+
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int
+kver_vnum_cmp(const void *a, const void *b)
+{
+	const struct kver *x = a, *y = b;
+
+	if (x->vnum != y->vnum)
+		return x->vnum < y->vnum ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * Oldest first.  Creation times are in seconds, and kv-put writes a
+ * history faster than that: among versions created in the same second,
+ * those with a vault-version tag are put in the order of their tags, in
+ * the places the tagged ones hold; the others keep the service's order.
+ */
+static void
+kver_sort(struct kver *k, int n)
+{
+	struct kver *t;
+	int i, j, e, m;
+
+	qsort(k, (size_t)n, sizeof(*k), kver_cmp);
+	t = xcalloc((size_t)n + 1, sizeof(*t));
+	for (i = 0; i < n; i = e) {
+		for (e = i + 1; e < n && k[e].created == k[i].created; e++)
+			;
+		for (j = i, m = 0; j < e; j++)
+			if (k[j].vnum > 0)
+				t[m++] = k[j];
+		if (m < 2)
+			continue;
+		qsort(t, (size_t)m, sizeof(*t), kver_vnum_cmp);
+		for (j = i, m = 0; j < e; j++)
+			if (k[j].vnum > 0)
+				k[j] = t[m++];
+	}
+	free(t);
+}
+
+/* The problems of one version's attributes and tags. */
+static unsigned
+attr_problems(struct check *c, struct item *it, const struct kver *k)
+{
+	unsigned p = 0;
+
+	if (!k->enabled)
+		p |= 1u << P_DISABLED;
+	if (c->want_exp && !k->has_exp)
+		p |= 1u << P_NOEXP;
+	if (k->has_exp && k->exp <= (double)c->now)
+		p |= 1u << P_EXPIRED;
+	if (it->vpath != NULL && (k->vpath == NULL ||
+	    strcmp(k->vpath, it->vpath) != 0)) {
+		p |= 1u << P_TAG;
+		if (k->vpath != NULL)
+			msg_info(it->label, "vault-path tag is %s", k->vpath);
+		else
+			msg_info(it->label, "no vault-path tag");
+	}
+	return p;
+}
+
+/*
+ * The value kv-put would write for the record: *value (malloc'd, to be
+ * wiped) and *ct; -1 and it->err when it cannot be shaped.  The record's
+ * data is wiped: the shaped value is all the check needs.
+ */
+static int
+shape(struct check *c, struct item *it, char **value, const char **ct)
+{
+	char *err = NULL;
+
+	*ct = NULL;
+	*value = kv_shape_value(it->data, c->json, ct, &err);
+	jv_wipe_free(it->data);
+	it->data = jv_invalid();
+	if (*value == NULL) {
+		it->err = err != NULL ? err : xstrdup("cannot shape the value");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Compare a secret bundle (value included) with the shaped value and
+ * content type.
+ */
+static unsigned
+value_problems(jv bundle, const char *value, const char *ct)
+{
+	jv v;
+	const char *got_ct;
+	unsigned p = 0;
+	size_t n = strlen(value);
+
+	v = jv_object_get(jv_copy(bundle), jv_string("value"));
+	if (jv_get_kind(v) != JV_KIND_STRING ||
+	    (size_t)jv_string_length_bytes(jv_copy(v)) != n ||
+	    CRYPTO_memcmp(jv_string_value(v), value, n) != 0)
+		p |= 1u << P_VALUE;
+	jv_free(v);
+	got_ct = rec_str(bundle, "contentType");
+	if (got_ct == NULL || strcmp(got_ct, ct) != 0)
+		p |= 1u << P_CTYPE;
+	return p;
+}
+
+/*
+ * Read one version ("" for the current one): 1 and *bundle, 0 when the
+ * service says it is not there, -1 failed (it->err); *status is the
+ * HTTP status.  A disabled version answers 403 SecretDisabled.
+ */
+static int
+read_version(struct check *c, struct item *it, const char *name,
+    const char *ver, jv *bundle, long *status)
+{
+	char *path;
+	jv r;
+
+	path = xasprintf("secrets/%s/%s", name, ver);
+	r = kv_call(c->kv, "GET", path, jv_invalid(), status);
+	free(path);
+	if (!jv_is_valid(r)) {
+		it->err = call_msg(r);
+		it->status = 0;
+		*status = 0;
+		return -1;
+	}
+	if (*status == 404) {
+		jv_free(r);
+		return 0;
+	}
+	if (*status != 200 || jv_get_kind(r) != JV_KIND_OBJECT) {
+		if (*status == 403 && strcmp(inner_code(r), "SecretDisabled")
+		    == 0) {
+			jv_free(r);
+			return 0;
+		}
+		it->err = kv_errmsg(r, *status);
+		it->status = *status;
+		jv_free(r);
+		return -1;
+	}
+	*bundle = r;
+	return 1;
+}
+
+/*
+ * Every version of a name, oldest first: their number, or -1 failed
+ * (*err).  A name the vault does not hold has none.
+ */
+static int
+list_versions(struct check *c, const char *name, struct kver **out,
+    char **err)
+{
+	struct kver *k;
+	char *path;
+	long st;
+	int i, n;
+	jv all, item, r;
+
+	*out = NULL;
+	path = xasprintf("secrets/%s/versions?maxresults=25", name);
+	all = kv_list_all(c->kv, path);
+	if (!jv_is_valid(all)) {
+		/* The status is not kept by kv_list_all: ask once more. */
+		r = kv_call(c->kv, "GET", path, jv_invalid(), &st);
+		free(path);
+		if (jv_is_valid(r) && st == 404) {
+			jv_free(r);
+			jv_free(all);
+			return 0;
+		}
+		jv_free(r);
+		*err = call_msg(all);
+		return -1;
+	}
+	free(path);
+	n = jv_array_length(jv_copy(all));
+	k = xcalloc((size_t)n + 1, sizeof(*k));
+	for (i = 0; i < n; i++) {
+		item = jv_array_get(jv_copy(all), i);
+		kver_take(&k[i], item, i);
+		jv_free(item);
+	}
+	jv_free(all);
+	kver_sort(k, n);
+	*out = k;
+	return n;
+}
+
+static void
+kvers_free(struct kver *k, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		kver_release(&k[i]);
+	free(k);
+}
+
+/* A record with data, alone for its name: the current version. */
+static void
+check_current(struct check *c, struct item *it, const char *name)
+{
+	struct kver k, *all;
+	const char *ct;
+	char *value, *err = NULL;
+	long st;
+	int rc, n;
+	jv bundle;
+
+	if (shape(c, it, &value, &ct) == -1)
+		return;
+	rc = read_version(c, it, name, "", &bundle, &st);
+	if (rc == 1) {
+		kver_take(&k, bundle, 0);
+		it->problems |= value_problems(bundle, value, ct);
+		it->problems |= attr_problems(c, it, &k);
+		kver_release(&k);
+		jv_wipe_free(bundle);
+	} else if (rc == 0 && st == 404)
+		it->problems |= 1u << P_MISSING;
+	else if (rc == 0) {
+		/*
+		 * Disabled: the value cannot be read, the attributes and
+		 * tags can, from the list of versions.
+		 */
+		it->problems |= 1u << P_DISABLED;
+		n = list_versions(c, name, &all, &err);
+		if (n > 0)
+			it->problems |= attr_problems(c, it, &all[n - 1]);
+		if (n >= 0)
+			kvers_free(all, n);
+		else {
+			it->err = err;
+			it->status = 0;
+		}
+	}
+	wipe_free(value);
+}
+
+/* The newest version tagged with a Vault version, or -1. */
+static int
+find_vnum(const struct kver *k, int n, long vnum)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		if (k[i].vnum == vnum)
+			return i;
+	return -1;
+}
+
+static int
+find_ver(const struct kver *k, int n, const char *ver)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--)
+		if (strcasecmp(k[i].ver, ver) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * The records of one name against its versions (HISTORY in kv-check(1)).
+ * A record is matched to a version by its "id" when it has one (kv-put's
+ * mapping); else, when the name has several records, by the
+ * vault-version tag; a lone record without an id is held against the
+ * newest version.  A record whose Vault version has no version of its
+ * own may share the previous record's version when their values are
+ * equal: kv-put writes no new version for an unchanged value.  Matched
+ * versions must be in the records' order, and the last record's must be
+ * the newest.
+ */
+static void
+check_versions(struct check *c, struct item *its, int nits,
+    const char *name)
+{
+	struct kver *k;
+	struct item *it;
+	const char *ct = NULL, *prev_ct = NULL;
+	char *value, *prev_value = NULL, *err = NULL;
+	long st;
+	int n, i, live = 0, last = -1, pos, prev = -1, just = -1, rc, many;
+	int same;
+	jv bundle;
+
+	for (i = 0; i < nits; i++)
+		if (!its[i].done && its[i].err == NULL)
+			live++;
+	many = live > 1;
+	for (i = 0; i < nits; i++) {
+		it = &its[i];
+		if (it->done || it->err != NULL)
+			continue;
+		if (many && it->id == NULL && it->vnum < 0)
+			it->err = xstrdup("several records for one name, and "
+			    "this one has neither an id nor a version");
+		else
+			last = i;
+	}
+	if (last < 0)
+		return;
+	if ((n = list_versions(c, name, &k, &err)) == -1) {
+		for (i = 0; i < nits; i++)
+			if (!its[i].done && its[i].err == NULL)
+				its[i].err = xstrdup(err);
+		free(err);
+		return;
+	}
+	for (i = 0; i < nits; i++) {
+		it = &its[i];
+		if (it->done || it->err != NULL)
+			continue;
+		value = NULL;
+		if (jv_is_valid(it->data) && shape(c, it, &value, &ct) == -1) {
+			just = -1;
+			continue;
+		}
+		if (it->id != NULL)
+			pos = find_ver(k, n, it->id);
+		else if (many)
+			pos = find_vnum(k, n, it->vnum);
+		else
+			pos = n - 1;
+		same = pos >= 0 && pos == prev && it->id != NULL;
+		if (pos < 0 && it->id == NULL && just >= 0 && value != NULL &&
+		    prev_value != NULL && strcmp(ct, prev_ct) == 0 &&
+		    strcmp(value, prev_value) == 0) {
+			pos = just;
+			same = 1;
+		}
+		just = pos;
+		wipe_free(prev_value);
+		prev_value = value;
+		prev_ct = ct;
+		if (pos < 0) {
+			it->problems |= 1u << P_MISSING;
+			continue;
+		}
+		it->problems |= attr_problems(c, it, &k[pos]);
+		if (prev >= 0 && (pos < prev || (pos == prev && !same)))
+			it->problems |= 1u << P_ORDER;
+		if (i == last && (many || it->id != NULL) && pos != n - 1)
+			it->problems |= 1u << P_NOTCURRENT;
+		prev = pos;
+		if (value == NULL || !k[pos].enabled)
+			continue;
+		rc = read_version(c, it, name, k[pos].ver, &bundle, &st);
+		if (rc == 1) {
+			it->problems |= value_problems(bundle, value, ct);
+			jv_wipe_free(bundle);
+		} else if (rc == 0 && st == 404)
+			it->problems |= 1u << P_MISSING;
+		else if (rc == 0)
+			it->problems |= 1u << P_DISABLED;
+	}
+	wipe_free(prev_value);
+	kvers_free(k, n);
+}
+
+static jv
+problems_jv(unsigned p)
+{
+	jv a;
+	int i;
+
+	if (p == 0)
+		return jv_string("ok");
+	a = jv_array();
+	for (i = 0; i < P_COUNT; i++)
+		if (p & (1u << i))
+			a = jv_array_append(a, jv_string(problem_text[i]));
+	return a;
+}
+
+/*
+ * A worker: the records of one name (an array, in input order), checked
+ * together; returns them, without data, with "check" or "error".
+ */
+static jv
+check_group(jv group, void *arg)
+{
+	struct check *c = arg;
+	struct item *its;
+	const char *name = NULL, *m, *p;
+	jv out, v;
+	int i, n, live = 0, first = -1;
+
+	n = jv_array_length(jv_copy(group));
+	its = xcalloc((size_t)n, sizeof(*its));
+	for (i = 0; i < n; i++)
+		its[i].rec = jv_array_get(jv_copy(group), i);
+	/* The records are ours alone now: wiping reaches their values. */
+	jv_free(group);
+	for (i = 0; i < n; i++) {
+		its[i].data = jv_object_get(jv_copy(its[i].rec),
+		    jv_string("data"));
+		its[i].rec = jv_object_delete(its[i].rec, jv_string("data"));
+		if (jv_get_kind(its[i].data) == JV_KIND_NULL) {
+			jv_free(its[i].data);
+			its[i].data = jv_invalid();
+		}
+		if (rec_failed(its[i].rec)) {
+			its[i].done = 1;
+			continue;
+		}
+		its[i].label = rec_label(its[i].rec, 0);
+		m = rec_str(its[i].rec, "mount");
+		p = rec_str(its[i].rec, "path");
+		if (m != NULL && p != NULL)
+			its[i].vpath = xasprintf("%s/%s", m, p);
+		its[i].id = version_of(rec_str(its[i].rec, "id"),
+		    rec_str(its[i].rec, "name"));
+		v = jv_object_get(jv_copy(its[i].rec), jv_string("version"));
+		its[i].vnum = jv_get_kind(v) == JV_KIND_NUMBER &&
+		    jv_number_value(v) >= 1 ? (long)jv_number_value(v) : -1;
+		jv_free(v);
+		if (jv_is_valid(its[i].data) &&
+		    jv_get_kind(its[i].data) != JV_KIND_OBJECT)
+			its[i].err = xstrdup("data is not an object");
+		else {
+			live++;
+			if (first < 0)
+				first = i;
+		}
+	}
+	if (first >= 0) {
+		name = rec_str(its[first].rec, "name");
+		if (live == 1 && jv_is_valid(its[first].data))
+			check_current(c, &its[first], name);
+		else
+			check_versions(c, its, n, name);
+	}
+	out = jv_array();
+	for (i = 0; i < n; i++) {
+		if (its[i].err != NULL)
+			its[i].rec = rec_error(its[i].rec, its[i].status, "%s",
+			    its[i].err);
+		else if (!its[i].done)
+			its[i].rec = jv_object_set(its[i].rec,
+			    jv_string("check"), problems_jv(its[i].problems));
+		out = jv_array_append(out, its[i].rec);
+		jv_wipe_free(its[i].data);
+		free(its[i].err);
+		free(its[i].id);
+		free(its[i].label);
+		free(its[i].vpath);
+	}
+	free(its);
+	return out;
+}
+
+static int
+emit(jv rec, void *arg)
+{
+	struct check *c = arg;
+	jv chk, e, tool, msg;
+	const char *s;
+	char *label = NULL;
+	int i, n, failed = 0, differs = 0;
+	struct buf b;
+
+	c->out++;
+	/* A bad input line has no subject: its message names the line. */
+	if (rec_str(rec, "name") != NULL || rec_str(rec, "path") != NULL)
+		label = rec_label(rec, 0);
+	if (rec_failed(rec)) {
+		failed = 1;
+		c->failed++;
+		e = jv_object_get(jv_copy(rec), jv_string("error"));
+		tool = jv_object_get(jv_copy(e), jv_string("tool"));
+		msg = jv_object_get(jv_copy(e), jv_string("message"));
+		s = jv_get_kind(msg) == JV_KIND_STRING ?
+		    jv_string_value(msg) : "failed";
+		/* Other tools said it already. */
+		if (jv_get_kind(tool) == JV_KIND_STRING &&
+		    strcmp(jv_string_value(tool), msg_progname()) == 0)
+			msg_warn(label, "%s", s);
+		else
+			msg_info(label, "failed before: %s", s);
+		jv_free(msg);
+		jv_free(tool);
+		jv_free(e);
+	} else {
+		chk = jv_object_get(jv_copy(rec), jv_string("check"));
+		if (jv_get_kind(chk) == JV_KIND_ARRAY) {
+			differs = 1;
+			c->differ++;
+			buf_init(&b);
+			n = jv_array_length(jv_copy(chk));
+			for (i = 0; i < n; i++) {
+				e = jv_array_get(jv_copy(chk), i);
+				if (i > 0)
+					buf_addstr(&b, ", ");
+				buf_addstr(&b, jv_string_value(e));
+				if (strcmp(jv_string_value(e), "orphan") == 0)
+					c->norphans++;
+				jv_free(e);
+			}
+			msg_warn(label, "%s", b.data);
+			buf_release(&b);
+		} else {
+			c->ok++;
+			msg_info(label, "ok");
+		}
+		jv_free(chk);
+	}
+	free(label);
+	msg_progress_add(failed || differs);
+	if (rec_write(stdout, rec) == -1)
+		return -1;
+	return 0;
+}
+
+struct orphan {
+	char	*name;
+	char	*id;
+	char	*vpath;		/* vault-path tag, or NULL */
+};
+
+static int
+orphan_cmp(const void *a, const void *b)
+{
+	const struct orphan *x = a, *y = b;
+
+	return strcasecmp(x->name, y->name);
+}
+
+/*
+ * After the input: every secret of the vault that kv-put tagged as
+ * migrated from Vault and that no input record named, emitted sorted
+ * by name.  0; -1 when the vault cannot be listed; -2 when emit stopped.
+ */
+static int
+find_orphans(struct check *c)
+{
+	struct orphan *o;
+	const char *from, *id, *vp, *slash;
+	char *err;
+	int i, n, len, rc = 0;
+	jv all, item, rec;
+
+	all = kv_list_all(c->kv, "secrets?maxresults=25");
+	if (!jv_is_valid(all)) {
+		err = call_msg(all);
+		msg_warn(NULL, "cannot list the vault for --orphans: %s", err);
+		free(err);
+		return -1;
+	}
+	len = jv_array_length(jv_copy(all));
+	o = xcalloc((size_t)len + 1, sizeof(*o));
+	for (i = n = 0; i < len; i++) {
+		item = jv_array_get(jv_copy(all), i);
+		from = tag(item, KV_TAG_FROM);
+		id = rec_str(item, "id");
+		if (from != NULL && strcmp(from, KV_MIGRATED_FROM) == 0 &&
+		    id != NULL && *last_segment(id) != '\0' &&
+		    !names_has(&c->seen, last_segment(id))) {
+			vp = tag(item, KV_TAG_PATH);
+			o[n].name = xstrdup(last_segment(id));
+			o[n].id = xstrdup(id);
+			o[n].vpath = vp != NULL ? xstrdup(vp) : NULL;
+			n++;
+		}
+		jv_free(item);
+	}
+	jv_free(all);
+	qsort(o, (size_t)n, sizeof(*o), orphan_cmp);
+	for (i = 0; i < n; i++) {
+		if (rc == 0) {
+			rec = jv_object_set(jv_object(), jv_string("name"),
+			    jv_string(o[i].name));
+			/* Where it came from, as its vault-path tag says. */
+			vp = o[i].vpath;
+			if (vp != NULL && (slash = strchr(vp, '/')) != NULL &&
+			    slash > vp && slash[1] != '\0') {
+				rec = jv_object_set(rec, jv_string("mount"),
+				    jv_string_sized(vp, (int)(slash - vp)));
+				rec = jv_object_set(rec, jv_string("path"),
+				    jv_string(slash + 1));
+			}
+			rec = jv_object_set(rec, jv_string("id"),
+			    jv_string(o[i].id));
+			rec = jv_object_set(rec, jv_string("check"),
+			    jv_array_append(jv_array(), jv_string("orphan")));
+			if (emit(rec, c) == -1)
+				rc = -2;
+		}
+		free(o[i].name);
+		free(o[i].id);
+		free(o[i].vpath);
+	}
+	free(o);
+	return rc;
+}
+
+/*
+ * One list request before the input is read: a vault that cannot be
+ * reached, or credentials that get no token or no access, are one fatal
+ * error rather than a failure of every record.
+ */
+static void
+preflight(struct check *c)
+{
+	long st;
+	char *m;
+	jv r;
+
+	r = kv_call(c->kv, "GET", "secrets?maxresults=1", jv_invalid(), &st);
+	if (!jv_is_valid(r)) {
+		m = call_msg(r);
+		msg_fatal("%s: %s", kv_url(c->kv), m);
+	}
+	if (st != 200) {
+		m = kv_errmsg(r, st);
+		msg_fatal("%s: listing secrets: %s", kv_url(c->kv), m);
+	}
+	jv_free(r);
+}
+
+/*
+ * Check the input record before it joins a group: a name is needed.
+ * Returns the record, marked failed when it cannot be checked.
+ */
+static jv
+prepare(jv rec)
+{
+	const char *name;
+
+	if (rec_failed(rec))
+		return rec;
+	name = rec_str(rec, "name");
+	if (name == NULL)
+		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		    "no name: pipe the records through kv-name first");
+	if (!valid_name(name))
+		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		    "not a Key Vault secret name: map names with kv-name");
+	return rec;
+}
+
+/* mount/path of a record, or NULL. */
+static char *
+record_path(jv rec)
+{
+	const char *m = rec_str(rec, "mount"), *p = rec_str(rec, "path");
+
+	return m != NULL && p != NULL ? xasprintf("%s/%s", m, p) : NULL;
+}
+
+/* A later record of the group: it must be of the same path. */
+static jv
+same_path(jv rec, const char *name, const char *gpath)
+{
+	char *vp;
+
+	if (rec_failed(rec) || gpath == NULL ||
+	    (vp = record_path(rec)) == NULL)
+		return rec;
+	if (strcmp(vp, gpath) != 0)
+		rec = rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		    "%s is also the name of %s: give each path its own name "
+		    "with kv-name", name, gpath);
+	free(vp);
+	return rec;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "expires",	required_argument,	NULL, OPT_EXPIRES },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "json",	no_argument,		NULL, OPT_JSON },
+		{ "orphans",	no_argument,		NULL, OPT_ORPHANS },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "rate",	required_argument,	NULL, OPT_RATE },
+		{ "vault",	required_argument,	NULL, OPT_VAULT },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "version",	no_argument,		NULL, OPT_VERSION },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct http_opts ho;
+	struct http *http;
+	struct azure_cred *cred;
+	struct rec_reader rd;
+	struct pool *pool;
+	struct check c;
+	const char *vault = NULL, *name;
+	char *err = NULL, *gname = NULL, *gpath = NULL;
+	long all_rate = ALL_BUDGET, sent, retried, throttled;
+	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0;
+	jv rec, group = jv_invalid();
+
+	msg_init("kv-check");
+	memset(&c, 0, sizeof(c));
+	c.want_exp = 1;
+	while ((ch = getopt_long(argc, argv, "hj:qv", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'j':
+			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
+			break;
+		case 'q':
+			msg_verbosity = -1;
+			break;
+		case 'v':
+			if (msg_verbosity >= 0)
+				msg_verbosity++;
+			break;
+		case OPT_EXPIRES:
+			if (strcmp(optarg, "never") == 0)
+				c.want_exp = 0;
+			else
+				(void)xstrtonum(optarg, 1, 36500,
+				    "--expires");
+			break;
+		case OPT_JSON:
+			c.json = 1;
+			break;
+		case OPT_ORPHANS:
+			c.orphans = 1;
+			break;
+		case OPT_RATE:
+			all_rate = (long)xstrtonum(optarg, 1, 1000000,
+			    "--rate");
+			break;
+		case OPT_VAULT:
+			vault = optarg;
+			break;
+		case OPT_VERSION:
+			msg_version();
+		case 'h':
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0)
+		usage();
+	if (vault == NULL)
+		vault = getenv("KEY_VAULT_NAME");
+	if (vault == NULL || *vault == '\0')
+		msg_usage_error("no vault: give --vault NAME|URL or set "
+		    "KEY_VAULT_NAME");
+
+	c.now = time(NULL);
+	http_opts_init(&ho);
+	ho.max_inflight = jobs;
+	/* Throttling must not fail a record: retry 429s for long. */
+	ho.max_retries = 16;
+	if ((http = http_new(&ho)) == NULL)
+		msg_fatal("cannot start the HTTP engine");
+	if ((cred = azure_cred_new(http, &err)) == NULL)
+		msg_fatal("%s", err);
+	if ((c.kv = kv_new(http, cred, vault, &err)) == NULL)
+		msg_fatal("%s", err);
+	/* Reads only: the budget of all other transactions. */
+	kv_set_budget(c.kv, 0, all_rate / 10.0);
+	preflight(&c);
+
+	/*
+	 * The records of one name travel together, as one job: a history
+	 * (vault-dump --all-versions) is checked as a whole.
+	 */
+	pool = pool_new(jobs, check_group, emit, &c);
+	rec_reader_init(&rd, stdin);
+	for (;;) {
+		rc = msg_stop ? 0 : rec_next(&rd, &rec);
+		if (rc == -2)
+			msg_fatal("standard input: %s", strerror(errno));
+		if (rc == 0)
+			break;
+		/* A bad line comes as an error record, said by emit. */
+		if (rc == 1)
+			rec = prepare(rec);
+		name = rc == 1 ? rec_str(rec, "name") : NULL;
+		if (name != NULL && gname != NULL &&
+		    strcasecmp(name, gname) == 0) {
+			group = jv_array_append(group,
+			    same_path(rec, name, gpath));
+			continue;
+		}
+		/* Another name: the group so far is complete. */
+		if (jv_is_valid(group) && pool_submit(pool, group) == -1) {
+			group = jv_invalid();
+			jv_wipe_free(rec);
+			stop = 1;
+			break;
+		}
+		free(gname);
+		free(gpath);
+		gname = gpath = NULL;
+		if (name != NULL) {
+			gname = xstrdup(name);
+			gpath = record_path(rec);
+			if (names_add(&c.seen, name) && !rec_failed(rec))
+				rec = rec_error(jv_object_delete(rec,
+				    jv_string("data")), 0, "records of %s are "
+				    "not together in the input: kv-check "
+				    "compares the versions of a name only when "
+				    "they come one after the other", gname);
+		}
+		group = jv_array_append(jv_array(), rec);
+	}
+	if (jv_is_valid(group) && pool_submit(pool, group) == -1)
+		stop = 1;
+	free(gname);
+	free(gpath);
+	rec_reader_release(&rd);
+	if (pool_finish(pool) == -1)
+		stop = 1;
+	pool_free(pool);
+	status = EXIT_OK;
+	if (c.orphans && !stop && !msg_stop && find_orphans(&c) == -1)
+		status = EXIT_PARTIAL;
+
+	http_stats(http, &sent, &retried, &throttled);
+	kv_free(c.kv);
+	azure_cred_free(cred);
+	http_free(http);
+	names_free(&c.seen);
+	if (c.differ + c.failed > 0)
+		status = EXIT_PARTIAL;
+	if (c.orphans)
+		return msg_finish(status, "%ld record%s: %ld ok, %ld differ "
+		    "(%ld orphan%s), %ld failed; %ld request%s, %ld retried, "
+		    "%ld throttled", c.out, PLURAL(c.out), c.ok, c.differ,
+		    c.norphans, PLURAL(c.norphans), c.failed, sent,
+		    PLURAL(sent), retried, throttled);
+	return msg_finish(status, "%ld record%s: %ld ok, %ld differ, %ld "
+	    "failed; %ld request%s, %ld retried, %ld throttled", c.out,
+	    PLURAL(c.out), c.ok, c.differ, c.failed, sent, PLURAL(sent),
+	    retried, throttled);
+}
