@@ -25,6 +25,11 @@ for v in $(compgen -e); do
 	case $v in VAULT_*|AZURE_*|KEY_VAULT_*|IDENTITY_*|MSI_*|IMDS_*) unset "$v" ;; esac
 done
 
+show() {	# show FILE FIELDS...: one compact line a record, nulls left out
+	local f=$1
+	shift
+	jq -c "{$(IFS=,; echo "$*")} | with_entries(select(.value != null))" "$f"
+}
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
 
@@ -33,6 +38,7 @@ start_vault || die "the Vault stand-in did not start"
 start_keyvault || die "the Key Vault stand-in did not start"
 echo "Vault:     $VAULT_ADDR"
 echo "Key Vault: $KEY_VAULT_NAME (TLS, throwaway CA)"
+export AZURE_SUBSCRIPTION_ID=00000000-0000-0000-0000-000000000000
 
 # The token goes in a header file, never on curl's command line.
 printf 'X-Vault-Token: %s\n' "$VAULT_TOKEN" >"$V2K_RUNDIR/vault.hdr"
@@ -63,7 +69,7 @@ vault POST app-secrets/data/team1/service-a '{"data":{"note":"a secret beside a 
 vault POST app-secrets/data/team2/cert '{"data":{"pem":"-----BEGIN DEMO-----\nline two\n-----END DEMO-----"}}'
 vault POST infra/dns/api-key '{"api_key":"demo-dns"}'
 vault POST infra/ssh/deploy '{"user":"deploy","private_key":"demo-ssh"}'
-echo "13 secrets in 3 mounts; one soft-deleted; webapp/feature_flags and"
+echo "12 secrets in 3 mounts; one soft-deleted; webapp/feature_flags and"
 echo "webapp/feature-flags both map to secret-webapp-feature-flags"
 
 mkdir -p "$OUT" || die "cannot create $OUT"
@@ -71,32 +77,36 @@ cd "$OUT" || die "cannot enter $OUT"
 
 say "1. inventory: vault-ls"
 vault-ls -l >inventory.ndjson
-jq -c '{mount, path, kv, version}' inventory.ndjson
+show inventory.ndjson mount path kv version
 
 say "2. plan: vault-ls | vault-dump | kv-name | kv-put --dry-run"
 vault-ls | vault-dump | kv-name | kv-put --dry-run >plan.ndjson
-jq -c '{path, name, status, error: .error.message}' plan.ndjson
+show plan.ndjson path name status error:.error.message
 
 say "3. import, refusing the name collision: the default"
 vault-ls | vault-dump | kv-name | kv-put >mapping.ndjson
-jq -c '{path, name, status, error: .error.message}' mapping.ndjson
+show mapping.ndjson path name status error:.error.message
 
 say "4. import again with --on-collision=suffix: only the collided secret is new"
 vault-ls | vault-dump | kv-name --map mapping.ndjson --on-collision=suffix |
     kv-put >mapping2.ndjson
-jq -c '{path, name, status, error: .error.message}' mapping2.ndjson
+show mapping2.ndjson path name status error:.error.message
 mv mapping2.ndjson mapping.ndjson
 
 say "5. validate: values compared with Vault, in memory"
 vault-ls | vault-dump | kv-name --map mapping.ndjson | kv-check >check.ndjson
-jq -c '{path, name, check, error: .error.message}' check.ndjson
+show check.ndjson path name check error:.error.message
+
+[ "$(jq -s 'map(select(.check == "ok")) | length' check.ndjson)" = 11 ] ||
+	die "kv-check did not find the 11 migrated secrets ok"
 
 say "6. grant the web application's identity read access to webapp/ secrets"
 jq -c 'select(.status and (.path | startswith("webapp/")))
     | {name, principal: "11111111-1111-1111-1111-111111111111",
        principal_type: "ServicePrincipal", role: "Key Vault Secrets User"}' \
-    mapping.ndjson | kv-grant >grants.ndjson
-jq -c '{name, status, assignment}' grants.ndjson
+    mapping.ndjson | kv-grant >grants.ndjson ||
+	die "kv-grant failed"
+show grants.ndjson name status assignment
 
 say "done"
 echo "mapping (names, ids, statuses; no values): $OUT/mapping.ndjson"
