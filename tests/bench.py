@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,14 +41,35 @@ def run_stage(cmd, stdin_path, stdout_path, env):
         t0 = time.monotonic()
         p = subprocess.Popen(cmd, stdin=fin, stdout=fout,
                              stderr=subprocess.PIPE, env=env)
+        # Peak RSS from the process's own VmHWM, sampled until it exits:
+        # wait4's ru_maxrss would count the memory this Python process had
+        # when it forked the child.
+        hwm = [0]
+        done = threading.Event()
+
+        def sample():
+            path = "/proc/%d/status" % p.pid
+            while not done.is_set():
+                try:
+                    with open(path) as st:
+                        for line in st:
+                            if line.startswith("VmHWM:"):
+                                hwm[0] = max(hwm[0], int(line.split()[1]))
+                except OSError:
+                    pass
+                done.wait(0.01)
+        th = threading.Thread(target=sample)
+        th.start()
         _, status, ru = os.wait4(p.pid, 0)
+        done.set()
+        th.join()
         wall = time.monotonic() - t0
         err = p.stderr.read().decode(errors="replace")
         p.stderr.close()
     rc = os.waitstatus_to_exitcode(status)
     return {"wall_s": round(wall, 3),
             "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
-            "peak_rss_kb": ru.ru_maxrss, "exit": rc,
+            "peak_rss_kb": hwm[0], "exit": rc,
             "summary": err.strip().splitlines()[-1] if err.strip() else ""}
 
 
