@@ -57,6 +57,8 @@ setup_file() {
 	# Variables an operator sets for the examples that need them:
 	# GID, the object id of an Entra group (kv-grant(1)).
 	export GID=5b0e9a6c-3f21-4d8e-9c47-2a6b8d1e0f93
+	# OID, the object id of an application's managed identity (kv-grant(1)).
+	export OID=0d6f2c1e-8a4b-4c3d-9e5f-7a8b9c0d1e2f
 	# Whatever an example names that is not a stand-in (a real vault such
 	# as kv-prod.vault.azure.net) goes to a proxy that cannot be resolved
 	# (RFC 6761 .invalid: fails at once, where a refused connection would
