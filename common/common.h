@@ -143,9 +143,14 @@ jv	 rec_error(jv rec /* consumed */, long status, const char *fmt, ...)
 	    V2K_PRINTF(3, 4);
 /*
  * A label for messages: "mount/path", else "name", else "line N".
+ * lineno 0 means the line of the record at hand: in a pool worker the
+ * line the record was read from, else the line rec_next read last.
  * Returned string is malloc'd.
  */
 char	*rec_label(jv rec /* borrowed */, size_t lineno);
+/* The line of the record at hand (see rec_label), 0 if none. */
+size_t	 rec_lineno(void);
+void	 rec_set_lineno(size_t);	/* for pool workers */
 /* String field or NULL (borrowed from rec). */
 const char *rec_str(jv rec /* borrowed */, const char *field);
 
@@ -184,6 +189,15 @@ void	 hash_uuid4(char out[37]);
 char	*hash_b64url(const void *, size_t);
 /* Percent-encode for URL paths and form bodies; malloc'd. */
 char	*hash_urlencode(const char *);
+
+/*
+ * timefmt.c: timestamps.
+ */
+/*
+ * RFC 3339 ("2018-03-22T02:24:06.945319214Z", "+01:00" offsets, a space
+ * for the 'T') to seconds since the epoch: 0, or -1 if malformed.
+ */
+int	 time_parse_rfc3339(const char *, time_t *);
 
 /*
  * http.c: the HTTP engine.  One engine thread drives libcurl's multi

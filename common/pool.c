@@ -10,6 +10,7 @@
 struct slot {
 	jv	 in;
 	jv	 out;
+	size_t	 line;		/* input line, for messages */
 	int	 done;
 };
 
@@ -47,6 +48,7 @@ worker(void *p)
 		s = &pl->slots[pl->next++ % pl->window];
 		in = s->in;
 		s->in = jv_invalid();
+		rec_set_lineno(s->line);
 		pthread_mutex_unlock(&pl->mu);
 		out = pl->fn(in, pl->arg);
 		pthread_mutex_lock(&pl->mu);
@@ -160,6 +162,7 @@ pool_submit(struct pool *pl, jv rec)
 		drain(pl, 1);
 	s = &pl->slots[pl->tail++ % pl->window];
 	s->in = rec;
+	s->line = rec_lineno();
 	s->done = 0;
 	pthread_cond_signal(&pl->cv_work);
 	drain(pl, 0);

@@ -8,6 +8,25 @@
 
 #include "common.h"
 
+/*
+ * The input line of the record at hand: rec_next sets the last line read
+ * (one reader a process); a pool worker sets its record's own line.
+ */
+static size_t last_line;
+static _Thread_local size_t cur_line;
+
+size_t
+rec_lineno(void)
+{
+	return cur_line ? cur_line : last_line;
+}
+
+void
+rec_set_lineno(size_t n)
+{
+	cur_line = n;
+}
+
 void
 rec_reader_init(struct rec_reader *rd, FILE *fp)
 {
@@ -157,7 +176,7 @@ rec_next(struct rec_reader *rd, jv *out)
 				return 0;
 			return -2;
 		}
-		rd->lineno++;
+		last_line = ++rd->lineno;
 		if (toolong) {
 			snprintf(rd->err, sizeof(rd->err),
 			    "line longer than %d bytes", REC_MAX_LINE);
@@ -281,6 +300,8 @@ rec_label(jv rec, size_t lineno)
 		return xasprintf("%s/%s", mount, path);
 	if (name != NULL)
 		return xstrdup(name);
+	if (lineno == 0)
+		lineno = rec_lineno();
 	if (lineno > 0)
 		return xasprintf("line %zu", lineno);
 	return xstrdup("record");

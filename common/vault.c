@@ -635,43 +635,6 @@ out:
 	return rc;
 }
 
-/* RFC 3339 ("2018-03-22T02:24:06.945319214Z") to seconds; -1 if bad. */
-static time_t
-parse_time(const char *s)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, off = 0, oh, om, n = 0;
-	time_t t;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
-	    &sec, &n) != 6 || n == 0)
-		return -1;
-	s += n;
-	if (*s == '.')
-		for (s++; isdigit((unsigned char)*s); s++)
-			;
-	if (*s == 'Z' || *s == 'z')
-		s++;
-	else if ((*s == '+' || *s == '-') &&
-	    sscanf(s + 1, "%2d:%2d", &oh, &om) == 2) {
-		off = (oh * 60 + om) * 60 * (*s == '-' ? -1 : 1);
-		s += 6;
-	} else
-		return -1;
-	if (*s != '\0')
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if ((t = timegm(&tm)) == (time_t)-1)
-		return -1;
-	return t - off;
-}
-
 /*
  * KV v2 serves a version whose deletion_time is in the future (set by
  * delete_version_after); one in the past is deleted (kvplugin
@@ -692,8 +655,8 @@ vault_version_state(jv meta)
 		state = VAULT_DESTROYED;
 	else if (jv_get_kind(t) == JV_KIND_STRING &&
 	    *jv_string_value(t) != '\0') {
-		when = parse_time(jv_string_value(t));
-		if (when == -1 || when <= time(NULL))
+		if (time_parse_rfc3339(jv_string_value(t), &when) == -1 ||
+		    when <= time(NULL))
 			state = VAULT_DELETED;
 	}
 	jv_free(d);

@@ -1005,7 +1005,8 @@ prepare(jv rec)
 	name = rec_str(rec, "name");
 	if (name == NULL)
 		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
-		    "no name: pipe the records through kv-name first");
+		    "line %zu: no name: pipe the records through kv-name "
+		    "first", rec_lineno());
 	if (!valid_name(name))
 		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
 		    "not a Key Vault secret name: map names with kv-name");

@@ -1,0 +1,1261 @@
+/* kv-put: write records to Azure Key Vault and print the mapping. */
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common.h"
+
+#define JOBS_DEFAULT	8
+#define JOBS_MAX	64
+/*
+ * The published per-vault budgets (learn.microsoft.com, Key Vault service
+ * limits): "Secret CREATE" 300 and all other transactions 4,000 per 10
+ * seconds.  Counted per 10 seconds here too, so the defaults read as the
+ * table does.
+ */
+#define WRITE_BUDGET	300
+#define ALL_BUDGET	4000
+#define MAX_TAGS	15	/* about-secrets.md, "Secret tags" */
+#define MAX_TAG_LEN	512	/* characters, name and value */
+#define EXPIRES_DAYS	365
+#define RECOVER_WAIT_S	120	/* recovery is asynchronous (A7) */
+#define BUSY_WAIT_S	60	/* ObjectIsBeingDeleted / ...Recovered */
+#define MIGRATED_FROM	"hashicorp-vault"
+#define TICKET		"_kv_put_ticket"
+#define INTERRUPTED	"interrupted: not written"
+
+enum {
+	OPT_EXPIRES = 256,
+	OPT_JSON,
+	OPT_RATE,
+	OPT_VAULT,
+	OPT_VERSION,
+	OPT_WRITE_RATE
+};
+
+/* A version of a secret in the vault: its vault-version tag and id. */
+struct kvver {
+	long	 vv;
+	char	*id;
+};
+
+/*
+ * What the run knows of one name (lowercase: Key Vault names compare
+ * case-insensitively).  The records of one name take turns in input
+ * order: ticket n runs when turn is n.  The fields below turn are only
+ * touched by the record whose turn it is (or by the main thread before
+ * the workers start).
+ */
+struct ent {
+	struct ent	*next;
+	char		*key;
+	unsigned long	 issued;
+	unsigned long	 turn;
+	int		 exists;
+	int		 deleted;
+	char		*vpath;		/* vault-path tag, current version */
+	long		 vver;		/* its vault-version tag or -1 */
+	char		*cur_id;	/* id of the current version */
+	int		 have_hash;
+	char		 hash[65];	/* of content type and value */
+	int		 have_versions;
+	struct kvver	*vers;
+	size_t		 nvers;
+};
+
+struct put {
+	struct kv	*kv;
+	int		 dry_run;
+	int		 force;
+	int		 recover;
+	int		 json;
+	long		 expires_days;	/* -1: never */
+	int		 expires_given;
+	char		 date[16];	/* migration-date */
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct ent	**tab;
+	size_t		 cap;
+	size_t		 n;
+	/* Counts, kept by the emitting (main) thread. */
+	long		 out;
+	long		 created;
+	long		 updated;
+	long		 unchanged;
+	long		 conflicts;
+	long		 skipped;
+	long		 recovered;
+	long		 failed;
+	long		 interrupted;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: kv-put [-fhnqrv] [-j jobs] "
+	    "[--expires days|never] [--json] [--rate n]\n"
+	    "              [--vault name|url] [--write-rate n]\n");
+	exit(EXIT_FATAL);
+}
+
+/* A fatal error whose message was malloc'd: freed first (leak checkers). */
+static void __attribute__((noreturn))
+fatal_free(const char *what, char *m)
+{
+	char line[2048];
+
+	snprintf(line, sizeof(line), "%s%s%s", what != NULL ? what : "",
+	    what != NULL ? ": " : "", m);
+	free(m);
+	msg_fatal("%s", line);
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 1 || n > 127)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static char *
+lower(const char *s)
+{
+	char *r = xstrdup(s), *p;
+
+	for (p = r; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return r;
+}
+
+static unsigned long
+strhash(const char *s)
+{
+	unsigned long h = 5381;
+
+	while (*s != '\0')
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+/* The entry of a name, made when missing.  With p->mu held if shared. */
+static struct ent *
+ent_get(struct put *p, const char *name)
+{
+	struct ent *e, **nt;
+	char *key = lower(name);
+	size_t i, ncap;
+	unsigned long h = strhash(key);
+
+	for (e = p->tab[h & (p->cap - 1)]; e != NULL; e = e->next)
+		if (strcmp(e->key, key) == 0) {
+			free(key);
+			return e;
+		}
+	if (p->n + 1 > p->cap) {
+		ncap = p->cap * 2;
+		nt = xcalloc(ncap, sizeof(*nt));
+		for (i = 0; i < p->cap; i++)
+			while ((e = p->tab[i]) != NULL) {
+				p->tab[i] = e->next;
+				e->next = nt[strhash(e->key) & (ncap - 1)];
+				nt[strhash(e->key) & (ncap - 1)] = e;
+			}
+		free(p->tab);
+		p->tab = nt;
+		p->cap = ncap;
+	}
+	e = xcalloc(1, sizeof(*e));
+	e->key = key;
+	e->vver = -1;
+	e->next = p->tab[h & (p->cap - 1)];
+	p->tab[h & (p->cap - 1)] = e;
+	p->n++;
+	return e;
+}
+
+static void
+ent_free_all(struct put *p)
+{
+	struct ent *e;
+	size_t i, j;
+
+	for (i = 0; i < p->cap; i++)
+		while ((e = p->tab[i]) != NULL) {
+			p->tab[i] = e->next;
+			for (j = 0; j < e->nvers; j++)
+				free(e->vers[j].id);
+			free(e->vers);
+			free(e->key);
+			free(e->vpath);
+			free(e->cur_id);
+			free(e);
+		}
+	free(p->tab);
+}
+
+/* The last path segment of a secret id or recovery id. */
+static char *
+id_name(const char *id, const char *coll)
+{
+	const char *s, *e;
+
+	if (id == NULL || (s = strstr(id, coll)) == NULL)
+		return NULL;
+	s += strlen(coll);
+	e = s + strcspn(s, "/?");
+	return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
+}
+
+/* A tag's value as a string (borrowed), or NULL. */
+static const char *
+tag(jv item, const char *name)
+{
+	jv tags;
+	const char *s = NULL;
+
+	if (jv_get_kind(item) != JV_KIND_OBJECT)
+		return NULL;
+	tags = jv_object_get(jv_copy(item), jv_string("tags"));
+	if (jv_get_kind(tags) == JV_KIND_OBJECT)
+		s = rec_str(tags, name);
+	/* The string lives on in item, which holds tags. */
+	jv_free(tags);
+	return s;
+}
+
+static long
+parse_vver(const char *s)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno == 0 && *end == '\0' && v > 0 ? v : -1;
+}
+
+/* Take what a secret bundle or item says about the current version. */
+static void
+ent_take(struct ent *e, jv item)
+{
+	const char *s;
+
+	e->exists = 1;
+	e->deleted = 0;
+	free(e->vpath);
+	s = tag(item, "vault-path");
+	e->vpath = s != NULL ? xstrdup(s) : NULL;
+	e->vver = parse_vver(tag(item, "vault-version"));
+}
+
+static char *
+call_msg(jv r)
+{
+	char *m;
+
+	if (jv_invalid_has_msg(jv_copy(r))) {
+		jv msg = jv_invalid_get_msg(r);
+
+		m = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ?
+		    jv_string_value(msg) : "failed");
+		jv_free(msg);
+		return m;
+	}
+	jv_free(r);
+	return xstrdup("failed");
+}
+
+/* Learn the vault's names, their owners and the soft-deleted names. */
+static void
+survey(struct put *p)
+{
+	jv all, item;
+	char *name, *m, *e2;
+	struct ent *e;
+	int i, n, nsec, ndel = 0;
+
+	all = kv_list_all(p->kv, "secrets?maxresults=25");
+	if (!jv_is_valid(all)) {
+		m = call_msg(all);
+		e2 = xasprintf("listing secrets: %s", m);
+		free(m);
+		fatal_free(kv_url(p->kv), e2);
+	}
+	n = nsec = jv_array_length(jv_copy(all));
+	for (i = 0; i < n; i++) {
+		item = jv_array_get(jv_copy(all), i);
+		if ((name = id_name(rec_str(item, "id"), "/secrets/")) !=
+		    NULL) {
+			e = ent_get(p, name);
+			ent_take(e, item);
+			free(name);
+		}
+		jv_free(item);
+	}
+	jv_free(all);
+	all = kv_list_all(p->kv, "deletedsecrets?maxresults=25");
+	if (!jv_is_valid(all)) {
+		m = call_msg(all);
+		msg_warn(kv_url(p->kv), "cannot list soft-deleted secrets "
+		    "(%s): a soft-deleted name will fail when written", m);
+		free(m);
+		return;
+	}
+	n = jv_array_length(jv_copy(all));
+	for (i = 0; i < n; i++) {
+		item = jv_array_get(jv_copy(all), i);
+		name = id_name(rec_str(item, "recoveryId"), "/deletedsecrets/");
+		if (name == NULL)
+			name = id_name(rec_str(item, "id"), "/secrets/");
+		if (name != NULL) {
+			e = ent_get(p, name);
+			if (!e->exists) {
+				e->deleted = 1;
+				ndel++;
+			}
+			free(name);
+		}
+		jv_free(item);
+	}
+	jv_free(all);
+	msg_info(kv_url(p->kv), "%d secrets, %d soft-deleted", nsec, ndel);
+}
+
+/*
+ * Go durations as Vault writes delete_version_after ("768h", "1h30m",
+ * "90s", "1.5h"): seconds, or -1.
+ */
+static double
+go_duration(const char *s)
+{
+	static const struct {
+		const char	*unit;
+		double		 sec;
+	} units[] = {
+		{ "ns", 1e-9 }, { "us", 1e-6 }, { "\xc2\xb5s", 1e-6 },
+		{ "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
+	};
+	double total = 0, v;
+	char *end;
+	size_t i, best, len;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	while (*s != '\0') {
+		errno = 0;
+		v = strtod(s, &end);
+		if (end == s || errno != 0 || v < 0)
+			return -1;
+		s = end;
+		best = sizeof(units) / sizeof(units[0]);
+		len = 0;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strncmp(s, units[i].unit, strlen(units[i].unit)) ==
+			    0 && strlen(units[i].unit) > len) {
+				best = i;
+				len = strlen(units[i].unit);
+			}
+		if (best == sizeof(units) / sizeof(units[0]))
+			return -1;
+		total += v * units[best].sec;
+		s += len;
+	}
+	return total;
+}
+
+static int
+rfc3339(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *q;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || (q = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/*
+ * The expiry: --expires when given; else a KV v2 delete_version_after,
+ * counted from the version's creation as Vault counts it; else the
+ * default.  0 for none.
+ */
+static long long
+expiry(struct put *p, jv rec)
+{
+	time_t now = time(NULL), created;
+	double dva;
+
+	if (!p->expires_given &&
+	    (dva = go_duration(rec_str(rec, "delete_version_after"))) > 0) {
+		if (rfc3339(rec_str(rec, "created_time"), &created) == -1)
+			created = now;
+		return (long long)created + (long long)dva;
+	}
+	if (p->expires_days < 0)
+		return 0;
+	return (long long)now + p->expires_days * 86400LL;
+}
+
+/* Characters of UTF-8 text (the service counts characters). */
+static size_t
+chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+static jv
+add_tag(jv tags, const char *k, const char *v, struct buf *dropped)
+{
+	if (jv_object_length(jv_copy(tags)) >= MAX_TAGS ||
+	    chars(k) > MAX_TAG_LEN || chars(v) > MAX_TAG_LEN) {
+		buf_printf(dropped, "%s%s", dropped->len ? ", " : "", k);
+		return tags;
+	}
+	return jv_object_set(tags, jv_string(k), jv_string(v));
+}
+
+/*
+ * The tags: where the secret came from, then custom_metadata as
+ * vault-KEY (sorted), within the service's 15 tags of 512 characters;
+ * what does not fit is named in a warning.
+ */
+static jv
+make_tags(struct put *p, jv rec, const char *vpath, const char *label)
+{
+	struct buf dropped;
+	jv tags = jv_object(), cm, keys, k, v;
+	char num[32], *tn;
+	int i, n;
+
+	buf_init(&dropped);
+	tags = add_tag(tags, "migrated-from", MIGRATED_FROM, &dropped);
+	if (vpath != NULL)
+		tags = add_tag(tags, "vault-path", vpath, &dropped);
+	v = jv_object_get(jv_copy(rec), jv_string("version"));
+	if (jv_get_kind(v) == JV_KIND_NUMBER) {
+		snprintf(num, sizeof(num), "%.0f", jv_number_value(v));
+		tags = add_tag(tags, "vault-version", num, &dropped);
+	}
+	jv_free(v);
+	tags = add_tag(tags, "migration-date", p->date, &dropped);
+	cm = jv_object_get(jv_copy(rec), jv_string("custom_metadata"));
+	if (jv_get_kind(cm) == JV_KIND_OBJECT) {
+		keys = jv_keys(jv_copy(cm));
+		n = jv_array_length(jv_copy(keys));
+		for (i = 0; i < n; i++) {
+			k = jv_array_get(jv_copy(keys), i);
+			v = jv_object_get(jv_copy(cm), jv_copy(k));
+			if (jv_get_kind(v) != JV_KIND_STRING)
+				v = jv_dump_string(v, 0);
+			tn = xasprintf("vault-%s", jv_string_value(k));
+			tags = add_tag(tags, tn, jv_string_value(v),
+			    &dropped);
+			free(tn);
+			jv_free(v);
+			jv_free(k);
+		}
+		jv_free(keys);
+	}
+	jv_free(cm);
+	if (dropped.len > 0)
+		msg_warn(label, "tags not written (Key Vault keeps %d tags of "
+		    "at most %d characters): %s", MAX_TAGS, MAX_TAG_LEN,
+		    dropped.data);
+	buf_release(&dropped);
+	return tags;
+}
+
+static void
+value_hash(const char *ct, const char *value, char out[65])
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_addstr(&b, ct != NULL ? ct : "");
+	buf_addc(&b, '\0');
+	buf_addstr(&b, value);
+	hash_sha256_hex(b.data, b.len, out);
+	buf_release(&b);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR && !msg_stop)
+		;
+}
+
+/* error.innererror.code of a Key Vault answer, borrowed, or "". */
+static const char *
+inner_code(jv body)
+{
+	jv e, ie;
+	const char *s = "";
+
+	if (jv_get_kind(body) != JV_KIND_OBJECT)
+		return s;
+	e = jv_object_get(jv_copy(body), jv_string("error"));
+	if (jv_get_kind(e) == JV_KIND_OBJECT) {
+		ie = jv_object_get(jv_copy(e), jv_string("innererror"));
+		if (jv_get_kind(ie) == JV_KIND_OBJECT &&
+		    rec_str(ie, "code") != NULL)
+			s = rec_str(ie, "code");
+		jv_free(ie);
+	}
+	jv_free(e);
+	return s;
+}
+
+/*
+ * The current version's content type and value hash, its id and tags:
+ * 1 read, 0 the name is gone, -1 failed (*st, *err).
+ */
+static int
+read_current(struct put *p, struct ent *e, const char *name, long *st,
+    char **err)
+{
+	char *path;
+	const char *v;
+	jv r;
+
+	path = xasprintf("secrets/%s/", name);
+	r = kv_call(p->kv, "GET", path, jv_invalid(), st);
+	free(path);
+	if (!jv_is_valid(r)) {
+		*err = call_msg(r);
+		return -1;
+	}
+	if (*st == 404) {
+		jv_free(r);
+		e->exists = 0;
+		return 0;
+	}
+	if (*st != 200) {
+		*err = kv_errmsg(r, *st);
+		jv_free(r);
+		return -1;
+	}
+	ent_take(e, r);
+	free(e->cur_id);
+	e->cur_id = rec_str(r, "id") != NULL ? xstrdup(rec_str(r, "id")) :
+	    NULL;
+	v = rec_str(r, "value");
+	value_hash(rec_str(r, "contentType"), v != NULL ? v : "", e->hash);
+	e->have_hash = 1;
+	jv_wipe_free(r);
+	return 1;
+}
+
+/* The vault's versions of a name with their vault-version tags, once. */
+static int
+load_versions(struct put *p, struct ent *e, const char *name,
+    const char *vpath, char **err)
+{
+	jv all, item;
+	char *path;
+	const char *vp;
+	int i, n;
+
+	if (e->have_versions)
+		return 0;
+	path = xasprintf("secrets/%s/versions?maxresults=25", name);
+	all = kv_list_all(p->kv, path);
+	free(path);
+	if (!jv_is_valid(all)) {
+		*err = call_msg(all);
+		return -1;
+	}
+	n = jv_array_length(jv_copy(all));
+	e->vers = xcalloc((size_t)n + 1, sizeof(*e->vers));
+	for (i = 0; i < n; i++) {
+		item = jv_array_get(jv_copy(all), i);
+		vp = tag(item, "vault-path");
+		if (rec_str(item, "id") != NULL && vp != NULL &&
+		    vpath != NULL && strcmp(vp, vpath) == 0 &&
+		    parse_vver(tag(item, "vault-version")) > 0) {
+			e->vers[e->nvers].vv =
+			    parse_vver(tag(item, "vault-version"));
+			e->vers[e->nvers].id = xstrdup(rec_str(item, "id"));
+			e->nvers++;
+		}
+		jv_free(item);
+	}
+	jv_free(all);
+	e->have_versions = 1;
+	return 0;
+}
+
+static const char *
+find_version(struct ent *e, long vv)
+{
+	size_t i;
+
+	for (i = e->nvers; i > 0; i--)
+		if (e->vers[i - 1].vv == vv)
+			return e->vers[i - 1].id;
+	return NULL;
+}
+
+/*
+ * Recover a soft-deleted name and wait until it can be read again
+ * (recovery is asynchronous: GET answers 404 until it is done).
+ */
+static int
+recover(struct put *p, struct ent *e, const char *name, long *st,
+    char **err)
+{
+	char *path;
+	time_t deadline = time(NULL) + RECOVER_WAIT_S;
+	int rc;
+	jv r;
+
+	path = xasprintf("deletedsecrets/%s/recover", name);
+	for (;;) {
+		r = kv_call(p->kv, "POST", path, jv_invalid(), st);
+		if (!jv_is_valid(r)) {
+			free(path);
+			*err = call_msg(r);
+			return -1;
+		}
+		if (*st == 409 && time(NULL) < deadline && !msg_stop &&
+		    strcmp(inner_code(r), "ObjectIsBeingDeleted") == 0) {
+			jv_free(r);
+			sleep_ms(1000);
+			continue;
+		}
+		break;
+	}
+	free(path);
+	if (*st != 200 && *st != 404) {
+		*err = kv_errmsg(r, *st);
+		jv_free(r);
+		return -1;
+	}
+	jv_free(r);
+	e->deleted = 0;
+	while (!msg_stop) {
+		rc = read_current(p, e, name, st, err);
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
+		if (time(NULL) >= deadline) {
+			*err = xasprintf("recovery of %s did not complete "
+			    "within %d seconds", name, RECOVER_WAIT_S);
+			return -1;
+		}
+		sleep_ms(500);
+	}
+	*err = xstrdup("interrupted while waiting for the recovery");
+	return -1;
+}
+
+/* SetSecret; waits out a delete or recovery still in progress. */
+static int
+write_secret(struct put *p, const char *name, const char *value,
+    const char *ct, jv tags, long long exp, long *st, char **id,
+    char **err)
+{
+	time_t deadline = time(NULL) + BUSY_WAIT_S;
+	const char *ic;
+	char *path;
+	jv body, attrs, r;
+
+	path = xasprintf("secrets/%s", name);
+	for (;;) {
+		attrs = jv_object_set(jv_object(), jv_string("enabled"),
+		    jv_true());
+		if (exp > 0)
+			attrs = jv_object_set(attrs, jv_string("exp"),
+			    jv_number((double)exp));
+		body = jv_object();
+		body = jv_object_set(body, jv_string("value"),
+		    jv_string(value));
+		body = jv_object_set(body, jv_string("contentType"),
+		    jv_string(ct));
+		body = jv_object_set(body, jv_string("tags"), jv_copy(tags));
+		body = jv_object_set(body, jv_string("attributes"), attrs);
+		r = kv_call(p->kv, "PUT", path, body, st);
+		if (!jv_is_valid(r)) {
+			*err = call_msg(r);
+			break;
+		}
+		ic = inner_code(r);
+		if (*st == 409 && time(NULL) < deadline && !msg_stop &&
+		    (strcmp(ic, "ObjectIsBeingDeleted") == 0 ||
+		    strcmp(ic, "ObjectIsBeingRecovered") == 0)) {
+			jv_free(r);
+			sleep_ms(1000);
+			continue;
+		}
+		if (*st != 200) {
+			*err = kv_errmsg(r, *st);
+			jv_free(r);
+			break;
+		}
+		*id = rec_str(r, "id") != NULL ? xstrdup(rec_str(r, "id")) :
+		    NULL;
+		jv_wipe_free(r);
+		free(path);
+		return 0;
+	}
+	free(path);
+	return -1;
+}
+
+/* The path of a record as the vault-path tag holds it, or NULL. */
+static char *
+record_vpath(jv rec)
+{
+	const char *m = rec_str(rec, "mount"), *s = rec_str(rec, "path");
+
+	if (m == NULL || s == NULL)
+		return NULL;
+	return xasprintf("%s/%s", m, s);
+}
+
+/* The record without its values; they are wiped unless held elsewhere. */
+static jv
+strip_data(jv rec)
+{
+	jv d = jv_object_get(jv_copy(rec), jv_string("data"));
+
+	rec = jv_object_delete(rec, jv_string("data"));
+	jv_wipe_free(d);
+	return rec;
+}
+
+static jv
+finish(jv rec, const char *status, const char *id)
+{
+	rec = strip_data(rec);
+	if (id != NULL)
+		rec = jv_object_set(rec, jv_string("id"), jv_string(id));
+	if (status != NULL)
+		rec = jv_object_set(rec, jv_string("status"),
+		    jv_string(status));
+	return rec;
+}
+
+static jv
+fail(jv rec, const char *label, long st, const char *msg)
+{
+	msg_warn(label, "%s", msg);
+	rec = strip_data(rec);
+	return rec_error(rec, st, "%s", msg);
+}
+
+/*
+ * A request that failed: after SIGINT or SIGTERM the engine abandons
+ * what it had not sent, and the summary says how many.
+ */
+static jv
+fail_req(jv rec, const char *label, long st, const char *msg)
+{
+	if (!msg_stop)
+		return fail(rec, label, st, msg);
+	rec = strip_data(rec);
+	return rec_error(rec, 0, "%s", INTERRUPTED);
+}
+
+struct job {
+	struct put	*p;
+	struct ent	*e;
+	jv		 rec;
+	char		*label;
+	const char	*name;
+	char		*vpath;
+	char		*value;
+	const char	*ct;
+	char		 hash[65];
+	jv		 tags;
+	long long	 exp;
+	long		 version;
+};
+
+/*
+ * Decide and act for one record whose turn it is.  Returns the record
+ * to emit.
+ */
+static jv
+put_turn(struct job *j)
+{
+	struct put *p = j->p;
+	struct ent *e = j->e;
+	const char *id;
+	char *err = NULL, *newid = NULL, *m;
+	long st = 0;
+	int owned, rc, existed;
+	jv rec = j->rec;
+
+	if (msg_stop)
+		return fail_req(rec, j->label, 0, INTERRUPTED);
+	if (e->deleted) {
+		if (!p->recover) {
+			m = xasprintf("%s is soft-deleted in the vault: rerun "
+			    "with --recover to recover it and write a new "
+			    "version, or purge it first", j->name);
+			rec = fail(rec, j->label, 409, m);
+			free(m);
+			return rec;
+		}
+		if (p->dry_run) {
+			/* Plan as if recovered to a version of ours. */
+			e->deleted = 0;
+			e->exists = 1;
+			free(e->vpath);
+			e->vpath = j->vpath != NULL ? xstrdup(j->vpath) : NULL;
+			e->vver = j->version;
+			memcpy(e->hash, j->hash, sizeof(e->hash));
+			e->have_hash = 1;
+			return finish(rec, "would-recover", NULL);
+		}
+		if (recover(p, e, j->name, &st, &err) == -1) {
+			m = xasprintf("cannot recover %s: %s", j->name, err);
+			rec = fail_req(rec, j->label, st, m);
+			free(m);
+			free(err);
+			return rec;
+		}
+		msg_info(j->label, "recovered %s", j->name);
+		pthread_mutex_lock(&p->mu);
+		p->recovered++;
+		pthread_mutex_unlock(&p->mu);
+	}
+	existed = e->exists;
+	if (e->exists && !e->have_hash) {
+		rc = read_current(p, e, j->name, &st, &err);
+		if (rc == -1 && !(p->force && st == 403)) {
+			rec = fail_req(rec, j->label, st, err);
+			free(err);
+			return rec;
+		}
+		free(err);
+		err = NULL;
+		existed = e->exists;
+	}
+	if (e->exists) {
+		owned = (e->vpath == NULL && j->vpath == NULL) ||
+		    (e->vpath != NULL && j->vpath != NULL &&
+		    strcmp(e->vpath, j->vpath) == 0);
+		if (!owned && !p->force) {
+			if (e->vpath != NULL)
+				m = xasprintf("%s already holds %s (vault-path "
+				    "tag): not written (--force overwrites)",
+				    j->name, e->vpath);
+			else
+				m = xasprintf("%s already exists and was not "
+				    "written by kv-put (no vault-path tag): not "
+				    "written (--force overwrites)", j->name);
+			rec = fail(rec, j->label, 0, m);
+			free(m);
+			return finish(rec, "conflict", NULL);
+		}
+		if (owned && j->version > 0 && e->vver > 0 &&
+		    j->version < e->vver) {
+			/*
+			 * An older Vault version than the vault's current one:
+			 * migrated before (its version is there), or it would
+			 * land out of order.
+			 */
+			if (load_versions(p, e, j->name, j->vpath, &err) ==
+			    -1) {
+				rec = fail_req(rec, j->label, 0, err);
+				free(err);
+				return rec;
+			}
+			if ((id = find_version(e, j->version)) != NULL)
+				return finish(rec, "unchanged", id);
+			msg_warn(j->label, "version %ld not written: the "
+			    "vault already holds the later version %ld, and "
+			    "Key Vault adds versions only on top", j->version,
+			    e->vver);
+			return finish(rec, "skipped", NULL);
+		}
+		if (owned && e->have_hash && strcmp(e->hash, j->hash) == 0)
+			return finish(rec, "unchanged", e->cur_id);
+	}
+	if (p->dry_run) {
+		e->exists = 1;
+		free(e->vpath);
+		e->vpath = j->vpath != NULL ? xstrdup(j->vpath) : NULL;
+		e->vver = j->version;
+		memcpy(e->hash, j->hash, sizeof(e->hash));
+		e->have_hash = 1;
+		free(e->cur_id);
+		e->cur_id = NULL;
+		return finish(rec, existed ? "would-update" : "would-create",
+		    NULL);
+	}
+	if (write_secret(p, j->name, j->value, j->ct, j->tags, j->exp, &st,
+	    &newid, &err) == -1) {
+		rec = fail_req(rec, j->label, st, err);
+		free(err);
+		return rec;
+	}
+	e->exists = 1;
+	e->deleted = 0;
+	free(e->vpath);
+	e->vpath = j->vpath != NULL ? xstrdup(j->vpath) : NULL;
+	e->vver = j->version;
+	memcpy(e->hash, j->hash, sizeof(e->hash));
+	e->have_hash = 1;
+	free(e->cur_id);
+	e->cur_id = newid != NULL ? xstrdup(newid) : NULL;
+	if (e->have_versions && newid != NULL && j->version > 0) {
+		e->vers = xrealloc(e->vers, (e->nvers + 1) *
+		    sizeof(*e->vers));
+		e->vers[e->nvers].vv = j->version;
+		e->vers[e->nvers].id = xstrdup(newid);
+		e->nvers++;
+	}
+	rec = finish(rec, existed ? "updated" : "created", newid);
+	free(newid);
+	return rec;
+}
+
+/* A worker: check, take the name's turn, write, hand the turn on. */
+static jv
+put_one(jv rec, void *arg)
+{
+	struct put *p = arg;
+	struct job j;
+	const char *name;
+	char *err = NULL, *m;
+	long ticket = -1;
+	jv t, data, v;
+
+	t = jv_object_get(jv_copy(rec), jv_string(TICKET));
+	if (jv_get_kind(t) == JV_KIND_NUMBER) {
+		ticket = (long)jv_number_value(t);
+		rec = jv_object_delete(rec, jv_string(TICKET));
+	}
+	jv_free(t);
+	if (rec_failed(rec))
+		return strip_data(rec);
+	memset(&j, 0, sizeof(j));
+	j.p = p;
+	j.label = rec_label(rec, 0);
+	j.tags = jv_invalid();
+	name = rec_str(rec, "name");
+	if (ticket < 0) {
+		m = name == NULL ? xstrdup("no name: pipe the records "
+		    "through kv-name first") :
+		    xasprintf("%s is not a Key Vault secret name: map names "
+		    "with kv-name", name);
+		rec = fail(rec, j.label, 0, m);
+		free(m);
+		goto out;
+	}
+
+	/* Everything that needs no request, before taking the turn. */
+	data = jv_object_get(jv_copy(rec), jv_string("data"));
+	if (jv_get_kind(data) != JV_KIND_OBJECT)
+		err = xstrdup(jv_get_kind(data) == JV_KIND_INVALID ||
+		    jv_get_kind(data) == JV_KIND_NULL ? "no data: pipe "
+		    "vault-dump into kv-put" : "data is not an object");
+	else if ((j.value = kv_shape_value(data, p->json, &j.ct, &err)) !=
+	    NULL && strlen(j.value) > KV_MAX_VALUE) {
+		err = xasprintf("value of %zu bytes is over Key Vault's "
+		    "limit of %d: split it with kv-name --split, or keep it "
+		    "in Vault", strlen(j.value), KV_MAX_VALUE);
+	}
+	jv_wipe_free(data);
+	j.name = name;
+	if (err == NULL) {
+		value_hash(j.ct, j.value, j.hash);
+		j.vpath = record_vpath(rec);
+		j.tags = make_tags(p, rec, j.vpath, j.label);
+		j.exp = expiry(p, rec);
+		v = jv_object_get(jv_copy(rec), jv_string("version"));
+		j.version = jv_get_kind(v) == JV_KIND_NUMBER ?
+		    (long)jv_number_value(v) : -1;
+		jv_free(v);
+	}
+
+	/* The name's turn: records of one name go in input order. */
+	pthread_mutex_lock(&p->mu);
+	j.e = ent_get(p, name);
+	while (j.e->turn != (unsigned long)ticket)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+
+	if (err != NULL) {
+		rec = fail(rec, j.label, 0, err);
+		free(err);
+	} else {
+		/* name stays valid: the record keeps its "name". */
+		j.rec = rec;
+		rec = put_turn(&j);
+	}
+
+	pthread_mutex_lock(&p->mu);
+	j.e->turn++;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+out:
+	if (j.value != NULL)
+		wipe_free(j.value);
+	jv_free(j.tags);
+	free(j.vpath);
+	free(j.label);
+	return rec;
+}
+
+/* Was the record left unwritten by SIGINT or SIGTERM? */
+static int
+interrupted(jv rec)
+{
+	jv m;
+	int r;
+
+	m = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("error"),
+	    jv_string("message")));
+	r = jv_get_kind(m) == JV_KIND_STRING &&
+	    strcmp(jv_string_value(m), INTERRUPTED) == 0;
+	jv_free(m);
+	return r;
+}
+
+static int
+emit(jv rec, void *arg)
+{
+	struct put *p = arg;
+	const char *s = rec_str(rec, "status");
+	int failed = rec_failed(rec);
+
+	p->out++;
+	if (s != NULL && strcmp(s, "conflict") == 0)
+		p->conflicts++;
+	else if (failed && msg_stop && interrupted(rec))
+		p->interrupted++;
+	else if (failed)
+		p->failed++;
+	else if (s != NULL && (strcmp(s, "created") == 0 ||
+	    strcmp(s, "would-create") == 0))
+		p->created++;
+	else if (s != NULL && (strcmp(s, "updated") == 0 ||
+	    strcmp(s, "would-update") == 0 ||
+	    strcmp(s, "would-recover") == 0))
+		p->updated++;
+	else if (s != NULL && strcmp(s, "unchanged") == 0)
+		p->unchanged++;
+	else if (s != NULL && strcmp(s, "skipped") == 0)
+		p->skipped++;
+	msg_progress_add(failed);
+	if (msg_verbosity >= 1 && s != NULL && !failed) {
+		char *l = rec_label(rec, 0);
+
+		msg_info(l, "%s %s", s, rec_str(rec, "name"));
+		free(l);
+	}
+	if (rec_write(stdout, rec) == -1)
+		return -1;
+	return 0;
+}
+
+/* Hand the record a ticket for its name's turn (main thread). */
+static jv
+ticket(struct put *p, jv rec)
+{
+	const char *name;
+	struct ent *e;
+	unsigned long t;
+
+	/* A ticket field in the input is not ours. */
+	rec = jv_object_delete(rec, jv_string(TICKET));
+	if (rec_failed(rec) || (name = rec_str(rec, "name")) == NULL ||
+	    !valid_name(name))
+		return rec;
+	pthread_mutex_lock(&p->mu);
+	e = ent_get(p, name);
+	t = e->issued++;
+	pthread_mutex_unlock(&p->mu);
+	return jv_object_set(rec, jv_string(TICKET), jv_number((double)t));
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "expires",	required_argument,	NULL, OPT_EXPIRES },
+		{ "force",	no_argument,		NULL, 'f' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "json",	no_argument,		NULL, OPT_JSON },
+		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "rate",	required_argument,	NULL, OPT_RATE },
+		{ "recover",	no_argument,		NULL, 'r' },
+		{ "vault",	required_argument,	NULL, OPT_VAULT },
+		{ "verbose",	no_argument,		NULL, 'v' },
+		{ "version",	no_argument,		NULL, OPT_VERSION },
+		{ "write-rate",	required_argument,	NULL, OPT_WRITE_RATE },
+		{ NULL,		0,			NULL, 0 }
+	};
+	struct http_opts ho;
+	struct http *http;
+	struct azure_cred *cred;
+	struct rec_reader rd;
+	struct pool *pool;
+	struct put p;
+	struct tm tm;
+	const char *vault = NULL, *cn;
+	char *err = NULL;
+	long write_rate = WRITE_BUDGET, all_rate = ALL_BUDGET;
+	long sent, retried, throttled;
+	char ni[48];
+	time_t now;
+	int ch, rc, jobs = JOBS_DEFAULT, status;
+	jv rec;
+
+	msg_init("kv-put");
+	memset(&p, 0, sizeof(p));
+	p.expires_days = EXPIRES_DAYS;
+	while ((ch = getopt_long(argc, argv, "fhj:nqrv", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'f':
+			p.force = 1;
+			break;
+		case 'j':
+			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
+			break;
+		case 'n':
+			p.dry_run = 1;
+			break;
+		case 'q':
+			msg_verbosity = -1;
+			break;
+		case 'r':
+			p.recover = 1;
+			break;
+		case 'v':
+			if (msg_verbosity >= 0)
+				msg_verbosity++;
+			break;
+		case OPT_EXPIRES:
+			p.expires_given = 1;
+			if (strcmp(optarg, "never") == 0)
+				p.expires_days = -1;
+			else
+				p.expires_days = (long)xstrtonum(optarg, 1,
+				    36500, "--expires");
+			break;
+		case OPT_JSON:
+			p.json = 1;
+			break;
+		case OPT_RATE:
+			all_rate = (long)xstrtonum(optarg, 1, 1000000,
+			    "--rate");
+			break;
+		case OPT_VAULT:
+			vault = optarg;
+			break;
+		case OPT_VERSION:
+			msg_version();
+		case OPT_WRITE_RATE:
+			write_rate = (long)xstrtonum(optarg, 1, 1000000,
+			    "--write-rate");
+			break;
+		case 'h':
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0)
+		usage();
+	if (vault == NULL)
+		vault = getenv("KEY_VAULT_NAME");
+	if (vault == NULL || *vault == '\0')
+		msg_usage_error("no vault: give --vault NAME|URL or set "
+		    "KEY_VAULT_NAME");
+
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(p.date, sizeof(p.date), "%Y-%m-%d", &tm);
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	p.cap = 1024;
+	p.tab = xcalloc(p.cap, sizeof(*p.tab));
+
+	http_opts_init(&ho);
+	ho.max_inflight = jobs;
+	/* Throttling must never fail a record: retry 429s for long. */
+	ho.max_retries = 16;
+	if ((http = http_new(&ho)) == NULL)
+		msg_fatal("cannot start the HTTP engine");
+	if ((cred = azure_cred_new(http, &err)) == NULL)
+		fatal_free(NULL, err);
+	if ((p.kv = kv_new(http, cred, vault, &err)) == NULL)
+		fatal_free(NULL, err);
+	kv_set_budget(p.kv, write_rate / 10.0, all_rate / 10.0);
+
+	survey(&p);
+	if ((cn = azure_cred_name(cred)) != NULL)
+		msg_info(kv_url(p.kv), "signed in with %s", cn);
+
+	pool = pool_new(jobs, put_one, emit, &p);
+	rec_reader_init(&rd, stdin);
+	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
+		if (rc == -2)
+			msg_fatal("standard input: %s", strerror(errno));
+		if (rc == -1)
+			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
+		else
+			rec = ticket(&p, rec);
+		if (pool_submit(pool, rec) == -1)
+			break;
+	}
+	rec_reader_release(&rd);
+	pool_finish(pool);
+	pool_free(pool);
+
+	http_stats(http, &sent, &retried, &throttled);
+	kv_free(p.kv);
+	azure_cred_free(cred);
+	http_free(http);
+	ent_free_all(&p);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	status = p.failed + p.conflicts + p.interrupted > 0 ? EXIT_PARTIAL :
+	    EXIT_OK;
+	snprintf(ni, sizeof(ni), ", %ld not written", p.interrupted);
+	if (p.dry_run)
+		return msg_finish(status, "dry-run: %ld records: %ld would be "
+		    "created, %ld would be updated, %ld unchanged, %ld "
+		    "conflicts, %ld skipped, %ld failed; nothing written",
+		    p.out, p.created, p.updated, p.unchanged, p.conflicts,
+		    p.skipped, p.failed);
+	return msg_finish(status, "%ld records: %ld created, %ld updated, "
+	    "%ld unchanged, %ld conflicts, %ld skipped, %ld failed, %ld "
+	    "recovered%s; %ld requests, %ld retried, %ld throttled", p.out,
+	    p.created, p.updated, p.unchanged, p.conflicts, p.skipped,
+	    p.failed, p.recovered, p.interrupted > 0 ? ni : "", sent,
+	    retried, throttled);
+}

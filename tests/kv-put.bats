@@ -1,0 +1,420 @@
+#!/usr/bin/env bats
+# kv-put.bats: writing records to Key Vault (the stand-in), safely,
+# idempotently and in order.
+
+setup_file() {
+	load helpers
+	env_reset
+	start_keyvault
+}
+
+teardown_file() {
+	load helpers
+	stop_servers
+}
+
+setup() {
+	load helpers
+	kvadmin POST /_admin/reset >/dev/null
+	kvadmin POST /_admin/config '{"latency_ms":0,"fail_rate":0,
+	    "fail_kinds":"500,503,429,drop","write_limit":300,
+	    "all_limit":4000,"window":10,"token_lifetime":3600,
+	    "challenge_resource":"https://127.0.0.1","empty_pages":false,
+	    "delete_delay":0.5,"recover_delay":0.5}' >/dev/null
+}
+
+# kvadmin METHOD PATH [JSON]
+kvadmin() {
+	if [ -n "${3:-}" ]; then
+		admin "$KV_URL$2" -X "$1" -H 'Content-Type: application/json' \
+		    -d "$3"
+	else
+		admin "$KV_URL$2" -X "$1"
+	fi
+}
+
+# requests [JQ-FILTER]: the stand-in's request log, one compact line each
+requests() {
+	kvadmin GET /_admin/requests | jq -rc ".requests[] | ${1:-.}"
+}
+
+# state JQ-FILTER: a query of the stand-in's state, raw output
+state() {
+	kvadmin GET /_admin/state | jq -r "$1"
+}
+
+# secret NAME JQ-FILTER: a query of one secret of the state
+secret() {
+	kvadmin GET /_admin/state |
+	    jq -r --arg n "$1" ".secrets[] | select(.name == \$n) | $2"
+}
+
+# rec NAME PATH DATA [EXTRA]: one record as vault-dump and kv-name make it
+rec() {
+	jq -nc --arg n "$1" --arg p "$2" --argjson d "$3" \
+	    --argjson x "${4:-{\}}" \
+	    '{mount: "secret", path: $p, kv: 2, name: $n, data: $d} + $x'
+}
+
+# seed JSON: load a fixture into the stand-in
+seed() {
+	kvadmin POST /_admin/seed "$1" >/dev/null
+}
+
+now() { date +%s; }
+
+@test "writes each record and prints the mapping, never a value" {
+	run -0 --separate-stderr kv-put <<-EOF
+		$(rec app-db app/db '{"password":"pw-Aa1"}')
+		$(rec app-cfg app/cfg '{"user":"u-Bb2","port":5432}')
+		$(rec app-port app/port '{"port":5432}')
+	EOF
+	assert_line --index 0 --regexp '^\{"mount":"secret","path":"app/db","kv":2,"name":"app-db","id":"https://127\.0\.0\.1:[0-9]+/secrets/app-db/[0-9a-f]{32}","status":"created"\}$'
+	assert_line --index 1 --partial '"name":"app-cfg","id":'
+	assert_line --index 2 --partial '"status":"created"'
+	refute_output --partial pw-Aa1
+	refute_output --partial u-Bb2
+	refute_output --partial '"data"'
+	[[ $stderr != *pw-Aa1* ]]
+	assert_equal "$stderr" "kv-put: 3 records: 3 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 failed, 0 recovered; 7 requests, 0 retried, 0 throttled"
+	run -0 secret app-db '.versions[-1] | [.value, .contentType] | @tsv'
+	assert_output "pw-Aa1	text/plain"
+	run -0 secret app-cfg '.versions[-1] | [.value, .contentType] | @tsv'
+	assert_output '{"port":5432,"user":"u-Bb2"}	application/json'
+	run -0 secret app-port '.versions[-1] | [.value, .contentType] | @tsv'
+	assert_output "5432	text/plain"
+}
+
+@test "--json writes even a one-key secret as a JSON object" {
+	run -0 --separate-stderr kv-put --json <<<"$(rec app-db app/db '{"password":"pw-Aa1"}')"
+	run -0 secret app-db '.versions[-1] | [.value, .contentType] | @tsv'
+	assert_output '{"password":"pw-Aa1"}	application/json'
+}
+
+@test "tags say where a secret came from; custom metadata follows as vault-KEY" {
+	run -0 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"x"}' \
+	    '{"version":3,"custom_metadata":{"owner":"team-a","tier":"gold"}}')"
+	run -0 secret app-db '.versions[-1].tags | to_entries | map("\(.key)=\(.value)") | .[]'
+	assert_output "migrated-from=hashicorp-vault
+vault-path=secret/app/db
+vault-version=3
+migration-date=$(date -u +%Y-%m-%d)
+vault-owner=team-a
+vault-tier=gold"
+}
+
+@test "expiry: a year by default, --expires DAYS or never, else Vault's delete_version_after" {
+	local t0
+	t0=$(now)
+	run -0 --separate-stderr kv-put <<-EOF
+		$(rec a-default a/default '{"p":"x"}')
+		$(rec a-dva a/dva '{"p":"x"}' '{"created_time":"2030-01-01T00:00:00.5Z","delete_version_after":"48h30m"}')
+	EOF
+	run -0 secret a-default '.versions[-1].attributes.exp - '"$t0"
+	[ "$output" -ge $((365 * 86400)) ] && [ "$output" -le $((365 * 86400 + 60)) ]
+	run -0 secret a-dva '.versions[-1].attributes.exp'
+	assert_output $((1893456000 + 48 * 3600 + 1800))
+	run -0 --separate-stderr kv-put --expires 30 <<<"$(rec a-thirty a/thirty '{"p":"x"}' '{"delete_version_after":"1h"}')"
+	run -0 secret a-thirty '.versions[-1].attributes.exp - '"$t0"
+	[ "$output" -ge $((30 * 86400)) ] && [ "$output" -le $((30 * 86400 + 60)) ]
+	run -0 --separate-stderr kv-put --expires never <<<"$(rec a-never a/never '{"p":"x"}')"
+	run -0 secret a-never '.versions[-1].attributes | [.exp, .enabled] | @json'
+	assert_output '[null,true]'
+}
+
+@test "tags beyond 15 or 512 characters are named in a warning and the secret is still written" {
+	local cm big
+	big=$(printf '%0600d' 0)
+	cm=$(jq -nc --arg big "$big" '[range(1;12) | {key: "a\(. + 10)", value: "v"}] | from_entries + {big: $big, z99: "last"}')
+	run -0 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"x"}' "{\"version\":1,\"custom_metadata\":$cm}")"
+	assert_output --partial '"status":"created"'
+	assert_equal "$stderr" "kv-put: secret/app/db: tags not written (Key Vault keeps 15 tags of at most 512 characters): vault-big, vault-z99
+kv-put: 1 records: 1 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 failed, 0 recovered; 5 requests, 0 retried, 0 throttled"
+	run -0 secret app-db '.versions[-1].tags | length'
+	assert_output 15
+}
+
+@test "a value over 25 KB is an error record before any request writes it" {
+	local at over
+	at=$(head -c 25600 /dev/zero | tr '\0' x)
+	over=${at}y
+	run -1 --separate-stderr kv-put <<-EOF
+		$(rec at-limit a/at "{\"v\":\"$at\"}")
+		$(rec over-limit a/over "{\"v\":\"$over\"}")
+	EOF
+	assert_line --index 0 --partial '"status":"created"'
+	assert_line --index 1 '{"mount":"secret","path":"a/over","kv":2,"name":"over-limit","error":{"tool":"kv-put","status":null,"message":"value of 25601 bytes is over Key Vault'"'"'s limit of 25600: split it with kv-name --split, or keep it in Vault"}}'
+	run -0 requests 'select(.method == "PUT") | .path'
+	assert_output /secrets/at-limit
+}
+
+@test "re-running the same input writes nothing: every record is unchanged" {
+	local input
+	input=$(rec app-db app/db '{"password":"pw-Aa1"}' '{"version":2}'
+	    rec app-cfg app/cfg '{"a":"1","b":"2"}'
+	    rec app-v1 app/v1 '{"k":"v"}' '{"kv":1}')
+	run -0 --separate-stderr kv-put <<<"$input"
+	local first=$output
+	kvadmin DELETE /_admin/requests >/dev/null
+	run -0 --separate-stderr kv-put <<<"$input"
+	assert_equal "$output" "${first//\"created\"/\"unchanged\"}"
+	[[ $stderr == "kv-put: 3 records: 0 created, 0 updated, 3 unchanged, 0 conflicts,"* ]]
+	run -0 requests 'select(.kind == "data" and .method != "GET")'
+	assert_output ''
+	run -0 state '[.secrets[].versions | length] | add'
+	assert_output 3
+}
+
+@test "--dry-run prints the plan and writes nothing" {
+	seed '{"secrets":[
+	    {"name":"same","value":"v1","contentType":"text/plain","tags":{"vault-path":"secret/same"}},
+	    {"name":"changed","value":"old","contentType":"text/plain","tags":{"vault-path":"secret/changed"}}]}'
+	kvadmin DELETE /_admin/requests >/dev/null
+	run -0 --separate-stderr kv-put -n <<-EOF
+		$(rec same same '{"k":"v1"}')
+		$(rec changed changed '{"k":"new"}')
+		$(rec fresh fresh '{"k":"x"}')
+		$(rec fresh fresh '{"k":"y"}')
+	EOF
+	assert_line --index 0 --partial '"status":"unchanged"'
+	assert_line --index 1 --regexp '"name":"changed","status":"would-update"\}$'
+	assert_line --index 2 --regexp '"name":"fresh","status":"would-create"\}$'
+	assert_line --index 3 --regexp '"name":"fresh","status":"would-update"\}$'
+	assert_equal "$stderr" "kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged, 0 conflicts, 0 skipped, 0 failed; nothing written"
+	run -0 requests 'select(.kind == "data" and .method != "GET") | .method'
+	assert_output ''
+	run -0 state '[.secrets[].name] | join(" ")'
+	assert_output "changed same"
+}
+
+@test "a name that holds another path's secret is a conflict; --force takes it over" {
+	seed '{"secrets":[{"name":"app-db","value":"theirs","tags":{"vault-path":"secret/other/db"}}]}'
+	run -1 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"mine"}')"
+	assert_output '{"mount":"secret","path":"app/db","kv":2,"name":"app-db","error":{"tool":"kv-put","status":null,"message":"app-db already holds secret/other/db (vault-path tag): not written (--force overwrites)"},"status":"conflict"}'
+	[[ ${stderr_lines[0]} == "kv-put: secret/app/db: app-db already holds secret/other/db (vault-path tag): not written (--force overwrites)" ]]
+	[[ ${stderr_lines[1]} == "kv-put: 1 records: 0 created, 0 updated, 0 unchanged, 1 conflicts,"* ]]
+	run -0 secret app-db '.versions[-1].value'
+	assert_output theirs
+	run -0 --separate-stderr kv-put --force <<<"$(rec app-db app/db '{"p":"mine"}')"
+	assert_output --partial '"status":"updated"'
+	run -0 secret app-db '.versions[-1] | [.value, .tags["vault-path"]] | @tsv'
+	assert_output "mine	secret/app/db"
+}
+
+@test "a name Key Vault holds without a vault-path tag is a conflict" {
+	seed '{"secrets":[{"name":"App-DB","value":"hand-made"}]}'
+	run -1 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"mine"}')"
+	assert_output --partial '"status":"conflict"'
+	[[ $stderr == *"app-db already exists and was not written by kv-put (no vault-path tag): not written (--force overwrites)"* ]]
+	run -0 secret App-DB '.versions | length'
+	assert_output 1
+}
+
+@test "a soft-deleted name is an error that names --recover" {
+	seed '{"secrets":[{"name":"app-db","value":"old","deleted":true,"tags":{"vault-path":"secret/app/db"}}]}'
+	kvadmin DELETE /_admin/requests >/dev/null
+	run -1 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"new"}')"
+	assert_output '{"mount":"secret","path":"app/db","kv":2,"name":"app-db","error":{"tool":"kv-put","status":409,"message":"app-db is soft-deleted in the vault: rerun with --recover to recover it and write a new version, or purge it first"}}'
+	run -0 requests 'select(.kind == "data" and .method != "GET")'
+	assert_output ''
+}
+
+@test "--recover recovers a soft-deleted name, waits for it, then writes" {
+	kvadmin POST /_admin/config '{"recover_delay":1.5}' >/dev/null
+	seed '{"secrets":[{"name":"app-db","value":"old","contentType":"text/plain","deleted":true,"tags":{"vault-path":"secret/app/db"}}]}'
+	run -0 --separate-stderr kv-put --recover <<<"$(rec app-db app/db '{"p":"new"}')"
+	assert_output --partial '"status":"updated"'
+	[[ $stderr == *", 1 recovered;"* ]]
+	run -0 secret app-db '[.state, (.versions | length), .versions[-1].value] | @tsv'
+	assert_output "active	2	new"
+	run -0 requests 'select(.kind == "data" and .method == "POST") | .path'
+	assert_output /deletedsecrets/app-db/recover
+}
+
+@test "a history is written in input order whatever -j, one version each" {
+	kvadmin POST /_admin/config '{"latency_ms":30}' >/dev/null
+	local i input=
+	for i in 1 2 3 4 5 6; do
+		input+=$(rec app-db app/db "{\"p\":\"v$i\"}" "{\"version\":$i}")$'\n'
+		input+=$(rec other-$i app/o$i '{"p":"x"}')$'\n'
+	done
+	run -0 --separate-stderr kv-put -j 16 <<<"$input"
+	run -0 secret app-db '.versions[] | [.tags["vault-version"], .value] | @tsv'
+	assert_output "1	v1
+2	v2
+3	v3
+4	v4
+5	v5
+6	v6"
+}
+
+@test "re-running a history adds nothing and maps each version to its Key Vault version" {
+	local i input=
+	for i in 1 2 3; do
+		input+=$(rec app-db app/db "{\"p\":\"v$i\"}" "{\"version\":$i}")$'\n'
+	done
+	run -0 --separate-stderr kv-put <<<"$input"
+	local first=$output
+	run -0 --separate-stderr kv-put -j 4 <<<"$input"
+	first=${first//\"created\"/\"unchanged\"}
+	assert_equal "$output" "${first//\"updated\"/\"unchanged\"}"
+	run -0 secret app-db '.versions | length'
+	assert_output 3
+	# Vault moved on: only the new version is written.
+	input+=$(rec app-db app/db '{"p":"v4"}' '{"version":4}')
+	run -0 --separate-stderr kv-put <<<"$input"
+	assert_line --index 3 --partial '"status":"updated"'
+	run -0 secret app-db '[.versions[].tags["vault-version"]] | join(",")'
+	assert_output 1,2,3,4
+}
+
+@test "a Vault version older than the vault's current one is skipped, not written out of order" {
+	run -0 --separate-stderr kv-put <<-EOF
+		$(rec app-db app/db '{"p":"v1"}' '{"version":1}')
+		$(rec app-db app/db '{"p":"v3"}' '{"version":3}')
+	EOF
+	run -0 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"v2"}' '{"version":2}')"
+	assert_output --partial '"status":"skipped"'
+	[[ ${stderr_lines[0]} == "kv-put: secret/app/db: version 2 not written: the vault already holds the later version 3, and Key Vault adds versions only on top" ]]
+	run -0 secret app-db '.versions | length'
+	assert_output 2
+}
+
+@test "every page of a large vault is read, empty pages included" {
+	local fixture
+	fixture=$(jq -nc '{secrets: [range(1;61) | "s\(.)" as $n |
+	    {name: $n, value: "v", contentType: "text/plain",
+	     tags: {"vault-path": "secret/\($n)"}}]}')
+	seed "$fixture"
+	kvadmin POST /_admin/config '{"empty_pages":true}' >/dev/null
+	run -1 --separate-stderr kv-put <<-EOF
+		$(rec s60 elsewhere '{"k":"v"}')
+		$(rec s59 s59 '{"k":"v"}')
+		$(rec s61 s61 '{"k":"v"}')
+	EOF
+	assert_line --index 0 --partial '"status":"conflict"'
+	assert_line --index 1 --partial '"status":"unchanged"'
+	assert_line --index 2 --partial '"status":"created"'
+	run -0 requests 'select(.path == "/secrets" and .status == 200) | .query["$skiptoken"] != null'
+	[ "${#lines[@]}" -ge 4 ]
+}
+
+@test "throttling by the vault slows the run but fails nothing" {
+	kvadmin POST /_admin/config '{"write_limit":4,"window":1}' >/dev/null
+	local i input=
+	for i in $(seq 1 12); do
+		input+=$(rec "t-$i" "t/$i" '{"k":"v"}')$'\n'
+	done
+	run -0 --separate-stderr kv-put --write-rate 100000 <<<"$input"
+	[ "$(grep -c '"status":"created"' <<<"$output")" -eq 12 ]
+	run -0 requests 'select(.status == 429) | .status'
+	[ "${#lines[@]}" -ge 1 ]
+	run -0 state '[.secrets[].versions | length] | unique | @json'
+	assert_output '[1]'
+}
+
+@test "--write-rate paces secret writes under the budget" {
+	local i input= t0 t1
+	for i in $(seq 1 11); do
+		input+=$(rec "w-$i" "w/$i" '{"k":"v"}')$'\n'
+	done
+	t0=$(date +%s%N)
+	run -0 --separate-stderr kv-put --write-rate 50 <<<"$input"
+	t1=$(date +%s%N)
+	# 11 writes at 5 a second: at least 2 seconds.
+	[ $(( (t1 - t0) / 1000000 )) -ge 1900 ]
+	run -0 requests 'select(.status == 429)'
+	assert_output ''
+}
+
+@test "injected 5xx and dropped connections are retried: every secret arrives once" {
+	kvadmin POST /_admin/config '{"fail_rate":0.3,"fail_kinds":"500,503,drop","fail_seed":7}' >/dev/null
+	local i input=
+	for i in $(seq 1 20); do
+		input+=$(rec "f-$i" "f/$i" "{\"k\":\"v$i\"}")$'\n'
+	done
+	run -0 --separate-stderr kv-put <<<"$input"
+	[ "$(grep -c '"status":"created"' <<<"$output")" -eq 20 ]
+	run -0 requests 'select(.injected != null) | .injected'
+	[ "${#lines[@]}" -ge 3 ]
+	run -0 state '[.secrets[].versions | length] | unique | @json'
+	assert_output '[1]'
+	run -0 state '.secrets | length'
+	assert_output 20
+}
+
+@test "a run stopped by SIGTERM exits 2 saying what it did; a re-run completes it once" {
+	local i input= pid rc=0
+	for i in $(seq 1 30); do
+		input+=$(rec "k-$i" "k/$i" "{\"k\":\"v$i\"}")$'\n'
+	done
+	printf '%s' "$input" >"$BATS_TEST_TMPDIR/in"
+	kv-put --write-rate 60 <"$BATS_TEST_TMPDIR/in" \
+	    >"$BATS_TEST_TMPDIR/out1" 2>"$BATS_TEST_TMPDIR/err1" &
+	pid=$!
+	sleep 2
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 2 ]
+	run -0 cat "$BATS_TEST_TMPDIR/err1"
+	assert_output --regexp '^kv-put: interrupted: [0-9]+ records: [0-9]+ created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 failed, 0 recovered, [0-9]+ not written; '
+	local done1 left1
+	done1=$(grep -c '"status":"created"' "$BATS_TEST_TMPDIR/out1" || true)
+	left1=$(grep -c '"message":"interrupted: not written"' \
+	    "$BATS_TEST_TMPDIR/out1" || true)
+	[ "$done1" -gt 0 ] && [ "$done1" -lt 30 ]
+	[[ $output == *", $left1 not written;"* ]]
+	# Every record read came out, written or not.
+	[ $((done1 + left1)) -eq "$(wc -l <"$BATS_TEST_TMPDIR/out1")" ]
+	run -0 --separate-stderr kv-put <"$BATS_TEST_TMPDIR/in"
+	[ "$(grep -c '"status":"created"' <<<"$output")" -eq $((30 - done1)) ]
+	[ "$(grep -c '"status":"unchanged"' <<<"$output")" -eq "$done1" ]
+	run -0 state '[.secrets[].versions | length] | unique | @json'
+	assert_output '[1]'
+	run -0 state '.secrets | length'
+	assert_output 30
+}
+
+@test "records that carry an error pass through, without data, and count as failed" {
+	run -1 --separate-stderr kv-put <<-EOF
+		{"mount":"secret","path":"a","data":{"k":"v"},"error":{"tool":"vault-dump","status":403,"message":"permission denied"}}
+	EOF
+	assert_output '{"mount":"secret","path":"a","error":{"tool":"vault-dump","status":403,"message":"permission denied"}}'
+}
+
+@test "a record without a name, or with a name Key Vault refuses, points at kv-name" {
+	run -1 --separate-stderr kv-put <<-EOF
+		{"mount":"secret","path":"a","data":{"k":"v"}}
+		{"mount":"secret","path":"b","name":"b_c","data":{"k":"v"}}
+		{"mount":"secret","path":"c","name":"c"}
+	EOF
+	assert_line --index 0 --partial '"message":"no name: pipe the records through kv-name first"'
+	assert_line --index 1 --partial '"message":"b_c is not a Key Vault secret name: map names with kv-name"'
+	assert_line --index 2 --partial '"message":"no data: pipe vault-dump into kv-put"'
+	refute_output --partial '"data"'
+}
+
+@test "no vault is a usage error" {
+	unset KEY_VAULT_NAME
+	run -2 --separate-stderr kv-put </dev/null
+	assert_equal "$stderr" "kv-put: no vault: give --vault NAME|URL or set KEY_VAULT_NAME
+kv-put: try 'kv-put -h' for usage"
+}
+
+@test "a vault URL that is not https is refused before any request" {
+	run -2 --separate-stderr kv-put --vault "http://127.0.0.1:1" </dev/null
+	assert_equal "$stderr" "kv-put: http://127.0.0.1:1: a Key Vault URL is https://HOST[:PORT] (tokens are sent only over TLS)"
+	run -2 --separate-stderr kv-put --vault "my_vault" </dev/null
+	assert_equal "$stderr" "kv-put: my_vault: not a Key Vault name (3 to 24 letters, digits and hyphens) nor an https URL"
+}
+
+@test "a vault name that does not resolve names the cure" {
+	run -2 --separate-stderr kv-put --vault "https://no-such-vault.invalid" </dev/null
+	assert_equal "$stderr" "kv-put: https://no-such-vault.invalid: listing secrets: cannot resolve no-such-vault.invalid: check the vault name (--vault, KEY_VAULT_NAME) or, behind a private endpoint, the private DNS zone"
+}
+
+@test "-h prints the usage and exits 2" {
+	run -2 --separate-stderr kv-put -h
+	assert_equal "$stderr" "usage: kv-put [-fhnqrv] [-j jobs] [--expires days|never] [--json] [--rate n]
+              [--vault name|url] [--write-rate n]"
+}
