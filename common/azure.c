@@ -205,40 +205,6 @@ jnum(jv o, const char *k, double *out)
 	return ok;
 }
 
-/* RFC 3339 ("2024-01-02T03:04:05Z", "+01:00", fractions): 0 or -1. */
-static int
-parse_rfc3339(const char *s, time_t *out)
-{
-	struct tm tm;
-	const char *p;
-	int sign, hh, mm;
-	long off = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL &&
-	    (p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm)) == NULL)
-		return -1;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			;
-	if (*p == 'Z' || *p == 'z')
-		p++;
-	else if (*p == '+' || *p == '-') {
-		sign = *p == '-' ? -1 : 1;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-			return -1;
-		off = sign * (hh * 3600L + mm * 60L);
-		p += 6;
-	} else if (*p != '\0')
-		return -1;
-	while (*p == ' ')
-		p++;
-	if (*p != '\0')
-		return -1;
-	*out = timegm(&tm) - off;
-	return 0;
-}
-
 /*
  * URL pieces: scheme (lowercase), the authority, the host (lowercase,
  * no port, no brackets) and where the path starts.  -1 if malformed.
@@ -376,7 +342,7 @@ parse_token(jv body, time_t now, struct tokres *out, char **why)
 	else if (jnum(body, "expires_on", &d) && d > 0 && d < 1e11)
 		t = (time_t)d;
 	else if ((s = rec_str(body, "expires_on")) != NULL &&
-	    parse_rfc3339(s, &t) == 0)
+	    time_parse_rfc3339(s, &t) == 0)
 		;
 	else {
 		*why = xstrdup("token response has no usable expiry");

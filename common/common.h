@@ -153,6 +153,13 @@ size_t	 rec_lineno(void);
 void	 rec_set_lineno(size_t);	/* for pool workers */
 /* String field or NULL (borrowed from rec). */
 const char *rec_str(jv rec /* borrowed */, const char *field);
+/*
+ * Is field of the wanted kind?  NULL if so (or if it is absent and not
+ * required), else a malloc'd "mount is a number, not a string" or
+ * "path is missing" for the record's error.
+ */
+char	*rec_field_problem(jv rec /* borrowed */, const char *field,
+	    jv_kind want, int required);
 
 /*
  * pool.c: ordered concurrency.  Up to N records are handled at once by

@@ -288,6 +288,45 @@ rec_str(jv rec, const char *field)
 	return s;
 }
 
+static const char *
+kind_name(jv_kind k)
+{
+	switch (k) {
+	case JV_KIND_NULL:
+		return "null";
+	case JV_KIND_FALSE:
+	case JV_KIND_TRUE:
+		return "a boolean";
+	case JV_KIND_NUMBER:
+		return "a number";
+	case JV_KIND_STRING:
+		return "a string";
+	case JV_KIND_ARRAY:
+		return "an array";
+	case JV_KIND_OBJECT:
+		return "an object";
+	default:
+		return "invalid";
+	}
+}
+
+char *
+rec_field_problem(jv rec, const char *field, jv_kind want, int required)
+{
+	jv v;
+	jv_kind k;
+
+	v = jv_object_get(jv_copy(rec), jv_string(field));
+	k = jv_get_kind(v);
+	jv_free(v);
+	if (k == JV_KIND_INVALID)
+		return required ? xasprintf("%s is missing", field) : NULL;
+	if (k == want || (want == JV_KIND_TRUE && k == JV_KIND_FALSE))
+		return NULL;
+	return xasprintf("%s is %s, not %s", field, kind_name(k),
+	    kind_name(want));
+}
+
 char *
 rec_label(jv rec, size_t lineno)
 {

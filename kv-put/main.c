@@ -973,7 +973,14 @@ put_one(jv rec, void *arg)
 
 	/* Everything that needs no request, before taking the turn. */
 	data = jv_object_get(jv_copy(rec), jv_string("data"));
-	if (jv_get_kind(data) != JV_KIND_OBJECT)
+	/* The tags come from these: a wrong type must not go untagged. */
+	if ((err = rec_field_problem(rec, "mount", JV_KIND_STRING, 0)) ||
+	    (err = rec_field_problem(rec, "path", JV_KIND_STRING, 0)) ||
+	    (err = rec_field_problem(rec, "version", JV_KIND_NUMBER, 0)) ||
+	    (err = rec_field_problem(rec, "custom_metadata", JV_KIND_OBJECT,
+	    0)))
+		;
+	else if (jv_get_kind(data) != JV_KIND_OBJECT)
 		err = xstrdup(jv_get_kind(data) == JV_KIND_INVALID ||
 		    jv_get_kind(data) == JV_KIND_NULL ? "no data: pipe "
 		    "vault-dump into kv-put" : "data is not an object");

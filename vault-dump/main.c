@@ -491,15 +491,24 @@ emit(jv rec, void *arg)
 static jv
 prepare(struct dump *d, jv rec)
 {
+	static const char *const fields[] = { "mount", "path", "namespace" };
 	struct mountc *m;
 	const char *mount, *path, *ns, *myns;
 	char *err;
 	jv kv;
 	long status;
+	size_t i;
 	int v;
 
 	if (rec_failed(rec))
 		return rec;
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if ((err = rec_field_problem(rec, fields[i], JV_KIND_STRING,
+		    i < 2)) != NULL) {
+			rec = fail(rec, 0, "%s", err);
+			free(err);
+			return rec;
+		}
 	mount = rec_str(rec, "mount");
 	path = rec_str(rec, "path");
 	if (mount == NULL || *mount == '\0' || path == NULL || *path == '\0')
