@@ -154,8 +154,8 @@ void	 rec_set_lineno(size_t);	/* for pool workers */
 /* String field or NULL (borrowed from rec). */
 const char *rec_str(jv rec /* borrowed */, const char *field);
 /*
- * Is field of the wanted kind?  NULL if so (or if it is absent and not
- * required), else a malloc'd "mount is a number, not a string" or
+ * Is field of the wanted kind?  NULL if so (or if it is absent or null
+ * and not required), else a malloc'd "mount is a number, not a string" or
  * "path is missing" for the record's error.
  */
 char	*rec_field_problem(jv rec /* borrowed */, const char *field,

@@ -319,7 +319,7 @@ rec_field_problem(jv rec, const char *field, jv_kind want, int required)
 	v = jv_object_get(jv_copy(rec), jv_string(field));
 	k = jv_get_kind(v);
 	jv_free(v);
-	if (k == JV_KIND_INVALID)
+	if (k == JV_KIND_INVALID || (k == JV_KIND_NULL && !required))
 		return required ? xasprintf("%s is missing", field) : NULL;
 	if (k == want || (want == JV_KIND_TRUE && k == JV_KIND_FALSE))
 		return NULL;

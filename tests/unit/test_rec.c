@@ -158,6 +158,33 @@ test_writer(void)
 	}
 }
 
+static void
+test_field_problem(void)
+{
+	jv r = jv_parse("{\"mount\":7,\"path\":\"p\",\"custom_metadata\":null,"
+	    "\"data\":{}}");
+	char *m;
+
+	m = rec_field_problem(r, "mount", JV_KIND_STRING, 1);
+	CHECK(m != NULL && strcmp(m, "mount is a number, not a string") == 0);
+	free(m);
+	CHECK(rec_field_problem(r, "path", JV_KIND_STRING, 1) == NULL);
+	/* Vault answers custom_metadata null: as good as absent. */
+	CHECK(rec_field_problem(r, "custom_metadata", JV_KIND_OBJECT, 0) ==
+	    NULL);
+	m = rec_field_problem(r, "custom_metadata", JV_KIND_OBJECT, 1);
+	CHECK(m != NULL && strcmp(m, "custom_metadata is missing") == 0);
+	free(m);
+	CHECK(rec_field_problem(r, "version", JV_KIND_NUMBER, 0) == NULL);
+	m = rec_field_problem(r, "version", JV_KIND_NUMBER, 1);
+	CHECK(m != NULL && strcmp(m, "version is missing") == 0);
+	free(m);
+	m = rec_field_problem(r, "data", JV_KIND_STRING, 1);
+	CHECK(m != NULL && strcmp(m, "data is an object, not a string") == 0);
+	free(m);
+	jv_free(r);
+}
+
 /* Workers finish out of order (later records sleep less). */
 static jv
 slow_double(jv rec, void *arg)
@@ -235,6 +262,7 @@ main(void)
 	msg_init("test_rec");
 	test_reader();
 	test_writer();
+	test_field_problem();
 	test_pool(1);
 	test_pool(4);
 	test_pool(16);
