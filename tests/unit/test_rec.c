@@ -173,7 +173,7 @@ test_field_problem(void)
 	CHECK(rec_field_problem(r, "custom_metadata", JV_KIND_OBJECT, 0) ==
 	    NULL);
 	m = rec_field_problem(r, "custom_metadata", JV_KIND_OBJECT, 1);
-	CHECK(m != NULL && strcmp(m, "custom_metadata is missing") == 0);
+	CHECK(m != NULL && strcmp(m, "custom_metadata is null, not an object") == 0);
 	free(m);
 	CHECK(rec_field_problem(r, "version", JV_KIND_NUMBER, 0) == NULL);
 	m = rec_field_problem(r, "version", JV_KIND_NUMBER, 1);
