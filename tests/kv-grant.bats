@@ -291,10 +291,6 @@ kv-grant: 1 record: 0 created, 0 exist, 1 failed; 3 requests, 0 retried, 0 throt
 
 @test "the man page's jq recipe grants one application's identity every secret under webapp/" {
 	local d=$BATS_TEST_TMPDIR recipe
-	mkdir -p "$d/bin"
-	# The application's managed identity, as az would print it.
-	printf '#!/bin/sh\necho %s\n' "$P3" >"$d/bin/az"
-	chmod +x "$d/bin/az"
 	cat >"$d/mapping.ndjson" <<-EOF
 		{"mount":"secret","path":"webapp/db-password","kv":2,"name":"secret-webapp-db-password","id":"$KV_URL/secrets/secret-webapp-db-password/0f1e2d3c4b5a69788796a5b4c3d2e1f0","status":"created"}
 		{"mount":"secret","path":"billing/db","kv":2,"name":"secret-billing-db","id":"$KV_URL/secrets/secret-billing-db/1f1e2d3c4b5a69788796a5b4c3d2e1f0","status":"created"}
@@ -306,7 +302,8 @@ kv-grant: 1 record: 0 created, 0 exist, 1 failed; 3 requests, 0 retried, 0 throt
 	    sed -n '/^\.Bd -literal/,/^\.Ed/{/^\./d;p;}' | sed -n '1,/kv-grant/p')
 	assert [ -n "$recipe" ]
 	cd "$d"
-	PATH=$d/bin:$PATH run -0 bash -e -o pipefail -c "$recipe"
+	# The application's managed identity, as the page says to set it.
+	OID=$P3 run -0 bash -e -o pipefail -c "$recipe"
 	run -0 cat grants.ndjson
 	assert_equal "${#lines[@]}" 2
 	assert_line -n 0 "{\"mount\":\"secret\",\"path\":\"webapp/db-password\",\"name\":\"secret-webapp-db-password\",\"principal\":\"$P3\",\"principal_type\":\"ServicePrincipal\",\"role\":\"Key Vault Secrets User\",\"assignment\":\"$VID/secrets/secret-webapp-db-password$RA/$(bicep_guid "$VID/secrets/secret-webapp-db-password" "$P3" "$RD/$SECRETS_USER")\",\"status\":\"created\"}"
@@ -315,7 +312,8 @@ kv-grant: 1 record: 0 created, 0 exist, 1 failed; 3 requests, 0 retried, 0 throt
 	run -0 roles
 	assert_equal "${#lines[@]}" 2
 	# Run it again: nothing changes.
-	PATH=$d/bin:$PATH run -0 bash -e -o pipefail -c "$recipe"
+	# The application's managed identity, as the page says to set it.
+	OID=$P3 run -0 bash -e -o pipefail -c "$recipe"
 	run -0 jq -r .status grants.ndjson
 	assert_output "exists
 exists"
