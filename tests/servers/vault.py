@@ -2493,16 +2493,19 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:   # never let a bug kill the connection silently
             traceback.print_exc(file=sys.stderr)
             resp = err(500, "internal error")
+        # Logged before the answer goes out: a client that reads the log
+        # right after its answer must find its request there.
         if resp is not None:
-            try:
-                self._send(resp, head_only=(method == "HEAD"))
-            except OSError:
-                self.close_connection = True
             entry["status"] = resp.status
         entry["ms"] = round((time.monotonic() - t0) * 1000, 3)
         entry["headers"] = redact_headers(hdrs)
         entry["body"] = redact_body(body, kind, method)
         srv.reqlog.add(entry)
+        if resp is not None:
+            try:
+                self._send(resp, head_only=(method == "HEAD"))
+            except OSError:
+                self.close_connection = True
 
     def _admin(self, method, path, query, body):
         srv = self.server
