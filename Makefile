@@ -79,7 +79,7 @@ unit: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "unit: $$t"; $(VG) ./$$t; done
 
 test-bats: all
-	V2K_VALGRIND="$(VG)" bats $(BATS)
+	V2K_VALGRIND="$(VG)" V2K_SAN="$(filter 1,$(SAN))" bats $(BATS)
 
 check: deps
 	@$(MAKE) --no-print-directory all unit

@@ -482,6 +482,7 @@ kv-name: try 'kv-name -h' for usage"
 
 @test "names 20,000 records in little memory (peak RSS reported)" {
 	[ -z "${V2K_VALGRIND:-}" ] || skip "the peak RSS would be valgrind's"
+	[ -z "${V2K_SAN:-}" ] || skip "the peak RSS would be the sanitizers'"
 	n=20000
 	awk -v n=$n 'BEGIN { pad = sprintf("%1000s", ""); gsub(/ /, "v", pad);
 	    for (i = 0; i < n; i++)

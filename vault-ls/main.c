@@ -697,7 +697,8 @@ main(int argc, char *argv[])
 		    "ended: no output");
 
 	sort_walk = &w;
-	qsort(w.ents, w.nents, sizeof(*w.ents), entry_cmp);
+	if (w.nents > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(w.ents, w.nents, sizeof(*w.ents), entry_cmp);
 	memset(&ls, 0, sizeof(ls));
 	ls.vault = w.vault;
 	ls.walk = &w;
