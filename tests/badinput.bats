@@ -1,0 +1,408 @@
+#!/usr/bin/env bats
+# badinput.bats: what every tool does with input it cannot use: malformed
+# JSON, lines that are not objects, wrong field types, missing fields, a
+# line over 1 MiB, NUL bytes, invalid UTF-8, an empty stream, a stream
+# without a final newline.  Each bad line or record becomes one error
+# record and one message naming its line (or record); the records around
+# it come out as if it were not there; the exit status is exactly 1 (0
+# when nothing failed); nothing crashes.
+
+P1=6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b
+
+setup_file() {
+	load helpers
+	env_reset
+	cat >"$BATS_FILE_TMPDIR/vault.json" <<-'EOF'
+	{"secrets": {"secret/": {
+	    "bad/a": {"data": {"k": "va"}},
+	    "bad/c": {"data": {"k": "vc"}}}}}
+	EOF
+	start_vault --seed "$BATS_FILE_TMPDIR/vault.json"
+	start_keyvault
+	export AZURE_SUBSCRIPTION_ID=00000000-0000-0000-0000-000000000000
+	# The two good secrets are in Key Vault, for kv-check.
+	{ good kv-put a; good kv-put c; } | kv-put -q >/dev/null
+}
+
+teardown_file() {
+	load helpers
+	stop_servers
+}
+
+setup() {
+	load helpers
+}
+
+# good TOOL X: the good record X (a or c) as TOOL takes it.
+good() {
+	case $1 in
+	vault-dump) echo "{\"mount\":\"secret\",\"path\":\"bad/$2\",\"kv\":2}" ;;
+	kv-name) echo "{\"mount\":\"secret\",\"path\":\"bad/$2\",\"kv\":2,\"data\":{\"k\":\"v$2\"}}" ;;
+	kv-put|kv-check)
+		echo "{\"mount\":\"secret\",\"path\":\"bad/$2\",\"kv\":2,\"name\":\"secret-bad-$2\",\"data\":{\"k\":\"v$2\"}}" ;;
+	kv-grant)
+		echo "{\"principal\":\"$P1\",\"role\":\"Key Vault Secrets User\",\"name\":\"secret-bad-$2\"}" ;;
+	esac
+}
+
+# is_good TOOL X LINE: LINE is what TOOL makes of the good record X.
+is_good() {
+	local f
+	case $1 in
+	vault-dump) f='.data == {"k":"v'$2'"} and .version == 1' ;;
+	kv-name) f='.name == "secret-bad-'$2'" and .data == {"k":"v'$2'"}' ;;
+	kv-put) f='.name == "secret-bad-'$2'" and (.status == "created" or
+	    .status == "unchanged") and (.id | test("/secrets/secret-bad-'$2'/"))
+	    and (has("data") | not)' ;;
+	kv-check) f='.name == "secret-bad-'$2'" and .check == "ok"' ;;
+	kv-grant) f='.name == "secret-bad-'$2'" and (.status == "created" or
+	    .status == "exists")' ;;
+	esac
+	jq -e "($f) and (has(\"error\") | not)" <<<"$3" >/dev/null ||
+	    fail "$1: not the good record $2: $3"
+}
+
+# tool TOOL [ARGS]: run TOOL as the suite does (kv-grant needs its vault).
+tool() {
+	local t=$1
+	shift
+	case $t in
+	kv-grant) kv-grant --vault kv-test "$@" ;;
+	*) "$t" "$@" ;;
+	esac
+}
+
+# bad_line TOOL FILE MESSAGE: TOOL on good a, the bytes of FILE as line
+# 2, good c: line 2 is the error record {"line":2,...} with MESSAGE
+# (an extended regular expression), a and c come out as usual, exit 1.
+bad_line() {
+	local t=$1 bad=$2 msg=$3 in=$BATS_TEST_TMPDIR/in.ndjson
+	{ good "$t" a; cat "$bad"; echo; good "$t" c; } >"$in"
+	run -1 --separate-stderr tool "$t" <"$in"
+	assert_equal "${#lines[@]}" 3
+	is_good "$t" a "${lines[0]}"
+	is_good "$t" c "${lines[2]}"
+	jq -e --arg t "$t" --arg m "^line 2: ($msg)\$" \
+	    '. == {line: 2, error: {tool: $t, status: null,
+	    message: .error.message}} and (.error.message | test($m))' \
+	    <<<"${lines[1]}" >/dev/null || fail "line 2: ${lines[1]}"
+	grep -Eq "^$t: line 2: ($msg)\$" <<<"$stderr" ||
+	    fail "no message naming line 2: $stderr"
+	# One message for the bad line and the summary, nothing else.
+	assert_equal "$(wc -l <<<"$stderr")" 2
+	[[ ${stderr##*$'\n'} == "$t: "*"1 failed"* ]] ||
+	    fail "summary: ${stderr##*$'\n'}"
+}
+
+# Files holding one bad line each.
+bytes() {
+	printf "$2" >"$BATS_TEST_TMPDIR/$1"
+	echo "$BATS_TEST_TMPDIR/$1"
+}
+
+TOOLS="vault-dump kv-name kv-put kv-check kv-grant"
+
+@test "malformed JSON: an error record for its line, the others processed, exit 1 (every tool)" {
+	local t f
+	f=$(bytes json '{"mount":"secret","path":')
+	for t in $TOOLS; do
+		bad_line "$t" "$f" 'invalid JSON: .+'
+	done
+	f=$(bytes json2 'not json at all')
+	for t in $TOOLS; do
+		bad_line "$t" "$f" 'invalid JSON: .+'
+	done
+	# A missing comma, the likeliest hand edit (libjq 1.6 leaks the
+	# string after it: under ASan this shows; see tests/fuzz/jqleak.h).
+	f=$(bytes json3 '{"mount":"secret" "path":"bad/x","kv":2}')
+	for t in $TOOLS; do
+		bad_line "$t" "$f" 'invalid JSON: Expected separator between values at line 1, column 24'
+	done
+}
+
+@test "a JSON value that is not an object: an error record for its line (every tool)" {
+	local t v
+	for v in '[1,2]' '"a string"' '42' 'null' 'true'; do
+		for t in $TOOLS; do
+			bad_line "$t" "$(bytes v "$v")" 'not a JSON object'
+		done
+	done
+}
+
+@test "a NUL byte in a line: an error record for its line (every tool)" {
+	local t f
+	f=$(bytes nul '{"mount":"secret","path":"bad/\000x","kv":2}')
+	for t in $TOOLS; do
+		bad_line "$t" "$f" 'NUL byte in line'
+	done
+}
+
+@test "invalid UTF-8 (bad bytes, overlong, surrogate): an error record for its line (every tool)" {
+	local t v
+	for v in '\xff\xfe' '\xc0\xaf' '\xed\xa0\x80' '\xe2\x82'; do
+		f=$(bytes u "{\"mount\":\"secret\",\"path\":\"bad/$v\",\"kv\":2}")
+		for t in $TOOLS; do
+			bad_line "$t" "$f" 'invalid UTF-8'
+		done
+	done
+}
+
+@test "a line over 1 MiB: an error record for its line, and none of its bytes in any output (every tool)" {
+	local t f=$BATS_TEST_TMPDIR/big
+	{
+		printf '{"mount":"secret","path":"bad/big","kv":2,'
+		printf '"name":"secret-bad-big","data":{"k":"BIGVALUE-'
+		head -c $((1024 * 1024)) /dev/zero | tr '\0' 'Q'
+		printf '"}}'
+	} >"$f"
+	for t in $TOOLS; do
+		bad_line "$t" "$f" 'line longer than 1048576 bytes'
+		refute_output --partial BIGVALUE
+		[[ $stderr != *BIGVALUE* && $stderr != *QQQQ* ]]
+		(( ${#output} < 4096 ))
+	done
+}
+
+@test "an empty stream, or one of blank lines only: no output, exit 0 (every tool)" {
+	local t
+	for t in $TOOLS; do
+		run -0 --separate-stderr tool "$t" </dev/null
+		assert_output ''
+		[[ $stderr == "$t: 0 records"* ]] || fail "$t: $stderr"
+		run -0 --separate-stderr tool "$t" < <(printf '\n  \n\t\r\n\n')
+		assert_output ''
+		[[ $stderr == "$t: 0 records"* ]] || fail "$t: $stderr"
+	done
+}
+
+@test "a stream without a final newline: its last record is processed, exit 0 (every tool)" {
+	local t
+	for t in $TOOLS; do
+		run -0 --separate-stderr tool "$t" < <(good "$t" a;
+		    printf '%s' "$(good "$t" c)")
+		assert_equal "${#lines[@]}" 2
+		is_good "$t" a "${lines[0]}"
+		is_good "$t" c "${lines[1]}"
+	done
+}
+
+@test "a bad last line without a final newline is still reported, with its line number (every tool)" {
+	local t
+	for t in $TOOLS; do
+		run -1 --separate-stderr tool "$t" < <(good "$t" a; echo;
+		    printf '{"mount":')
+		assert_equal "${#lines[@]}" 2
+		is_good "$t" a "${lines[0]}"
+		jq -e '.line == 3 and (.error.message | startswith("line 3: invalid JSON"))' \
+		    <<<"${lines[1]}" >/dev/null || fail "$t: ${lines[1]}"
+		assert_line --index 1 --partial "\"tool\":\"$t\""
+	done
+}
+
+@test "CRLF line ends are read as line ends (every tool)" {
+	local t
+	for t in $TOOLS; do
+		run -0 --separate-stderr tool "$t" < <(good "$t" a |
+		    tr '\n' '\r'; echo; good "$t" c | tr '\n' '\r'; echo)
+		assert_equal "${#lines[@]}" 2
+		is_good "$t" a "${lines[0]}"
+		is_good "$t" c "${lines[1]}"
+	done
+}
+
+@test "records that already carry an error pass through unchanged and count as failed (every tool)" {
+	local t e='{"mount":"secret","path":"bad/x","kv":2,"name":"secret-bad-x","principal":"'$P1'","role":"Key Vault Reader","error":{"tool":"vault-ls","status":403,"message":"permission denied"}}'
+	for t in $TOOLS; do
+		run -1 --separate-stderr tool "$t" < <(good "$t" a; echo "$e";
+		    good "$t" c)
+		assert_equal "${#lines[@]}" 3
+		assert_equal "${lines[1]}" "$e"
+		is_good "$t" a "${lines[0]}"
+		is_good "$t" c "${lines[2]}"
+	done
+}
+
+# wrong TOOL RECORD MESSAGE: RECORD as line 2 between good a and c is
+# failed with MESSAGE (ERE) in its error, reported on stderr with the
+# line or the record's mount/path or name, the others processed; exit 1.
+# Problems are collected in WRONG (every case runs); wrong_done fails
+# the test if there were any.
+WRONG=
+wrong() {
+	local t=$1 rec=$2 msg=$3 label m p=
+	run --separate-stderr tool "$t" < <(good "$t" a; echo "$rec";
+	    good "$t" c)
+	[[ $status == 1 ]] || p+=" exit $status, not 1;"
+	if [[ ${#lines[@]} == 3 ]]; then
+		( is_good "$t" a "${lines[0]}" ) >/dev/null 2>&1 ||
+		    p+=" record a changed;"
+		( is_good "$t" c "${lines[2]}" ) >/dev/null 2>&1 ||
+		    p+=" record c changed;"
+		m=$(jq -r --arg t "$t" 'select(.error.tool == $t) |
+		    .error.message' <<<"${lines[1]}")
+		if [[ -z $m ]]; then
+			p+=" not failed: ${lines[1]};"
+		elif ! grep -Eq -- "$msg" <<<"$m"; then
+			p+=" message '$m' is not /$msg/;"
+		fi
+		# Its fields are kept, data excepted (kv-put, kv-check drop it).
+		jq -e --argjson r "$rec" '. as $o | $r | del(.data) |
+		    to_entries | all(.value == $o[.key])' <<<"${lines[1]}" \
+		    >/dev/null || p+=" fields changed: ${lines[1]};"
+	else
+		p+=" ${#lines[@]} output lines, not 3;"
+	fi
+	# The message names the line, or the record by mount/path or name.
+	label=$(jq -r 'if (.mount|type) == "string" and (.path|type) ==
+	    "string" then "\(.mount)/\(.path)" elif (.name|type) == "string"
+	    then .name else "line 2" end' <<<"$rec")
+	grep -Fq -- "$t: $label: " <<<"$stderr" ||
+	    grep -Fq -- "$t: line 2: " <<<"$stderr" ||
+	    p+=" no message naming line 2 or $label: ${stderr%%$'\n'*};"
+	[[ ${stderr##*$'\n'} == "$t: "*"1 failed"* ]] ||
+	    p+=" summary: ${stderr##*$'\n'};"
+	[[ -z $p ]] || WRONG+="$t $rec:$p"$'\n'
+}
+
+wrong_done() {
+	[[ -z $WRONG ]] || fail "$WRONG"
+}
+
+@test "vault-dump: wrong field types and missing fields fail that record only" {
+	wrong vault-dump '{"mount":5,"path":"bad/a","kv":2}' 'mount'
+	wrong vault-dump '{"mount":"secret","path":{"p":1},"kv":2}' 'path'
+	wrong vault-dump '{"mount":"secret","kv":2}' 'path'
+	wrong vault-dump '{"path":"bad/a","kv":2}' 'mount'
+	wrong vault-dump '{"mount":"secret","path":"bad/a","kv":"two"}' 'kv'
+	wrong vault-dump '{"mount":"secret","path":"bad/a","kv":3}' 'kv'
+	wrong vault-dump '{"mount":"secret","path":"bad/a","kv":2,"namespace":["x"]}' 'namespace'
+	wrong vault-dump '{"mount":"secret","path":"","kv":2}' 'path|mount'
+	wrong_done
+}
+
+@test "vault-dump: data of the wrong type in the input is replaced by the secret's data" {
+	run -0 --separate-stderr vault-dump <<<'{"mount":"secret","path":"bad/a","kv":2,"data":"a string"}'
+	is_good vault-dump a "$output"
+}
+
+@test "kv-name: wrong field types and missing fields fail that record only" {
+	wrong kv-name '{"mount":5,"path":"bad/b","data":{}}' 'mount is number, not a string'
+	wrong kv-name '{"mount":"secret","path":{"a":1},"data":{}}' 'path is object, not a string'
+	wrong kv-name '{"mount":"secret","data":{}}' 'no path field'
+	wrong kv-name '{"path":"bad/b","data":{}}' 'no mount field'
+	wrong kv-name '{"mount":"","path":"bad/b"}' 'mount is empty'
+	wrong kv-name '{"mount":"secret","path":"bad/b","name":{"n":1}}' 'name is object, not a string'
+	wrong kv-name '{"mount":"secret","path":"bad/b","name":"not_valid"}' 'not a valid Key Vault name'
+	wrong kv-name '{"mount":"secret","path":"bad/b","namespace":7}' 'namespace is number, not a string'
+	wrong kv-name '{"mount":"secret","path":"bad/b","key":[1]}' 'key is array, not a string'
+	wrong kv-name '{"mount":"secret","path":"---"}' 'no letter or digit'
+	wrong_done
+}
+
+@test "kv-name: a path holding an escaped NUL (\\u0000) fails that record only" {
+	run -1 --separate-stderr kv-name < <(good kv-name a;
+	    echo '{"mount":"secret","path":"bad/\u0000b"}'; good kv-name c)
+	is_good kv-name a "${lines[0]}"
+	is_good kv-name c "${lines[2]}"
+	jq -e '.error.message == "path holds a NUL character"' \
+	    <<<"${lines[1]}" >/dev/null || fail "${lines[1]}"
+	[[ $stderr == *"path holds a NUL character"* ]]
+}
+
+@test "a record without a usable mount, path or name is reported by its line number (vault-dump, kv-name, kv-put, kv-check)" {
+	local t bad=
+	for t in vault-dump kv-name kv-put kv-check; do
+		run -1 --separate-stderr tool "$t" < <(good "$t" a;
+		    echo '{"mount":5,"path":{"p":1},"kv":2}'; good "$t" c)
+		is_good "$t" a "${lines[0]}"
+		is_good "$t" c "${lines[2]}"
+		grep -q "^$t: line 2: " <<<"$stderr" ||
+		    bad+="$t says: $(head -n 1 <<<"$stderr")"$'\n'
+	done
+	[[ -z $bad ]] || fail "messages that do not name line 2:"$'\n'"$bad"
+}
+
+@test "kv-put: wrong field types and missing fields fail that record only, and nothing is written for it" {
+	local before after
+	before=$(admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort')
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":{"n":1},"data":{"k":"x"}}' 'name'
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":42,"data":{"k":"x"}}' 'name'
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"data":{"k":"x"}}' 'no name'
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"a_b","data":{"k":"x"}}' 'not a Key Vault secret name'
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":"a string"}' 'data is not an object'
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":[1]}' 'data is not an object'
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b"}' 'no data'
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":null}' 'no data'
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":{"k":"nul\u0000byte"}}' 'NUL'
+	after=$(admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort')
+	[[ $after == "$before" ]] || WRONG+="secrets now: $after"$'\n'
+	wrong_done
+}
+
+@test "kv-put: a mount, path or version of the wrong type fails the record instead of writing it untagged" {
+	local before after
+	before=$(admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort')
+	wrong kv-put '{"mount":7,"path":"bad/b","kv":2,"name":"secret-bad-b1","data":{"k":"x"}}' 'mount'
+	wrong kv-put '{"mount":"secret","path":["bad","b"],"kv":2,"name":"secret-bad-b2","data":{"k":"x"}}' 'path'
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b3","data":{"k":"x"},"version":"three"}' 'version'
+	after=$(admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort')
+	[[ $after == "$before" ]] || WRONG+="secrets now: $after"$'\n'
+	wrong_done
+}
+
+@test "kv-check: wrong field types and missing fields fail that record only" {
+	wrong kv-check '{"mount":"secret","path":"bad/b","kv":2,"name":{"n":1}}' 'name'
+	wrong kv-check '{"mount":"secret","path":"bad/b","kv":2}' 'no name'
+	wrong kv-check '{"mount":"secret","path":"bad/b","kv":2,"name":"a_b"}' 'not a Key Vault secret name'
+	wrong kv-check '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":"a string"}' 'data is not an object'
+	wrong_done
+}
+
+@test "kv-grant: wrong field types and missing fields fail that record only" {
+	wrong kv-grant '{"principal":5,"role":"Key Vault Reader"}' 'principal: not a string'
+	wrong kv-grant '{"principal":"'$P1'","role":{"r":1}}' 'role: not a string'
+	wrong kv-grant '{"principal":"'$P1'"}' 'role: missing'
+	wrong kv-grant '{"role":"Key Vault Reader"}' 'principal: missing'
+	wrong kv-grant '{"principal":"'$P1'","role":"Key Vault Reader","name":{"x":1}}' 'name: not a string'
+	wrong kv-grant '{"principal":"not-a-guid","role":"Key Vault Reader"}' 'not an object id'
+	wrong kv-grant '{"principal":"'$P1'","role":"Key Vault Reader","principal_type":7}' 'principal_type: not a string'
+	wrong kv-grant '{"principal":"'$P1'","role":"No Such Role"}' 'role'
+	wrong_done
+}
+
+@test "vault-ls: an empty operand is a usage error, exit 2" {
+	run -2 --separate-stderr vault-ls ''
+	assert_output ''
+	[[ $stderr == 'vault-ls: empty mount or folder'* ]] || fail "$stderr"
+	run -2 --separate-stderr vault-ls /
+	assert_output ''
+}
+
+@test "vault-ls: a mount that does not exist becomes an error record, the other operands are listed, exit 1" {
+	run -1 --separate-stderr vault-ls no-such-mount secret/bad
+	assert_equal "${#lines[@]}" 3
+	jq -e '.mount == "no-such-mount" and .folder == true and .error.tool == "vault-ls"' \
+	    <<<"${lines[0]}" >/dev/null
+	assert_equal "${lines[1]}" '{"mount":"secret","path":"bad/a","kv":2}'
+	assert_equal "${lines[2]}" '{"mount":"secret","path":"bad/c","kv":2}'
+	[[ $stderr == *"vault-ls: no-such-mount"* ]]
+}
+
+@test "vault-ls: operands of invalid UTF-8 or 5000 bytes list nothing, exit 0, and stdin is never read" {
+	run -0 --separate-stderr vault-ls "secret/$(printf 'bad\xff\xfe')"
+	assert_output ''
+	run -0 --separate-stderr vault-ls "secret/$(head -c 5000 /dev/zero | tr '\0' a)"
+	assert_output ''
+	run -0 --separate-stderr vault-ls secret/bad < <(printf 'garbage\0\xff\n')
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "vault-dump: operands that are not secrets: usage error for an empty one, error records for the rest" {
+	run -2 --separate-stderr vault-dump ''
+	assert_output ''
+	run -1 --separate-stderr vault-dump secret secret/bad/none secret/bad/a
+	assert_equal "${#lines[@]}" 3
+	jq -e '.error.tool == "vault-dump"' <<<"${lines[0]}" >/dev/null
+	jq -e '.path == "bad/none" and .error.status == 404' <<<"${lines[1]}" >/dev/null
+	is_good vault-dump a "${lines[2]}"
+}
