@@ -59,7 +59,8 @@ $(BINS): $$(sort $$(wildcard $$(dir $$@)*.c)) common/common.h \
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) \
 	    common/libcommon.a $(ALL_LDFLAGS) $(LIBS)
 
-tests/unit/%: tests/unit/%.c common/common.h common/libcommon.a $(STAMP)
+tests/unit/%: tests/unit/%.c tests/unit/unit.h common/common.h \
+	    common/libcommon.a $(STAMP)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< common/libcommon.a \
 	    $(ALL_LDFLAGS) $(LIBS)
 

@@ -283,6 +283,42 @@ parse_body(const struct buf *b)
 	return jv_parse_sized(b->data, (int)b->len);
 }
 
+/*
+ * A request of a data-plane or ARM call: the Authorization header (auth)
+ * and the JSON payload, if any.  hdrs has room for 4.
+ */
+static void
+bearer_req(struct http_req *r, const char *method, const char *url,
+    const char **hdrs, const char *auth, const struct buf *payload)
+{
+	hdrs[0] = auth;
+	hdrs[1] = "Accept: application/json";
+	hdrs[2] = payload->len > 0 ? "Content-Type: application/json" : NULL;
+	hdrs[3] = NULL;
+	req_init(r, method, url);
+	r->headers = hdrs;
+	r->body = payload->len > 0 ? payload->data : NULL;
+	r->bodylen = payload->len;
+}
+
+/*
+ * The body of an answer from who: null when empty, or when an error
+ * status comes with a body that is not JSON; invalid when a success does.
+ */
+static jv
+answer_body(const struct http_req *r, const char *who)
+{
+	jv body = parse_body(&r->resp);
+
+	if (jv_is_valid(body))
+		return body;
+	jv_free(body);
+	if (r->status >= 400)
+		return jv_null();
+	return jv_invalid_with_msg(jv_string_fmt("%s answered HTTP %ld with a "
+	    "body that is not JSON", who, r->status));
+}
+
 /* A message for a transport failure of a request to what. */
 static char *
 transport_msg(const char *what, const struct http_req *r)
@@ -1243,19 +1279,6 @@ azure_token(struct azure_cred *c, const char *scope, int force, char **err)
  * Key Vault.
  */
 
-static int
-valid_vault_name(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n < 3 || n > 24)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-			return 0;
-	return 1;
-}
-
 struct kv *
 kv_new(struct http *http, struct azure_cred *cred, const char *vault,
     char **err)
@@ -1271,7 +1294,7 @@ kv_new(struct http *http, struct azure_cred *cred, const char *vault,
 		return NULL;
 	}
 	if (strstr(vault, "://") == NULL) {
-		if (!valid_vault_name(vault)) {
+		if (!kv_vault_name_valid(vault)) {
 			v = clean(vault, 80);
 			*err = xasprintf("%s: not a Key Vault name (3 to 24 "
 			    "letters, digits and hyphens) nor an https URL",
@@ -1639,20 +1662,10 @@ out:
 static jv
 kv_result(struct kv *kv, struct http_req *r, long *status)
 {
-	jv body;
-
 	if (r->status == 0)
 		return kv_transport_error(kv, r);
 	*status = r->status;
-	body = parse_body(&r->resp);
-	if (!jv_is_valid(body)) {
-		jv_free(body);
-		if (r->status >= 400)
-			return jv_null();
-		return jv_invalid_with_msg(jv_string_fmt("%s answered HTTP "
-		    "%ld with a body that is not JSON", kv->host, r->status));
-	}
-	return body;
+	return answer_body(r, kv->host);
 }
 
 jv
@@ -1709,15 +1722,7 @@ kv_call(struct kv *kv, const char *method, const char *path_query, jv body,
 		if (tok == NULL)
 			goto fail;
 		auth = xasprintf("Authorization: Bearer %s", tok);
-		hdrs[0] = auth;
-		hdrs[1] = "Accept: application/json";
-		hdrs[2] = payload.len > 0 ?
-		    "Content-Type: application/json" : NULL;
-		hdrs[3] = NULL;
-		req_init(&r, method, url);
-		r.headers = hdrs;
-		r.body = payload.len > 0 ? payload.data : NULL;
-		r.bodylen = payload.len;
+		bearer_req(&r, method, url, hdrs, auth, &payload);
 		r.bucket = write ? kv->wbucket : kv->abucket;
 		if (http_do(kv->http, &r) == -1) {
 			res = kv_transport_error(kv, &r);
@@ -1952,6 +1957,82 @@ kv_shape_value(jv data, int json, const char **content_type, char **err)
 	return r;
 }
 
+char *
+kv_call_msg(jv r)
+{
+	jv msg;
+	char *m;
+
+	if (jv_is_valid(r) || !jv_invalid_has_msg(jv_copy(r))) {
+		jv_free(r);
+		return xstrdup("failed");
+	}
+	msg = jv_invalid_get_msg(r);
+	m = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ?
+	    jv_string_value(msg) : "failed");
+	jv_free(msg);
+	return m;
+}
+
+const char *
+kv_inner_code(jv body)
+{
+	jv e, ie;
+	const char *s = "";
+
+	if (jv_get_kind(body) != JV_KIND_OBJECT)
+		return s;
+	e = jv_object_get(jv_copy(body), jv_string("error"));
+	if (jv_get_kind(e) == JV_KIND_OBJECT) {
+		ie = jv_object_get(jv_copy(e), jv_string("innererror"));
+		if (jv_get_kind(ie) == JV_KIND_OBJECT &&
+		    rec_str(ie, "code") != NULL)
+			s = rec_str(ie, "code");
+		jv_free(ie);
+	}
+	/* The string lives on in body, which holds e and ie. */
+	jv_free(e);
+	return s;
+}
+
+const char *
+kv_tag(jv item, const char *name)
+{
+	jv tags;
+	const char *s = NULL;
+
+	if (jv_get_kind(item) != JV_KIND_OBJECT)
+		return NULL;
+	tags = jv_object_get(jv_copy(item), jv_string("tags"));
+	if (jv_get_kind(tags) == JV_KIND_OBJECT)
+		s = rec_str(tags, name);
+	/* The string lives on in item, which holds tags. */
+	jv_free(tags);
+	return s;
+}
+
+long
+kv_tag_version(jv item)
+{
+	const char *s = kv_tag(item, KV_TAG_VERSION);
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno == 0 && *end == '\0' && v > 0 ? v : -1;
+}
+
+char *
+kv_record_vpath(jv rec)
+{
+	const char *m = rec_str(rec, "mount"), *p = rec_str(rec, "path");
+
+	return m != NULL && p != NULL ? xasprintf("%s/%s", m, p) : NULL;
+}
+
 /*
  * Azure Resource Manager.
  */
@@ -2027,15 +2108,7 @@ arm_call(struct arm *a, const char *method, const char *path_query, jv body,
 			goto out;
 		}
 		auth = xasprintf("Authorization: Bearer %s", tok);
-		hdrs[0] = auth;
-		hdrs[1] = "Accept: application/json";
-		hdrs[2] = payload.len > 0 ?
-		    "Content-Type: application/json" : NULL;
-		hdrs[3] = NULL;
-		req_init(&r, method, url);
-		r.headers = hdrs;
-		r.body = payload.len > 0 ? payload.data : NULL;
-		r.bodylen = payload.len;
+		bearer_req(&r, method, url, hdrs, auth, &payload);
 		if (http_do(a->http, &r) == -1) {
 			e = transport_msg(a->url, &r);
 			res = jv_invalid_with_msg(jv_string(e));
@@ -2048,13 +2121,7 @@ arm_call(struct arm *a, const char *method, const char *path_query, jv body,
 		http_req_release(&r);
 	}
 	*status = r.status;
-	res = parse_body(&r.resp);
-	if (!jv_is_valid(res)) {
-		jv_free(res);
-		res = r.status >= 400 ? jv_null() :
-		    jv_invalid_with_msg(jv_string_fmt("%s answered HTTP %ld "
-		    "with a body that is not JSON", a->url, r.status));
-	}
+	res = answer_body(&r, a->url);
 	http_req_release(&r);
 out:
 	free(err);

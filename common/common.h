@@ -67,6 +67,39 @@ void	 buf_release(struct buf *);	/* wiped and freed */
 char	*buf_detach(struct buf *);	/* caller owns the string */
 
 /*
+ * cimap.c: a map from names to pointers, for Key Vault's names, which
+ * compare without regard to ASCII case.  Keys are copied, lower-cased,
+ * into large blocks of the map's own (no allocation per key: a run may
+ * name hundreds of thousands of secrets); values belong to the caller
+ * and are never NULL.  A CIMAP_EXACT map compares keys byte for byte,
+ * and its keys may hold NUL bytes (given to the *n functions).  Not
+ * thread-safe: a map shared by threads is used under a lock.
+ */
+#define CIMAP_EXACT	1
+struct cimap;
+struct cimap *cimap_new(int flags);
+/* Frees the keys and what cimap_alloc gave; not the values. */
+void	 cimap_free(struct cimap *);
+/* The value of key, or NULL. */
+void	*cimap_get(struct cimap *, const char *key);
+void	*cimap_getn(struct cimap *, const void *key, size_t len);
+/* Give key the value val; returns the value it had, or NULL. */
+void	*cimap_put(struct cimap *, const char *key, void *val);
+void	*cimap_putn(struct cimap *, const void *key, size_t len, void *val);
+size_t	 cimap_count(struct cimap *);
+/*
+ * fn(key as stored, value, arg) for every key, in no order, until fn
+ * returns non-zero; returns what fn returned last.
+ */
+int	 cimap_iterate(struct cimap *,
+	    int (*fn)(const char *key, void *val, void *arg), void *arg);
+/*
+ * n bytes (8-aligned) in the map's blocks, freed with the map: for many
+ * small values, without the allocator's overhead on each.
+ */
+void	*cimap_alloc(struct cimap *, size_t n);
+
+/*
  * msg.c: messages on stderr, verbosity, progress and the final summary.
  * Every message is one line "tool: subject: problem".  Thread-safe.
  */
@@ -105,6 +138,8 @@ long	 msg_failed(void);
  * status, or EXIT_FATAL when stdout failed or the run was interrupted.
  */
 int	 msg_finish(int status, const char *summary_fmt, ...) V2K_PRINTF(2, 3);
+/* A write to stdout failed with errnum: msg_finish reports it. */
+void	 msg_output_error(int errnum);
 /* The standard "--version" output. */
 void	 msg_version(void) V2K_NORETURN;
 
@@ -131,6 +166,11 @@ void	 rec_reader_release(struct rec_reader *);
  * Blank lines are skipped.
  */
 int	 rec_next(struct rec_reader *, jv *out);
+/*
+ * Parse JSON text (a record line, a response body): the value, or an
+ * invalid jv whose message never quotes the text.
+ */
+jv	 rec_parse_json(const char *, size_t);
 /* One compact line and a flush; -1 on a write error (errno). */
 int	 rec_write(FILE *, jv rec /* consumed */);
 /* Does the record carry an "error" field? */
@@ -322,6 +362,8 @@ int	 vault_ping(struct vault *, char **err);
  */
 int	 vault_mount_of(struct vault *, const char *path, char **mount,
 	    int *kv, long *status, char **err);
+/* Is path the mount or below it: its whole segments (mount not empty)? */
+int	 vault_in_mount(const char *path, const char *mount);
 /* State of one entry of a KV v2 metadata "versions" map or read. */
 #define VAULT_LIVE	0
 #define VAULT_DELETED	1	/* deletion_time passed */
@@ -388,13 +430,34 @@ char	*kv_errmsg(jv body /* borrowed */, long status);
 char	*kv_shape_value(jv data /* borrowed */, int json,
 	    const char **content_type, char **err);
 /*
- * kv-check needs: the tags kv-put writes on every version, and the
- * value of migrated-from (kv-put has the same strings of its own).
+ * The tags kv-put writes on every version (kv-check reads them back),
+ * and the value of migrated-from.
  */
 #define KV_TAG_FROM	"migrated-from"
 #define KV_TAG_PATH	"vault-path"		/* mount/path */
 #define KV_TAG_VERSION	"vault-version"		/* the KV v2 version */
+#define KV_TAG_DATE	"migration-date"	/* YYYY-MM-DD */
 #define KV_MIGRATED_FROM "hashicorp-vault"
+
+/*
+ * Secret names match ^[0-9A-Za-z-]{1,127}$ (about-keys-secrets-
+ * certificates.md) and compare without regard to case (protocols.md).
+ * In kvname.c, so that kv-name links without the network code.
+ */
+#define KV_NAME_MAX	127
+int	 kv_name_valid(const char *);
+/* A vault's name: 3 to 24 letters, digits and '-' (what kv_new takes). */
+int	 kv_vault_name_valid(const char *);
+/* The message of an invalid kv_call or kv_list_all result; malloc'd. */
+char	*kv_call_msg(jv r /* consumed */);
+/* error.innererror.code of a Key Vault answer, or "" (borrowed). */
+const char *kv_inner_code(jv body /* borrowed */);
+/* A tag of a secret bundle or item, or NULL (borrowed from item). */
+const char *kv_tag(jv item /* borrowed */, const char *name);
+/* Its vault-version tag as a number > 0, else -1. */
+long	 kv_tag_version(jv item /* borrowed */);
+/* A record's "mount/path" as the vault-path tag holds it, or NULL. */
+char	*kv_record_vpath(jv rec /* borrowed */);
 
 struct arm;
 /* AZURE_RESOURCE_MANAGER_URL or https://management.azure.com. */

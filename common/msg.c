@@ -24,6 +24,7 @@ static long progress_done;
 static long progress_failed;
 static double progress_start;
 static double progress_drawn;
+static int output_errno;		/* why stdout failed, if it did */
 
 static double
 now_s(void)
@@ -224,6 +225,15 @@ msg_failed(void)
 	return n;
 }
 
+void
+msg_output_error(int errnum)
+{
+	pthread_mutex_lock(&msg_lock);
+	if (output_errno == 0)
+		output_errno = errnum ? errnum : EIO;
+	pthread_mutex_unlock(&msg_lock);
+}
+
 int
 msg_finish(int status, const char *fmt, ...)
 {
@@ -231,8 +241,11 @@ msg_finish(int status, const char *fmt, ...)
 	char *s = NULL;
 	int werr = 0, serr = 0;
 
-	if (fflush(stdout) == EOF || ferror(stdout))
+	werr = output_errno;
+	errno = 0;
+	if ((fflush(stdout) == EOF || ferror(stdout)) && werr == 0)
 		werr = errno ? errno : EIO;
+	errno = 0;
 	if (fclose(stdout) == EOF && werr == 0)
 		werr = errno ? errno : EIO;
 	if (werr) {

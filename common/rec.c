@@ -1,6 +1,7 @@
 /* rec.c: newline-delimited JSON records in and out. */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,13 +158,80 @@ bad_line(struct rec_reader *rd)
 	    jv_number((double)rd->lineno)), jv_string("error"), err);
 }
 
+/*
+ * In valid JSON a string only ever follows '{', '[', ':' or ','.  libjq
+ * 1.6 leaks the string it finds right after a complete value ({"a":1 "b"},
+ * fixed in jq 1.7), and that string may hold a secret: such text is
+ * refused here, before libjq sees it.
+ */
+static int
+string_after_value(const char *s, size_t n)
+{
+	size_t i = 0;
+	int after = 0;		/* the last token can end a value */
+
+	while (i < n) {
+		switch (s[i]) {
+		case ' ': case '\t': case '\r': case '\n':
+			i++;
+			continue;
+		case '"':
+			if (after)
+				return 1;
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			after = 1;
+			break;
+		case '{': case '[': case ':': case ',':
+			after = 0;
+			break;
+		default:
+			after = 1;
+			break;
+		}
+		i++;
+	}
+	return 0;
+}
+
+jv
+rec_parse_json(const char *s, size_t n)
+{
+	jv v, msg;
+	const char *m, *cut;
+
+	if (n > INT_MAX)
+		return jv_invalid_with_msg(jv_string("text too long"));
+	if (string_after_value(s, n))
+		return jv_invalid_with_msg(jv_string("expected a separator "
+		    "between values"));
+	v = jv_parse_sized(s, (int)n);
+	if (jv_is_valid(v))
+		return v;
+	/*
+	 * libjq 1.6 appends "(while parsing '<the text>')": the text may
+	 * hold secret values, so cut it off.
+	 */
+	msg = jv_invalid_get_msg(v);
+	if (jv_get_kind(msg) != JV_KIND_STRING) {
+		jv_free(msg);
+		return jv_invalid_with_msg(jv_string("parse error"));
+	}
+	m = jv_string_value(msg);
+	cut = strstr(m, " (while parsing");
+	v = jv_invalid_with_msg(jv_string_sized(m,
+	    cut ? (int)(cut - m) : (int)strlen(m)));
+	jv_wipe_free(msg);
+	return v;
+}
+
 int
 rec_next(struct rec_reader *rd, jv *out)
 {
 	long n;
 	int toolong, eofnl;
 	jv v;
-	const char *m, *cut;
 
 	for (;;) {
 		if (msg_stop)
@@ -192,20 +260,14 @@ rec_next(struct rec_reader *rd, jv *out)
 			snprintf(rd->err, sizeof(rd->err), "invalid UTF-8");
 			goto bad;
 		}
-		v = jv_parse_sized(rd->line, (int)n);
+		v = rec_parse_json(rd->line, (size_t)n);
 		wipe(rd->line, (size_t)n);
 		if (!jv_is_valid(v)) {
 			jv msg = jv_invalid_get_msg(v);
 
-			/*
-			 * libjq 1.6 appends "(while parsing '<the line>')":
-			 * the line may hold secret values, so cut it off.
-			 */
-			m = jv_get_kind(msg) == JV_KIND_STRING ?
-			    jv_string_value(msg) : "parse error";
-			cut = strstr(m, " (while parsing");
-			snprintf(rd->err, sizeof(rd->err), "invalid JSON: %.*s",
-			    cut ? (int)(cut - m) : (int)strlen(m), m);
+			snprintf(rd->err, sizeof(rd->err), "invalid JSON: %s",
+			    jv_get_kind(msg) == JV_KIND_STRING ?
+			    jv_string_value(msg) : "parse error");
 			jv_free(msg);
 			goto bad;
 		}
@@ -234,8 +296,10 @@ rec_write(FILE *fp, jv rec)
 	s = jv_dump_string(rec, 0);
 	if (fwrite(jv_string_value(s), 1,
 	    (size_t)jv_string_length_bytes(jv_copy(s)), fp) == 0 ||
-	    putc('\n', fp) == EOF || fflush(fp) == EOF)
+	    putc('\n', fp) == EOF || fflush(fp) == EOF) {
+		msg_output_error(errno);
 		rc = -1;
+	}
 	jv_wipe_free(s);
 	return rc;
 }

@@ -521,9 +521,8 @@ vault_ping(struct vault *v, char **err)
 	return *err == NULL ? 0 : -1;
 }
 
-/* Does path start with the segments of mount? */
-static int
-has_mount(const char *path, const char *mount)
+int
+vault_in_mount(const char *path, const char *mount)
 {
 	size_t n = strlen(mount);
 
@@ -619,7 +618,7 @@ vault_mount_of(struct vault *v, const char *path, char **mount, int *kv,
 	 * leading segments until path starts with it, as the Vault CLI does.
 	 */
 	cut = mp;
-	while (!has_mount(path, cut) && (cut = strchr(cut, '/')) != NULL)
+	while (!vault_in_mount(path, cut) && (cut = strchr(cut, '/')) != NULL)
 		cut++;
 	if (cut == NULL || *cut == '\0') {
 		*err = xasprintf("Vault says the mount is %s, which does not "

@@ -1,6 +1,5 @@
 /* kv-check: read Azure Key Vault back and compare it with the records. */
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -77,13 +76,6 @@ struct item {
 	int		 done;		/* failed on input: passed through */
 };
 
-/* Names seen in the input, lower case: open addressing. */
-struct names {
-	char	**slot;
-	size_t	 cap;
-	size_t	 n;
-};
-
 struct check {
 	struct kv	*kv;
 	int		 json;
@@ -91,7 +83,7 @@ struct check {
 	int		 orphans;
 	time_t		 now;
 	/* Kept by the main thread only. */
-	struct names	 seen;
+	struct cimap	*seen;		/* names in the input */
 	long		 out;
 	long		 ok;
 	long		 differ;
@@ -106,169 +98,6 @@ usage(void)
 	    "[--expires days|never] [--json] [--orphans]\n"
 	    "                [--rate n] [--vault name|url]\n");
 	exit(EXIT_FATAL);
-}
-
-static int
-valid_name(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n < 1 || n > 127)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-static char *
-lower(const char *s)
-{
-	char *r = xstrdup(s), *p;
-
-	for (p = r; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return r;
-}
-
-static size_t
-strhash(const char *s)
-{
-	size_t h = 5381;
-
-	for (; *s != '\0'; s++)
-		h = h * 33 + (unsigned char)*s;
-	return h;
-}
-
-/* Add a name (lower case); 1 if it was there already. */
-static int
-names_add(struct names *t, const char *name)
-{
-	char **old, *key = lower(name);
-	size_t i, j, ocap;
-
-	if (t->cap == 0 || (t->n + 1) * 4 > t->cap * 3) {
-		old = t->slot;
-		ocap = t->cap;
-		t->cap = ocap ? ocap * 2 : 1024;
-		t->slot = xcalloc(t->cap, sizeof(*t->slot));
-		for (i = 0; i < ocap; i++) {
-			if (old[i] == NULL)
-				continue;
-			for (j = strhash(old[i]) & (t->cap - 1);
-			    t->slot[j] != NULL; j = (j + 1) & (t->cap - 1))
-				;
-			t->slot[j] = old[i];
-		}
-		free(old);
-	}
-	for (i = strhash(key) & (t->cap - 1); t->slot[i] != NULL;
-	    i = (i + 1) & (t->cap - 1)) {
-		if (strcmp(t->slot[i], key) == 0) {
-			free(key);
-			return 1;
-		}
-	}
-	t->slot[i] = key;
-	t->n++;
-	return 0;
-}
-
-static int
-names_has(struct names *t, const char *name)
-{
-	char *key;
-	size_t i;
-	int found = 0;
-
-	if (t->cap == 0)
-		return 0;
-	key = lower(name);
-	for (i = strhash(key) & (t->cap - 1); t->slot[i] != NULL;
-	    i = (i + 1) & (t->cap - 1))
-		if (strcmp(t->slot[i], key) == 0) {
-			found = 1;
-			break;
-		}
-	free(key);
-	return found;
-}
-
-static void
-names_free(struct names *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->cap; i++)
-		free(t->slot[i]);
-	free(t->slot);
-	memset(t, 0, sizeof(*t));
-}
-
-/* A tag's value (borrowed from item), or NULL. */
-static const char *
-tag(jv item, const char *name)
-{
-	jv tags;
-	const char *s = NULL;
-
-	if (jv_get_kind(item) != JV_KIND_OBJECT)
-		return NULL;
-	tags = jv_object_get(jv_copy(item), jv_string("tags"));
-	if (jv_get_kind(tags) == JV_KIND_OBJECT)
-		s = rec_str(tags, name);
-	jv_free(tags);
-	return s;
-}
-
-/* error.innererror.code of a Key Vault answer (borrowed), or "". */
-static const char *
-inner_code(jv body)
-{
-	jv e, ie;
-	const char *s = "";
-
-	if (jv_get_kind(body) != JV_KIND_OBJECT)
-		return s;
-	e = jv_object_get(jv_copy(body), jv_string("error"));
-	if (jv_get_kind(e) == JV_KIND_OBJECT) {
-		ie = jv_object_get(jv_copy(e), jv_string("innererror"));
-		if (jv_get_kind(ie) == JV_KIND_OBJECT &&
-		    rec_str(ie, "code") != NULL)
-			s = rec_str(ie, "code");
-		jv_free(ie);
-	}
-	jv_free(e);
-	return s;
-}
-
-/* The message of an invalid result of kv_call or kv_list_all. */
-static char *
-call_msg(jv r)
-{
-	jv m;
-	char *s;
-
-	m = jv_invalid_get_msg(r);
-	s = xstrdup(jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
-	    "failed");
-	jv_free(m);
-	return s;
-}
-
-/* A positive whole number from a string ("3"), else -1. */
-static long
-parse_num(const char *s)
-{
-	char *end;
-	long v;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno == 0 && *end == '\0' && v > 0 ? v : -1;
 }
 
 /* The last path segment of an id (the version of a versioned id). */
@@ -329,11 +158,11 @@ kver_take(struct kver *k, jv item, int idx)
 	memset(k, 0, sizeof(*k));
 	s = last_segment(id);
 	k->ver = s != NULL ? xstrndup(s, strcspn(s, "/?#")) : xstrdup("");
-	k->vnum = parse_num(tag(item, KV_TAG_VERSION));
+	k->vnum = kv_tag_version(item);
 	k->ctype = rec_str(item, "contentType") != NULL ?
 	    xstrdup(rec_str(item, "contentType")) : NULL;
-	k->vpath = tag(item, KV_TAG_PATH) != NULL ?
-	    xstrdup(tag(item, KV_TAG_PATH)) : NULL;
+	k->vpath = kv_tag(item, KV_TAG_PATH) != NULL ?
+	    xstrdup(kv_tag(item, KV_TAG_PATH)) : NULL;
 	k->idx = idx;
 	k->enabled = 1;
 	attrs = jv_object_get(jv_copy(item), jv_string("attributes"));
@@ -491,7 +320,7 @@ read_version(struct check *c, struct item *it, const char *name,
 	r = kv_call(c->kv, "GET", path, jv_invalid(), status);
 	free(path);
 	if (!jv_is_valid(r)) {
-		it->err = call_msg(r);
+		it->err = kv_call_msg(r);
 		it->status = 0;
 		*status = 0;
 		return -1;
@@ -501,8 +330,8 @@ read_version(struct check *c, struct item *it, const char *name,
 		return 0;
 	}
 	if (*status != 200 || jv_get_kind(r) != JV_KIND_OBJECT) {
-		if (*status == 403 && strcmp(inner_code(r), "SecretDisabled")
-		    == 0) {
+		if (*status == 403 &&
+		    strcmp(kv_inner_code(r), "SecretDisabled") == 0) {
 			jv_free(r);
 			return 0;
 		}
@@ -542,7 +371,7 @@ list_versions(struct check *c, const char *name, struct kver **out,
 			return 0;
 		}
 		jv_free(r);
-		*err = call_msg(all);
+		*err = kv_call_msg(all);
 		return -1;
 	}
 	free(path);
@@ -755,7 +584,7 @@ check_group(jv group, void *arg)
 {
 	struct check *c = arg;
 	struct item *its;
-	const char *name = NULL, *m, *p;
+	const char *name = NULL;
 	jv out, v;
 	int i, n, live = 0, first = -1;
 
@@ -778,10 +607,7 @@ check_group(jv group, void *arg)
 			continue;
 		}
 		its[i].label = rec_label(its[i].rec, 0);
-		m = rec_str(its[i].rec, "mount");
-		p = rec_str(its[i].rec, "path");
-		if (m != NULL && p != NULL)
-			its[i].vpath = xasprintf("%s/%s", m, p);
+		its[i].vpath = kv_record_vpath(its[i].rec);
 		its[i].id = version_of(rec_str(its[i].rec, "id"),
 		    rec_str(its[i].rec, "name"));
 		v = jv_object_get(jv_copy(its[i].rec), jv_string("version"));
@@ -915,7 +741,7 @@ find_orphans(struct check *c)
 
 	all = kv_list_all(c->kv, "secrets?maxresults=25");
 	if (!jv_is_valid(all)) {
-		err = call_msg(all);
+		err = kv_call_msg(all);
 		msg_warn(NULL, "cannot list the vault for --orphans: %s", err);
 		free(err);
 		return -1;
@@ -924,12 +750,12 @@ find_orphans(struct check *c)
 	o = xcalloc((size_t)len + 1, sizeof(*o));
 	for (i = n = 0; i < len; i++) {
 		item = jv_array_get(jv_copy(all), i);
-		from = tag(item, KV_TAG_FROM);
+		from = kv_tag(item, KV_TAG_FROM);
 		id = rec_str(item, "id");
 		if (from != NULL && strcmp(from, KV_MIGRATED_FROM) == 0 &&
 		    id != NULL && *last_segment(id) != '\0' &&
-		    !names_has(&c->seen, last_segment(id))) {
-			vp = tag(item, KV_TAG_PATH);
+		    cimap_get(c->seen, last_segment(id)) == NULL) {
+			vp = kv_tag(item, KV_TAG_PATH);
 			o[n].name = xstrdup(last_segment(id));
 			o[n].id = xstrdup(id);
 			o[n].vpath = vp != NULL ? xstrdup(vp) : NULL;
@@ -981,7 +807,7 @@ preflight(struct check *c)
 
 	r = kv_call(c->kv, "GET", "secrets?maxresults=1", jv_invalid(), &st);
 	if (!jv_is_valid(r)) {
-		m = call_msg(r);
+		m = kv_call_msg(r);
 		msg_fatal("%s: %s", kv_url(c->kv), m);
 	}
 	if (st != 200) {
@@ -1007,19 +833,10 @@ prepare(jv rec)
 		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
 		    "line %zu: no name: pipe the records through kv-name "
 		    "first", rec_lineno());
-	if (!valid_name(name))
+	if (!kv_name_valid(name))
 		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
 		    "not a Key Vault secret name: map names with kv-name");
 	return rec;
-}
-
-/* mount/path of a record, or NULL. */
-static char *
-record_path(jv rec)
-{
-	const char *m = rec_str(rec, "mount"), *p = rec_str(rec, "path");
-
-	return m != NULL && p != NULL ? xasprintf("%s/%s", m, p) : NULL;
 }
 
 /* A later record of the group: it must be of the same path. */
@@ -1029,7 +846,7 @@ same_path(jv rec, const char *name, const char *gpath)
 	char *vp;
 
 	if (rec_failed(rec) || gpath == NULL ||
-	    (vp = record_path(rec)) == NULL)
+	    (vp = kv_record_vpath(rec)) == NULL)
 		return rec;
 	if (strcmp(vp, gpath) != 0)
 		rec = rec_error(jv_object_delete(rec, jv_string("data")), 0,
@@ -1121,6 +938,7 @@ main(int argc, char *argv[])
 		    "KEY_VAULT_NAME");
 
 	c.now = time(NULL);
+	c.seen = cimap_new(0);
 	http_opts_init(&ho);
 	ho.max_inflight = jobs;
 	/* Throttling must not fail a record: retry 429s for long. */
@@ -1169,8 +987,10 @@ main(int argc, char *argv[])
 		gname = gpath = NULL;
 		if (name != NULL) {
 			gname = xstrdup(name);
-			gpath = record_path(rec);
-			if (names_add(&c.seen, name) && !rec_failed(rec))
+			gpath = kv_record_vpath(rec);
+			/* Any value: the map is a set. */
+			if (cimap_put(c.seen, name, &c) != NULL &&
+			    !rec_failed(rec))
 				rec = rec_error(jv_object_delete(rec,
 				    jv_string("data")), 0, "records of %s are "
 				    "not together in the input: kv-check "
@@ -1195,7 +1015,7 @@ main(int argc, char *argv[])
 	kv_free(c.kv);
 	azure_cred_free(cred);
 	http_free(http);
-	names_free(&c.seen);
+	cimap_free(c.seen);
 	if (c.differ + c.failed > 0)
 		status = EXIT_PARTIAL;
 	if (c.orphans)

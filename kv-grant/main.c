@@ -114,29 +114,6 @@ is_guid(const char *s)
 	return 1;
 }
 
-/* Key Vault secret names: ^[0-9a-zA-Z-]{1,127}$. */
-static int
-is_secret_name(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n < 1 || n > 127)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* Key Vault names: 3 to 24 letters, digits and dashes. */
-static int
-is_vault_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 3 && n <= 24 && is_secret_name(s);
-}
-
 /* The text after the last '/', or s. */
 static const char *
 last_segment(const char *s)
@@ -163,7 +140,7 @@ vault_id_sub(const char *id)
 	    strncasecmp(q, "/resourceGroups/", 16) != 0)
 		return NULL;
 	if ((v = strcasestr(q, KV_TYPE)) == NULL ||
-	    !is_vault_name(v + strlen(KV_TYPE)))
+	    !kv_vault_name_valid(v + strlen(KV_TYPE)))
 		return NULL;
 	return xstrndup(p, (size_t)(q - p));
 }
@@ -296,7 +273,7 @@ parse_ask(struct grant *g, jv rec, struct ask *a, char **err)
 		return -1;
 	}
 	jv_free(v);
-	if (name != NULL && !is_secret_name(name)) {
+	if (name != NULL && !kv_name_valid(name)) {
 		*err = xasprintf("name: '%.130s' is not a Key Vault secret "
 		    "name", name);
 		return -1;
@@ -714,7 +691,7 @@ lookup_vault(struct arm *arm, const char *vault, const char *sub, char **err)
 		if ((dot = strchr(h, '.')) != NULL &&
 		    strncasecmp(dot, ".vault.", 7) == 0) {
 			name = xstrndup(h, (size_t)(dot - h));
-			if (!is_vault_name(name)) {
+			if (!kv_vault_name_valid(name)) {
 				free(name);
 				name = NULL;
 			}
@@ -855,7 +832,7 @@ main(int argc, char *argv[])
 		if (!is_guid(sub))
 			msg_usage_error("subscription '%s' is not a GUID", sub);
 		if (strncasecmp(vault, "https://", 8) != 0 &&
-		    !is_vault_name(vault))
+		    !kv_vault_name_valid(vault))
 			msg_usage_error("vault '%s' is neither a Key Vault "
 			    "name nor an https URL", vault);
 	}

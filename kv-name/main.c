@@ -1,11 +1,13 @@
 /* kv-name: give every record a valid, unique and stable Key Vault name. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jq.h>
 
@@ -18,9 +20,8 @@
  * name pattern).  A name cut to fit keeps STEM_LEN characters, then '-'
  * and HASH_LEN hex digits: 118 + 1 + 8 = 127.
  */
-#define NAME_MAX_LEN	127
 #define HASH_LEN	8
-#define STEM_LEN	(NAME_MAX_LEN - 1 - HASH_LEN)
+#define STEM_LEN	(KV_NAME_MAX - 1 - HASH_LEN)
 
 /*
  * Vault names (for --reference): 3 to 24 letters, digits and '-', a
@@ -30,8 +31,6 @@
 #define VAULT_MIN_LEN	3
 #define VAULT_MAX_LEN	24
 
-#define ARENA_BLOCK	(64 * 1024)
-
 enum {
 	OPT_COLLISION = 256,
 	OPT_STRIP_MOUNT,
@@ -39,32 +38,16 @@ enum {
 };
 
 /*
- * A name taken in this run or pinned by --map, and whose it is (the
- * identity, see identity()).  Names and paths only: never a value.
+ * Whose a name taken in this run or pinned by --map is (the identity,
+ * see identity()), and a pinned name as the map spells it.  Names and
+ * paths only: never a value.  Entries live in the blocks of the names
+ * map (cimap_alloc): no allocator overhead per name, which keeps a run
+ * of many names small.
  */
 struct ent {
-	uint32_t	 nhash;		/* of the name in lowercase */
-	uint32_t	 ihash;		/* of the identity */
 	uint32_t	 lineno;	/* --map line, or 0: taken by the run */
 	uint32_t	 idlen;
-	unsigned char	 namelen;
-	char		 s[];		/* name, NUL, identity, NUL */
-};
-
-/* Open addressing, linear probing, power-of-two slots at most 3/4 full. */
-struct table {
-	struct ent	**slot;
-	size_t		 cap;
-	size_t		 n;
-	int		 byid;		/* keyed by identity */
-};
-
-/* A block of entries (see arena_alloc). */
-struct block {
-	struct block	*next;
-	size_t		 used;
-	size_t		 cap;
-	char		 mem[];
+	char		 s[];		/* identity, NUL; pinned: name, NUL */
 };
 
 /* How the name of a record is chosen. */
@@ -85,10 +68,9 @@ static struct {
 	int		 suffix;
 } opt;
 
-static struct table names = { NULL, 0, 0, 0 };
-static struct table pins = { NULL, 0, 0, 1 };
+static struct cimap *names;	/* name: whose, without regard to case */
+static struct cimap *pins;		/* identity: pinned entry (exact) */
 static jq_state *jq;
-static struct block *arena;		/* newest first */
 static long nin, nout, nfailed;
 
 static const struct option longopts[] = {
@@ -125,12 +107,6 @@ is_namech(int c)
 }
 
 static int
-lower(int c)
-{
-	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
-
-static int
 all_namech(const char *s, size_t n)
 {
 	size_t i;
@@ -141,43 +117,17 @@ all_namech(const char *s, size_t n)
 	return 1;
 }
 
-static int
-valid_name(const char *s, size_t n)
-{
-	return n > 0 && n <= NAME_MAX_LEN && all_namech(s, n);
-}
-
-/* FNV-1a, folded to lowercase for names. */
-static uint32_t
-fnv(const char *s, size_t n, int fold)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)(fold ? lower((unsigned char)s[i]) : s[i]);
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static const char *
 ent_id(const struct ent *e)
 {
-	return e->s + e->namelen + 1;
+	return e->s;
 }
 
-static int
-same_name(const char *a, size_t alen, const char *b, size_t blen)
+/* The name of a pinned entry. */
+static const char *
+ent_name(const struct ent *e)
 {
-	size_t i;
-
-	if (alen != blen)
-		return 0;
-	for (i = 0; i < alen; i++)
-		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
-			return 0;
-	return 1;
+	return e->s + e->idlen + 1;
 }
 
 static int
@@ -186,115 +136,21 @@ same_id(const struct ent *e, const char *id, size_t idlen)
 	return e->idlen == idlen && memcmp(ent_id(e), id, idlen) == 0;
 }
 
-static struct ent *
-tab_find(struct table *t, const char *key, size_t len)
-{
-	struct ent *e;
-	uint32_t h;
-	size_t i;
-
-	if (t->cap == 0)
-		return NULL;
-	h = fnv(key, len, !t->byid);
-	for (i = h & (t->cap - 1); (e = t->slot[i]) != NULL;
-	    i = (i + 1) & (t->cap - 1)) {
-		if (t->byid) {
-			if (e->ihash == h && same_id(e, key, len))
-				return e;
-		} else if (e->nhash == h &&
-		    same_name(e->s, e->namelen, key, len))
-			return e;
-	}
-	return NULL;
-}
-
-static void
-tab_put(struct table *t, struct ent *e)
-{
-	struct ent **old;
-	size_t i, oldcap;
-	uint32_t h;
-
-	if ((t->n + 1) * 4 > t->cap * 3) {
-		old = t->slot;
-		oldcap = t->cap;
-		t->cap = oldcap ? oldcap * 2 : 1024;
-		t->slot = xcalloc(t->cap, sizeof(*t->slot));
-		t->n = 0;
-		for (i = 0; i < oldcap; i++)
-			if (old[i] != NULL)
-				tab_put(t, old[i]);
-		free(old);
-	}
-	h = t->byid ? e->ihash : e->nhash;
-	for (i = h & (t->cap - 1); t->slot[i] != NULL;
-	    i = (i + 1) & (t->cap - 1))
-		;
-	t->slot[i] = e;
-	t->n++;
-}
-
-/*
- * Entries live in large blocks freed together at the end: no allocator
- * overhead per name, which keeps a run of many names small.
- */
-static void *
-arena_alloc(size_t n)
-{
-	struct block *b;
-	size_t cap;
-	void *p;
-
-	n = (n + 7) & ~(size_t)7;
-	if (arena == NULL || arena->used + n > arena->cap) {
-		cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-		b = xmalloc(sizeof(*b) + cap);
-		b->next = arena;
-		b->used = 0;
-		b->cap = cap;
-		arena = b;
-	}
-	p = arena->mem + arena->used;
-	arena->used += n;
-	return p;
-}
-
-static void
-arena_free(void)
-{
-	struct block *next;
-
-	while (arena != NULL) {
-		next = arena->next;
-		free(arena);
-		arena = next;
-	}
-}
-
+/* An entry for id; name is the pinned name, or NULL. */
 static struct ent *
 ent_new(const char *name, const char *id, size_t idlen, size_t lineno)
 {
 	struct ent *e;
-	size_t n = strlen(name);
+	size_t n = name != NULL ? strlen(name) + 1 : 0;
 
-	e = arena_alloc(sizeof(*e) + n + 1 + idlen + 1);
-	e->nhash = fnv(name, n, 1);
-	e->ihash = fnv(id, idlen, 0);
+	e = cimap_alloc(names, sizeof(*e) + idlen + 1 + n);
 	e->lineno = (uint32_t)lineno;
 	e->idlen = (uint32_t)idlen;
-	e->namelen = (unsigned char)n;
-	memcpy(e->s, name, n + 1);
-	memcpy(e->s + n + 1, id, idlen);
-	e->s[n + 1 + idlen] = '\0';
+	memcpy(e->s, id, idlen);
+	e->s[idlen] = '\0';
+	if (name != NULL)
+		memcpy(e->s + idlen + 1, name, n);
 	return e;
-}
-
-static void
-tab_release(struct table *t)
-{
-	free(t->slot);
-	t->slot = NULL;
-	t->cap = t->n = 0;
 }
 
 /*
@@ -409,11 +265,11 @@ fit(const char *full)
 	char hash[HASH_LEN + 1], *low;
 	size_t i, n = strlen(full);
 
-	if (n <= NAME_MAX_LEN)
+	if (n <= KV_NAME_MAX)
 		return xstrdup(full);
 	low = xstrdup(full);
 	for (i = 0; i < n; i++)
-		low[i] = (char)lower((unsigned char)low[i]);
+		low[i] = (char)tolower((unsigned char)low[i]);
 	hash8(low, n, hash);
 	free(low);
 	return cut_hashed(full, hash);
@@ -426,7 +282,7 @@ suffixed(const char *full, const char *id, size_t idlen)
 	char hash[HASH_LEN + 1];
 
 	hash8(id, idlen, hash);
-	if (strlen(full) + 1 + HASH_LEN <= NAME_MAX_LEN)
+	if (strlen(full) + 1 + HASH_LEN <= KV_NAME_MAX)
 		return xasprintf("%s-%s", full, hash);
 	return cut_hashed(full, hash);
 }
@@ -437,9 +293,9 @@ take(const char *name, const char *id, size_t idlen)
 {
 	struct ent *e;
 
-	if ((e = tab_find(&names, name, strlen(name))) != NULL)
+	if ((e = cimap_get(names, name)) != NULL)
 		return same_id(e, id, idlen) ? NULL : e;
-	tab_put(&names, ent_new(name, id, idlen, 0));
+	cimap_put(names, name, ent_new(NULL, id, idlen, 0));
 	return NULL;
 }
 
@@ -476,13 +332,13 @@ assign(jv rec, const char *id, size_t idlen, enum how how, const char *name)
 	char *label, *cand = NULL, *alt = NULL, *who, *who2;
 
 	label = id_label(id, idlen, 0);
-	pin = tab_find(&pins, id, idlen);
+	pin = cimap_getn(pins, id, idlen);
 	if (how == HOW_KEEP) {
-		if (pin != NULL && !same_name(pin->s, pin->namelen, name,
-		    strlen(name))) {
+		if (pin != NULL && strcasecmp(ent_name(pin), name) != 0) {
 			rec = fail(rec, label, xasprintf("name %s differs "
-			    "from %s, pinned by %s line %u", name, pin->s,
-			    opt.mapfile, (unsigned)pin->lineno));
+			    "from %s, pinned by %s line %u", name,
+			    ent_name(pin), opt.mapfile,
+			    (unsigned)pin->lineno));
 			goto out;
 		}
 		if ((e = take(name, id, idlen)) != NULL) {
@@ -496,11 +352,11 @@ assign(jv rec, const char *id, size_t idlen, enum how how, const char *name)
 		goto out;
 	}
 	if (pin != NULL) {
-		rec = set_name(rec, pin->s);
+		rec = set_name(rec, ent_name(pin));
 		goto out;
 	}
 	cand = fit(name);
-	if (strlen(name) > NAME_MAX_LEN)
+	if (strlen(name) > KV_NAME_MAX)
 		msg_info(label, "name shortened to %s", cand);
 	if ((e = take(cand, id, idlen)) == NULL) {
 		rec = set_name(rec, cand);
@@ -814,7 +670,7 @@ name_record(jv rec, size_t lineno)
 			own = rec_str(rec, "name");
 	}
 	jv_free(v);
-	if (own != NULL && !valid_name(own, strlen(own))) {
+	if (own != NULL && !kv_name_valid(own)) {
 		q = quoted(own);
 		why = xasprintf("name %s is not a valid Key Vault name", q);
 		free(q);
@@ -822,9 +678,9 @@ name_record(jv rec, size_t lineno)
 		how = HOW_KEEP;
 		base = xstrdup(own);
 	} else if (why == NULL &&
-	    (pin = tab_find(&pins, id.data, id.len)) != NULL) {
+	    (pin = cimap_getn(pins, id.data, id.len)) != NULL) {
 		how = HOW_PIN;
-		base = xstrdup(pin->s);
+		base = xstrdup(ent_name(pin));
 	} else if (why == NULL) {
 		how = HOW_RULE;
 		base = rule_name(rec, mount, path, &why);
@@ -891,27 +747,26 @@ load_map(const char *file)
 		    (name = need_str(rec, "name", &why)) == NULL ||
 		    identity(&id, rec, mount, path, NULL, &why) == -1)
 			msg_fatal("%s:%zu: %s", file, rd.lineno, why);
-		if (!valid_name(name, strlen(name))) {
+		if (!kv_name_valid(name)) {
 			l1 = quoted(name);
 			msg_fatal("%s:%zu: name %s is not a valid Key Vault "
 			    "name", file, rd.lineno, l1);
 		}
 		l1 = id_label(id.data, id.len, 0);
-		if ((e = tab_find(&pins, id.data, id.len)) != NULL) {
-			if (!same_name(e->s, e->namelen, name, strlen(name)))
+		if ((e = cimap_getn(pins, id.data, id.len)) != NULL) {
+			if (strcasecmp(ent_name(e), name) != 0)
 				msg_fatal("%s:%zu: %s is named %s here and "
 				    "%s on line %u", file, rd.lineno, l1, name,
-				    e->s, (unsigned)e->lineno);
-		} else if ((e = tab_find(&names, name, strlen(name))) !=
-		    NULL) {
+				    ent_name(e), (unsigned)e->lineno);
+		} else if ((e = cimap_get(names, name)) != NULL) {
 			l2 = id_label(ent_id(e), e->idlen, 0);
 			msg_fatal("%s:%zu: name %s of %s is also the name "
 			    "of %s on line %u", file, rd.lineno, name, l1, l2,
 			    (unsigned)e->lineno);
 		} else {
 			e = ent_new(name, id.data, id.len, rd.lineno);
-			tab_put(&names, e);
-			tab_put(&pins, e);
+			cimap_put(names, name, e);
+			cimap_putn(pins, id.data, id.len, e);
 		}
 		free(l1);
 		buf_release(&id);
@@ -953,7 +808,7 @@ check_prefix(const char *p)
 		if (!is_namech((unsigned char)p[i]) ||
 		    (p[i] == '-' && (i == 0 || p[i - 1] == '-')))
 			break;
-	if (n == 0 || i < n || n > NAME_MAX_LEN)
+	if (n == 0 || i < n || n > KV_NAME_MAX)
 		msg_usage_error("--prefix: %s is not a valid name part: "
 		    "letters, digits and single '-' between them", p);
 }
@@ -1048,6 +903,8 @@ main(int argc, char *argv[])
 			msg_usage_error("-e: %s", jqerr ? jqerr :
 			    "cannot compile the expression");
 	}
+	names = cimap_new(0);
+	pins = cimap_new(CIMAP_EXACT);
 	if (opt.mapfile != NULL)
 		load_map(opt.mapfile);
 
@@ -1065,9 +922,8 @@ main(int argc, char *argv[])
 		msg_progress_add(nfailed > failed);
 	}
 	rec_reader_release(&rd);
-	tab_release(&pins);
-	tab_release(&names);
-	arena_free();
+	cimap_free(pins);
+	cimap_free(names);
 	if (jq != NULL)
 		jq_teardown(&jq);
 	free(jqerr);

@@ -1,6 +1,5 @@
 /* kv-put: write records to Azure Key Vault and print the mapping. */
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -26,7 +25,6 @@
 #define EXPIRES_DAYS	365
 #define RECOVER_WAIT_S	120	/* recovery is asynchronous (A7) */
 #define BUSY_WAIT_S	60	/* ObjectIsBeingDeleted / ...Recovered */
-#define MIGRATED_FROM	"hashicorp-vault"
 #define TICKET		"_kv_put_ticket"
 #define INTERRUPTED	"interrupted: not written"
 
@@ -46,15 +44,13 @@ struct kvver {
 };
 
 /*
- * What the run knows of one name (lowercase: Key Vault names compare
- * case-insensitively).  The records of one name take turns in input
- * order: ticket n runs when turn is n.  The fields below turn are only
- * touched by the record whose turn it is (or by the main thread before
- * the workers start).
+ * What the run knows of one name (Key Vault names compare without
+ * regard to case: one entry for all spellings).  The records of one
+ * name take turns in input order: ticket n runs when turn is n.  The
+ * fields below turn are only touched by the record whose turn it is (or
+ * by the main thread before the workers start).
  */
 struct ent {
-	struct ent	*next;
-	char		*key;
 	unsigned long	 issued;
 	unsigned long	 turn;
 	int		 exists;
@@ -80,9 +76,7 @@ struct put {
 	char		 date[16];	/* migration-date */
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
-	struct ent	**tab;
-	size_t		 cap;
-	size_t		 n;
+	struct cimap	*names;		/* name: struct ent, under mu */
 	/* Counts, kept by the emitting (main) thread. */
 	long		 out;
 	long		 created;
@@ -116,93 +110,33 @@ fatal_free(const char *what, char *m)
 	msg_fatal("%s", line);
 }
 
-static int
-valid_name(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n < 1 || n > 127)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-static char *
-lower(const char *s)
-{
-	char *r = xstrdup(s), *p;
-
-	for (p = r; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return r;
-}
-
-static unsigned long
-strhash(const char *s)
-{
-	unsigned long h = 5381;
-
-	while (*s != '\0')
-		h = h * 33 + (unsigned char)*s++;
-	return h;
-}
-
 /* The entry of a name, made when missing.  With p->mu held if shared. */
 static struct ent *
 ent_get(struct put *p, const char *name)
 {
-	struct ent *e, **nt;
-	char *key = lower(name);
-	size_t i, ncap;
-	unsigned long h = strhash(key);
+	struct ent *e;
 
-	for (e = p->tab[h & (p->cap - 1)]; e != NULL; e = e->next)
-		if (strcmp(e->key, key) == 0) {
-			free(key);
-			return e;
-		}
-	if (p->n + 1 > p->cap) {
-		ncap = p->cap * 2;
-		nt = xcalloc(ncap, sizeof(*nt));
-		for (i = 0; i < p->cap; i++)
-			while ((e = p->tab[i]) != NULL) {
-				p->tab[i] = e->next;
-				e->next = nt[strhash(e->key) & (ncap - 1)];
-				nt[strhash(e->key) & (ncap - 1)] = e;
-			}
-		free(p->tab);
-		p->tab = nt;
-		p->cap = ncap;
+	if ((e = cimap_get(p->names, name)) == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		e->vver = -1;
+		cimap_put(p->names, name, e);
 	}
-	e = xcalloc(1, sizeof(*e));
-	e->key = key;
-	e->vver = -1;
-	e->next = p->tab[h & (p->cap - 1)];
-	p->tab[h & (p->cap - 1)] = e;
-	p->n++;
 	return e;
 }
 
-static void
-ent_free_all(struct put *p)
+static int
+ent_free(const char *name, void *val, void *arg)
 {
-	struct ent *e;
-	size_t i, j;
+	struct ent *e = val;
+	size_t i;
 
-	for (i = 0; i < p->cap; i++)
-		while ((e = p->tab[i]) != NULL) {
-			p->tab[i] = e->next;
-			for (j = 0; j < e->nvers; j++)
-				free(e->vers[j].id);
-			free(e->vers);
-			free(e->key);
-			free(e->vpath);
-			free(e->cur_id);
-			free(e);
-		}
-	free(p->tab);
+	for (i = 0; i < e->nvers; i++)
+		free(e->vers[i].id);
+	free(e->vers);
+	free(e->vpath);
+	free(e->cur_id);
+	free(e);
+	return 0;
 }
 
 /* The last path segment of a secret id or recovery id. */
@@ -218,36 +152,6 @@ id_name(const char *id, const char *coll)
 	return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
 }
 
-/* A tag's value as a string (borrowed), or NULL. */
-static const char *
-tag(jv item, const char *name)
-{
-	jv tags;
-	const char *s = NULL;
-
-	if (jv_get_kind(item) != JV_KIND_OBJECT)
-		return NULL;
-	tags = jv_object_get(jv_copy(item), jv_string("tags"));
-	if (jv_get_kind(tags) == JV_KIND_OBJECT)
-		s = rec_str(tags, name);
-	/* The string lives on in item, which holds tags. */
-	jv_free(tags);
-	return s;
-}
-
-static long
-parse_vver(const char *s)
-{
-	char *end;
-	long v;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return errno == 0 && *end == '\0' && v > 0 ? v : -1;
-}
-
 /* Take what a secret bundle or item says about the current version. */
 static void
 ent_take(struct ent *e, jv item)
@@ -257,26 +161,9 @@ ent_take(struct ent *e, jv item)
 	e->exists = 1;
 	e->deleted = 0;
 	free(e->vpath);
-	s = tag(item, "vault-path");
+	s = kv_tag(item, KV_TAG_PATH);
 	e->vpath = s != NULL ? xstrdup(s) : NULL;
-	e->vver = parse_vver(tag(item, "vault-version"));
-}
-
-static char *
-call_msg(jv r)
-{
-	char *m;
-
-	if (jv_invalid_has_msg(jv_copy(r))) {
-		jv msg = jv_invalid_get_msg(r);
-
-		m = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ?
-		    jv_string_value(msg) : "failed");
-		jv_free(msg);
-		return m;
-	}
-	jv_free(r);
-	return xstrdup("failed");
+	e->vver = kv_tag_version(item);
 }
 
 /* Learn the vault's names, their owners and the soft-deleted names. */
@@ -290,7 +177,7 @@ survey(struct put *p)
 
 	all = kv_list_all(p->kv, "secrets?maxresults=25");
 	if (!jv_is_valid(all)) {
-		m = call_msg(all);
+		m = kv_call_msg(all);
 		e2 = xasprintf("listing secrets: %s", m);
 		free(m);
 		fatal_free(kv_url(p->kv), e2);
@@ -309,7 +196,7 @@ survey(struct put *p)
 	jv_free(all);
 	all = kv_list_all(p->kv, "deletedsecrets?maxresults=25");
 	if (!jv_is_valid(all)) {
-		m = call_msg(all);
+		m = kv_call_msg(all);
 		msg_warn(kv_url(p->kv), "cannot list soft-deleted secrets "
 		    "(%s): a soft-deleted name will fail when written", m);
 		free(m);
@@ -377,19 +264,6 @@ go_duration(const char *s)
 	return total;
 }
 
-static int
-rfc3339(const char *s, time_t *out)
-{
-	struct tm tm;
-	const char *q;
-
-	memset(&tm, 0, sizeof(tm));
-	if (s == NULL || (q = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return -1;
-	*out = timegm(&tm);
-	return 0;
-}
-
 /*
  * The expiry: --expires when given; else a KV v2 delete_version_after,
  * counted from the version's creation as Vault counts it; else the
@@ -399,11 +273,13 @@ static long long
 expiry(struct put *p, jv rec)
 {
 	time_t now = time(NULL), created;
+	const char *ct;
 	double dva;
 
 	if (!p->expires_given &&
 	    (dva = go_duration(rec_str(rec, "delete_version_after"))) > 0) {
-		if (rfc3339(rec_str(rec, "created_time"), &created) == -1)
+		if ((ct = rec_str(rec, "created_time")) == NULL ||
+		    time_parse_rfc3339(ct, &created) == -1)
 			created = now;
 		return (long long)created + (long long)dva;
 	}
@@ -449,16 +325,16 @@ make_tags(struct put *p, jv rec, const char *vpath, const char *label)
 	int i, n;
 
 	buf_init(&dropped);
-	tags = add_tag(tags, "migrated-from", MIGRATED_FROM, &dropped);
+	tags = add_tag(tags, KV_TAG_FROM, KV_MIGRATED_FROM, &dropped);
 	if (vpath != NULL)
-		tags = add_tag(tags, "vault-path", vpath, &dropped);
+		tags = add_tag(tags, KV_TAG_PATH, vpath, &dropped);
 	v = jv_object_get(jv_copy(rec), jv_string("version"));
 	if (jv_get_kind(v) == JV_KIND_NUMBER) {
 		snprintf(num, sizeof(num), "%.0f", jv_number_value(v));
-		tags = add_tag(tags, "vault-version", num, &dropped);
+		tags = add_tag(tags, KV_TAG_VERSION, num, &dropped);
 	}
 	jv_free(v);
-	tags = add_tag(tags, "migration-date", p->date, &dropped);
+	tags = add_tag(tags, KV_TAG_DATE, p->date, &dropped);
 	cm = jv_object_get(jv_copy(rec), jv_string("custom_metadata"));
 	if (jv_get_kind(cm) == JV_KIND_OBJECT) {
 		keys = jv_keys(jv_copy(cm));
@@ -510,27 +386,6 @@ sleep_ms(long ms)
 		;
 }
 
-/* error.innererror.code of a Key Vault answer, borrowed, or "". */
-static const char *
-inner_code(jv body)
-{
-	jv e, ie;
-	const char *s = "";
-
-	if (jv_get_kind(body) != JV_KIND_OBJECT)
-		return s;
-	e = jv_object_get(jv_copy(body), jv_string("error"));
-	if (jv_get_kind(e) == JV_KIND_OBJECT) {
-		ie = jv_object_get(jv_copy(e), jv_string("innererror"));
-		if (jv_get_kind(ie) == JV_KIND_OBJECT &&
-		    rec_str(ie, "code") != NULL)
-			s = rec_str(ie, "code");
-		jv_free(ie);
-	}
-	jv_free(e);
-	return s;
-}
-
 /*
  * The current version's content type and value hash, its id and tags:
  * 1 read, 0 the name is gone, -1 failed (*st, *err).
@@ -547,7 +402,7 @@ read_current(struct put *p, struct ent *e, const char *name, long *st,
 	r = kv_call(p->kv, "GET", path, jv_invalid(), st);
 	free(path);
 	if (!jv_is_valid(r)) {
-		*err = call_msg(r);
+		*err = kv_call_msg(r);
 		return -1;
 	}
 	if (*st == 404) {
@@ -587,19 +442,18 @@ load_versions(struct put *p, struct ent *e, const char *name,
 	all = kv_list_all(p->kv, path);
 	free(path);
 	if (!jv_is_valid(all)) {
-		*err = call_msg(all);
+		*err = kv_call_msg(all);
 		return -1;
 	}
 	n = jv_array_length(jv_copy(all));
 	e->vers = xcalloc((size_t)n + 1, sizeof(*e->vers));
 	for (i = 0; i < n; i++) {
 		item = jv_array_get(jv_copy(all), i);
-		vp = tag(item, "vault-path");
+		vp = kv_tag(item, KV_TAG_PATH);
 		if (rec_str(item, "id") != NULL && vp != NULL &&
 		    vpath != NULL && strcmp(vp, vpath) == 0 &&
-		    parse_vver(tag(item, "vault-version")) > 0) {
-			e->vers[e->nvers].vv =
-			    parse_vver(tag(item, "vault-version"));
+		    kv_tag_version(item) > 0) {
+			e->vers[e->nvers].vv = kv_tag_version(item);
 			e->vers[e->nvers].id = xstrdup(rec_str(item, "id"));
 			e->nvers++;
 		}
@@ -639,11 +493,11 @@ recover(struct put *p, struct ent *e, const char *name, long *st,
 		r = kv_call(p->kv, "POST", path, jv_invalid(), st);
 		if (!jv_is_valid(r)) {
 			free(path);
-			*err = call_msg(r);
+			*err = kv_call_msg(r);
 			return -1;
 		}
 		if (*st == 409 && time(NULL) < deadline && !msg_stop &&
-		    strcmp(inner_code(r), "ObjectIsBeingDeleted") == 0) {
+		    strcmp(kv_inner_code(r), "ObjectIsBeingDeleted") == 0) {
 			jv_free(r);
 			sleep_ms(1000);
 			continue;
@@ -700,10 +554,10 @@ write_secret(struct put *p, const char *name, const char *value,
 		body = jv_object_set(body, jv_string("attributes"), attrs);
 		r = kv_call(p->kv, "PUT", path, body, st);
 		if (!jv_is_valid(r)) {
-			*err = call_msg(r);
+			*err = kv_call_msg(r);
 			break;
 		}
-		ic = inner_code(r);
+		ic = kv_inner_code(r);
 		if (*st == 409 && time(NULL) < deadline && !msg_stop &&
 		    (strcmp(ic, "ObjectIsBeingDeleted") == 0 ||
 		    strcmp(ic, "ObjectIsBeingRecovered") == 0)) {
@@ -724,17 +578,6 @@ write_secret(struct put *p, const char *name, const char *value,
 	}
 	free(path);
 	return -1;
-}
-
-/* The path of a record as the vault-path tag holds it, or NULL. */
-static char *
-record_vpath(jv rec)
-{
-	const char *m = rec_str(rec, "mount"), *s = rec_str(rec, "path");
-
-	if (m == NULL || s == NULL)
-		return NULL;
-	return xasprintf("%s/%s", m, s);
 }
 
 /* The record without its values; they are wiped unless held elsewhere. */
@@ -796,6 +639,21 @@ struct job {
 	long		 version;
 };
 
+/* The name now holds the job's version (or will, in a dry run): id. */
+static void
+ent_wrote(struct ent *e, const struct job *j, const char *id)
+{
+	e->exists = 1;
+	e->deleted = 0;
+	free(e->vpath);
+	e->vpath = j->vpath != NULL ? xstrdup(j->vpath) : NULL;
+	e->vver = j->version;
+	memcpy(e->hash, j->hash, sizeof(e->hash));
+	e->have_hash = 1;
+	free(e->cur_id);
+	e->cur_id = id != NULL ? xstrdup(id) : NULL;
+}
+
 /*
  * Decide and act for one record whose turn it is.  Returns the record
  * to emit.
@@ -824,13 +682,7 @@ put_turn(struct job *j)
 		}
 		if (p->dry_run) {
 			/* Plan as if recovered to a version of ours. */
-			e->deleted = 0;
-			e->exists = 1;
-			free(e->vpath);
-			e->vpath = j->vpath != NULL ? xstrdup(j->vpath) : NULL;
-			e->vver = j->version;
-			memcpy(e->hash, j->hash, sizeof(e->hash));
-			e->have_hash = 1;
+			ent_wrote(e, j, NULL);
 			return finish(rec, "would-recover", NULL);
 		}
 		if (recover(p, e, j->name, &st, &err) == -1) {
@@ -899,14 +751,7 @@ put_turn(struct job *j)
 			return finish(rec, "unchanged", e->cur_id);
 	}
 	if (p->dry_run) {
-		e->exists = 1;
-		free(e->vpath);
-		e->vpath = j->vpath != NULL ? xstrdup(j->vpath) : NULL;
-		e->vver = j->version;
-		memcpy(e->hash, j->hash, sizeof(e->hash));
-		e->have_hash = 1;
-		free(e->cur_id);
-		e->cur_id = NULL;
+		ent_wrote(e, j, NULL);
 		return finish(rec, existed ? "would-update" : "would-create",
 		    NULL);
 	}
@@ -916,15 +761,7 @@ put_turn(struct job *j)
 		free(err);
 		return rec;
 	}
-	e->exists = 1;
-	e->deleted = 0;
-	free(e->vpath);
-	e->vpath = j->vpath != NULL ? xstrdup(j->vpath) : NULL;
-	e->vver = j->version;
-	memcpy(e->hash, j->hash, sizeof(e->hash));
-	e->have_hash = 1;
-	free(e->cur_id);
-	e->cur_id = newid != NULL ? xstrdup(newid) : NULL;
+	ent_wrote(e, j, newid);
 	if (e->have_versions && newid != NULL && j->version > 0) {
 		e->vers = xrealloc(e->vers, (e->nvers + 1) *
 		    sizeof(*e->vers));
@@ -994,7 +831,7 @@ put_one(jv rec, void *arg)
 	j.name = name;
 	if (err == NULL) {
 		value_hash(j.ct, j.value, j.hash);
-		j.vpath = record_vpath(rec);
+		j.vpath = kv_record_vpath(rec);
 		j.tags = make_tags(p, rec, j.vpath, j.label);
 		j.exp = expiry(p, rec);
 		v = jv_object_get(jv_copy(rec), jv_string("version"));
@@ -1095,7 +932,7 @@ ticket(struct put *p, jv rec)
 	/* A ticket field in the input is not ours. */
 	rec = jv_object_delete(rec, jv_string(TICKET));
 	if (rec_failed(rec) || (name = rec_str(rec, "name")) == NULL ||
-	    !valid_name(name))
+	    !kv_name_valid(name))
 		return rec;
 	pthread_mutex_lock(&p->mu);
 	e = ent_get(p, name);
@@ -1208,8 +1045,7 @@ main(int argc, char *argv[])
 	strftime(p.date, sizeof(p.date), "%Y-%m-%d", &tm);
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
-	p.cap = 1024;
-	p.tab = xcalloc(p.cap, sizeof(*p.tab));
+	p.names = cimap_new(0);
 
 	http_opts_init(&ho);
 	ho.max_inflight = jobs;
@@ -1247,7 +1083,8 @@ main(int argc, char *argv[])
 	kv_free(p.kv);
 	azure_cred_free(cred);
 	http_free(http);
-	ent_free_all(&p);
+	cimap_iterate(p.names, ent_free, NULL);
+	cimap_free(p.names);
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
 	status = p.failed + p.conflicts + p.interrupted > 0 ? EXIT_PARTIAL :

@@ -41,16 +41,6 @@ usage(void)
 	exit(EXIT_FATAL);
 }
 
-/* Does path start with the segments of mount? */
-static int
-has_mount(const char *path, const char *mount)
-{
-	size_t n = strlen(mount);
-
-	return strncmp(path, mount, n) == 0 &&
-	    (path[n] == '\0' || path[n] == '/');
-}
-
 static struct mountc *
 mount_cached(struct dump *d, const char *path, int exact)
 {
@@ -59,7 +49,7 @@ mount_cached(struct dump *d, const char *path, int exact)
 
 	for (i = 0; i < d->nmounts; i++)
 		if (exact ? strcmp(d->mounts[i].name, path) == 0 :
-		    has_mount(path, d->mounts[i].name))
+		    vault_in_mount(path, d->mounts[i].name))
 			if (best == NULL ||
 			    strlen(d->mounts[i].name) > strlen(best->name))
 				best = &d->mounts[i];
@@ -130,6 +120,36 @@ call_msg(jv r)
 	return s;
 }
 
+/*
+ * Mark rec failed for an answer that is not a 200 (r, consumed and
+ * wiped), or for no answer: what ("metadata: ") and why, or GONE_MSG for
+ * a bare 404.  warn: say it on stderr too (else the caller does).
+ */
+static jv
+answer_failed(jv rec, jv r, long status, const char *what, int warn)
+{
+	char *m;
+
+	if (!jv_is_valid(r)) {
+		m = call_msg(r);
+		status = 0;
+	} else {
+		m = vault_errmsg(r, status);
+		jv_wipe_free(r);
+		if (status == 404 && strcmp(m, "not found") == 0) {
+			free(m);
+			m = xstrdup(GONE_MSG);
+			what = "";
+		}
+	}
+	if (warn)
+		rec = fail(rec, status, "%s%s", what, m);
+	else
+		rec = rec_error(rec, status, "%s%s", what, m);
+	free(m);
+	return rec;
+}
+
 static jv
 field(jv from /* borrowed */, const char *key)
 {
@@ -160,28 +180,14 @@ static jv
 read_v1(struct dump *d, jv rec, const char *mount, const char *path)
 {
 	jv r, data;
-	char *p, *m;
+	char *p;
 	long status;
 
 	p = xasprintf("%s/%s", mount, path);
 	r = vault_call(d->vault, "GET", p, jv_invalid(), &status);
 	free(p);
-	if (!jv_is_valid(r)) {
-		m = call_msg(r);
-		rec = fail(rec, 0, "%s", m);
-		free(m);
-		return rec;
-	}
-	if (status != 200) {
-		m = vault_errmsg(r, status);
-		jv_free(r);
-		if (status == 404 && strcmp(m, "not found") == 0)
-			rec = fail(rec, status, GONE_MSG);
-		else
-			rec = fail(rec, status, "%s", m);
-		free(m);
-		return rec;
-	}
+	if (!jv_is_valid(r) || status != 200)
+		return answer_failed(rec, r, status, "", 1);
 	data = jv_get_kind(r) == JV_KIND_OBJECT ?
 	    jv_object_get(r, jv_string("data")) : (jv_free(r), jv_invalid());
 	if (jv_get_kind(data) != JV_KIND_OBJECT) {
@@ -204,7 +210,7 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
     long version, int *gone, long *num, long *status)
 {
 	jv r, dd, data, meta, v;
-	char *p, *m, q[32];
+	char *p, q[32];
 
 	*gone = VAULT_LIVE;
 	*num = version;
@@ -213,12 +219,8 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
 	r = vault_callq(d->vault, "GET", p, version > 0 ? q : NULL,
 	    jv_invalid(), status);
 	free(p);
-	if (!jv_is_valid(r)) {
-		m = call_msg(r);
-		rec = rec_error(rec, 0, "%s", m);
-		free(m);
-		return rec;
-	}
+	if (!jv_is_valid(r))
+		return answer_failed(rec, r, *status, "", 0);
 	dd = jv_get_kind(r) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(r), jv_string("data")) : jv_null();
 	meta = jv_get_kind(dd) == JV_KIND_OBJECT ?
@@ -237,16 +239,9 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
 		return rec;
 	}
 	if (*status != 200) {
-		m = vault_errmsg(r, *status);
-		if (*status == 404 && strcmp(m, "not found") == 0)
-			rec = rec_error(rec, *status, GONE_MSG);
-		else
-			rec = rec_error(rec, *status, "%s", m);
-		free(m);
 		jv_free(meta);
 		jv_wipe_free(dd);
-		jv_wipe_free(r);
-		return rec;
+		return answer_failed(rec, r, *status, "", 0);
 	}
 	jv_free(r);
 	data = jv_get_kind(dd) == JV_KIND_OBJECT ?
@@ -347,28 +342,14 @@ dump_all(struct dump *d, jv rec, const char *mount, const char *path)
 	jv r, dm, vers, k, e, out, one;
 	long *nums = NULL, cur = 0, num, status;
 	size_t n = 0, i;
-	char *p, *m, key[32];
+	char *p, key[32];
 	int gone;
 
 	p = xasprintf("%s/metadata/%s", mount, path);
 	r = vault_call(d->vault, "GET", p, jv_invalid(), &status);
 	free(p);
-	if (!jv_is_valid(r)) {
-		m = call_msg(r);
-		rec = fail(rec, 0, "metadata: %s", m);
-		free(m);
-		return rec;
-	}
-	if (status != 200) {
-		m = vault_errmsg(r, status);
-		jv_free(r);
-		if (status == 404 && strcmp(m, "not found") == 0)
-			rec = fail(rec, status, GONE_MSG);
-		else
-			rec = fail(rec, status, "metadata: %s", m);
-		free(m);
-		return rec;
-	}
+	if (!jv_is_valid(r) || status != 200)
+		return answer_failed(rec, r, status, "metadata: ", 1);
 	dm = jv_get_kind(r) == JV_KIND_OBJECT ?
 	    jv_object_get(r, jv_string("data")) : (jv_free(r), jv_null());
 	vers = jv_get_kind(dm) == JV_KIND_OBJECT ?

@@ -6,24 +6,7 @@
 #include <string.h>
 
 #include "common.h"
-
-static int failures;
-
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-		    __LINE__, #c); \
-		failures++; \
-	} \
-} while (0)
-
-#define CHECK_STR(got, want) do { \
-	if (strcmp((got), (want)) != 0) { \
-		fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", \
-		    __FILE__, __LINE__, (got), (want)); \
-		failures++; \
-	} \
-} while (0)
+#include "unit.h"
 
 #define ARM_NS	"11fb06fb-712d-4ddd-98c7-e71bbd588830"
 
@@ -125,7 +108,5 @@ main(void)
 	test_uuid();
 	test_b64url();
 	test_urlencode();
-	if (failures)
-		fprintf(stderr, "test_hash: %d failures\n", failures);
-	return failures ? 1 : 0;
+	return unit_result("test_hash");
 }

@@ -7,25 +7,7 @@
 #include <time.h>
 
 #include "common.h"
-
-static int failures;
-
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-		    __LINE__, #c); \
-		failures++; \
-	} \
-} while (0)
-
-#define CHECK_EQ(got, want) do { \
-	long g_ = (got), w_ = (want); \
-	if (g_ != w_) { \
-		fprintf(stderr, "%s:%d: %s is %ld, want %ld\n", __FILE__, \
-		    __LINE__, #got, g_, w_); \
-		failures++; \
-	} \
-} while (0)
+#include "unit.h"
 
 static void
 test_retry_after(void)
@@ -188,7 +170,5 @@ main(void)
 	test_backoff();
 	test_bucket();
 	test_engine();
-	if (failures)
-		fprintf(stderr, "test_http: %d failures\n", failures);
-	return failures ? 1 : 0;
+	return unit_result("test_http");
 }

@@ -7,16 +7,7 @@
 #include <unistd.h>
 
 #include "common.h"
-
-static int failures;
-
-#define CHECK(c) do { \
-	if (!(c)) { \
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-		    __LINE__, #c); \
-		failures++; \
-	} \
-} while (0)
+#include "unit.h"
 
 static FILE *
 mem(const char *s, size_t n)
@@ -159,6 +150,40 @@ test_writer(void)
 }
 
 static void
+test_parse_json(void)
+{
+	static const char *const bad[] = {
+		"{\"mount\":\"secret\" \"path\":\"x\"}", "[\"x\" \"y\"]",
+		"{} \"z\"", "{\"a\":1 \"b\":2}", "{\"a\":true\"b\"}",
+	};
+	static const char *const good[] = {
+		"{\"a\":\"x\",\"b\":[\"y\",\"z\"],\"c\":{\"d\":\"e\"}}",
+		"{\"q\":\"a \\\" quote, and \\\\ \\\"\"}", "[]", "\"s\"",
+	};
+	size_t i;
+	jv v, m;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = rec_parse_json(bad[i], strlen(bad[i]));
+		CHECK(!jv_is_valid(v));
+		m = jv_invalid_get_msg(v);
+		CHECK(strcmp(jv_string_value(m),
+		    "expected a separator between values") == 0);
+		jv_free(m);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = rec_parse_json(good[i], strlen(good[i]));
+		CHECK(jv_is_valid(v));
+		jv_free(v);
+	}
+	/* libjq's own message, without the text it was parsing */
+	v = rec_parse_json("{\"k\":\"hunter2\",}", 17);
+	m = jv_invalid_get_msg(v);
+	CHECK(strstr(jv_string_value(m), "hunter2") == NULL);
+	jv_free(m);
+}
+
+static void
 test_field_problem(void)
 {
 	jv r = jv_parse("{\"mount\":7,\"path\":\"p\",\"custom_metadata\":null,"
@@ -263,10 +288,9 @@ main(void)
 	test_reader();
 	test_writer();
 	test_field_problem();
+	test_parse_json();
 	test_pool(1);
 	test_pool(4);
 	test_pool(16);
-	if (failures)
-		fprintf(stderr, "test_rec: %d failures\n", failures);
-	return failures ? 1 : 0;
+	return unit_result("test_rec");
 }
