@@ -280,7 +280,7 @@ parse_body(const struct buf *b)
 		return jv_null();
 	if (b->len > (size_t)0x7fffffff)
 		return jv_invalid_with_msg(jv_string("response too large"));
-	return jv_parse_sized(b->data, (int)b->len);
+	return rec_parse_json(b->data, b->len);
 }
 
 /*
@@ -923,6 +923,34 @@ parse_local_time(const char *s, time_t *out)
 }
 
 /*
+ * The environment az gets: ours without the secrets it has no use for,
+ * so a Vault token or a client secret never reaches another program.
+ * The array is malloc'd; its strings are environ's.
+ */
+static char **
+cli_environ(void)
+{
+	static const char *const drop[] = { "VAULT_TOKEN=",
+	    "AZURE_CLIENT_SECRET=", "AZURE_CLIENT_CERTIFICATE_PASSWORD=",
+	    "AZURE_PASSWORD=", "IDENTITY_HEADER=", "MSI_SECRET=" };
+	extern char **environ;
+	char **env;
+	size_t i, j, k, n;
+
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	env = xcalloc(n + 1, sizeof(*env));
+	for (i = k = 0; i < n; i++) {
+		for (j = 0; j < sizeof(drop) / sizeof(drop[0]); j++)
+			if (strncmp(environ[i], drop[j], strlen(drop[j])) == 0)
+				break;
+		if (j == sizeof(drop) / sizeof(drop[0]))
+			env[k++] = environ[i];
+	}
+	return env;
+}
+
+/*
  * az account get-access-token, run without a shell: only the scope and
  * the tenant are on its command line, the token comes back on stdout.
  */
@@ -930,6 +958,7 @@ static int
 cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
     struct tokres *out, char **why)
 {
+	char **env = NULL;
 	char *argv[10];
 	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, xp[2] = { -1, -1 };
 	int i = 0, st, xerr = 0, devnull, rc = FAILED;
@@ -965,6 +994,7 @@ cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
 		*why = xasprintf("cannot run az: %s", strerror(errno));
 		goto out;
 	}
+	env = cli_environ();
 	sigemptyset(&none);
 	if ((pid = fork()) == -1) {
 		*why = xasprintf("cannot run az: %s", strerror(errno));
@@ -977,7 +1007,7 @@ cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
 		if (dup2(devnull, 0) == -1 || dup2(op[1], 1) == -1 ||
 		    dup2(ep[1], 2) == -1)
 			_exit(127);
-		execvp("az", argv);
+		execvpe("az", argv, env);
 		xerr = errno;
 		n = write(xp[1], &xerr, sizeof(xerr));
 		(void)n;
@@ -1065,6 +1095,7 @@ out:
 		if (xp[i] != -1)
 			close(xp[i]);
 	}
+	free(env);
 	if (devnull != -1)
 		close(devnull);
 	buf_release(&o);

@@ -369,7 +369,7 @@ call(struct vault *v, const char *method, const char *path,
 	if (req.resp.len == 0 || blank(req.resp.data, req.resp.len))
 		out = jv_null();
 	else {
-		out = jv_parse_sized(req.resp.data, (int)req.resp.len);
+		out = rec_parse_json(req.resp.data, req.resp.len);
 		if (!jv_is_valid(out)) {
 			/* libjq's message quotes the text: it may be secret. */
 			jv_free(out);
