@@ -829,7 +829,10 @@ prepare(jv rec)
 	if (rec_failed(rec))
 		return rec;
 	name = rec_str(rec, "name");
-	if (name == NULL)
+	if (name == NULL && rec_str(rec, "path") != NULL)
+		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		    "no name: pipe the records through kv-name first");
+	if (name == NULL)	/* no path to name it by: its line does */
 		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
 		    "line %zu: no name: pipe the records through kv-name "
 		    "first", rec_lineno());

@@ -116,7 +116,7 @@ TOOLS="vault-dump kv-name kv-put kv-check kv-grant"
 	# string after it: under ASan this shows; see tests/fuzz/jqleak.h).
 	f=$(bytes json3 '{"mount":"secret" "path":"bad/x","kv":2}')
 	for t in $TOOLS; do
-		bad_line "$t" "$f" 'invalid JSON: Expected separator between values at line 1, column 24'
+		bad_line "$t" "$f" 'invalid JSON: expected a separator between values'
 	done
 }
 

@@ -339,7 +339,7 @@ kv-check: 6 records: 5 ok, 1 differ (1 orphan), 0 failed; N requests, 0 retried,
 		not json kcv-in-a-bad-line
 		{"name":"secret-app-api","data":{"token":"kcv-api-3b1e"}}
 	EOF
-	assert_equal "$(jq -c '[.name, .check, .error.message]' <<<"$output")" '[null,null,"line 1: no name: pipe the records through kv-name first"]
+	assert_equal "$(jq -c '[.name, .check, .error.message]' <<<"$output")" '[null,null,"no name: pipe the records through kv-name first"]
 ["secret_app",null,"not a Key Vault secret name: map names with kv-name"]
 ["secret-app-api",null,"data is not an object"]
 [null,null,"line 4: invalid JSON: Invalid numeric literal at line 1, column 4"]
