@@ -344,3 +344,27 @@ kv-grant: try 'kv-grant -h' for usage"
 	run -0 kv-grant --version
 	assert_output "kv-grant (vault2kv) 0.1.0"
 }
+
+@test "ARM refusing the write is an error record naming the roles that may; the run goes on" {
+	admin "$KV_URL/_admin/config" -d '{"deny":"arm-forbidden"}' >/dev/null
+	run -1 --separate-stderr kv-grant --vault "$VAULT" <<-EOF
+		{"principal":"$P1","role":"Key Vault Secrets User","principal_type":"User"}
+		{"principal":"$P2","role":"Key Vault Reader","principal_type":"Group"}
+	EOF
+	admin "$KV_URL/_admin/config" -d '{"deny":null}' >/dev/null
+	assert_equal "${#lines[@]}" 2
+	assert_line -n 0 --partial '"status":403'
+	assert_line -n 1 --partial '"status":403'
+	assert_regex "$stderr" "roleAssignments/write on the scope \(Owner, User Access Administrator"
+}
+
+@test "a principal not yet in the directory is an error that says to give its type" {
+	admin "$KV_URL/_admin/config" -d '{"deny":"principal-not-found"}' >/dev/null
+	run -1 --separate-stderr kv-grant --vault "$VAULT" <<-EOF
+		{"principal":"$P1","role":"Key Vault Secrets User"}
+		{"principal":"$P2","role":"Key Vault Secrets User","principal_type":"ServicePrincipal"}
+	EOF
+	admin "$KV_URL/_admin/config" -d '{"deny":null}' >/dev/null
+	assert_line -n 0 --partial "set the record's principal_type (User, Group or ServicePrincipal)"
+	assert_line -n 1 --partial '"status":"created"'
+}

@@ -418,3 +418,21 @@ kv-put: try 'kv-put -h' for usage"
 	assert_equal "$stderr" "usage: kv-put [-fhnqrv] [-j jobs] [--expires days|never] [--json] [--rate n]
               [--vault name|url] [--write-rate n]"
 }
+
+@test "a vault that refuses the identity is fatal, and the message names the cure" {
+	local d
+	for d in rbac access-policy firewall connection; do
+		admin "$KV_URL/_admin/config" -d "{\"deny\":\"$d\"}" >/dev/null
+		run -2 --separate-stderr kv-put <<<'{"mount":"secret","path":"a","name":"secret-a","data":{"k":"v"}}'
+		assert_output ""
+		case $d in
+		rbac) assert_regex "$stderr" "lacks the Key Vault Secrets Officer role" ;;
+		access-policy) assert_regex "$stderr" "access policy: give the identity secret permissions" ;;
+		firewall) assert_regex "$stderr" "firewall: add this client's address to the vault's network rules, or reach it through a private endpoint" ;;
+		connection) assert_regex "$stderr" "refuses public network access: reach it through its private endpoint" ;;
+		esac
+	done
+	admin "$KV_URL/_admin/config" -d '{"deny":null}' >/dev/null
+	run -0 admin "$KV_URL/_admin/state"
+	refute_output --partial '"secret-a"'
+}

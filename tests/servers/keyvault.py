@@ -90,7 +90,10 @@ Admin API (no auth; never throttled, failed, delayed or logged)
                                  write_limit, all_limit, window,
                                  token_lifetime, challenge_resource,
                                  empty_pages, delete_delay, recover_delay,
-                                 tag_length, purge_protection
+                                 tag_length, purge_protection, deny
+                                 (null or one of DENIALS: every
+                                 authenticated data-plane or ARM request
+                                 gets that real refusal)
   GET    /_admin/requests[?since=SEQ]   logged requests (same records as --log)
   DELETE /_admin/requests        forget them
   POST   /_admin/tokens/expire   expire every issued access token now
@@ -304,11 +307,65 @@ class Secret:
         return self.versions[-1] if self.versions else None
 
 
+# Refusals of a good token, with the service's codes and texts
+# [protocols.md A4 and C2: Container Apps Key Vault troubleshooting text,
+# azdocs common-error-codes.md, learn.microsoft.com RBAC troubleshooting,
+# Azure/AgentBaker PR #8251].  name: (kind, status, code, inner, message)
+DENIALS = {
+    "rbac": ("data", 403, "Forbidden", "ForbiddenByRbac",
+             "Caller is not authorized to perform action on resource.\r\n"
+             "If role assignments, deny assignments or role definitions were "
+             "changed recently, please observe propagation time.\r\n"
+             "Caller: appid=test-client;oid=00000000-0000-0000-0000-0000000000aa;"
+             "iss=https://sts.windows.net/test-tenant/\r\n"
+             "Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'\r\n"
+             "Resource: '/subscriptions/.../vaults/%(vault)s%(path)s'\r\n"
+             "Assignment: (not found)\r\nDenyAssignmentId: null\r\n"
+             "DecisionReason: 'DeniedWithNoValidRBAC' \r\n"
+             "Vault: %(vault)s;location=eastus\r\n"),
+    "access-policy": ("data", 403, "Forbidden", "AccessDenied",
+                      "The user, group or application 'appid=test-client;"
+                      "oid=00000000-0000-0000-0000-0000000000aa;iss=https://"
+                      "sts.windows.net/test-tenant/' does not have secrets set "
+                      "permission on key vault '%(vault)s;location=eastus'. For "
+                      "help resolving this issue, please see "
+                      "https://go.microsoft.com/fwlink/?linkid=2125287"),
+    "firewall": ("data", 403, "Forbidden", "ForbiddenByFirewall",
+                 "Client address is not authorized and caller is not a "
+                 "trusted service.\r\nClient address: 127.0.0.1\r\n"
+                 "Caller: appid=test-client\r\nVault: %(vault)s;"
+                 "location=eastus"),
+    "connection": ("data", 403, "Forbidden", "ForbiddenByConnection",
+                   "Public network access is disabled and request is not "
+                   "from a trusted service nor via an approved private link."
+                   "\r\nCaller: appid=test-client\r\nVault: %(vault)s;"
+                   "location=eastus"),
+    "arm-forbidden": ("arm", 403, "AuthorizationFailed", None,
+                      "The client 'test-client' with object id "
+                      "'00000000-0000-0000-0000-0000000000aa' does not have "
+                      "authorization to perform action "
+                      "'Microsoft.Authorization/roleAssignments/write' over "
+                      "scope '%(scope)s' or the scope is invalid. If access "
+                      "was recently granted, please refresh your credentials."),
+    "principal-not-found": ("arm", 400, "PrincipalNotFound", None,
+                            "Principal %s does not exist in the directory "
+                            "%s. Check that you have the correct principal "
+                            "ID. If you are creating this principal and then "
+                            "immediately assigning a role, this error might "
+                            "be related to a replication delay. In this "
+                            "case, set the role assignment principalType "
+                            "property to a value, such as ServicePrincipal, "
+                            "User, or Group.  See "
+                            "https://aka.ms/docs-principaltype"),
+}
+
+
 class Config:
     KEYS = ("latency_ms", "fail_rate", "fail_seed", "fail_kinds",
             "fail_tokens", "write_limit", "all_limit", "window",
             "token_lifetime", "challenge_resource", "empty_pages",
-            "delete_delay", "recover_delay", "tag_length", "purge_protection")
+            "delete_delay", "recover_delay", "tag_length", "purge_protection",
+            "deny")
 
     def __init__(self, a, host):
         self.latency_ms = a.latency
@@ -327,6 +384,7 @@ class Config:
         self.recover_delay = a.recover_delay
         self.tag_length = a.tag_length
         self.purge_protection = a.purge_protection
+        self.deny = None
 
     def as_dict(self):
         d = {k: getattr(self, k) for k in self.KEYS}
@@ -609,6 +667,10 @@ class App:
             if fk:
                 entry["injected"] = fk
                 res = self.injected(fk, kind, entry["request_id"], headers)
+        if res is None and entry["injected"] is None and cfg.deny and \
+                DENIALS[cfg.deny][0] == kind and \
+                (headers.get("Authorization") or "").startswith("Bearer "):
+            res = self.denial(cfg.deny, method, path, body)
         if res is None and entry["injected"] is None:
             try:
                 if kind == "data":
@@ -673,6 +735,30 @@ class App:
                 if crid:
                     h.append(("client-request-id", crid))
         return h
+
+    def denial(self, name, method, path, body):
+        """A refusal the real service gives once the token is good."""
+        kind, status, code, inner, msg = DENIALS[name]
+        if name == "arm-forbidden" and method not in ("PUT", "DELETE"):
+            return None     # a reader of the scope may not write to it
+        if name == "principal-not-found":
+            # Only a PUT without principalType needs the directory lookup
+            # that fails for a principal not yet replicated [protocols C2].
+            try:
+                props = json.loads(body or b"{}").get("properties") or {}
+            except ValueError:
+                props = {}
+            if method != "PUT" or props.get("principalType"):
+                return None
+            msg = msg % (props.get("principalId"), self.a.tenant)
+        elif kind == "data":
+            msg = msg % {"vault": self.a.vault_name, "path": path}
+        else:
+            msg = msg % {"scope": path.split("/providers/Microsoft.Authorization")[0]}
+        err = {"code": code, "message": msg}
+        if inner:
+            err["innererror"] = {"code": inner}
+        return status, [json_ct()], jdump({"error": err})
 
     def injected(self, fk, kind, rid, headers):
         if fk == "drop":
@@ -1962,6 +2048,11 @@ class App:
                     setattr(cfg, k, bool(v))
                 elif k in ("write_limit", "all_limit"):
                     setattr(cfg, k, int(v))
+                elif k == "deny":
+                    if v is not None and v not in DENIALS:
+                        raise ValueError("deny must be null or one of %s"
+                                         % ", ".join(sorted(DENIALS)))
+                    cfg.deny = v
                 elif k == "tag_length":
                     if int(v) not in (256, 512):
                         raise ValueError("tag_length must be 256 or 512")
