@@ -300,3 +300,17 @@ vault-dump: try 'vault-dump -h' for usage"
 	assert_output ""
 	assert_equal "$stderr" "usage: vault-dump [-ahqv] [-j jobs] [mount/path ...]"
 }
+
+@test "on a terminal, a progress line counts done/total, rate and failures, and is cleared" {
+	vault-ls -q bulk >"$BATS_TEST_TMPDIR/ls"
+	admin "$VAULT_URL/_admin/config" -d '{"latency_ms":20}' >/dev/null
+	# script(1) gives the tool a terminal for stderr; stdout goes to a file.
+	run -0 script -qec "vault-dump -j 4 <'$BATS_TEST_TMPDIR/ls' >'$BATS_TEST_TMPDIR/out'" /dev/null
+	admin "$VAULT_URL/_admin/config" -d '{"latency_ms":0}' >/dev/null
+	assert_output --regexp $'\r\e\\[Kvault-dump: [0-9]+ records, [0-9.]+/s, 0 failed'
+	assert_output --partial $'\r\e[Kvault-dump: 2000 records, 2000 secrets exported, 0 failed'
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/out")" 2000
+	# not a terminal: no progress line at all
+	run -0 --separate-stderr vault-dump -j 4 <"$BATS_TEST_TMPDIR/ls"
+	assert_equal "$stderr" "vault-dump: 2000 records, 2000 secrets exported, 0 failed"
+}
