@@ -437,7 +437,14 @@ char	*kv_shape_value(jv data /* borrowed */, int json,
 #define KV_TAG_PATH	"vault-path"		/* mount/path */
 #define KV_TAG_VERSION	"vault-version"		/* the KV v2 version */
 #define KV_TAG_DATE	"migration-date"	/* YYYY-MM-DD */
-#define KV_MIGRATED_FROM "hashicorp-vault"
+#define KV_MIGRATED_FROM "hashicorp-vault"	/* source unknown */
+/*
+ * The value of migrated-from: the source Vault's address (VAULT_ADDR,
+ * lower case, no trailing '/'), so that kv-check --orphans tells several
+ * source Vaults apart; KV_MIGRATED_FROM when VAULT_ADDR is unset, as on
+ * the import side of a split-site migration.  malloc'd.
+ */
+char	*kv_migrated_from(void);
 
 /*
  * Secret names match ^[0-9A-Za-z-]{1,127}$ (about-keys-secrets-

@@ -1,6 +1,7 @@
-/* kvname.c: the syntax of Key Vault names. */
+/* kvname.c: the syntax of Key Vault names, and what they came from. */
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
@@ -24,4 +25,29 @@ kv_vault_name_valid(const char *s)
 	size_t n = strlen(s);
 
 	return n >= 3 && n <= 24 && kv_name_valid(s);
+}
+
+char *
+kv_migrated_from(void)
+{
+	const char *a = getenv("VAULT_ADDR");
+	char *s, *p;
+	size_t n;
+
+	if (a == NULL || *a == '\0')
+		return xstrdup(KV_MIGRATED_FROM);
+	n = strlen(a);
+	while (n > 0 && a[n - 1] == '/')
+		n--;
+	s = xstrndup(a, n);
+	/* No user:password@ of the URL goes into a tag. */
+	if ((p = strstr(s, "://")) != NULL) {
+		char *at = strchr(p + 3, '@'), *slash = strchr(p + 3, '/');
+
+		if (at != NULL && (slash == NULL || at < slash))
+			memmove(p + 3, at + 1, strlen(at + 1) + 1);
+	}
+	for (p = s; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
 }

@@ -81,6 +81,7 @@ struct check {
 	int		 json;
 	int		 want_exp;
 	int		 orphans;
+	char		*from;		/* migrated-from of this Vault */
 	time_t		 now;
 	/* Kept by the main thread only. */
 	struct cimap	*seen;		/* names in the input */
@@ -752,7 +753,9 @@ find_orphans(struct check *c)
 		item = jv_array_get(jv_copy(all), i);
 		from = kv_tag(item, KV_TAG_FROM);
 		id = rec_str(item, "id");
-		if (from != NULL && strcmp(from, KV_MIGRATED_FROM) == 0 &&
+		/* From this Vault, or from one kv-put could not name. */
+		if (from != NULL && (strcasecmp(from, c->from) == 0 ||
+		    strcmp(from, KV_MIGRATED_FROM) == 0) &&
 		    id != NULL && *last_segment(id) != '\0' &&
 		    cimap_get(c->seen, last_segment(id)) == NULL) {
 			vp = kv_tag(item, KV_TAG_PATH);
@@ -942,6 +945,7 @@ main(int argc, char *argv[])
 
 	c.now = time(NULL);
 	c.seen = cimap_new(0);
+	c.from = kv_migrated_from();
 	http_opts_init(&ho);
 	ho.max_inflight = jobs;
 	/* Throttling must not fail a record: retry 429s for long. */
@@ -1019,6 +1023,7 @@ main(int argc, char *argv[])
 	azure_cred_free(cred);
 	http_free(http);
 	cimap_free(c.seen);
+	free(c.from);
 	if (c.differ + c.failed > 0)
 		status = EXIT_PARTIAL;
 	if (c.orphans)

@@ -74,6 +74,7 @@ struct put {
 	long		 expires_days;	/* -1: never */
 	int		 expires_given;
 	char		 date[16];	/* migration-date */
+	char		*from;		/* migrated-from */
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	struct cimap	*names;		/* name: struct ent, under mu */
@@ -325,7 +326,7 @@ make_tags(struct put *p, jv rec, const char *vpath, const char *label)
 	int i, n;
 
 	buf_init(&dropped);
-	tags = add_tag(tags, KV_TAG_FROM, KV_MIGRATED_FROM, &dropped);
+	tags = add_tag(tags, KV_TAG_FROM, p->from, &dropped);
 	if (vpath != NULL)
 		tags = add_tag(tags, KV_TAG_PATH, vpath, &dropped);
 	v = jv_object_get(jv_copy(rec), jv_string("version"));
@@ -1043,6 +1044,7 @@ main(int argc, char *argv[])
 	now = time(NULL);
 	gmtime_r(&now, &tm);
 	strftime(p.date, sizeof(p.date), "%Y-%m-%d", &tm);
+	p.from = kv_migrated_from();
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	p.names = cimap_new(0);
@@ -1085,6 +1087,7 @@ main(int argc, char *argv[])
 	http_free(http);
 	cimap_iterate(p.names, ent_free, NULL);
 	cimap_free(p.names);
+	free(p.from);
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
 	status = p.failed + p.conflicts + p.interrupted > 0 ? EXIT_PARTIAL :

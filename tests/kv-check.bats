@@ -237,6 +237,25 @@ kv-check: 6 records: 5 ok, 1 differ (1 orphan), 0 failed; N requests, 0 retried,
 	assert_equal "$(checks | tail -n 1)" '["SECRET-GONE","ok"]'
 }
 
+@test "--orphans counts secrets of this Vault and of an unnamed one, not of another Vault" {
+	migrate
+	# kv-put named this Vault (VAULT_ADDR) in every tag it wrote.
+	run -0 admin "$KV_URL/_admin/state"
+	assert_output --partial "\"migrated-from\":\"$(tr A-Z a-z <<<"$VAULT_ADDR")\""
+	admin "$KV_URL/_admin/seed" -X POST --data-binary @- >/dev/null <<-EOF
+		{"secrets": [
+		 {"name": "from-here", "value": "kcv-h", "tags": {"migrated-from":
+		  "$(tr a-z A-Z <<<"$VAULT_ADDR")", "vault-path": "secret/here"}},
+		 {"name": "from-unknown", "value": "kcv-u", "tags": {"migrated-from":
+		  "hashicorp-vault", "vault-path": "secret/unknown"}},
+		 {"name": "from-elsewhere", "value": "kcv-e", "tags": {"migrated-from":
+		  "https://other-vault.example:8200", "vault-path": "secret/x"}}]}
+	EOF
+	run -1 --separate-stderr kv-check --orphans < <(source_records)
+	assert_equal "$(jq -c 'select(.check == ["orphan"]) | .name' <<<"$output")" '"from-here"
+"from-unknown"'
+}
+
 @test "--orphans with part of the mapping names every other migrated secret" {
 	migrate
 	run -1 --separate-stderr kv-check --orphans < <(grep '"app/api"' "$MAP")

@@ -73,7 +73,7 @@ kvstate() {
 verify() {
 	kvstate >"$W/state.json"
 	"$PY" - "$1" "$W/state.json" "${2:-latest}" <<-'EOF'
-	import json, sys
+	import json, os, sys
 	recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 	state = json.load(open(sys.argv[2], encoding="utf-8"))
 	mode = sys.argv[3]
@@ -107,7 +107,7 @@ verify() {
 	    t = v["tags"]
 	    if t.get("vault-path") != "%s/%s" % (r["mount"], r["path"]):
 	        bad.append("%s: vault-path %r" % (r["name"], t.get("vault-path")))
-	    if t.get("migrated-from") != "hashicorp-vault":
+	    if t.get("migrated-from") != os.environ["VAULT_ADDR"].lower():
 	        bad.append("%s: migrated-from %r" % (r["name"], t.get("migrated-from")))
 	    if "version" in r and t.get("vault-version") != str(r["version"]):
 	        bad.append("%s: vault-version %r, want %s" % (r["name"],

@@ -193,6 +193,29 @@ test_answers(void)
 	free(s);
 }
 
+static void
+test_migrated_from(void)
+{
+	char *s;
+
+	setenv("VAULT_ADDR", "HTTPS://Vault.Example:8200//", 1);
+	s = kv_migrated_from();
+	CHECK_STR(s, "https://vault.example:8200");
+	free(s);
+	unsetenv("VAULT_ADDR");
+	s = kv_migrated_from();
+	CHECK_STR(s, KV_MIGRATED_FROM);
+	free(s);
+	setenv("VAULT_ADDR", "https://ops:pw@vault.example/", 1);
+	s = kv_migrated_from();
+	CHECK_STR(s, "https://vault.example");
+	free(s);
+	setenv("VAULT_ADDR", "", 1);
+	s = kv_migrated_from();
+	CHECK_STR(s, "hashicorp-vault");
+	free(s);
+}
+
 int
 main(void)
 {
@@ -202,5 +225,6 @@ main(void)
 	test_map_many();
 	test_map_alloc();
 	test_answers();
+	test_migrated_from();
 	return unit_result("test_kv");
 }
