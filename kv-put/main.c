@@ -111,18 +111,28 @@ fatal_free(const char *what, char *m)
 	msg_fatal("%s", line);
 }
 
+/*
+ * The entry of a name whose records are all done and which the vault now
+ * holds: its own entry is freed, so memory stays flat however many names
+ * a run writes, and a later record of the name asks the vault again.
+ */
+static struct ent held;
+
 /* The entry of a name, made when missing.  With p->mu held if shared. */
 static struct ent *
 ent_get(struct put *p, const char *name)
 {
-	struct ent *e;
+	struct ent *e, *known;
 
-	if ((e = cimap_get(p->names, name)) == NULL) {
+	if ((known = cimap_get(p->names, name)) == NULL || known == &held) {
 		e = xcalloc(1, sizeof(*e));
 		e->vver = -1;
+		/* Held: the vault has it; the rest is asked again. */
+		e->exists = known == &held;
 		cimap_put(p->names, name, e);
+		return e;
 	}
-	return e;
+	return known;
 }
 
 static int
@@ -131,6 +141,8 @@ ent_free(const char *name, void *val, void *arg)
 	struct ent *e = val;
 	size_t i;
 
+	if (e == &held)
+		return 0;
 	for (i = 0; i < e->nvers; i++)
 		free(e->vers[i].id);
 	free(e->vers);
@@ -859,6 +871,15 @@ put_one(jv rec, void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	j.e->turn++;
+	/*
+	 * No record of the name waits and the vault holds what we know: let
+	 * the entry go (a dry run keeps its plan, which the vault lacks).
+	 */
+	if (!p->dry_run && j.e->turn == j.e->issued && j.e->exists &&
+	    !j.e->deleted) {
+		cimap_put(p->names, name, &held);
+		ent_free(NULL, j.e, NULL);
+	}
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 out:

@@ -436,3 +436,46 @@ kv-put: try 'kv-put -h' for usage"
 	run -0 admin "$KV_URL/_admin/state"
 	refute_output --partial '"secret-a"'
 }
+
+@test "a name seen again after its records were done is asked anew: updated if ours, a conflict if not" {
+	{
+		rec again-a a/x '{"k":"v1"}'
+		rec again-b b/x '{"k":"v"}'
+		rec again-a a/x '{"k":"v2"}'
+		rec AGAIN-A other/path '{"k":"v3"}'
+	} >"$BATS_TEST_TMPDIR/in"
+	run -1 --separate-stderr kv-put -j 1 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$(jq -r '.status' <<<"$output" | tr '\n' ' ')" "created created updated conflict "
+	assert_equal "$(secret again-a '.versions | length')" 2
+	assert_equal "$(secret again-a '.versions[-1].value')" v2
+	assert_equal "$(secret again-a '.versions[-1].tags["vault-path"]')" secret/a/x
+}
+
+@test "memory stays nearly flat: 10,000 new names cost under 2.5 MiB more than 1,000" {
+	[ -z "${V2K_VALGRIND:-}" ] || skip "the peak RSS would be valgrind's"
+	[ -z "${V2K_SAN:-}" ] || skip "the peak RSS would be the sanitizers'"
+	kvadmin POST /_admin/config '{"write_limit":0,"all_limit":0}' >/dev/null
+	peak() {	# peak N: kv-put's VmHWM in KiB for N new secrets
+		local pid hwm=0 h
+		kvadmin POST /_admin/reset >/dev/null
+		awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
+		    printf "{\"mount\":\"secret\",\"path\":\"p/s%d\",\"kv\":2,\"name\":\"p-s%d\",\"data\":{\"v\":\"x%d\"}}\n", i, i, i }' \
+		    >"$BATS_TEST_TMPDIR/in"
+		kv-put -q -j 16 --write-rate 100000 --rate 100000 \
+		    <"$BATS_TEST_TMPDIR/in" >/dev/null &
+		pid=$!
+		while kill -0 "$pid" 2>/dev/null; do
+			h=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" \
+			    2>/dev/null) || true
+			if [ -n "$h" ]; then hwm=$h; fi
+			sleep 0.02
+		done
+		wait "$pid"
+		echo "$hwm"
+	}
+	small=$(peak 1000)
+	big=$(peak 10000)
+	echo "# kv-put peak RSS: $small KiB for 1,000 names, $big KiB for 10,000" >&3
+	[ "$small" -gt 0 ]
+	[ $((big - small)) -lt 2560 ]
+}
