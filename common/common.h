@@ -445,6 +445,11 @@ char	*kv_shape_value(jv data /* borrowed */, int json,
  * the import side of a split-site migration.  malloc'd.
  */
 char	*kv_migrated_from(void);
+/*
+ * The vault to use: given (--vault), else KEY_VAULT_NAME; NULL when that
+ * is unset or empty.
+ */
+const char *kv_target(const char *given);
 
 /*
  * Secret names match ^[0-9A-Za-z-]{1,127}$ (about-keys-secrets-

@@ -51,3 +51,11 @@ kv_migrated_from(void)
 		*p = (char)tolower((unsigned char)*p);
 	return s;
 }
+
+const char *
+kv_target(const char *given)
+{
+	if (given == NULL)
+		given = getenv("KEY_VAULT_NAME");
+	return given != NULL && *given != '\0' ? given : NULL;
+}

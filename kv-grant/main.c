@@ -818,9 +818,7 @@ main(int argc, char *argv[])
 			    "resource id (/subscriptions/SUB/resourceGroups/RG"
 			    "%sNAME)", scope, KV_TYPE);
 	} else {
-		if (vault == NULL)
-			vault = getenv("KEY_VAULT_NAME");
-		if (vault == NULL || *vault == '\0')
+		if ((vault = kv_target(vault)) == NULL)
 			msg_usage_error("no vault: give --vault, --scope or "
 			    "set KEY_VAULT_NAME");
 		if (sub == NULL)

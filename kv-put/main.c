@@ -1056,9 +1056,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 0)
 		usage();
-	if (vault == NULL)
-		vault = getenv("KEY_VAULT_NAME");
-	if (vault == NULL || *vault == '\0')
+	if ((vault = kv_target(vault)) == NULL)
 		msg_usage_error("no vault: give --vault NAME|URL or set "
 		    "KEY_VAULT_NAME");
 
