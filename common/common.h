@@ -362,6 +362,16 @@ int	 vault_ping(struct vault *, char **err);
  */
 int	 vault_mount_of(struct vault *, const char *path, char **mount,
 	    int *kv, long *status, char **err);
+/*
+ * What Vault says of the mount holding path, whatever its type, for a
+ * tool that must not guess: 0 with a malloc'd *type ("kv", "token",
+ * "database", ...), *kv (1 or 2 for a KV engine, else 0) and a malloc'd
+ * *mount (no slashes at its ends, the namespace part dropped; Vault's
+ * path as given when it does not prefix path); else -1 with *status (0:
+ * Vault not reached; 404: a server without the endpoint) and *err.
+ */
+int	 vault_mount_info(struct vault *, const char *path, char **mount,
+	    char **type, int *kv, long *status, char **err);
 /* Is path the mount or below it: its whole segments (mount not empty)? */
 int	 vault_in_mount(const char *path, const char *mount);
 /* State of one entry of a KV v2 metadata "versions" map or read. */

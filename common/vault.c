@@ -530,9 +530,19 @@ vault_in_mount(const char *path, const char *mount)
 	    (path[n] == '\0' || path[n] == '/');
 }
 
+/*
+ * sys/internal/ui/mounts/PATH answers the mount entry Vault's router
+ * matches for PATH, whatever its type, with "path" set to the entry's
+ * path, prefixed by its namespace when that is not the request's
+ * (hashicorp/vault vault/logical_system.go pathInternalUIMountRead).  An
+ * auth method's entry path lacks the "auth/" its route has ("token/"
+ * for auth/token/...: vault/auth.go mounts it at credentialRoutePrefix +
+ * entry.Path).  No mount at all is a 403, never a 404: only a server
+ * without the endpoint (older than 0.10) answers 404.
+ */
 int
-vault_mount_of(struct vault *v, const char *path, char **mount, int *kv,
-    long *status, char **err)
+vault_mount_info(struct vault *v, const char *path, char **mount,
+    char **type, int *kv, long *status, char **err)
 {
 	jv r, d, t, o, ver, p;
 	const char *m;
@@ -541,8 +551,9 @@ vault_mount_of(struct vault *v, const char *path, char **mount, int *kv,
 	int rc = -1;
 
 	*mount = NULL;
+	*type = NULL;
 	*err = NULL;
-	*kv = 1;
+	*kv = 0;
 	while (*path == '/')
 		path++;
 	p = jv_string_fmt("sys/internal/ui/mounts/%s", path);
@@ -556,47 +567,36 @@ vault_mount_of(struct vault *v, const char *path, char **mount, int *kv,
 		jv_free(msg);
 		return -1;
 	}
-	if (*status == 404) {
-		/* An old server: KV v1 at the first segment (D3). */
-		*mount = xstrndup(path, strcspn(path, "/"));
-		*kv = 1;
-		rc = **mount != '\0' ? 0 : -1;
-		if (rc == -1) {
-			free(*mount);
-			*mount = NULL;
-			*err = xstrdup("empty path");
-		}
-		goto out;
-	}
 	if (*status != 200) {
 		*err = vault_errmsg(r, *status);
 		goto out;
 	}
-	d = jv_object_get(jv_copy(r), jv_string("data"));
+	d = jv_get_kind(r) == JV_KIND_OBJECT ?
+	    jv_object_get(jv_copy(r), jv_string("data")) : jv_invalid();
 	if (jv_get_kind(d) != JV_KIND_OBJECT) {
 		jv_free(d);
 		*err = xstrdup("no mount data in the answer");
 		goto out;
 	}
 	t = jv_object_get(jv_copy(d), jv_string("type"));
-	if (jv_get_kind(t) != JV_KIND_STRING ||
-	    (strcmp(jv_string_value(t), "kv") != 0 &&
-	    strcmp(jv_string_value(t), "generic") != 0)) {
-		*err = xasprintf("not a KV secrets engine (type %s)",
-		    jv_get_kind(t) == JV_KIND_STRING ? jv_string_value(t) :
-		    "unknown");
-		jv_free(t);
-		jv_free(d);
-		goto out;
-	}
+	*type = xstrdup(jv_get_kind(t) == JV_KIND_STRING &&
+	    *jv_string_value(t) != '\0' ? jv_string_value(t) : "unknown");
 	jv_free(t);
-	o = jv_object_get(jv_copy(d), jv_string("options"));
-	ver = jv_get_kind(o) == JV_KIND_OBJECT ?
-	    jv_object_get(jv_copy(o), jv_string("version")) : jv_invalid();
-	*kv = jv_get_kind(ver) == JV_KIND_STRING &&
-	    strcmp(jv_string_value(ver), "2") == 0 ? 2 : 1;
-	jv_free(ver);
-	jv_free(o);
+	/*
+	 * KV is "kv", "generic" before Vault 0.8; v2 iff options.version is
+	 * "2", options null or version "1" or absent being v1 (command/
+	 * kv_helpers.go kvPreflightVersionRequest).
+	 */
+	if (strcmp(*type, "kv") == 0 || strcmp(*type, "generic") == 0) {
+		o = jv_object_get(jv_copy(d), jv_string("options"));
+		ver = jv_get_kind(o) == JV_KIND_OBJECT ?
+		    jv_object_get(jv_copy(o), jv_string("version")) :
+		    jv_invalid();
+		*kv = jv_get_kind(ver) == JV_KIND_STRING &&
+		    strcmp(jv_string_value(ver), "2") == 0 ? 2 : 1;
+		jv_free(ver);
+		jv_free(o);
+	}
 	p = jv_object_get(jv_copy(d), jv_string("path"));
 	jv_free(d);
 	if (jv_get_kind(p) == JV_KIND_STRING) {
@@ -616,22 +616,54 @@ vault_mount_of(struct vault *v, const char *path, char **mount, int *kv,
 	/*
 	 * The mount path may carry the namespace ("ns1/secret"): drop its
 	 * leading segments until path starts with it, as the Vault CLI does.
+	 * When none fits, *mount is Vault's path as it came.
 	 */
 	cut = mp;
 	while (!vault_in_mount(path, cut) && (cut = strchr(cut, '/')) != NULL)
 		cut++;
-	if (cut == NULL || *cut == '\0') {
-		*err = xasprintf("Vault says the mount is %s, which does not "
-		    "prefix the path", mp);
-		free(mp);
-		goto out;
-	}
-	*mount = xstrdup(cut);
+	*mount = xstrdup(cut != NULL && *cut != '\0' ? cut : mp);
 	free(mp);
 	rc = 0;
 out:
 	jv_free(r);
 	return rc;
+}
+
+int
+vault_mount_of(struct vault *v, const char *path, char **mount, int *kv,
+    long *status, char **err)
+{
+	char *type;
+
+	while (*path == '/')
+		path++;
+	if (vault_mount_info(v, path, mount, &type, kv, status, err) == -1) {
+		if (*status != 404)
+			return -1;
+		/* An old server: KV v1 at the first segment (D3). */
+		free(*err);
+		*err = NULL;
+		*kv = 1;
+		*mount = xstrndup(path, strcspn(path, "/"));
+		if (**mount != '\0')
+			return 0;
+		free(*mount);
+		*mount = NULL;
+		*err = xstrdup("empty path");
+		return -1;
+	}
+	if (*kv == 0)
+		*err = xasprintf("not a KV secrets engine (type %s)", type);
+	else if (!vault_in_mount(path, *mount))
+		*err = xasprintf("Vault says the mount is %s, which does not "
+		    "prefix the path", *mount);
+	free(type);
+	if (*err == NULL)
+		return 0;
+	free(*mount);
+	*mount = NULL;
+	*kv = 1;
+	return -1;
 }
 
 /*

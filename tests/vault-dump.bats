@@ -19,6 +19,9 @@ setup_file() {
 	EOF
 	admin "$VAULT_URL/_admin/seed" -X POST \
 	    --data-binary "@$BATS_FILE_TMPDIR/bulk.json" >/dev/null
+	# A secrets engine that mints credentials when read.
+	admin "$VAULT_URL/_admin/seed" -X POST \
+	    -d '{"mounts":{"database/":{"type":"database"}}}' >/dev/null
 	curl -sfS -X PUT -H "X-Vault-Token: root" \
 	    "$VAULT_URL/v1/sys/policy/team1" --data-binary @- <<-'EOF'
 		{"policy": "path \"secret/metadata/\" { capabilities = [\"list\"] }\npath \"secret/metadata/team1/*\" { capabilities = [\"list\", \"read\"] }\npath \"secret/data/team1/*\" { capabilities = [\"read\"] }\n"}
@@ -260,6 +263,221 @@ vault-dump: 2 records, 0 secrets exported, 2 failed"
 	assert_equal "$(jq -c .data <<<"$output")" '{"k":"in-namespace"}'
 	run -1 --separate-stderr vault-dump <<<'{"mount":"kv","path":"ns/secret","kv":2,"namespace":"team-a"}'
 	assert_output '{"mount":"kv","path":"ns/secret","kv":2,"namespace":"team-a","error":{"tool":"vault-dump","status":null,"message":"record from namespace team-a, but VAULT_NAMESPACE is not set"}}'
+}
+
+# requests: the stand-in's log since it was last cleared, "METHOD path"
+# sorted (a mount lookup and a worker's read may cross).
+requests() {
+	admin "$VAULT_URL/_admin/requests" |
+	    jq -r '.requests[] | "\(.method) \(.path)"' | sort
+}
+
+@test "a record naming a mount of another engine fails, and nothing below it is requested" {
+	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+	run -1 --separate-stderr vault-dump -j 4 <<-'EOF'
+		{"mount":"auth/token","path":"lookup-self","kv":1}
+		{"mount":"secret","path":"app/db","kv":2}
+		{"mount":"cubbyhole","path":"mine","kv":1}
+		{"mount":"sys","path":"mounts","kv":1}
+		{"mount":"database","path":"creds/ro","kv":1}
+		{"mount":"auth/token","path":"lookup-self"}
+		{"mount":"database","path":"creds/rw"}
+	EOF
+	assert_equal "${#lines[@]}" 7
+	assert_equal "$(jq -c 'del(.created_time)' <<<"${lines[1]}")" \
+	    '{"mount":"secret","path":"app/db","kv":2,"data":{"password":"pw-2","user":"app"},"version":2,"custom_metadata":{"owner":"team-a"}}'
+	assert_equal "${lines[0]}" '{"mount":"auth/token","path":"lookup-self","kv":1,"error":{"tool":"vault-dump","status":null,"message":"auth/token is not a KV mount (type token)"}}'
+	assert_equal "${lines[2]}" '{"mount":"cubbyhole","path":"mine","kv":1,"error":{"tool":"vault-dump","status":null,"message":"cubbyhole is not a KV mount (type cubbyhole)"}}'
+	assert_equal "${lines[3]}" '{"mount":"sys","path":"mounts","kv":1,"error":{"tool":"vault-dump","status":null,"message":"sys is not a KV mount (type system)"}}'
+	assert_equal "${lines[4]}" '{"mount":"database","path":"creds/ro","kv":1,"error":{"tool":"vault-dump","status":null,"message":"database is not a KV mount (type database)"}}'
+	assert_equal "${lines[5]}" '{"mount":"auth/token","path":"lookup-self","error":{"tool":"vault-dump","status":null,"message":"auth/token is not a KV mount (type token)"}}'
+	assert_equal "${lines[6]}" '{"mount":"database","path":"creds/rw","error":{"tool":"vault-dump","status":null,"message":"database is not a KV mount (type database)"}}'
+	assert_equal "$stderr" "vault-dump: auth/token/lookup-self: auth/token is not a KV mount (type token)
+vault-dump: cubbyhole/mine: cubbyhole is not a KV mount (type cubbyhole)
+vault-dump: sys/mounts: sys is not a KV mount (type system)
+vault-dump: database/creds/ro: database is not a KV mount (type database)
+vault-dump: auth/token/lookup-self: auth/token is not a KV mount (type token)
+vault-dump: database/creds/rw: database is not a KV mount (type database)
+vault-dump: 7 records, 1 secret exported, 6 failed"
+	# The token check at the start is the one lookup-self; each mount is
+	# looked up once; nothing is read but the KV secret.
+	run -0 requests
+	assert_output "GET /v1/auth/token/lookup-self
+GET /v1/secret/data/app/db
+GET /v1/sys/internal/ui/mounts/auth/token
+GET /v1/sys/internal/ui/mounts/cubbyhole
+GET /v1/sys/internal/ui/mounts/database
+GET /v1/sys/internal/ui/mounts/secret
+GET /v1/sys/internal/ui/mounts/sys"
+}
+
+@test "an operand in a mount of another engine fails, and nothing below it is requested" {
+	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+	run -1 --separate-stderr vault-dump -j 1 auth/token/lookup-self \
+	    database/creds/ro sys/mounts legacy/top
+	assert_output '{"mount":"auth","path":"token/lookup-self","error":{"tool":"vault-dump","status":null,"message":"not in a KV mount: Vault says its mount is of type token"}}
+{"mount":"database","path":"creds/ro","error":{"tool":"vault-dump","status":null,"message":"not in a KV mount: Vault says its mount is of type database"}}
+{"mount":"sys","path":"mounts","error":{"tool":"vault-dump","status":null,"message":"not in a KV mount: Vault says its mount is of type system"}}
+{"mount":"legacy","path":"top","kv":1,"data":{"k":"v1-top"}}'
+	assert_equal "${stderr_lines[-1]}" "vault-dump: 4 records, 1 secret exported, 3 failed"
+	run -0 requests
+	assert_output "GET /v1/auth/token/lookup-self
+GET /v1/legacy/top
+GET /v1/sys/internal/ui/mounts/auth/token/lookup-self
+GET /v1/sys/internal/ui/mounts/database/creds/ro
+GET /v1/sys/internal/ui/mounts/legacy/top
+GET /v1/sys/internal/ui/mounts/sys/mounts"
+}
+
+@test "a record's kv must be its mount's version, and its mount a mount point" {
+	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+	run -1 --separate-stderr vault-dump -j 4 <<-'EOF'
+		{"mount":"secret","path":"app/db","kv":1}
+		{"mount":"legacy","path":"top","kv":2}
+		{"mount":"secret/app","path":"db","kv":2}
+		{"mount":"secret/app","path":"db"}
+		{"mount":"sec","path":"app/db","kv":2}
+		{"mount":"legacy","path":"top","kv":1}
+	EOF
+	assert_output '{"mount":"secret","path":"app/db","kv":1,"error":{"tool":"vault-dump","status":null,"message":"secret is a KV v2 mount, not v1 as the record says"}}
+{"mount":"legacy","path":"top","kv":2,"error":{"tool":"vault-dump","status":null,"message":"legacy is a KV v1 mount, not v2 as the record says"}}
+{"mount":"secret/app","path":"db","kv":2,"error":{"tool":"vault-dump","status":null,"message":"secret/app is not a mount point: it is inside the KV mount secret"}}
+{"mount":"secret/app","path":"db","error":{"tool":"vault-dump","status":null,"message":"secret/app is not a mount point: it is inside the KV mount secret"}}
+{"mount":"sec","path":"app/db","kv":2,"error":{"tool":"vault-dump","status":403,"message":"cannot find the mount sec: preflight capability check returned 403, please ensure client'"'"'s policies grant access to path \"sec/\""}}
+{"mount":"legacy","path":"top","kv":1,"data":{"k":"v1-top"}}'
+	assert_equal "${stderr_lines[-1]}" "vault-dump: 6 records, 1 secret exported, 5 failed"
+	run -0 requests
+	assert_output "GET /v1/auth/token/lookup-self
+GET /v1/legacy/top
+GET /v1/sys/internal/ui/mounts/legacy
+GET /v1/sys/internal/ui/mounts/sec
+GET /v1/sys/internal/ui/mounts/secret
+GET /v1/sys/internal/ui/mounts/secret/app"
+}
+
+@test "50 records of one mount look it up once, at -j 16" {
+	vault-ls -q bulk | head -n 50 >"$BATS_TEST_TMPDIR/ls"
+	jq -c 'del(.kv)' "$BATS_TEST_TMPDIR/ls" | head -n 25 >"$BATS_TEST_TMPDIR/in"
+	tail -n 25 "$BATS_TEST_TMPDIR/ls" >>"$BATS_TEST_TMPDIR/in"
+	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+	run -0 vault-dump -q -j 16 <"$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 50
+	run -0 requests
+	assert_equal "$(grep -c '^GET /v1/sys/internal/ui/mounts/' <<<"$output")" 1
+	assert_equal "$(grep -c '^GET /v1/bulk/data/' <<<"$output")" 50
+}
+
+@test "a mount or path with a NUL, an empty, . or .. segment, or a / at an end is refused before any request" {
+	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+	run -1 --separate-stderr vault-dump -j 1 <<-'EOF'
+		{"mount":"secret","path":"app/db\u0000x","kv":2}
+		{"mount":"auth/token\u0000","path":"lookup-self","kv":1}
+		{"mount":"secret","path":"app//db","kv":2}
+		{"mount":"secret","path":"x/../../auth/token/lookup-self","kv":2}
+		{"mount":"secret","path":"./app/db","kv":2}
+		{"mount":"secret/..","path":"auth/token/lookup-self","kv":1}
+		{"mount":"secret/","path":"app/db","kv":2}
+		{"mount":"/secret","path":"app/db","kv":2}
+		{"mount":"secret","path":"app/db/","kv":2}
+		{"mount":"secret","path":"/app/db","kv":2}
+	EOF
+	assert_equal "$(jq -r .error.message <<<"$output")" "path holds a NUL byte
+mount holds a NUL byte
+path has an empty segment
+path has a .. segment
+path has a . segment
+mount has a .. segment
+mount ends with /
+mount starts with /
+path ends with /
+path starts with /"
+	assert_equal "$(jq -r '.error.status' <<<"$output" | sort -u)" null
+	assert_equal "${stderr_lines[-1]}" "vault-dump: 10 records, 0 secrets exported, 10 failed"
+	run -0 requests
+	assert_output "GET /v1/auth/token/lookup-self"
+	# Operands: usage errors, before Vault is asked anything.
+	for a in secret/app//db secret/../auth/token/lookup-self secret/./app \
+	    secret/app/..; do
+		run -2 --separate-stderr vault-dump "$a"
+		assert_output ""
+		assert_regex "${stderr_lines[0]}" "^vault-dump: $a: not a secret path: it has an? (empty|\.|\.\.) segment\$"
+	done
+}
+
+@test "?, # and % in a path are percent-encoded, never part of the URL's syntax" {
+	admin "$VAULT_URL/_admin/seed" -X POST -d '{"secrets":{
+	    "secret/":{"enc/q?list=true":{"data":{"k":"q"}},"enc/q":{"data":{"k":"no"}},
+	        "enc/h#f":{"data":{"k":"h"}},"enc/h":{"data":{"k":"no"}},
+	        "enc/p%41":{"data":{"k":"p"}},"enc/pA":{"data":{"k":"no"}}},
+	    "legacy/":{"enc/q?x=1":{"data":{"k":"q1"}},"enc/q":{"data":{"k":"no"}}}}}' >/dev/null
+	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+	run -0 --separate-stderr vault-dump -j 1 <<-'EOF'
+		{"mount":"secret","path":"enc/q?list=true","kv":2}
+		{"mount":"secret","path":"enc/h#f","kv":2}
+		{"mount":"secret","path":"enc/p%41","kv":2}
+		{"mount":"legacy","path":"enc/q?x=1","kv":1}
+	EOF
+	assert_equal "$(jq -c '[.path, .data.k]' <<<"$output")" '["enc/q?list=true","q"]
+["enc/h#f","h"]
+["enc/p%41","p"]
+["enc/q?x=1","q1"]'
+	run -0 admin "$VAULT_URL/_admin/requests"
+	assert_equal "$(jq -r '.requests[] | select(.path | test("/enc/")) | "\(.path) \(.query)"' <<<"$output")" \
+	    '/v1/secret/data/enc/q%3Flist%3Dtrue {}
+/v1/secret/data/enc/h%23f {}
+/v1/secret/data/enc/p%2541 {}
+/v1/legacy/enc/q%3Fx%3D1 {}'
+	run -0 vault-dump -q 'secret/enc/q?list=true' 'secret/enc/h#f'
+	assert_equal "$(jq -r .data.k <<<"$output")" "q
+h"
+}
+
+@test "a Vault without sys/internal/ui/mounts (before 0.10) is refused, not guessed" {
+	# An old server: the token check answers, every other path is 404.
+	cat >"$BATS_TEST_TMPDIR/old.py" <<-'EOF'
+		import http.server, sys
+		class H(http.server.BaseHTTPRequestHandler):
+		    def do_GET(self):
+		        with open(sys.argv[1], "a") as f:
+		            f.write("%s %s\n" % (self.command, self.path))
+		        ok = self.path == "/v1/auth/token/lookup-self"
+		        body = b'{"data":{}}' if ok else b'{"errors":[]}'
+		        self.send_response(200 if ok else 404)
+		        self.send_header("Content-Type", "application/json")
+		        self.send_header("Content-Length", str(len(body)))
+		        self.end_headers()
+		        self.wfile.write(body)
+		    def log_message(self, *a):
+		        pass
+		s = http.server.HTTPServer(("127.0.0.1", 0), H)
+		print("http://127.0.0.1:%d" % s.server_address[1], flush=True)
+		s.serve_forever()
+	EOF
+	"$PY" "$BATS_TEST_TMPDIR/old.py" "$BATS_TEST_TMPDIR/old.log" \
+	    >"$BATS_TEST_TMPDIR/old.url" 2>/dev/null 3>&- &
+	pid=$!
+	echo "$pid" >>"$(_rundir)/servers.pids"
+	for _ in $(seq 1 100); do
+		[ -s "$BATS_TEST_TMPDIR/old.url" ] && break
+		sleep 0.05
+	done
+	VAULT_ADDR=$(head -n 1 "$BATS_TEST_TMPDIR/old.url") run -1 \
+	    --separate-stderr vault-dump -j 1 auth/token/lookup-self <<<'x'
+	first_out=$output first_err=$stderr
+	VAULT_ADDR=$(head -n 1 "$BATS_TEST_TMPDIR/old.url") run -1 \
+	    --separate-stderr vault-dump -j 1 <<-'EOF'
+		{"mount":"auth/token","path":"lookup-self","kv":1}
+		{"mount":"secret","path":"app/db","kv":2}
+	EOF
+	kill "$pid"
+	assert_equal "$first_out" '{"mount":"auth","path":"token/lookup-self","error":{"tool":"vault-dump","status":404,"message":"cannot check that auth/token/lookup-self is a KV mount: Vault answered 404 for sys/internal/ui/mounts (a server older than 0.10 has no such endpoint)"}}'
+	assert_equal "$output" '{"mount":"auth/token","path":"lookup-self","kv":1,"error":{"tool":"vault-dump","status":404,"message":"cannot check that auth/token is a KV mount: Vault answered 404 for sys/internal/ui/mounts (a server older than 0.10 has no such endpoint)"}}
+{"mount":"secret","path":"app/db","kv":2,"error":{"tool":"vault-dump","status":404,"message":"cannot check that secret is a KV mount: Vault answered 404 for sys/internal/ui/mounts (a server older than 0.10 has no such endpoint)"}}'
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/old.log")" "GET /v1/auth/token/lookup-self
+GET /v1/sys/internal/ui/mounts/auth/token/lookup-self
+GET /v1/auth/token/lookup-self
+GET /v1/sys/internal/ui/mounts/auth/token
+GET /v1/sys/internal/ui/mounts/secret"
 }
 
 @test "a folder operand is a usage error" {

@@ -16,9 +16,19 @@
 #define PLURAL(n)	((n) == 1 ? "" : "s")
 #define GONE_MSG	"not found (deleted since listing?)"
 
+/*
+ * What Vault said of a mount: a KV mount of version kv, or (kv 0) one
+ * nothing may be read from, and why.  Every lookup goes out from the
+ * main thread before the record is handed to a worker, and records of
+ * another namespace than VAULT_NAMESPACE are refused first, so one entry
+ * a mount path is one lookup a mount, and no worker ever reads below a
+ * mount that was not checked.
+ */
 struct mountc {
-	char	*name;
-	int	 kv;
+	char	*name;		/* the mount point: no slashes at its ends */
+	int	 kv;		/* 1 or 2; 0: refused */
+	long	 status;	/* when refused: Vault's status, or 0 */
+	char	*err;		/* when refused: why */
 };
 
 struct dump {
@@ -41,48 +51,135 @@ usage(void)
 	exit(EXIT_FATAL);
 }
 
+/*
+ * The cached entry for a record's mount (exact), or the KV mount
+ * holding an operand's path (the longest).
+ */
 static struct mountc *
 mount_cached(struct dump *d, const char *path, int exact)
 {
 	struct mountc *best = NULL;
 	size_t i;
 
-	for (i = 0; i < d->nmounts; i++)
-		if (exact ? strcmp(d->mounts[i].name, path) == 0 :
-		    vault_in_mount(path, d->mounts[i].name))
-			if (best == NULL ||
-			    strlen(d->mounts[i].name) > strlen(best->name))
-				best = &d->mounts[i];
+	for (i = 0; i < d->nmounts; i++) {
+		if (exact ? strcmp(d->mounts[i].name, path) != 0 :
+		    d->mounts[i].kv == 0 ||
+		    !vault_in_mount(path, d->mounts[i].name))
+			continue;
+		if (best == NULL ||
+		    strlen(d->mounts[i].name) > strlen(best->name))
+			best = &d->mounts[i];
+	}
 	return best;
 }
 
-/*
- * The mount holding path and its KV version, asked once per mount
- * (sys/internal/ui/mounts/PATH); main thread only.  NULL with *status
- * and *err when Vault refused.
- */
 static struct mountc *
-mount_find(struct dump *d, const char *path, int exact, long *status,
-    char **err)
+mount_add(struct dump *d, char *name, int kv, long status, char *err)
 {
 	struct mountc *m;
-	char *name;
-	int kv;
 
-	if ((m = mount_cached(d, path, exact)) != NULL)
-		return m;
-	if (vault_mount_of(d->vault, path, &name, &kv, status, err) == -1) {
-		if (*status == 0)
-			msg_fatal("%s", *err);
-		return NULL;
-	}
 	d->mounts = xrealloc(d->mounts, (d->nmounts + 1) *
 	    sizeof(*d->mounts));
 	m = &d->mounts[d->nmounts++];
 	m->name = name;
 	m->kv = kv;
-	msg_info(NULL, "%s/: kv v%d", name, kv);
+	m->status = status;
+	m->err = err;
+	if (kv != 0)
+		msg_info(NULL, "%s/: kv v%d", name, kv);
 	return m;
+}
+
+/*
+ * Ask Vault (sys/internal/ui/mounts/PATH) which mount holds path;
+ * exact: path must be that mount point itself.  0 with *name and *kv
+ * for a KV mount; else -1 with *status and *err: another engine
+ * (auth/token, sys, cubbyhole, database, ...), a path inside or above a
+ * mount, no answer to check with.  A Vault not reached is fatal.  A 404
+ * is not taken for KV v1 as the Vault CLI takes it: that would trust
+ * the record's word that a path holds KV data.
+ */
+static int
+mount_ask(struct dump *d, const char *path, int exact, char **name,
+    int *kv, long *status, char **err)
+{
+	char *type, *m;
+
+	if (vault_mount_info(d->vault, path, name, &type, kv, status,
+	    err) == -1) {
+		if (*status == 0)
+			msg_fatal("%s", *err);
+		m = *err;
+		if (*status == 404)
+			*err = xasprintf("cannot check that %s is a KV mount: "
+			    "Vault answered 404 for sys/internal/ui/mounts "
+			    "(a server older than 0.10 has no such endpoint)",
+			    path);
+		else
+			*err = xasprintf("cannot find the mount %s: %s", path,
+			    m);
+		free(m);
+		return -1;
+	}
+	if (*kv == 0)
+		*err = exact ? xasprintf("%s is not a KV mount (type %s)",
+		    path, type) : xasprintf("not in a KV mount: Vault says "
+		    "its mount is of type %s", type);
+	else if (exact && strcmp(*name, path) != 0)
+		*err = vault_in_mount(path, *name) ? xasprintf("%s is not a "
+		    "mount point: it is inside the KV mount %s", path,
+		    *name) : xasprintf("%s is not a mount point: Vault says "
+		    "the mount is %s", path, *name);
+	else if (!exact && !vault_in_mount(path, *name))
+		*err = xasprintf("Vault says the mount is %s, which does not "
+		    "prefix the path", *name);
+	free(type);
+	if (*err == NULL)
+		return 0;
+	*status = 0;
+	free(*name);
+	*name = NULL;
+	*kv = 0;
+	return -1;
+}
+
+/* A record's mount, checked once: never NULL. */
+static struct mountc *
+mount_check(struct dump *d, const char *mount)
+{
+	struct mountc *m;
+	char *name, *err;
+	long status;
+	int kv;
+
+	if ((m = mount_cached(d, mount, 1)) != NULL)
+		return m;
+	if (mount_ask(d, mount, 1, &name, &kv, &status, &err) == -1)
+		return mount_add(d, xstrdup(mount), 0, status, err);
+	return mount_add(d, name, kv, 0, NULL);
+}
+
+/*
+ * The KV mount holding an operand's path.  NULL with *status and *err
+ * when Vault refused or the mount is not KV (not cached: operands are
+ * few).
+ */
+static struct mountc *
+mount_find(struct dump *d, const char *path, long *status, char **err)
+{
+	struct mountc *m;
+	char *name;
+	int kv;
+
+	if ((m = mount_cached(d, path, 0)) != NULL)
+		return m;
+	if (mount_ask(d, path, 0, &name, &kv, status, err) == -1)
+		return NULL;
+	if ((m = mount_cached(d, name, 1)) != NULL && m->kv == kv) {
+		free(name);
+		return m;
+	}
+	return mount_add(d, name, kv, 0, NULL);
 }
 
 /* Fail a record here: the message on stderr, the error in the record. */
@@ -466,20 +563,53 @@ emit(jv rec, void *arg)
 }
 
 /*
+ * Why s (len bytes) is no mount or path to read: a NUL byte, a '/' at an
+ * end, an empty, "." or ".." segment; Vault or a proxy on the way would
+ * cut or fold it into another path than the record names.  NULL if fine.
+ */
+static const char *
+path_problem(const char *s, size_t len)
+{
+	const char *seg, *end;
+	size_t n;
+
+	if (strlen(s) != len)
+		return "holds a NUL byte";
+	if (*s == '/')
+		return "starts with /";
+	if (len > 0 && s[len - 1] == '/')
+		return "ends with /";
+	for (seg = s; ; seg = end + 1) {
+		end = strchr(seg, '/');
+		n = end != NULL ? (size_t)(end - seg) : strlen(seg);
+		if (n == 0)
+			return "has an empty segment";
+		if (n == 1 && seg[0] == '.')
+			return "has a . segment";
+		if (n == 2 && seg[0] == '.' && seg[1] == '.')
+			return "has a .. segment";
+		if (end == NULL)
+			return NULL;
+	}
+}
+
+/*
  * Check an input record before it goes to a worker: mount and path
- * strings, the namespace it came from, kv 1 or 2 (found when missing).
+ * strings that name one place, the namespace it came from, kv 1 or 2,
+ * and, asking Vault once a mount, that the mount is a KV mount point of
+ * that version (kv set from it when missing).  Nothing is read from a
+ * mount of another engine: a record is only a claim.
  */
 static jv
 prepare(struct dump *d, jv rec)
 {
 	static const char *const fields[] = { "mount", "path", "namespace" };
 	struct mountc *m;
-	const char *mount, *path, *ns, *myns;
+	const char *mount, *path, *ns, *myns, *why;
 	char *err;
-	jv kv;
-	long status;
+	jv kv, f;
 	size_t i;
-	int v;
+	int v = 0;
 
 	if (rec_failed(rec))
 		return rec;
@@ -494,30 +624,36 @@ prepare(struct dump *d, jv rec)
 	path = rec_str(rec, "path");
 	if (mount == NULL || *mount == '\0' || path == NULL || *path == '\0')
 		return fail(rec, 0, "record without mount and path");
+	for (i = 0; i < 2; i++) {
+		f = jv_object_get(jv_copy(rec), jv_string(fields[i]));
+		why = path_problem(jv_string_value(f),
+		    (size_t)jv_string_length_bytes(jv_copy(f)));
+		jv_free(f);
+		if (why != NULL)
+			return fail(rec, 0, "%s %s", fields[i], why);
+	}
 	ns = rec_str(rec, "namespace");
 	myns = vault_namespace(d->vault);
 	if (ns != NULL && (myns == NULL || strcmp(ns, myns) != 0))
 		return fail(rec, 0, "record from namespace %s, but "
 		    "VAULT_NAMESPACE is %s", ns, myns ? myns : "not set");
 	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
-	if (jv_get_kind(kv) == JV_KIND_NUMBER) {
-		v = (int)jv_number_value(kv);
-		jv_free(kv);
-		if (v != 1 && v != 2)
-			return fail(rec, 0, "kv must be 1 or 2");
-		return rec;
-	}
-	if (jv_is_valid(kv) && jv_get_kind(kv) != JV_KIND_NULL) {
-		jv_free(kv);
-		return fail(rec, 0, "kv must be 1 or 2");
-	}
+	if (jv_get_kind(kv) == JV_KIND_NUMBER)
+		v = jv_number_value(kv) == 1 ? 1 :
+		    jv_number_value(kv) == 2 ? 2 : -1;
+	else if (jv_is_valid(kv) && jv_get_kind(kv) != JV_KIND_NULL)
+		v = -1;
 	jv_free(kv);
-	if ((m = mount_find(d, mount, 1, &status, &err)) == NULL) {
-		rec = fail(rec, status, "cannot find the mount: %s", err);
-		free(err);
-		return rec;
-	}
-	return jv_object_set(rec, jv_string("kv"), jv_number(m->kv));
+	if (v == -1)
+		return fail(rec, 0, "kv must be 1 or 2");
+	m = mount_check(d, mount);
+	if (m->kv == 0)
+		return fail(rec, m->status, "%s", m->err);
+	if (v != 0 && v != m->kv)
+		return fail(rec, 0, "%s is a KV v%d mount, not v%d as the "
+		    "record says", mount, m->kv, v);
+	return v != 0 ? rec :
+	    jv_object_set(rec, jv_string("kv"), jv_number(m->kv));
 }
 
 /* An argument: mount/path of one secret. */
@@ -535,7 +671,7 @@ from_arg(struct dump *d, const char *arg)
 		arg++;
 	ns = vault_namespace(d->vault);
 	rec = jv_object();
-	if ((m = mount_find(d, arg, 0, &status, &err)) == NULL) {
+	if ((m = mount_find(d, arg, &status, &err)) == NULL) {
 		n = strcspn(arg, "/");
 		rec = jv_object_set(rec, jv_string("mount"),
 		    jv_string_sized(arg, (int)n));
@@ -544,7 +680,7 @@ from_arg(struct dump *d, const char *arg)
 		if (ns != NULL)
 			rec = jv_object_set(rec, jv_string("namespace"),
 			    jv_string(ns));
-		rec = fail(rec, status, "cannot find the mount: %s", err);
+		rec = fail(rec, status, "%s", err);
 		free(err);
 		return rec;
 	}
@@ -579,6 +715,7 @@ main(int argc, char *argv[])
 	struct rec_reader rd;
 	struct pool *pool;
 	struct dump d;
+	const char *p, *why;
 	char *err;
 	jv rec;
 	size_t i, n;
@@ -617,6 +754,11 @@ main(int argc, char *argv[])
 		if (n == 0 || argv[i][n - 1] == '/')
 			msg_usage_error("%s: not a secret path (for a folder: "
 			    "vault-ls FOLDER | vault-dump)", argv[i]);
+		for (p = argv[i]; *p == '/'; p++)
+			;
+		if ((why = path_problem(p, strlen(p))) != NULL)
+			msg_usage_error("%s: not a secret path: it %s",
+			    argv[i], why);
 	}
 
 	http_opts_init(&ho);
@@ -655,8 +797,10 @@ main(int argc, char *argv[])
 	pool_free(pool);
 	if (d.failed > 0)
 		status = EXIT_PARTIAL;
-	for (i = 0; i < d.nmounts; i++)
+	for (i = 0; i < d.nmounts; i++) {
 		free(d.mounts[i].name);
+		free(d.mounts[i].err);
+	}
 	free(d.mounts);
 	vault_free(d.vault);
 	http_free(http);

@@ -1794,6 +1794,17 @@ class Vault:
         path = clean_mount_path(sub)
         mns, mrel = self.resolve_ns("", ns.path + path)
         m = mns.mount_for(mrel) if mns.path.startswith(ns.path) else None
+        if m is None and mrel.startswith("auth/") and mns.path.startswith(ns.path):
+            # The router holds auth methods at "auth/" + their entry path,
+            # and this endpoint answers the entry, whose path lacks the
+            # "auth/": "token/" for auth/token/... [vault vault/auth.go
+            # setupCredentials: router.Mount(credentialRoutePrefix +
+            # entry.Path); vault/logical_system.go pathInternalUIMountRead]
+            best = None
+            for ap in mns.auth:
+                if mrel[5:].startswith(ap) and (best is None or len(ap) > len(best)):
+                    best = ap
+            m = mns.auth.get(best) if best is not None else None
         denied = err(403, "preflight capability check returned 403, please ensure "
                           "client's policies grant access to path \"%s\"" % path)
         if m is None:
