@@ -68,6 +68,27 @@ static struct {
 	int		 suffix;
 } opt;
 
+/*
+ * What -e sees: the record without its data, and nothing else.  This
+ * prelude goes before the expression, on its line (so that jq's line
+ * numbers stay right), and shadows the libjq 1.6 builtins that read the
+ * environment, files, other input or the clock's zone, or write to
+ * stderr (jq-1.6 src/builtin.c function_list, src/builtin.jq); it binds
+ * $ENV, which the compiler would otherwise fill with the environment
+ * (src/compile.c expand_call_arglist), to {}.  Coming first, it also
+ * makes "import", "include" and "module" syntax errors, since they may
+ * only open a program (src/parser.y): no module file is ever looked for.
+ */
+#define EXPR_NA(f)	"def " f ": error(\"" f " is not available: -e " \
+			    "sees only the record\"); "
+static const char expr_prelude[] =
+    EXPR_NA("env") EXPR_NA("input") EXPR_NA("inputs") EXPR_NA("_input")
+    EXPR_NA("input_filename") EXPR_NA("input_line_number")
+    EXPR_NA("debug") EXPR_NA("stderr") EXPR_NA("get_search_list")
+    EXPR_NA("get_prog_origin") EXPR_NA("get_jq_origin")
+    EXPR_NA("modulemeta") EXPR_NA("localtime") EXPR_NA("strflocaltime(f)")
+    "{} as $ENV | ";
+
 static struct cimap *names;	/* name: whose, without regard to case */
 static struct cimap *pins;		/* identity: pinned entry (exact) */
 static jq_state *jq;
@@ -798,6 +819,43 @@ jq_msg(void *arg, jv msg)
 	*first = s;
 }
 
+/*
+ * Compile -e behind expr_prelude, with no module search path, and with
+ * HOME unset meanwhile: libjq reads ~/.jq into every program it
+ * compiles (jq-1.6 src/builtin.c slurp_lib).
+ */
+static void
+expr_compile(const char *expr)
+{
+	char *text, *home, *jqerr = NULL;
+	const char *h;
+	int ok;
+
+	if ((jq = jq_init()) == NULL)
+		msg_fatal("cannot start jq");
+	jq_set_error_cb(jq, jq_msg, &jqerr);
+	jq_set_attr(jq, jv_string("JQ_LIBRARY_PATH"), jv_array());
+	text = xasprintf("%s%s", expr_prelude, expr);
+	home = (h = getenv("HOME")) != NULL ? xstrdup(h) : NULL;
+	if (home != NULL && unsetenv("HOME") == -1)
+		msg_fatal("cannot unset HOME: %s", strerror(errno));
+	ok = jq_compile(jq, text);
+	if (home != NULL && setenv("HOME", home, 1) == -1)
+		msg_fatal("cannot set HOME: %s", strerror(errno));
+	free(home);
+	free(text);
+	if (!ok && jqerr != NULL &&
+	    (strstr(jqerr, "unexpected import") != NULL ||
+	    strstr(jqerr, "unexpected include") != NULL ||
+	    strstr(jqerr, "unexpected module") != NULL))
+		msg_usage_error("-e: import, include and module are not "
+		    "available: -e sees only the record");
+	if (!ok)
+		msg_usage_error("-e: %s", jqerr ? jqerr :
+		    "cannot compile the expression");
+	free(jqerr);
+}
+
 static void
 check_prefix(const char *p)
 {
@@ -832,7 +890,6 @@ int
 main(int argc, char *argv[])
 {
 	struct rec_reader rd;
-	char *jqerr = NULL;
 	long failed;
 	jv rec;
 	int ch, rc;
@@ -895,14 +952,8 @@ main(int argc, char *argv[])
 	if (opt.strip_mount && opt.expr != NULL)
 		msg_usage_error("--strip-mount has no effect with -e");
 
-	if (opt.expr != NULL) {
-		if ((jq = jq_init()) == NULL)
-			msg_fatal("cannot start jq");
-		jq_set_error_cb(jq, jq_msg, &jqerr);
-		if (!jq_compile(jq, opt.expr))
-			msg_usage_error("-e: %s", jqerr ? jqerr :
-			    "cannot compile the expression");
-	}
+	if (opt.expr != NULL)
+		expr_compile(opt.expr);
 	names = cimap_new(0);
 	pins = cimap_new(CIMAP_EXACT);
 	if (opt.mapfile != NULL)
@@ -926,7 +977,6 @@ main(int argc, char *argv[])
 	cimap_free(names);
 	if (jq != NULL)
 		jq_teardown(&jq);
-	free(jqerr);
 	return msg_finish(nfailed > 0 ? EXIT_PARTIAL : EXIT_OK,
 	    "%ld record%s in, %ld out, %ld failed", nin, nin == 1 ? "" : "s",
 	    nout, nfailed);

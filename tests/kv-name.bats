@@ -202,6 +202,70 @@ kv-name: 1 record in, 1 out, 1 failed"
 	EOF
 }
 
+@test "-e cannot read the environment, files or other input, nor see data" {
+	export VAULT_TOKEN=tok-MARKER-env
+	in='{"mount":"secret","path":"app/db","data":{"password":"val-MARKER-data"}}'
+	# Files libjq would read: ~/.jq (a file of definitions, or a module
+	# directory), modules and data files in the working directory.
+	mkdir -p "$BATS_TEST_TMPDIR/cwd"
+	cd "$BATS_TEST_TMPDIR/cwd"
+	echo 'def x: "file-MARKER-x";' >x.jq
+	echo '"file-MARKER-json"' >x.json
+	echo 'def marker: "file-MARKER-home";' >"$HOME/.jq"
+	while IFS='~' read -r expr msg; do
+		run -1 --separate-stderr kv-name -e "$expr" <<<"$in"
+		assert_equal "$(jq -r .error.message <<<"$output")" "$msg"
+		refute_output --partial tok-MARKER
+		refute_output --partial file-MARKER
+		refute_regex "$stderr" 'MARKER'
+	done <<-'EOF'
+		env.VAULT_TOKEN~-e: env is not available: -e sees only the record
+		env | tostring~-e: env is not available: -e sees only the record
+		$ENV.VAULT_TOKEN~-e: result is null, not a string
+		"n\($ENV | length)/"~-e: "n0/" is not a valid Key Vault name
+		$ENV | tostring~-e: "{}" is not a valid Key Vault name
+		$ ENV | tostring~-e: "{}" is not a valid Key Vault name
+		def f: $ENV.VAULT_TOKEN; f~-e: result is null, not a string
+		"x" | modulemeta | tostring~-e: modulemeta is not available: -e sees only the record
+		input~-e: input is not available: -e sees only the record
+		[inputs] | tostring~-e: inputs is not available: -e sees only the record
+		_input~-e: _input is not available: -e sees only the record
+		input_filename~-e: input_filename is not available: -e sees only the record
+		input_line_number~-e: input_line_number is not available: -e sees only the record
+		get_search_list | tostring~-e: get_search_list is not available: -e sees only the record
+		get_jq_origin~-e: get_jq_origin is not available: -e sees only the record
+		get_prog_origin~-e: get_prog_origin is not available: -e sees only the record
+		.path | debug~-e: debug is not available: -e sees only the record
+		.path | stderr~-e: stderr is not available: -e sees only the record
+		now | localtime | mktime | tostring~-e: localtime is not available: -e sees only the record
+		$__loc__ | tostring~-e: "{\"file\":\"<top-level>\",\"line\":1}" is not a valid Key Vault name
+		getpath(["data"])~-e: result is null, not a string
+		.data.password~-e: result is null, not a string
+		[paths] | tostring~-e: "[[\"mount\"],[\"path\"]]" is not a valid Key Vault name
+	EOF
+	# Directives that load files cannot be written at all.
+	for expr in 'include "x"; x' 'import "x" as x; x::x' \
+	    'import "x" as $x; $x[0]' 'module {}; .path' 'marker'; do
+		run -2 --separate-stderr kv-name -e "$expr" <<<"$in"
+		assert_equal "$output" ""
+		refute_regex "$stderr" 'MARKER'
+	done
+	assert_equal "$stderr" "kv-name: -e: marker/0 is not defined at <top-level>, line 1
+kv-name: try 'kv-name -h' for usage"
+	run -2 --separate-stderr kv-name -e 'include "x"; x' <<<"$in"
+	assert_equal "$stderr" "kv-name: -e: import, include and module are not available: -e sees only the record
+kv-name: try 'kv-name -h' for usage"
+	# ~/.jq as a module directory.
+	rm "$HOME/.jq"
+	mkdir "$HOME/.jq"
+	echo 'def x: "file-MARKER-dir";' >"$HOME/.jq/x.jq"
+	run -2 --separate-stderr kv-name -e 'import "x" as x; x::x' <<<"$in"
+	refute_regex "$output$stderr" 'MARKER'
+	# What -e may use still works, ~/.jq or not.
+	run -0 kv-name -q -e '.path | gsub("/"; "-")' <<<"$in"
+	assert_equal "$(jq -r .name <<<"$output")" app-db
+}
+
 @test "a jq syntax error is a usage error with jq's message" {
 	run -2 --separate-stderr kv-name -e '.path |' <<<'{"mount":"s","path":"p"}'
 	assert_equal "$output" ""
