@@ -613,13 +613,24 @@ grant_one(jv in, void *arg)
 	return rec;
 }
 
+/*
+ * Every record leaves without its data, whatever became of it, as from
+ * kv-put and kv-check: a grant needs no value, and the output is kept.
+ */
 static int
 emit(jv rec, void *arg)
 {
 	struct grant *g = arg;
 	const char *s;
+	jv data;
 	int failed;
 
+	if (jv_get_kind(rec) == JV_KIND_OBJECT &&
+	    jv_object_has(jv_copy(rec), jv_string("data"))) {
+		data = jv_object_get(jv_copy(rec), jv_string("data"));
+		rec = jv_object_delete(rec, jv_string("data"));
+		jv_wipe_free(data);
+	}
 	failed = rec_failed(rec);
 	g->n++;
 	if (!failed && (s = rec_str(rec, "status")) != NULL) {

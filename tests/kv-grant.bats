@@ -277,6 +277,28 @@ kv-grant: 1 record: 0 created, 0 exist, 1 failed; 3 requests, 0 retried, 0 throt
 	assert_equal "$stderr" "kv-grant: 1 record: 0 created, 0 exist, 1 failed; 2 requests, 0 retried, 0 throttled"
 }
 
+@test "no record leaves with its data: granted, planned, failed or passed through" {
+	cat >"$BATS_TEST_TMPDIR/in" <<-EOF
+		{"principal":"$P1","role":"Key Vault Secrets User","name":"a","data":{"password":"val-MARKER-1"}}
+		{"principal":"$P1","role":"Key Vault Secret Reader","name":"b","data":{"password":"val-MARKER-2"}}
+		{"mount":"secret","path":"app/x","data":{"k":"val-MARKER-3"},"error":{"tool":"kv-put","status":403,"message":"denied"}}
+		{"role":"Key Vault Secrets User","name":"c","data":{"k":"val-MARKER-4"}}
+	EOF
+	for dry in "" -n; do
+		run -1 --separate-stderr kv-grant $dry -j 4 --vault "$VAULT" \
+		    <"$BATS_TEST_TMPDIR/in"
+		assert_equal "${#lines[@]}" 4
+		assert_equal "$(jq -c 'has("data")' <<<"$output" | sort -u)" false
+		refute_output --partial MARKER
+		refute_regex "$stderr" MARKER
+		assert_line -n 0 --partial '"name":"a"'
+		assert_line -n 0 --regexp '"status":"(created|planned)"'
+		assert_line -n 1 --partial '"error":{"tool":"kv-grant"'
+		assert_line -n 2 '{"mount":"secret","path":"app/x","error":{"tool":"kv-put","status":403,"message":"denied"}}'
+		assert_line -n 3 --partial '"error":{"tool":"kv-grant"'
+	done
+}
+
 @test "keeps the input order with many records at once" {
 	local i
 	for i in $(seq 10 49); do
