@@ -538,7 +538,8 @@ vault_in_mount(const char *path, const char *mount)
  * auth method's entry path lacks the "auth/" its route has ("token/"
  * for auth/token/...: vault/auth.go mounts it at credentialRoutePrefix +
  * entry.Path).  No mount at all is a 403, never a 404: only a server
- * without the endpoint (older than 0.10) answers 404.
+ * without the endpoint (older than 0.10) answers 404.  OpenBao, a fork of
+ * Vault 1.14 that keeps its API (openbao.org), answers the same.
  */
 int
 vault_mount_info(struct vault *v, const char *path, char **mount,
