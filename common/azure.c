@@ -3,6 +3,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1597,20 +1599,90 @@ tenant_segment(const char *s)
 	return 1;
 }
 
+static int
+is_ip(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1;
+}
+
 /*
- * Take the scope and tenant from a challenge.  The token's resource must
- * be the vault's host or a parent domain of it (as the Azure SDKs check):
- * a wrong or hostile URL then cannot collect a token for another
- * service.  Called with kv->mu held.  0, or -1 with *err.
+ * One resource: an https URL whose host is the vault's or a parent
+ * domain of it, label by label ("vault.azure.net" for
+ * "kv.vault.azure.net", never "ault.azure.net"), of two labels at least
+ * (a bare "net" would cover every vault).  An address is only itself.
+ * The Azure SDKs check the same (azure-keyvault-secrets,
+ * _shared/challenge_auth_policy.py: _verify_challenge_resource, the
+ * request's host must end with "." and the resource's).
+ */
+static int
+resource_ok(const char *vhost, const char *res)
+{
+	struct url u;
+	size_t hl, rl;
+	int ok = 0;
+
+	if (url_parse(res, &u) == -1)
+		return 0;
+	hl = strlen(vhost);
+	rl = strlen(u.host);
+	if (strcmp(u.scheme, "https") != 0)
+		ok = 0;
+	else if (strcmp(vhost, u.host) == 0)
+		ok = 1;
+	else if (is_ip(vhost) || is_ip(u.host) || strchr(u.host, '.') == NULL ||
+	    u.host[0] == '.' || u.host[rl - 1] == '.')
+		ok = 0;
+	else
+		ok = hl > rl + 1 && vhost[hl - rl - 1] == '.' &&
+		    strcmp(vhost + hl - rl, u.host) == 0;
+	url_release(&u);
+	return ok;
+}
+
+int
+azure_scope_ok(const char *vault_host, const char *scopes, char **bad)
+{
+	const char *p, *e;
+	char *one;
+	int n = 0;
+
+	*bad = NULL;
+	for (p = scopes; ; p = e, n++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, " ");
+		one = xstrndup(p, (size_t)(e - p));
+		if (!resource_ok(vault_host, one)) {
+			*bad = one;
+			return 0;
+		}
+		free(one);
+	}
+	if (n == 0) {
+		*bad = xstrdup(scopes);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Take the scope and tenant from a challenge.  Every resource and scope
+ * it names must be of the vault's own domain (azure_scope_ok): a wrong
+ * or hostile URL then cannot collect a token for another service.
+ * Called with kv->mu held.  0, or -1 with *err.
  */
 static int
 kv_take_challenge(struct kv *kv, const char *hdr, char **err)
 {
 	struct challenge ch;
-	struct url u;
-	const char *seg, *res;
-	char *scope, *t, *h;
-	size_t hl, rl;
+	const char *seg;
+	char *scope, *t, *h, *bad = NULL;
+	size_t hl;
 	int ok;
 
 	challenge_parse(hdr != NULL ? hdr : "", &ch);
@@ -1627,19 +1699,13 @@ kv_take_challenge(struct kv *kv, const char *hdr, char **err)
 		challenge_release(&ch);
 		return -1;
 	}
-	res = ch.scope != NULL ? ch.scope : ch.resource;
-	ok = 0;
-	if (url_parse(res, &u) == 0) {
-		hl = strlen(kv->host);
-		rl = strlen(u.host);
-		ok = strcmp(u.scheme, "https") == 0 &&
-		    (strcmp(kv->host, u.host) == 0 ||
-		    (hl > rl + 1 && kv->host[hl - rl - 1] == '.' &&
-		    strcmp(kv->host + hl - rl, u.host) == 0));
-		url_release(&u);
-	}
+	/* Both, when both are there: either may be what a client uses. */
+	ok = (ch.resource == NULL ||
+	    azure_scope_ok(kv->host, ch.resource, &bad)) &&
+	    (ch.scope == NULL || azure_scope_ok(kv->host, ch.scope, &bad));
 	if (!ok) {
-		h = clean(res, 200);
+		h = clean(bad != NULL ? bad : "nothing", 200);
+		free(bad);
 		*err = xasprintf("%s asks for a token for %s, which is not of "
 		    "its own domain: no token sent (check the vault URL)",
 		    kv->host, h);

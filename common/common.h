@@ -425,6 +425,13 @@ char	*azure_token(struct azure_cred *, const char *scope, int force,
 /* The credential that got a token ("EnvironmentCredential"), or NULL. */
 const char *azure_cred_name(struct azure_cred *);
 
+/*
+ * 1 when every URL of scopes (space-separated) is on vault_host or a
+ * parent domain of it; else 0 and *bad, the first that is not (malloc'd).
+ */
+int	 azure_scope_ok(const char *vault_host, const char *scopes,
+	    char **bad);
+
 struct kv;
 /* vault is a name (https://NAME.vault.azure.net) or an https URL. */
 struct kv *kv_new(struct http *, struct azure_cred *, const char *vault,
