@@ -863,7 +863,11 @@ out:
 	return rc;
 }
 
-/* Read what a child writes on two pipes, until EOF or the deadline. */
+/*
+ * Read what a child writes on two pipes, until EOF, the deadline or
+ * msg_stop: the child is in a group of its own, the terminal's SIGINT
+ * does not reach it.
+ */
 static int
 read_child(int ofd, int efd, struct buf *out, struct buf *err, long ms)
 {
@@ -882,9 +886,9 @@ read_child(int ofd, int efd, struct buf *out, struct buf *err, long ms)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		left = ms - ((t1.tv_sec - t0.tv_sec) * 1000 +
 		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0)
+		if (left <= 0 || msg_stop)
 			return -1;
-		if (poll(p, 2, (int)left) == -1) {
+		if (poll(p, 2, left < 200 ? (int)left : 200) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -1133,8 +1137,8 @@ cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
 	}
 	if (read_child(op[0], ep[0], &o, &e, ms) == -1) {
 		cli_kill(pid, &st);
-		*why = xasprintf("az did not answer within %ld seconds",
-		    ms / 1000);
+		*why = msg_stop ? xstrdup("az: interrupted") :
+		    xasprintf("az did not answer within %ld seconds", ms / 1000);
 		goto out;
 	}
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
