@@ -429,3 +429,33 @@ test-tenant"
 		! kill -0 "$p" 2>/dev/null
 	done
 }
+
+@test "an interrupt while az runs ends az and its group at once" {
+	unset AZURE_CLIENT_SECRET AZURE_TENANT_ID
+	fake_az
+	cat >"$BATS_TEST_TMPDIR/bin/az" <<-EOF
+		#!/bin/sh
+		echo \$\$ >"$BATS_TEST_TMPDIR/az.pid"
+		sleep 300 &
+		echo \$! >"$BATS_TEST_TMPDIR/grandchild.pid"
+		sleep 300
+	EOF
+	kv-put <<<"$REC" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	for _ in $(seq 1 100); do
+		[ -s "$BATS_TEST_TMPDIR/grandchild.pid" ] && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	SECONDS=0
+	wait "$pid" || true
+	[ "$SECONDS" -lt 10 ]
+	for f in az.pid grandchild.pid; do
+		p=$(cat "$BATS_TEST_TMPDIR/$f")
+		for _ in $(seq 1 20); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		! kill -0 "$p" 2>/dev/null
+	done
+}
