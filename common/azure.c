@@ -3,6 +3,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +30,8 @@
 #define DEFAULT_AUTHORITY "https://login.microsoftonline.com"
 #define DEFAULT_IMDS	"http://169.254.169.254"
 #define DEFAULT_ARM	"https://management.azure.com"
-#define CLI_TIMEOUT_MS	60000
+#define CLI_TIMEOUT_S	60	/* VAULT2KV_AZ_TIMEOUT overrides it */
+#define CLI_GRACE_MS	2000	/* from SIGTERM to SIGKILL */
 #define ASSERTION_TTL	600	/* seconds, as MSAL and the C++ SDK */
 #define MAX_PAGES	1000000
 
@@ -819,6 +822,11 @@ cred_mi(struct azure_cred *c, const char *scope, struct tokres *out,
 	}
 	req_init(&r, "GET", url.data);
 	r.headers = hdrs;
+	/*
+	 * The endpoint is on this host or link-local (169.254.169.254): a
+	 * proxy cannot reach it, and must not see the identity header.
+	 */
+	r.no_proxy = 1;
 	if (hv != NULL || c->imds_ok) {
 		rc = token_request(c, &r, hv != NULL ? "IDENTITY_ENDPOINT" :
 		    c->imds, out, why) == 0 ? GOT_TOKEN : FAILED;
@@ -855,7 +863,11 @@ out:
 	return rc;
 }
 
-/* Read what a child writes on two pipes, until EOF or the deadline. */
+/*
+ * Read what a child writes on two pipes, until EOF, the deadline or
+ * msg_stop: the child is in a group of its own, the terminal's SIGINT
+ * does not reach it.
+ */
 static int
 read_child(int ofd, int efd, struct buf *out, struct buf *err, long ms)
 {
@@ -874,9 +886,9 @@ read_child(int ofd, int efd, struct buf *out, struct buf *err, long ms)
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		left = ms - ((t1.tv_sec - t0.tv_sec) * 1000 +
 		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0)
+		if (left <= 0 || msg_stop)
 			return -1;
-		if (poll(p, 2, (int)left) == -1) {
+		if (poll(p, 2, left < 200 ? (int)left : 200) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -951,8 +963,88 @@ cli_environ(void)
 }
 
 /*
+ * A tenant fit for az's command line: letters, digits, '.' and '-', as
+ * azure-identity's validate_tenant_id (azure/identity/_internal/
+ * __init__.py) allows, and no leading '-' that az would take for an
+ * option.
+ */
+static int
+valid_tenant(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > 128 || !isalnum((unsigned char)s[0]))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* How long az may take: VAULT2KV_AZ_TIMEOUT seconds (1 to 3600). */
+static long
+cli_timeout_ms(void)
+{
+	const char *s = env("VAULT2KV_AZ_TIMEOUT");
+	char *end;
+	long v;
+
+	if (s == NULL)
+		return CLI_TIMEOUT_S * 1000L;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 3600)
+		return CLI_TIMEOUT_S * 1000L;
+	return v * 1000;
+}
+
+/*
+ * End az and whatever it started: its process group gets SIGTERM, then
+ * SIGKILL if az has not exited within CLI_GRACE_MS; az is reaped.
+ */
+static void
+cli_kill(pid_t pid, int *st)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+	int i;
+	pid_t r;
+
+	kill(-pid, SIGTERM);
+	for (i = 0; i < CLI_GRACE_MS / 50; i++) {
+		if ((r = waitpid(pid, st, WNOHANG)) == pid ||
+		    (r == -1 && errno != EINTR))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	/* Grandchildren that outlive az still hold the group. */
+	kill(-pid, SIGKILL);
+	if (i == CLI_GRACE_MS / 50)
+		while (waitpid(pid, st, 0) == -1 && errno == EINTR)
+			;
+}
+
+/* In the child: close every descriptor above 2 but keep. */
+static void
+close_from_3(int keep, long maxfd)
+{
+	long fd;
+
+	if ((keep == 3 || close_range(3, (unsigned)keep - 1, 0) == 0) &&
+	    close_range((unsigned)keep + 1, ~0U, 0) == 0)
+		return;
+	/* Kernels before 5.9: one close per possible descriptor. */
+	for (fd = 3; fd < maxfd; fd++)
+		if (fd != keep)
+			close((int)fd);
+}
+
+/*
  * az account get-access-token, run without a shell: only the scope and
  * the tenant are on its command line, the token comes back on stdout.
+ * It inherits no descriptor but 0, 1 and 2 (libcurl's sockets stay
+ * here), runs in a process group of its own, and is killed with it at
+ * the deadline.
  */
 static int
 cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
@@ -961,16 +1053,25 @@ cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
 	char **env = NULL;
 	char *argv[10];
 	int op[2] = { -1, -1 }, ep[2] = { -1, -1 }, xp[2] = { -1, -1 };
-	int i = 0, st, xerr = 0, devnull, rc = FAILED;
+	int i = 0, st, xerr = 0, devnull = -1, rc = FAILED;
 	struct buf o, e;
 	sigset_t none;
 	ssize_t n;
 	pid_t pid;
 	char *line, *end;
 	const char *s;
+	long maxfd, ms;
 	double d;
 	time_t t;
 	jv body;
+
+	if (tenant != NULL && !valid_tenant(tenant)) {
+		end = clean(tenant, 100);
+		*why = xasprintf("the tenant \"%s\" is not a tenant id "
+		    "(letters, digits, '.' and '-'): az not run", end);
+		free(end);
+		return FAILED;
+	}
 
 	argv[i++] = "az";
 	argv[i++] = "account";
@@ -996,6 +1097,9 @@ cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
 	}
 	env = cli_environ();
 	sigemptyset(&none);
+	if ((maxfd = sysconf(_SC_OPEN_MAX)) < 0 || maxfd > 65536)
+		maxfd = 65536;
+	ms = cli_timeout_ms();
 	if ((pid = fork()) == -1) {
 		*why = xasprintf("cannot run az: %s", strerror(errno));
 		goto out;
@@ -1004,15 +1108,19 @@ cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
 		/* Only async-signal-safe calls until exec. */
 		signal(SIGPIPE, SIG_DFL);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
 		if (dup2(devnull, 0) == -1 || dup2(op[1], 1) == -1 ||
 		    dup2(ep[1], 2) == -1)
 			_exit(127);
+		/* xp[1] is close-on-exec: it tells an exec failure. */
+		close_from_3(xp[1], maxfd);
 		execvpe("az", argv, env);
 		xerr = errno;
 		n = write(xp[1], &xerr, sizeof(xerr));
 		(void)n;
 		_exit(127);
 	}
+	setpgid(pid, pid);	/* either of the two calls wins the race */
 	close(op[1]);
 	close(ep[1]);
 	close(xp[1]);
@@ -1027,12 +1135,10 @@ cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
 		rc = UNAVAILABLE;
 		goto out;
 	}
-	if (read_child(op[0], ep[0], &o, &e, CLI_TIMEOUT_MS) == -1) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
-			;
-		*why = xasprintf("az did not answer within %d seconds",
-		    CLI_TIMEOUT_MS / 1000);
+	if (read_child(op[0], ep[0], &o, &e, ms) == -1) {
+		cli_kill(pid, &st);
+		*why = msg_stop ? xstrdup("az: interrupted") :
+		    xasprintf("az did not answer within %ld seconds", ms / 1000);
 		goto out;
 	}
 	while (waitpid(pid, &st, 0) == -1 && errno == EINTR)
@@ -1483,35 +1589,104 @@ challenge_parse(const char *s, struct challenge *ch)
 	buf_release(&val);
 }
 
-/* A tenant id or domain fit for a URL path and an argument. */
+/* The last path segment of a challenge's authorization URI. */
 static int
-valid_tenant(const char *s)
+tenant_segment(const char *s)
 {
 	size_t n = strlen(s), i;
 
 	if (n == 0 || n > 128)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
-		    s[i] != '.' && s[i] != '_')
+		if ((unsigned char)s[i] < ' ' || s[i] == 0x7f)
 			return 0;
 	return 1;
 }
 
+static int
+is_ip(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1;
+}
+
 /*
- * Take the scope and tenant from a challenge.  The token's resource must
- * be the vault's host or a parent domain of it (as the Azure SDKs check):
- * a wrong or hostile URL then cannot collect a token for another
- * service.  Called with kv->mu held.  0, or -1 with *err.
+ * One resource: an https URL whose host is the vault's or a parent
+ * domain of it, label by label ("vault.azure.net" for
+ * "kv.vault.azure.net", never "ault.azure.net"), of two labels at least
+ * (a bare "net" would cover every vault).  An address is only itself.
+ * The Azure SDKs check the same (azure-keyvault-secrets,
+ * _shared/challenge_auth_policy.py: _verify_challenge_resource, the
+ * request's host must end with "." and the resource's).
+ */
+static int
+resource_ok(const char *vhost, const char *res)
+{
+	struct url u;
+	size_t hl, rl;
+	int ok = 0;
+
+	if (url_parse(res, &u) == -1)
+		return 0;
+	hl = strlen(vhost);
+	rl = strlen(u.host);
+	if (strcmp(u.scheme, "https") != 0)
+		ok = 0;
+	else if (strcmp(vhost, u.host) == 0)
+		ok = 1;
+	else if (is_ip(vhost) || is_ip(u.host) || strchr(u.host, '.') == NULL ||
+	    u.host[0] == '.' || u.host[rl - 1] == '.')
+		ok = 0;
+	else
+		ok = hl > rl + 1 && vhost[hl - rl - 1] == '.' &&
+		    strcmp(vhost + hl - rl, u.host) == 0;
+	url_release(&u);
+	return ok;
+}
+
+int
+azure_scope_ok(const char *vault_host, const char *scopes, char **bad)
+{
+	const char *p, *e;
+	char *one;
+	int n = 0;
+
+	*bad = NULL;
+	for (p = scopes; ; p = e, n++) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, " ");
+		one = xstrndup(p, (size_t)(e - p));
+		if (!resource_ok(vault_host, one)) {
+			*bad = one;
+			return 0;
+		}
+		free(one);
+	}
+	if (n == 0) {
+		*bad = xstrdup(scopes);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Take the scope and tenant from a challenge.  Every resource and scope
+ * it names must be of the vault's own domain (azure_scope_ok): a wrong
+ * or hostile URL then cannot collect a token for another service.
+ * Called with kv->mu held.  0, or -1 with *err.
  */
 static int
 kv_take_challenge(struct kv *kv, const char *hdr, char **err)
 {
 	struct challenge ch;
-	struct url u;
-	const char *seg, *res;
-	char *scope, *t, *h;
-	size_t hl, rl;
+	const char *seg;
+	char *scope, *t, *h, *bad = NULL;
+	size_t hl;
 	int ok;
 
 	challenge_parse(hdr != NULL ? hdr : "", &ch);
@@ -1528,19 +1703,13 @@ kv_take_challenge(struct kv *kv, const char *hdr, char **err)
 		challenge_release(&ch);
 		return -1;
 	}
-	res = ch.scope != NULL ? ch.scope : ch.resource;
-	ok = 0;
-	if (url_parse(res, &u) == 0) {
-		hl = strlen(kv->host);
-		rl = strlen(u.host);
-		ok = strcmp(u.scheme, "https") == 0 &&
-		    (strcmp(kv->host, u.host) == 0 ||
-		    (hl > rl + 1 && kv->host[hl - rl - 1] == '.' &&
-		    strcmp(kv->host + hl - rl, u.host) == 0));
-		url_release(&u);
-	}
+	/* Both, when both are there: either may be what a client uses. */
+	ok = (ch.resource == NULL ||
+	    azure_scope_ok(kv->host, ch.resource, &bad)) &&
+	    (ch.scope == NULL || azure_scope_ok(kv->host, ch.scope, &bad));
 	if (!ok) {
-		h = clean(res, 200);
+		h = clean(bad != NULL ? bad : "nothing", 200);
+		free(bad);
 		*err = xasprintf("%s asks for a token for %s, which is not of "
 		    "its own domain: no token sent (check the vault URL)",
 		    kv->host, h);
@@ -1559,7 +1728,7 @@ kv_take_challenge(struct kv *kv, const char *hdr, char **err)
 		while (hl > 0 && t[hl - 1] == '/')
 			t[--hl] = '\0';
 		seg = strrchr(t, '/');
-		if (seg != NULL && valid_tenant(seg + 1) &&
+		if (seg != NULL && tenant_segment(seg + 1) &&
 		    (size_t)(seg - t) > strlen("https:/"))
 			kv->tenant = xstrdup(seg + 1);
 		free(t);

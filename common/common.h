@@ -285,6 +285,13 @@ struct http_req {
 	int		 insecure;	/* only VAULT_SKIP_VERIFY sets it */
 	struct http_bucket *bucket;	/* pacing, or NULL */
 	int		 no_retry;	/* one attempt only */
+	/*
+	 * The proxy: none with no_proxy (managed identity endpoints), else
+	 * proxy when set (VAULT_PROXY_ADDR), else the environment's choice
+	 * (proxy.c).  libcurl's own reading of the environment is never used.
+	 */
+	const char	*proxy;
+	int		 no_proxy;
 	/* out */
 	long		 status;	/* HTTP status; 0 if no response */
 	struct buf	 resp;		/* body; wiped on release */
@@ -319,15 +326,44 @@ long	 http_backoff_ms(int attempt, long base, long cap, double r01);
 void	 http_stats(struct http *, long *sent, long *retried, long *throttled);
 
 /*
+ * proxy.c: the proxy of a request, chosen as Go's ProxyFromEnvironment
+ * does: HTTPS_PROXY for https, HTTP_PROXY for http (the upper-case name
+ * first, then the lower-case one), NO_PROXY; localhost and loopback
+ * addresses never go through a proxy.
+ */
+struct proxy_env {
+	char	*http, *https, *no;
+	int	 cgi;			/* REQUEST_METHOD is set */
+};
+void	 proxy_env_init(struct proxy_env *);	/* reads the environment */
+void	 proxy_env_release(struct proxy_env *);
+/*
+ * 0 and *proxy, a malloc'd proxy URL or NULL for a direct connection;
+ * -1 and err (never the proxy's value, which may hold a password).
+ */
+int	 proxy_for(const struct proxy_env *, const char *url, char **proxy,
+	    char *err, size_t errsz);
+/* A proxy variable's value as a URL libcurl takes, or NULL if invalid. */
+char	*proxy_url(const char *value);
+/* 1 when NO_PROXY (or localhost, a loopback address) exempts host:port. */
+int	 proxy_bypass(const char *no_proxy, const char *host, const char *port);
+
+/*
  * vault.c: HashiCorp Vault client over the engine.  Reads VAULT_ADDR,
  * VAULT_TOKEN (else ~/.vault-token), VAULT_NAMESPACE, VAULT_CACERT,
- * VAULT_CAPATH, VAULT_SKIP_VERIFY.
+ * VAULT_CAPATH, VAULT_SKIP_VERIFY, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY.
  */
 struct vault;
 /* NULL and a malloc'd *err (naming the variable, never the token). */
 struct vault *vault_new(struct http *, char **err);
 void	 vault_free(struct vault *);		/* wipes the token */
+/* VAULT_ADDR as messages show it: without a user:password@. */
 const char *vault_addr(struct vault *);
+/*
+ * The i-th warning about the set-up (http:// to a host that is not
+ * loopback, VAULT_SKIP_VERIFY), NULL past the last: the tool prints them.
+ */
+const char *vault_warning(struct vault *, int i);
 /* VAULT_NAMESPACE without slashes at its ends, or NULL when unset. */
 const char *vault_namespace(struct vault *);
 /*
@@ -398,6 +434,13 @@ char	*azure_token(struct azure_cred *, const char *scope, int force,
 	    char **err);
 /* The credential that got a token ("EnvironmentCredential"), or NULL. */
 const char *azure_cred_name(struct azure_cred *);
+
+/*
+ * 1 when every URL of scopes (space-separated) is on vault_host or a
+ * parent domain of it; else 0 and *bad, the first that is not (malloc'd).
+ */
+int	 azure_scope_ok(const char *vault_host, const char *scopes,
+	    char **bad);
 
 struct kv;
 /* vault is a name (https://NAME.vault.azure.net) or an https URL. */

@@ -45,6 +45,7 @@ struct job {
 	char		*key;
 	struct host	*host;
 	struct curl_slist *hdrs;
+	char		*proxy;		/* the proxy URL, or NULL: direct */
 	double		 due;		/* earliest start (ms, monotonic) */
 	unsigned	 epoch;		/* host->epoch at the start */
 	long		 ra;		/* Retry-After of this attempt, or -1 */
@@ -60,6 +61,7 @@ struct http {
 	struct http_opts opts;
 	char		*cafile;	/* trust from the environment */
 	char		*capath;
+	struct proxy_env proxy;		/* read once, as Go does */
 	CURLM		*multi;
 	pthread_t	 thread;
 	pthread_mutex_t	 mu;		/* incoming, quit, the counters */
@@ -463,6 +465,14 @@ set_request(struct http *h, CURL *e, struct job *j)
 		if (h->capath != NULL)
 			curl_easy_setopt(e, CURLOPT_CAPATH, h->capath);
 	}
+	/*
+	 * Always set: "" keeps libcurl from reading http_proxy, all_proxy
+	 * and no_proxy itself, by rules that are not Go's (lower-case
+	 * http_proxy only, no CIDR in no_proxy).  An empty NOPROXY list
+	 * keeps its no_proxy from exempting a host from our choice.
+	 */
+	curl_easy_setopt(e, CURLOPT_PROXY, j->proxy != NULL ? j->proxy : "");
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "");
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r->insecure ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r->insecure ? 0L : 2L);
 
@@ -735,6 +745,7 @@ http_new(const struct http_opts *o)
 	h->cafile = env_dup(f != NULL && *f != '\0' ? "CURL_CA_BUNDLE" :
 	    "SSL_CERT_FILE");
 	h->capath = env_dup("SSL_CERT_DIR");
+	proxy_env_init(&h->proxy);
 	if (RAND_bytes((unsigned char *)&h->rng, sizeof(h->rng)) != 1)
 		h->rng = (uint64_t)time(NULL);
 	pthread_mutex_init(&h->mu, NULL);
@@ -756,6 +767,7 @@ bad:
 	pthread_mutex_destroy(&h->mu);
 	free(h->cafile);
 	free(h->capath);
+	proxy_env_release(&h->proxy);
 	free(h);
 	return NULL;
 }
@@ -783,6 +795,7 @@ http_free(struct http *h)
 	pthread_mutex_destroy(&h->mu);
 	free(h->cafile);
 	free(h->capath);
+	proxy_env_release(&h->proxy);
 	free(h);
 }
 
@@ -803,6 +816,15 @@ http_do(struct http *h, struct http_req *r)
 	}
 	if ((j.key = host_key(r->url, r->err, sizeof(r->err))) == NULL)
 		return -1;
+	if (r->no_proxy)
+		j.proxy = NULL;
+	else if (r->proxy != NULL)
+		j.proxy = xstrdup(r->proxy);
+	else if (proxy_for(&h->proxy, r->url, &j.proxy, r->err,
+	    sizeof(r->err)) == -1) {
+		free(j.key);
+		return -1;
+	}
 	pthread_cond_init(&j.cv, NULL);
 	pthread_mutex_lock(&h->mu);
 	q_push(&h->incoming, &j);
@@ -813,6 +835,7 @@ http_do(struct http *h, struct http_req *r)
 		pthread_cond_wait(&j.cv, &h->mu);
 	pthread_mutex_unlock(&h->mu);
 	pthread_cond_destroy(&j.cv);
+	wipe_free(j.proxy);
 	free(j.key);
 	return j.rc;
 }

@@ -40,12 +40,18 @@ kv_migrated_from(void)
 	while (n > 0 && a[n - 1] == '/')
 		n--;
 	s = xstrndup(a, n);
-	/* No user:password@ of the URL goes into a tag. */
+	/*
+	 * No user:password@ of the URL goes into a tag.  The last '@' of
+	 * the authority ends it, as in Go's url.Parse: a password may hold
+	 * an '@' of its own.
+	 */
 	if ((p = strstr(s, "://")) != NULL) {
-		char *at = strchr(p + 3, '@'), *slash = strchr(p + 3, '/');
+		char *end = p + 3 + strcspn(p + 3, "/?#"), *at = end;
 
-		if (at != NULL && (slash == NULL || at < slash))
-			memmove(p + 3, at + 1, strlen(at + 1) + 1);
+		while (at > p + 3 && at[-1] != '@')
+			at--;
+		if (at > p + 3)
+			memmove(p + 3, at, strlen(at) + 1);
 	}
 	for (p = s; *p != '\0'; p++)
 		*p = (char)tolower((unsigned char)*p);

@@ -16,6 +16,9 @@
 struct vault {
 	struct http	*http;
 	char		*addr;		/* VAULT_ADDR without a final / */
+	char		*shown;		/* the same without user:password@ */
+	char		*proxy;		/* VAULT_PROXY_ADDR, or NULL */
+	char		*warn[3];	/* about the set-up, NULL-terminated */
 	char		*ns;		/* VAULT_NAMESPACE, or NULL */
 	char		*ns_clean;	/* without slashes at its ends */
 	char		*cacert;
@@ -69,6 +72,56 @@ strip(char *s)
 	if (skip > 0)
 		memmove(s, s + skip, n - skip + 1);
 	return s;
+}
+
+/*
+ * url without the user:password@ of its authority, for messages.  The
+ * last '@' ends it, as in Go's url.Parse: a password may hold an '@'.
+ */
+static char *
+strip_userinfo(const char *url)
+{
+	const char *start, *end, *at;
+
+	start = strstr(url, "://");
+	start = start != NULL ? start + 3 : url;
+	end = start + strcspn(start, "/?#");
+	for (at = end; at > start && at[-1] != '@'; at--)
+		;
+	if (at == start)
+		return xstrdup(url);
+	return xasprintf("%.*s%s", (int)(start - url), url, at);
+}
+
+/*
+ * The host (no brackets) and port ("" if none) of a URL without a
+ * userinfo: 0, or -1 when it has no host.
+ */
+static int
+vault_host(const char *url, char **host, char **port)
+{
+	const char *a, *end, *h, *he;
+
+	a = strstr(url, "://") + 3;
+	end = a + strcspn(a, "/?#");
+	if (*a == '[') {
+		h = a + 1;
+		if ((he = memchr(h, ']', (size_t)(end - h))) == NULL)
+			return -1;
+		a = he + 1;
+	} else {
+		h = a;
+		he = memchr(a, ':', (size_t)(end - a));
+		if (he == NULL)
+			he = end;
+		a = he;
+	}
+	if (he == h)
+		return -1;
+	*host = xstrndup(h, (size_t)(he - h));
+	*port = *a == ':' ? xstrndup(a + 1, (size_t)(end - a - 1)) :
+	    xstrdup("");
+	return 0;
 }
 
 /*
@@ -131,9 +184,9 @@ vault_new(struct http *http, char **err)
 	struct vault *v;
 	struct stat st;
 	const char *s;
-	char *tok = NULL;
+	char *tok = NULL, *host, *port;
 	size_t i, n;
-	int k;
+	int k, nw = 0;
 
 	*err = NULL;
 	if ((s = env("VAULT_ADDR")) == NULL) {
@@ -142,8 +195,10 @@ vault_new(struct http *http, char **err)
 		return NULL;
 	}
 	if (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) {
+		tok = strip_userinfo(s);
 		*err = xasprintf("VAULT_ADDR: not an http:// or https:// URL: "
-		    "%s", s);
+		    "%s", tok);
+		free(tok);
 		return NULL;
 	}
 	for (i = 0; s[i] != '\0'; i++)
@@ -158,6 +213,7 @@ vault_new(struct http *http, char **err)
 	n = strlen(v->addr);
 	while (n > 0 && v->addr[n - 1] == '/')
 		v->addr[--n] = '\0';
+	v->shown = strip_userinfo(v->addr);
 
 	if ((s = env("VAULT_SKIP_VERIFY")) != NULL) {
 		if ((k = parse_bool(s)) == -1) {
@@ -167,6 +223,35 @@ vault_new(struct http *http, char **err)
 		}
 		v->insecure = k;
 	}
+	/*
+	 * A proxy for Vault alone, whatever HTTP_PROXY and NO_PROXY say:
+	 * VAULT_PROXY_ADDR, else VAULT_HTTP_PROXY, as api/client.go
+	 * (ReadEnvironment) reads them.
+	 */
+	s = env("VAULT_PROXY_ADDR") != NULL ? "VAULT_PROXY_ADDR" :
+	    env("VAULT_HTTP_PROXY") != NULL ? "VAULT_HTTP_PROXY" : NULL;
+	if (s != NULL && (v->proxy = proxy_url(env(s))) == NULL) {
+		*err = xasprintf("%s: not a proxy URL (http://, https:// or "
+		    "socks5://HOST:PORT)", s);
+		goto fail;
+	}
+	/*
+	 * One line for each way the token can reach someone else.  Loopback
+	 * is the host itself, as it is for the proxy rules.
+	 */
+	if (strncmp(v->shown, "http://", 7) == 0 &&
+	    vault_host(v->shown, &host, &port) == 0) {
+		if (!proxy_bypass(NULL, host, port))
+			v->warn[nw++] = xasprintf("VAULT_ADDR is http:// to "
+			    "%s: vault2kv sends the token in clear text over "
+			    "the network", host);
+		free(host);
+		free(port);
+	}
+	if (v->insecure)
+		v->warn[nw++] = xstrdup("VAULT_SKIP_VERIFY is set: the Vault "
+		    "server's certificate is not verified, and the token goes "
+		    "to whoever answers");
 	/* VAULT_CACERT wins over VAULT_CAPATH, as in the Vault CLI. */
 	if ((s = env("VAULT_CACERT")) != NULL) {
 		if (stat(s, &st) == -1) {
@@ -254,6 +339,8 @@ fail:
 void
 vault_free(struct vault *v)
 {
+	int i;
+
 	if (v == NULL)
 		return;
 	wipe_free(v->hdr_token);
@@ -262,14 +349,24 @@ vault_free(struct vault *v)
 	free(v->ns_clean);
 	free(v->cacert);
 	free(v->capath);
-	free(v->addr);
+	for (i = 0; v->warn[i] != NULL; i++)
+		free(v->warn[i]);
+	wipe_free(v->proxy);
+	free(v->shown);
+	wipe_free(v->addr);	/* may hold a user:password */
 	free(v);
 }
 
 const char *
 vault_addr(struct vault *v)
 {
-	return v->addr;
+	return v->shown;
+}
+
+const char *
+vault_warning(struct vault *v, int i)
+{
+	return i >= 0 && i < 2 ? v->warn[i] : NULL;
 }
 
 const char *
@@ -360,6 +457,7 @@ call(struct vault *v, const char *method, const char *path,
 	req.capath = v->capath;
 	req.insecure = v->insecure;
 	req.no_retry = no_retry;
+	req.proxy = v->proxy;
 	if (http_do(v->http, &req) == -1) {
 		out = jv_invalid_with_msg(jv_string(req.err[0] != '\0' ?
 		    req.err : "no response"));
@@ -497,7 +595,7 @@ vault_ping(struct vault *v, char **err)
 		if (!jv_is_valid(r)) {
 			m2 = jv_invalid_get_msg(r);
 			*err = xasprintf("cannot reach Vault at %s: %s",
-			    v->addr, jv_get_kind(m2) == JV_KIND_STRING ?
+			    v->shown, jv_get_kind(m2) == JV_KIND_STRING ?
 			    jv_string_value(m2) : "no response");
 			jv_free(m2);
 			continue;
@@ -507,14 +605,14 @@ vault_ping(struct vault *v, char **err)
 		/* The answer names the token itself (data.id): wipe it. */
 		jv_wipe_free(r);
 		if (status == 429 || status >= 500) {
-			*err = xasprintf("%s: %s", v->addr, m);
+			*err = xasprintf("%s: %s", v->shown, m);
 			free(m);
 			continue;
 		}
 		/* A token without lookup-self is fine; a dead one is not. */
 		if (m != NULL && strstr(m, "invalid token") != NULL)
 			*err = xasprintf("Vault at %s rejected the token: %s",
-			    v->addr, m);
+			    v->shown, m);
 		free(m);
 		break;
 	}

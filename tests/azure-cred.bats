@@ -44,7 +44,8 @@ setup() {
 	kvadmin POST /_admin/reset >/dev/null
 	kvadmin POST /_admin/config '{"fail_rate":0,"write_limit":300,
 	    "all_limit":4000,"window":10,"token_lifetime":3600,
-	    "challenge_resource":"https://127.0.0.1","empty_pages":false}' \
+	    "challenge_resource":"https://127.0.0.1","challenge_scope":null,
+	    "challenge_tenant":null,"empty_pages":false}' \
 	    >/dev/null
 	# Nothing answers here: the managed identity probe fails at once.
 	export AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9
@@ -325,4 +326,136 @@ test-tenant"
 	# Only the challenge was refused.
 	run -0 requests 'select(.kind == "data" and .status == 401) | .status'
 	assert_output 401
+}
+
+@test "a challenge refused: a scope beside the resource is foreign" {
+	kvadmin POST /_admin/config '{"challenge_scope":"https://127.0.0.1/.default https://management.azure.com/.default"}' >/dev/null
+	run -2 --separate-stderr kv-put <<<"$REC"
+	assert_output ''
+	assert_equal "$stderr" "kv-put: $KV_URL: listing secrets: 127.0.0.1 asks for a token for https://management.azure.com/.default, which is not of its own domain: no token sent (check the vault URL)"
+	run -0 requests 'select(.kind == "token" or .headers.authorization != null)'
+	assert_output ''
+}
+
+@test "a challenge refused: the resource is foreign though the scope is not" {
+	kvadmin POST /_admin/config '{"challenge_resource":"https://vault.attacker.example","challenge_scope":"https://127.0.0.1/.default"}' >/dev/null
+	run -2 --separate-stderr kv-put <<<"$REC"
+	[[ $stderr == *"127.0.0.1 asks for a token for https://vault.attacker.example, which is not of its own domain: no token sent"* ]]
+	run -0 requests 'select(.kind == "token" or .headers.authorization != null)'
+	assert_output ''
+}
+
+@test "a challenge refused: for a vault at an address, another address" {
+	for r in https://0.0.1 https://0.1 https://127.0.0.2; do
+		kvadmin POST /_admin/config "{\"challenge_resource\":\"$r\"}" >/dev/null
+		run -2 --separate-stderr kv-put <<<"$REC"
+		[[ $stderr == *"127.0.0.1 asks for a token for $r, which is not of its own domain: no token sent"* ]]
+	done
+	run -0 requests 'select(.kind == "token" or .headers.authorization != null)'
+	assert_output ''
+}
+
+@test "a challenge refused: a bare top-level name, or a name that only ends like the vault's" {
+	local port=${KV_URL##*:}
+	for r in https://localhost https://one.vault.localhost https://evilvault.localhost; do
+		kvadmin POST /_admin/config "{\"challenge_resource\":\"$r\"}" >/dev/null
+		run -2 --separate-stderr kv-put --vault "https://kv-one.vault.localhost:$port" <<<"$REC"
+		[[ $stderr == *"kv-one.vault.localhost asks for a token for $r, which is not of its own domain: no token sent"* ]]
+	done
+	run -0 requests 'select(.kind == "token" or .headers.authorization != null)'
+	assert_output ''
+}
+
+@test "a challenge's tenant that az would misread never reaches az" {
+	unset AZURE_CLIENT_SECRET AZURE_TENANT_ID
+	fake_az
+	for t in -x "a b" "a;b" --help .x; do
+		rm -f "$BATS_TEST_TMPDIR/az.args"
+		kvadmin POST /_admin/config "{\"challenge_tenant\":\"$t\"}" >/dev/null
+		run -2 --separate-stderr kv-put <<<"$REC"
+		[[ $stderr == *"AzureCliCredential: the tenant \"$t\" is not a tenant id (letters, digits, '.' and '-'): az not run" ]]
+		[ ! -e "$BATS_TEST_TMPDIR/az.args" ]
+	done
+}
+
+@test "az inherits no descriptor but 0, 1 and 2" {
+	unset AZURE_CLIENT_SECRET AZURE_TENANT_ID
+	fake_az
+	# Before anything else opens one: every descriptor from 3 up.
+	cat >"$BATS_TEST_TMPDIR/bin/az" <<-EOF
+		#!$PY
+		import os, sys
+		fds = []
+		for fd in range(3, 4096):
+		    try:
+		        os.fstat(fd)
+		        fds.append(fd)
+		    except OSError:
+		        pass
+		with open("$BATS_TEST_TMPDIR/az.fds", "w") as f:
+		    f.write(" ".join(map(str, fds)))
+		sys.exit(1)
+	EOF
+	run -2 --separate-stderr kv-put -j 4 <<<"$REC"
+	run -0 cat "$BATS_TEST_TMPDIR/az.fds"
+	assert_output ''
+}
+
+@test "az is killed at the deadline with everything it started" {
+	unset AZURE_CLIENT_SECRET AZURE_TENANT_ID
+	fake_az
+	# It ignores SIGTERM and leaves a grandchild behind: SIGKILL to the
+	# group must take both.
+	cat >"$BATS_TEST_TMPDIR/bin/az" <<-EOF
+		#!/bin/sh
+		trap '' TERM
+		echo \$\$ >"$BATS_TEST_TMPDIR/az.pid"
+		sleep 300 &
+		echo \$! >"$BATS_TEST_TMPDIR/grandchild.pid"
+		sleep 300
+	EOF
+	export VAULT2KV_AZ_TIMEOUT=1
+	SECONDS=0
+	run -2 --separate-stderr kv-put <<<"$REC"
+	[ "$SECONDS" -lt 15 ]
+	[[ $stderr == *"AzureCliCredential: az did not answer within 1 seconds" ]]
+	for f in az.pid grandchild.pid; do
+		p=$(cat "$BATS_TEST_TMPDIR/$f")
+		[ -n "$p" ]
+		for _ in $(seq 1 20); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		! kill -0 "$p" 2>/dev/null
+	done
+}
+
+@test "an interrupt while az runs ends az and its group at once" {
+	unset AZURE_CLIENT_SECRET AZURE_TENANT_ID
+	fake_az
+	cat >"$BATS_TEST_TMPDIR/bin/az" <<-EOF
+		#!/bin/sh
+		echo \$\$ >"$BATS_TEST_TMPDIR/az.pid"
+		sleep 300 &
+		echo \$! >"$BATS_TEST_TMPDIR/grandchild.pid"
+		sleep 300
+	EOF
+	kv-put <<<"$REC" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	for _ in $(seq 1 100); do
+		[ -s "$BATS_TEST_TMPDIR/grandchild.pid" ] && break
+		sleep 0.1
+	done
+	kill -INT "$pid"
+	SECONDS=0
+	wait "$pid" || true
+	[ "$SECONDS" -lt 10 ]
+	for f in az.pid grandchild.pid; do
+		p=$(cat "$BATS_TEST_TMPDIR/$f")
+		for _ in $(seq 1 20); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		! kill -0 "$p" 2>/dev/null
+	done
 }

@@ -767,6 +767,8 @@ main(int argc, char *argv[])
 		msg_fatal("cannot start the HTTP engine");
 	if ((d.vault = vault_new(http, &err)) == NULL)
 		msg_fatal("%s", err);
+	for (i = 0; vault_warning(d.vault, (int)i) != NULL; i++)
+		msg_warn(NULL, "%s", vault_warning(d.vault, (int)i));
 	if (vault_ping(d.vault, &err) == -1)
 		msg_fatal("%s", err);
 	atomic_init(&d.read, 0);

@@ -678,6 +678,8 @@ main(int argc, char *argv[])
 	memset(&w, 0, sizeof(w));
 	if ((w.vault = vault_new(http, &err)) == NULL)
 		msg_fatal("%s", err);
+	for (i = 0; vault_warning(w.vault, (int)i) != NULL; i++)
+		msg_warn(NULL, "%s", vault_warning(w.vault, (int)i));
 	if (vault_ping(w.vault, &err) == -1)
 		msg_fatal("%s", err);
 	pthread_mutex_init(&w.mu, NULL);

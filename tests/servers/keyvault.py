@@ -89,7 +89,10 @@ Admin API (no auth; never throttled, failed, delayed or logged)
                                  fail_seed, fail_kinds, fail_tokens,
                                  write_limit, all_limit, window,
                                  token_lifetime, challenge_resource,
-                                 empty_pages, delete_delay, recover_delay,
+                                 challenge_scope (also sent as scope=,
+                                 when not null), challenge_tenant (the
+                                 tenant the challenge names, when not
+                                 null), empty_pages, delete_delay, recover_delay,
                                  tag_length, purge_protection, deny
                                  (null or one of DENIALS: every
                                  authenticated data-plane or ARM request
@@ -363,7 +366,8 @@ DENIALS = {
 class Config:
     KEYS = ("latency_ms", "fail_rate", "fail_seed", "fail_kinds",
             "fail_tokens", "write_limit", "all_limit", "window",
-            "token_lifetime", "challenge_resource", "empty_pages",
+            "token_lifetime", "challenge_resource", "challenge_scope",
+            "challenge_tenant", "empty_pages",
             "delete_delay", "recover_delay", "tag_length", "purge_protection",
             "deny")
 
@@ -379,6 +383,8 @@ class Config:
         self.token_lifetime = a.token_lifetime
         self.challenge_resource = (a.challenge_resource or
                                    "https://" + host).rstrip("/")
+        self.challenge_scope = None
+        self.challenge_tenant = None
         self.empty_pages = a.empty_pages
         self.delete_delay = a.delete_delay
         self.recover_delay = a.recover_delay
@@ -848,8 +854,11 @@ class App:
         # no body, to elicit the challenge [V challenge_auth_policy.py].
         info, why = self.lookup_token(headers)
         res = cfg.challenge_resource
-        chal = [("WWW-Authenticate", 'Bearer authorization="%s/%s", '
-                 'resource="%s"' % (self.base, self.tenant, res))]
+        chal = 'Bearer authorization="%s/%s", resource="%s"' % (
+            self.base, cfg.challenge_tenant or self.tenant, res)
+        if cfg.challenge_scope is not None:
+            chal += ', scope="%s"' % cfg.challenge_scope
+        chal = [("WWW-Authenticate", chal)]
         if why in ("missing", "unknown"):
             return self.kv_err(401, "Unauthorized", "AKV10000: Request is "
                                "missing a Bearer or PoP token.", extra=chal)
@@ -2044,6 +2053,8 @@ class App:
                     self.rng = random.Random(cfg.fail_seed)
                 elif k == "challenge_resource":
                     cfg.challenge_resource = str(v).rstrip("/")
+                elif k in ("challenge_scope", "challenge_tenant"):
+                    setattr(cfg, k, None if v is None else str(v))
                 elif k in ("fail_tokens", "empty_pages", "purge_protection"):
                     setattr(cfg, k, bool(v))
                 elif k in ("write_limit", "all_limit"):

@@ -163,9 +163,166 @@ test_engine(void)
 	http_free(NULL);
 }
 
+/* NO_PROXY as golang.org/x/net/http/httpproxy reads it. */
+static void
+test_proxy_bypass(void)
+{
+	/* localhost and loopback never go through a proxy. */
+	CHECK_EQ(proxy_bypass(NULL, "localhost", "80"), 1);
+	CHECK_EQ(proxy_bypass(NULL, "LocalHost", "80"), 1);
+	CHECK_EQ(proxy_bypass(NULL, "127.0.0.1", "8200"), 1);
+	CHECK_EQ(proxy_bypass(NULL, "127.8.9.10", "443"), 1);
+	CHECK_EQ(proxy_bypass(NULL, "::1", "443"), 1);
+	CHECK_EQ(proxy_bypass(NULL, "::ffff:127.0.0.1", "443"), 1);
+	CHECK_EQ(proxy_bypass(NULL, "vault.example.com", "443"), 0);
+	CHECK_EQ(proxy_bypass(NULL, "10.0.0.1", "443"), 0);
+	CHECK_EQ(proxy_bypass("", "vault.example.com", "443"), 0);
+	/* "*" exempts everything. */
+	CHECK_EQ(proxy_bypass("*", "vault.example.com", "443"), 1);
+	CHECK_EQ(proxy_bypass(" a.org , * ", "vault.example.com", "443"), 1);
+	/* A name exempts itself and the names below it, label-wise. */
+	CHECK_EQ(proxy_bypass("example.com", "example.com", "443"), 1);
+	CHECK_EQ(proxy_bypass("example.com", "vault.example.com", "443"), 1);
+	CHECK_EQ(proxy_bypass("example.com", "badexample.com", "443"), 0);
+	CHECK_EQ(proxy_bypass("EXAMPLE.com", "Vault.Example.COM", "443"), 1);
+	/* A leading "." or "*." exempts only the names below. */
+	CHECK_EQ(proxy_bypass(".example.com", "example.com", "443"), 0);
+	CHECK_EQ(proxy_bypass(".example.com", "a.example.com", "443"), 1);
+	CHECK_EQ(proxy_bypass("*.example.com", "example.com", "443"), 0);
+	CHECK_EQ(proxy_bypass("*.example.com", "a.b.example.com", "443"), 1);
+	/* A port narrows it. */
+	CHECK_EQ(proxy_bypass("example.com:8200", "v.example.com", "8200"), 1);
+	CHECK_EQ(proxy_bypass("example.com:8200", "v.example.com", "443"), 0);
+	CHECK_EQ(proxy_bypass("10.1.2.3:8200", "10.1.2.3", "8200"), 1);
+	CHECK_EQ(proxy_bypass("10.1.2.3:8200", "10.1.2.3", "443"), 0);
+	CHECK_EQ(proxy_bypass("[fd00::1]:443", "fd00::1", "443"), 1);
+	/* Addresses and CIDR blocks. */
+	CHECK_EQ(proxy_bypass("10.1.2.3", "10.1.2.3", "443"), 1);
+	CHECK_EQ(proxy_bypass("10.1.2.3", "10.1.2.4", "443"), 0);
+	CHECK_EQ(proxy_bypass("10.0.0.0/8", "10.200.3.4", "443"), 1);
+	CHECK_EQ(proxy_bypass("10.0.0.0/8", "11.0.0.1", "443"), 0);
+	CHECK_EQ(proxy_bypass("192.168.4.0/22", "192.168.7.255", "443"), 1);
+	CHECK_EQ(proxy_bypass("192.168.4.0/22", "192.168.8.0", "443"), 0);
+	CHECK_EQ(proxy_bypass("fd00::/8", "fd12::5", "443"), 1);
+	CHECK_EQ(proxy_bypass("fd00::/8", "fe80::1", "443"), 0);
+	CHECK_EQ(proxy_bypass("0.0.0.0/0", "vault.example.com", "443"), 0);
+	CHECK_EQ(proxy_bypass("fd00::1", "fd00::1", "443"), 1);
+	/* Empty and malformed entries are skipped. */
+	CHECK_EQ(proxy_bypass(",, ,:80,", "vault.example.com", "80"), 0);
+	CHECK_EQ(proxy_bypass(",,example.com", "a.example.com", "80"), 1);
+}
+
+static void
+test_proxy_for(void)
+{
+	struct proxy_env pe;
+	char err[256], *p;
+
+	memset(&pe, 0, sizeof(pe));
+	pe.http = "proxy.corp:3128";
+	pe.https = "https://user:pw@sproxy.corp:3129";
+	pe.no = "internal.corp";
+	CHECK_EQ(proxy_for(&pe, "http://vault.example.com/v1/x", &p, err,
+	    sizeof(err)), 0);
+	CHECK_STR(p != NULL ? p : "(direct)", "http://proxy.corp:3128");
+	free(p);
+	CHECK_EQ(proxy_for(&pe, "https://kv.vault.azure.net/", &p, err,
+	    sizeof(err)), 0);
+	CHECK_STR(p != NULL ? p : "(direct)",
+	    "https://user:pw@sproxy.corp:3129");
+	free(p);
+	CHECK_EQ(proxy_for(&pe, "https://v.internal.corp:8200/", &p, err,
+	    sizeof(err)), 0);
+	CHECK(p == NULL);
+	CHECK_EQ(proxy_for(&pe, "http://127.0.0.1:8200/", &p, err,
+	    sizeof(err)), 0);
+	CHECK(p == NULL);
+	CHECK_EQ(proxy_for(&pe, "https://[::1]:8200/", &p, err,
+	    sizeof(err)), 0);
+	CHECK(p == NULL);
+	/* In a CGI program HTTP_PROXY may come from a client's Proxy:. */
+	pe.cgi = 1;
+	CHECK_EQ(proxy_for(&pe, "http://vault.example.com/", &p, err,
+	    sizeof(err)), -1);
+	CHECK(p == NULL);
+	CHECK_EQ(proxy_for(&pe, "https://kv.vault.azure.net/", &p, err,
+	    sizeof(err)), 0);
+	free(p);
+	/* A value that is no proxy URL fails, and is not repeated. */
+	pe.cgi = 0;
+	pe.https = "ftp://user:secret-pw@x:1";
+	CHECK_EQ(proxy_for(&pe, "https://kv.vault.azure.net/", &p, err,
+	    sizeof(err)), -1);
+	CHECK(strstr(err, "secret-pw") == NULL);
+	CHECK(strstr(err, "HTTPS_PROXY") != NULL);
+	p = proxy_url("socks5://h:1080");
+	CHECK_STR(p != NULL ? p : "(null)", "socks5://h:1080");
+	free(p);
+	CHECK(proxy_url("http://") == NULL);
+	CHECK(proxy_url("http://a b:1") == NULL);
+}
+
+/* The resources a Key Vault challenge may ask a token for. */
+static void
+test_scope_ok(void)
+{
+	static const struct {
+		const char *host, *scopes;
+		int ok;
+	} t[] = {
+		{ "kv.vault.azure.net", "https://vault.azure.net", 1 },
+		{ "kv.vault.azure.net", "https://vault.azure.net/.default", 1 },
+		{ "kv.vault.azure.net", "https://kv.vault.azure.net", 1 },
+		{ "kv.vault.azure.net", "https://azure.net/.default", 1 },
+		{ "kv.vault.azure.net", "https://ault.azure.net", 0 },
+		{ "kv.vault.azure.net", "https://evilvault.azure.net", 0 },
+		{ "kv.vault.azure.net", "https://net", 0 },
+		{ "kv.vault.azure.net", "https://.net", 0 },
+		{ "kv.vault.azure.net", "https://vault.azure.net.", 0 },
+		{ "kv.vault.azure.net", "http://vault.azure.net", 0 },
+		{ "kv.vault.azure.net", "https://management.azure.com", 0 },
+		{ "kv.vault.azure.net", "https://vault.azure.net.evil.com", 0 },
+		{ "kv.vault.azure.net", "https://x.kv.vault.azure.net", 0 },
+		{ "kv.vault.azure.net",
+		    "https://vault.azure.net/.default "
+		    "https://graph.microsoft.com/.default", 0 },
+		{ "kv.vault.azure.net",
+		    " https://vault.azure.net/.default  "
+		    "https://azure.net/x ", 1 },
+		{ "kv.vault.azure.net", "", 0 },
+		{ "kv.vault.azure.net", "   ", 0 },
+		{ "kv.vault.azure.net", "vault.azure.net", 0 },
+		{ "kv.vault.azure.net", "https://user@vault.azure.net", 1 },
+		{ "10.1.2.3", "https://10.1.2.3", 1 },
+		{ "10.1.2.3", "https://10.1.2.4", 0 },
+		{ "10.1.2.3", "https://2.3", 0 },
+		{ "10.1.2.3", "https://1.2.3", 0 },
+		{ "fd00::1", "https://[fd00::1]/.default", 1 },
+		{ "fd00::1", "https://[fd00::2]/.default", 0 },
+		{ "1.2.3.4.nip.io", "https://1.2.3.4", 0 },
+	};
+	size_t i;
+	char *bad;
+	int ok;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ok = azure_scope_ok(t[i].host, t[i].scopes, &bad);
+		if (ok != t[i].ok) {
+			fprintf(stderr, "scope_ok(%s, %s) = %d\n", t[i].host,
+			    t[i].scopes, ok);
+			failures++;
+		}
+		CHECK(ok ? bad == NULL : bad != NULL);
+		free(bad);
+	}
+}
+
 int
 main(void)
 {
+	test_proxy_bypass();
+	test_proxy_for();
+	test_scope_ok();
 	test_retry_after();
 	test_backoff();
 	test_bucket();

@@ -210,6 +210,11 @@ test_migrated_from(void)
 	s = kv_migrated_from();
 	CHECK_STR(s, "https://vault.example");
 	free(s);
+	/* A password may hold an '@': the last one ends the userinfo. */
+	setenv("VAULT_ADDR", "https://ops:p@ss@vault.example/v1?a@b", 1);
+	s = kv_migrated_from();
+	CHECK_STR(s, "https://vault.example/v1?a@b");
+	free(s);
 	setenv("VAULT_ADDR", "", 1);
 	s = kv_migrated_from();
 	CHECK_STR(s, "hashicorp-vault");
