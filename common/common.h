@@ -44,6 +44,7 @@ long long xstrtonum(const char *s, long long min, long long max,
  */
 void	 wipe(void *, size_t);
 void	 wipe_free(char *);		/* NUL-terminated, may be NULL */
+void	 wipe_freen(void *, size_t);	/* n bytes, may be NULL */
 /* Wipe every string inside v that nobody else references, then free it. */
 void	 jv_wipe_free(jv v /* consumed */);
 /* Core dumps off, ptrace attach refused; -1 if either failed. */
@@ -423,12 +424,14 @@ char	*kv_errmsg(jv body /* borrowed */, long status);
  * kv-check compares it): one key and !json: the value as a plain string
  * ("text/plain"), a non-string as its JSON text; else the whole object
  * as compact JSON ("application/json").  JSON is written with sorted
- * keys, so the same data always gives the same value.  Returns a
- * malloc'd value the caller wipes, or NULL with *err.
+ * keys, so the same data always gives the same value.  A value is
+ * counted bytes (*len; a NUL follows them): it may hold U+0000, which
+ * goes out as \u0000.  Returns a malloc'd value the caller wipes
+ * (wipe_freen), or NULL with *err.
  */
 #define KV_MAX_VALUE	25600	/* bytes: "25 KB" in about-secrets.md */
 char	*kv_shape_value(jv data /* borrowed */, int json,
-	    const char **content_type, char **err);
+	    const char **content_type, size_t *len, char **err);
 /*
  * The tags kv-put writes on every version (kv-check reads them back),
  * and the value of migrated-from.
