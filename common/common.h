@@ -162,15 +162,21 @@ void	 rec_reader_release(struct rec_reader *);
 /*
  * Read the next record.  Returns 1 with *out an object; 0 at the end;
  * -1 for a bad line (too long, NUL byte, invalid UTF-8, malformed JSON,
- * not an object): *out is then an error record {"line":N,"error":{...}}
- * made by this tool and rd->err says why; -2 on a read error (errno).
- * Blank lines are skipped.
+ * not an object, a number libjq would change): *out is then an error
+ * record {"line":N,"error":{...}} made by this tool (with the line's
+ * mount, path, namespace, key and name when it could be parsed) and
+ * rd->err says why; -2 on a read error (errno).  Blank lines are skipped.
  */
 int	 rec_next(struct rec_reader *, jv *out);
 /*
  * Parse JSON text (a record line, a response body): the value, or an
- * invalid jv whose message never quotes the text.
+ * invalid jv whose message never quotes the text.  A number that libjq
+ * (a 64-bit float) would change, 2^53 + 1 or 1e400, makes the text
+ * invalid too: "data.id: the number " REC_INEXACT, naming its key path,
+ * never the number.
  */
+#define REC_INEXACT	"cannot be carried exactly by a 64-bit float; " \
+			"store it as a string"
 jv	 rec_parse_json(const char *, size_t);
 /* One compact line and a flush; -1 on a write error (errno). */
 int	 rec_write(FILE *, jv rec /* consumed */);
