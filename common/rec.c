@@ -1,6 +1,7 @@
 /* rec.c: newline-delimited JSON records in and out. */
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -288,14 +289,20 @@ dec_norm(const char *s, size_t n, char d[NUM_DIGITS + 1], size_t *nd,
 	return 0;
 }
 
-/* Does libjq carry the number literal s[0..n) exactly? */
+/*
+ * Does libjq carry the number literal s[0..n) exactly?  It prints the
+ * shortest digits that read back as the double, the closest such: the
+ * literal, of nl significant digits, is that text when printing the
+ * double with nl digits gives it back and nl - 1 digits do not read back
+ * (if fewer did, nl - 1 would too).
+ */
 static int
 num_exact(const char *s, size_t n)
 {
 	char lit[NUM_DIGITS + 1], got[NUM_DIGITS + 1], tok[64], out[40];
 	size_t i, nl, ng;
 	long long el, eg;
-	int negl, negg, p;
+	int negl, negg;
 	double x;
 
 	/* Most numbers are small integers: exact below 10^15. */
@@ -307,23 +314,25 @@ num_exact(const char *s, size_t n)
 		return 0;
 	if (nl == 0)
 		return 1;		/* zero, however written */
-	/* Up to NUM_DIGITS digits, a sign, '.' and a short exponent. */
-	if (n >= sizeof(tok)) {
-		/* Long only by zeros: the value's own digits will do. */
-		snprintf(tok, sizeof(tok), "%s0.%se%lld", negl ? "-" : "",
-		    lit, el);
-	} else {
-		memcpy(tok, s, n);
-		tok[n] = '\0';
-	}
+	/*
+	 * 15 significant digits or fewer, in the range of normal doubles:
+	 * every such decimal reads back as itself (DBL_DIG, C11 5.2.4.2.2),
+	 * and no shorter one reads as the same double.
+	 */
+	if (nl <= DBL_DIG && el >= DBL_MIN_10_EXP + 2 &&
+	    el <= DBL_MAX_10_EXP)
+		return 1;
+	/* Its value, from its own digits: the text may be long with zeros. */
+	snprintf(tok, sizeof(tok), "%s0.%se%lld", negl ? "-" : "", lit, el);
 	x = strtod(tok, NULL);
-	if (!isfinite(x))
+	if (!isfinite(x) || x == 0)
 		return 0;
-	for (p = 1; p <= NUM_DIGITS; p++) {
-		snprintf(out, sizeof(out), "%.*e", p - 1, x);
+	if (nl > 1) {
+		snprintf(out, sizeof(out), "%.*e", (int)nl - 2, x);
 		if (strtod(out, NULL) == x)
-			break;
+			return 0;	/* shorter digits say it */
 	}
+	snprintf(out, sizeof(out), "%.*e", (int)nl - 1, x);
 	if (dec_norm(out, strlen(out), got, &ng, &eg, &negg) == -1)
 		return 0;
 	return ng == nl && eg == el && negg == negl &&
