@@ -223,7 +223,8 @@ string_after_value(const char *s, size_t n)
  * 12345678901234567000, 2^53 + 1 as 2^53 and 1e400 as
  * 1.7976931348623157e+308.  A literal is carried exactly when it is
  * numerically equal to that text: 1.0, 1e2, 0.1, -0 and 1.50000 are;
- * the others must never reach Key Vault changed.
+ * the others must never reach Key Vault changed.  The tools run in the C
+ * locale (none calls setlocale), so strtod and printf use '.'.
  */
 #define NUM_DIGITS	17	/* the most a shortest double text has */
 
