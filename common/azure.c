@@ -2113,12 +2113,14 @@ kv_errmsg(jv body, long status)
 }
 
 char *
-kv_shape_value(jv data, int json, const char **content_type, char **err)
+kv_shape_value(jv data, int json, const char **content_type, size_t *len,
+    char **err)
 {
-	jv d;
-	char *r = NULL;
+	jv d = jv_invalid();
+	char *r;
 	int n;
 
+	*len = 0;
 	if (jv_get_kind(data) != JV_KIND_OBJECT) {
 		*err = xstrdup("data is not a JSON object");
 		return NULL;
@@ -2127,33 +2129,33 @@ kv_shape_value(jv data, int json, const char **content_type, char **err)
 	if (n == 1 && !json) {
 		jv_object_foreach(data, k, v) {
 			jv_free(k);
-			if (r == NULL && jv_get_kind(v) == JV_KIND_STRING) {
-				if ((size_t)jv_string_length_bytes(jv_copy(v))
-				    != strlen(jv_string_value(v)))
-					*err = xstrdup("the value holds a NUL "
-					    "byte, which Key Vault cannot "
-					    "store as text: use --json");
-				else
-					r = xstrdup(jv_string_value(v));
+			if (jv_get_kind(v) == JV_KIND_STRING) {
+				/*
+				 * As is, U+0000 included: a secret value is
+				 * any string (SetSecret's "value" is a JSON
+				 * string), so the bytes are counted, never
+				 * cut at a NUL.
+				 */
 				*content_type = "text/plain";
-			} else if (r == NULL) {
+				d = v;
+			} else {
 				*content_type = jv_get_kind(v) ==
 				    JV_KIND_OBJECT || jv_get_kind(v) ==
 				    JV_KIND_ARRAY ? "application/json" :
 				    "text/plain";
-				d = jv_dump_string(jv_copy(v),
-				    JV_PRINT_SORTED);
-				r = xstrdup(jv_string_value(d));
-				jv_wipe_free(d);
+				d = jv_dump_string(v, JV_PRINT_SORTED);
 			}
-			jv_free(v);
 		}
-		return r;
+	} else {
+		d = jv_dump_string(jv_copy(data), JV_PRINT_SORTED);
+		*content_type = "application/json";
 	}
-	d = jv_dump_string(jv_copy(data), JV_PRINT_SORTED);
-	r = xstrdup(jv_string_value(d));
+	*len = (size_t)jv_string_length_bytes(jv_copy(d));
+	r = xmalloc(*len + 1);
+	memcpy(r, jv_string_value(d), *len);
+	r[*len] = '\0';
+	/* Wipes a dump; a member that data still holds is only freed. */
 	jv_wipe_free(d);
-	*content_type = "application/json";
 	return r;
 }
 

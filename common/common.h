@@ -44,6 +44,7 @@ long long xstrtonum(const char *s, long long min, long long max,
  */
 void	 wipe(void *, size_t);
 void	 wipe_free(char *);		/* NUL-terminated, may be NULL */
+void	 wipe_freen(void *, size_t);	/* n bytes, may be NULL */
 /* Wipe every string inside v that nobody else references, then free it. */
 void	 jv_wipe_free(jv v /* consumed */);
 /* Core dumps off, ptrace attach refused; -1 if either failed. */
@@ -161,15 +162,21 @@ void	 rec_reader_release(struct rec_reader *);
 /*
  * Read the next record.  Returns 1 with *out an object; 0 at the end;
  * -1 for a bad line (too long, NUL byte, invalid UTF-8, malformed JSON,
- * not an object): *out is then an error record {"line":N,"error":{...}}
- * made by this tool and rd->err says why; -2 on a read error (errno).
- * Blank lines are skipped.
+ * not an object, a number libjq would change): *out is then an error
+ * record {"line":N,"error":{...}} made by this tool (with the line's
+ * mount, path, namespace, key and name when it could be parsed) and
+ * rd->err says why; -2 on a read error (errno).  Blank lines are skipped.
  */
 int	 rec_next(struct rec_reader *, jv *out);
 /*
  * Parse JSON text (a record line, a response body): the value, or an
- * invalid jv whose message never quotes the text.
+ * invalid jv whose message never quotes the text.  A number that libjq
+ * (a 64-bit float) would change, 2^53 + 1 or 1e400, makes the text
+ * invalid too: "data.id: the number " REC_INEXACT, naming its key path,
+ * never the number.
  */
+#define REC_INEXACT	"cannot be carried exactly by a 64-bit float; " \
+			"store it as a string"
 jv	 rec_parse_json(const char *, size_t);
 /* One compact line and a flush; -1 on a write error (errno). */
 int	 rec_write(FILE *, jv rec /* consumed */);
@@ -476,12 +483,14 @@ char	*kv_errmsg(jv body /* borrowed */, long status);
  * kv-check compares it): one key and !json: the value as a plain string
  * ("text/plain"), a non-string as its JSON text; else the whole object
  * as compact JSON ("application/json").  JSON is written with sorted
- * keys, so the same data always gives the same value.  Returns a
- * malloc'd value the caller wipes, or NULL with *err.
+ * keys, so the same data always gives the same value.  A value is
+ * counted bytes (*len; a NUL follows them): it may hold U+0000, which
+ * goes out as \u0000.  Returns a malloc'd value the caller wipes
+ * (wipe_freen), or NULL with *err.
  */
 #define KV_MAX_VALUE	25600	/* bytes: "25 KB" in about-secrets.md */
 char	*kv_shape_value(jv data /* borrowed */, int json,
-	    const char **content_type, char **err);
+	    const char **content_type, size_t *len, char **err);
 /*
  * The tags kv-put writes on every version (kv-check reads them back),
  * and the value of migrated-from.

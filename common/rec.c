@@ -1,7 +1,9 @@
 /* rec.c: newline-delimited JSON records in and out. */
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,18 +146,37 @@ all_blank(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * The error record of a bad line: {"line":N,"error":{...}}, with the
+ * identifying strings of what was parsed (ids, consumed: mount, path,
+ * namespace, key, name), so the operator sees which secret it was.
+ */
 static jv
-bad_line(struct rec_reader *rd)
+bad_line(struct rec_reader *rd, jv ids)
 {
-	jv err;
+	static const char *const keep[] = {
+		"mount", "path", "namespace", "key", "name"
+	};
+	jv err, rec, f;
+	size_t i;
 
 	err = jv_object_set(jv_object(), jv_string("tool"),
 	    jv_string(msg_progname()));
 	err = jv_object_set(err, jv_string("status"), jv_null());
 	err = jv_object_set(err, jv_string("message"),
 	    jv_string_fmt("line %zu: %s", rd->lineno, rd->err));
-	return jv_object_set(jv_object_set(jv_object(), jv_string("line"),
-	    jv_number((double)rd->lineno)), jv_string("error"), err);
+	rec = jv_object_set(jv_object(), jv_string("line"),
+	    jv_number((double)rd->lineno));
+	for (i = 0; jv_get_kind(ids) == JV_KIND_OBJECT &&
+	    i < sizeof(keep) / sizeof(keep[0]); i++) {
+		f = jv_object_get(jv_copy(ids), jv_string(keep[i]));
+		if (jv_get_kind(f) == JV_KIND_STRING)
+			rec = jv_object_set(rec, jv_string(keep[i]), f);
+		else
+			jv_free(f);
+	}
+	jv_wipe_free(ids);
+	return jv_object_set(rec, jv_string("error"), err);
 }
 
 /*
@@ -195,20 +216,266 @@ string_after_value(const char *s, size_t n)
 	return 0;
 }
 
-jv
-rec_parse_json(const char *s, size_t n)
+/*
+ * Number literals.  libjq 1.6 parses every number to a double and prints
+ * the shortest text that reads back as that double (jv_print.c,
+ * jvp_dtoa_fmt), so 12345678901234567890 comes out as
+ * 12345678901234567000, 2^53 + 1 as 2^53 and 1e400 as
+ * 1.7976931348623157e+308.  A literal is carried exactly when it is
+ * numerically equal to that text: 1.0, 1e2, 0.1, -0 and 1.50000 are;
+ * the others must never reach Key Vault changed.  The tools run in the C
+ * locale (none calls setlocale), so strtod and printf use '.'.
+ */
+#define NUM_DIGITS	17	/* the most a shortest double text has */
+
+/*
+ * A decimal literal as its value 0.D x 10^exp: D its significant digits
+ * without leading or trailing zeros (empty for zero).  -1 when the text
+ * is not a decimal (libjq also takes "nan" and "infinity"), or holds
+ * more than NUM_DIGITS significant digits (no double prints so).
+ */
+static int
+dec_norm(const char *s, size_t n, char d[NUM_DIGITS + 1], size_t *nd,
+    long long *exp, int *neg)
+{
+	size_t i = 0, lead = 0, zeros = 0, nint = 0, ndig = 0;
+	long long e = 0;
+	int esign = 1, point = 0, sig = 0;
+
+	*nd = 0;
+	*neg = 0;
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		*neg = s[i++] == '-';
+	for (; i < n; i++) {
+		if (s[i] == '.' && !point) {
+			point = 1;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9')
+			break;
+		ndig++;
+		if (!point)
+			nint++;
+		if (!sig && s[i] == '0') {
+			lead++;
+			continue;
+		}
+		sig = 1;
+		if (s[i] == '0') {
+			zeros++;	/* kept only if a digit follows */
+			continue;
+		}
+		if (*nd + zeros + 1 > NUM_DIGITS)
+			return -1;
+		for (; zeros > 0; zeros--)
+			d[(*nd)++] = '0';
+		d[(*nd)++] = s[i];
+	}
+	if (ndig == 0)
+		return -1;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			esign = s[i++] == '-' ? -1 : 1;
+		if (i == n)
+			return -1;
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			if (e < 1000000000)	/* past any double's range */
+				e = e * 10 + (s[i] - '0');
+	}
+	if (i != n)
+		return -1;
+	d[*nd] = '\0';
+	*exp = (long long)nint - (long long)lead + esign * e;
+	return 0;
+}
+
+/*
+ * Does libjq carry the number literal s[0..n) exactly?  It prints the
+ * shortest digits that read back as the double, the closest such: the
+ * literal, of nl significant digits, is that text when printing the
+ * double with nl digits gives it back and nl - 1 digits do not read back
+ * (if fewer did, nl - 1 would too).
+ */
+static int
+num_exact(const char *s, size_t n)
+{
+	char lit[NUM_DIGITS + 1], got[NUM_DIGITS + 1], tok[64], out[40];
+	size_t i, nl, ng;
+	long long el, eg;
+	int negl, negg;
+	double x;
+
+	/* Most numbers are small integers: exact below 10^15. */
+	for (i = s[0] == '-'; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	if (i == n && n - (s[0] == '-') <= 15 && n > (size_t)(s[0] == '-'))
+		return 1;
+	if (dec_norm(s, n, lit, &nl, &el, &negl) == -1)
+		return 0;
+	if (nl == 0)
+		return 1;		/* zero, however written */
+	/*
+	 * 15 significant digits or fewer, in the range of normal doubles:
+	 * every such decimal reads back as itself (DBL_DIG, C11 5.2.4.2.2),
+	 * and no shorter one reads as the same double.
+	 */
+	if (nl <= DBL_DIG && el >= DBL_MIN_10_EXP + 2 &&
+	    el <= DBL_MAX_10_EXP)
+		return 1;
+	/* Its value, from its own digits: the text may be long with zeros. */
+	snprintf(tok, sizeof(tok), "%s0.%se%lld", negl ? "-" : "", lit, el);
+	x = strtod(tok, NULL);
+	if (!isfinite(x) || x == 0)
+		return 0;
+	if (nl > 1) {
+		snprintf(out, sizeof(out), "%.*e", (int)nl - 2, x);
+		if (strtod(out, NULL) == x)
+			return 0;	/* shorter digits say it */
+	}
+	snprintf(out, sizeof(out), "%.*e", (int)nl - 1, x);
+	if (dec_norm(out, strlen(out), got, &ng, &eg, &negg) == -1)
+		return 0;
+	return ng == nl && eg == el && negg == negl &&
+	    memcmp(got, lit, nl) == 0;
+}
+
+/* A key path for messages: data.id, data["a b"], list[2]. */
+static void
+path_add_key(struct buf *b, const char *s, size_t n)
+{
+	jv k;
+	const char *p;
+	int plain;
+
+	k = jv_parse_sized(s, (int)n);
+	if (jv_get_kind(k) != JV_KIND_STRING) {
+		jv_free(k);
+		buf_addstr(b, "[?]");
+		return;
+	}
+	p = jv_string_value(k);
+	plain = *p != '\0' && !(*p >= '0' && *p <= '9') &&
+	    (size_t)jv_string_length_bytes(jv_copy(k)) == strlen(p);
+	for (; plain && *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			plain = 0;
+	if (plain) {
+		if (b->len > 0)
+			buf_addc(b, '.');
+		buf_addstr(b, jv_string_value(k));
+	} else {
+		jv d = jv_dump_string(jv_copy(k), 0);
+
+		buf_printf(b, "[%s]", jv_string_value(d));
+		jv_free(d);
+	}
+	jv_free(k);
+}
+
+/*
+ * Valid JSON text (libjq took it): 0 when every number in it is carried
+ * exactly, else -1 and the key path of the first one that is not in why.
+ * libjq refuses nesting deeper than 256, so the stack has room.
+ */
+#define NUM_DEPTH	257
+static int
+num_check(const char *s, size_t n, struct buf *why)
+{
+	struct {
+		size_t	 key, keylen;	/* of an object: the last key */
+		long	 idx;		/* of an array; -1 for an object */
+	} st[NUM_DEPTH + 1];
+	size_t i = 0, j;
+	int depth = 0, want_key = 0, k;
+
+	while (i < n) {
+		switch (s[i]) {
+		case ' ': case '\t': case '\r': case '\n': case ':':
+			i++;
+			continue;
+		case '{': case '[':
+			if (depth == NUM_DEPTH)
+				return 0;
+			st[depth].idx = s[i] == '{' ? -1 : 0;
+			st[depth].key = st[depth].keylen = 0;
+			want_key = s[i] == '{';
+			depth++;
+			i++;
+			continue;
+		case '}': case ']':
+			if (depth > 0)
+				depth--;
+			i++;
+			continue;
+		case ',':
+			if (depth > 0 && st[depth - 1].idx >= 0)
+				st[depth - 1].idx++;
+			want_key = depth > 0 && st[depth - 1].idx < 0;
+			i++;
+			continue;
+		case '"':
+			for (j = i + 1; j < n && s[j] != '"'; j++)
+				if (s[j] == '\\')
+					j++;
+			if (want_key && depth > 0) {
+				st[depth - 1].key = i;
+				st[depth - 1].keylen = j + 1 - i;
+				want_key = 0;
+			}
+			i = j + 1;
+			continue;
+		}
+		for (j = i; j < n && strchr(" \t\r\n{}[]:,\"", s[j]) == NULL; j++)
+			;
+		if (!((j - i == 4 && memcmp(s + i, "true", 4) == 0) ||
+		    (j - i == 5 && memcmp(s + i, "false", 5) == 0) ||
+		    (j - i == 4 && memcmp(s + i, "null", 4) == 0)) &&
+		    !num_exact(s + i, j - i)) {
+			for (k = 0; k < depth; k++) {
+				if (st[k].idx >= 0)
+					buf_printf(why, "[%ld]", st[k].idx);
+				else
+					path_add_key(why, s + st[k].key,
+					    st[k].keylen);
+			}
+			if (depth == 0)
+				buf_addstr(why, "the value");
+			buf_addstr(why, ": the number " REC_INEXACT);
+			return -1;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/*
+ * Parse s: 0 and *out the value; -1 and *out invalid with a message that
+ * never quotes the text; -2 when a number in it would come out changed:
+ * *out is then the value as libjq has it (for its identifying fields
+ * only) and why says where.
+ */
+static int
+parse(const char *s, size_t n, jv *out, struct buf *why)
 {
 	jv v, msg;
 	const char *m, *cut;
 
-	if (n > INT_MAX)
-		return jv_invalid_with_msg(jv_string("text too long"));
-	if (string_after_value(s, n))
-		return jv_invalid_with_msg(jv_string("expected a separator "
+	if (n > INT_MAX) {
+		*out = jv_invalid_with_msg(jv_string("text too long"));
+		return -1;
+	}
+	if (string_after_value(s, n)) {
+		*out = jv_invalid_with_msg(jv_string("expected a separator "
 		    "between values"));
+		return -1;
+	}
 	v = jv_parse_sized(s, (int)n);
-	if (jv_is_valid(v))
-		return v;
+	if (jv_is_valid(v)) {
+		*out = v;
+		return num_check(s, n, why) == -1 ? -2 : 0;
+	}
 	/*
 	 * libjq 1.6 appends "(while parsing '<the text>')": the text may
 	 * hold secret values, so cut it off.
@@ -216,22 +483,39 @@ rec_parse_json(const char *s, size_t n)
 	msg = jv_invalid_get_msg(v);
 	if (jv_get_kind(msg) != JV_KIND_STRING) {
 		jv_free(msg);
-		return jv_invalid_with_msg(jv_string("parse error"));
+		*out = jv_invalid_with_msg(jv_string("parse error"));
+		return -1;
 	}
 	m = jv_string_value(msg);
 	cut = strstr(m, " (while parsing");
-	v = jv_invalid_with_msg(jv_string_sized(m,
+	*out = jv_invalid_with_msg(jv_string_sized(m,
 	    cut ? (int)(cut - m) : (int)strlen(m)));
 	jv_wipe_free(msg);
+	return -1;
+}
+
+jv
+rec_parse_json(const char *s, size_t n)
+{
+	struct buf why;
+	jv v;
+
+	buf_init(&why);
+	if (parse(s, n, &v, &why) == -2) {
+		jv_wipe_free(v);
+		v = jv_invalid_with_msg(jv_string(why.data));
+	}
+	buf_release(&why);
 	return v;
 }
 
 int
 rec_next(struct rec_reader *rd, jv *out)
 {
+	struct buf why;
 	long n;
-	int toolong, eofnl;
-	jv v;
+	int toolong, eofnl, rc;
+	jv v, ids = jv_invalid();
 
 	for (;;) {
 		if (msg_stop)
@@ -260,8 +544,16 @@ rec_next(struct rec_reader *rd, jv *out)
 			snprintf(rd->err, sizeof(rd->err), "invalid UTF-8");
 			goto bad;
 		}
-		v = rec_parse_json(rd->line, (size_t)n);
+		buf_init(&why);
+		rc = parse(rd->line, (size_t)n, &v, &why);
 		wipe(rd->line, (size_t)n);
+		if (rc == -2) {
+			snprintf(rd->err, sizeof(rd->err), "%s", why.data);
+			buf_release(&why);
+			ids = v;
+			goto bad;
+		}
+		buf_release(&why);
 		if (!jv_is_valid(v)) {
 			jv msg = jv_invalid_get_msg(v);
 
@@ -282,7 +574,7 @@ rec_next(struct rec_reader *rd, jv *out)
 bad:
 		if (rd->line != NULL)
 			wipe(rd->line, (size_t)n);
-		*out = bad_line(rd);
+		*out = bad_line(rd, ids);
 		return -1;
 	}
 }

@@ -423,6 +423,23 @@ blank(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * Is r rec_parse_json's refusal of a number a 64-bit float would change?
+ * Its message names the key path in the answer ("data.data.id"), which
+ * the caller keeps.
+ */
+static int
+inexact(jv r /* borrowed */)
+{
+	jv m = jv_invalid_get_msg(jv_copy(r));
+	int yes;
+
+	yes = jv_get_kind(m) == JV_KIND_STRING &&
+	    strstr(jv_string_value(m), REC_INEXACT) != NULL;
+	jv_free(m);
+	return yes;
+}
+
 static jv
 call(struct vault *v, const char *method, const char *path,
     const char *query, jv body, int no_retry, long *status)
@@ -468,7 +485,7 @@ call(struct vault *v, const char *method, const char *path,
 		out = jv_null();
 	else {
 		out = rec_parse_json(req.resp.data, req.resp.len);
-		if (!jv_is_valid(out)) {
+		if (!jv_is_valid(out) && !inexact(out)) {
 			/* libjq's message quotes the text: it may be secret. */
 			jv_free(out);
 			out = jv_invalid_with_msg(jv_string_fmt("HTTP %ld: "

@@ -26,6 +26,15 @@ wipe_free(char *s)
 	free(s);
 }
 
+void
+wipe_freen(void *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	wipe(p, n);
+	free(p);
+}
+
 /*
  * libjq keeps strings in reference-counted blocks.  A value can be wiped
  * in place when every reference to it is one this walk knows of: held is

@@ -262,16 +262,17 @@ attr_problems(struct check *c, struct item *it, const struct kver *k)
 
 /*
  * The value kv-put would write for the record: *value (malloc'd, to be
- * wiped) and *ct; -1 and it->err when it cannot be shaped.  The record's
+ * wiped), its *len in bytes (it may hold NULs) and *ct; -1 and it->err when it cannot be shaped.  The record's
  * data is wiped: the shaped value is all the check needs.
  */
 static int
-shape(struct check *c, struct item *it, char **value, const char **ct)
+shape(struct check *c, struct item *it, char **value, size_t *len,
+    const char **ct)
 {
 	char *err = NULL;
 
 	*ct = NULL;
-	*value = kv_shape_value(it->data, c->json, ct, &err);
+	*value = kv_shape_value(it->data, c->json, ct, len, &err);
 	jv_wipe_free(it->data);
 	it->data = jv_invalid();
 	if (*value == NULL) {
@@ -283,15 +284,14 @@ shape(struct check *c, struct item *it, char **value, const char **ct)
 
 /*
  * Compare a secret bundle (value included) with the shaped value and
- * content type.
+ * content type, byte for byte: n counts the value's bytes, NULs included.
  */
 static unsigned
-value_problems(jv bundle, const char *value, const char *ct)
+value_problems(jv bundle, const char *value, size_t n, const char *ct)
 {
 	jv v;
 	const char *got_ct;
 	unsigned p = 0;
-	size_t n = strlen(value);
 
 	v = jv_object_get(jv_copy(bundle), jv_string("value"));
 	if (jv_get_kind(v) != JV_KIND_STRING ||
@@ -406,16 +406,17 @@ check_current(struct check *c, struct item *it, const char *name)
 	struct kver k, *all;
 	const char *ct;
 	char *value, *err = NULL;
+	size_t len;
 	long st;
 	int rc, n;
 	jv bundle;
 
-	if (shape(c, it, &value, &ct) == -1)
+	if (shape(c, it, &value, &len, &ct) == -1)
 		return;
 	rc = read_version(c, it, name, "", &bundle, &st);
 	if (rc == 1) {
 		kver_take(&k, bundle, 0);
-		it->problems |= value_problems(bundle, value, ct);
+		it->problems |= value_problems(bundle, value, len, ct);
 		it->problems |= attr_problems(c, it, &k);
 		kver_release(&k);
 		jv_wipe_free(bundle);
@@ -437,7 +438,7 @@ check_current(struct check *c, struct item *it, const char *name)
 			it->status = 0;
 		}
 	}
-	wipe_free(value);
+	wipe_freen(value, len);
 }
 
 /* The newest version tagged with a Vault version, or -1. */
@@ -482,6 +483,7 @@ check_versions(struct check *c, struct item *its, int nits,
 	struct item *it;
 	const char *ct = NULL, *prev_ct = NULL;
 	char *value, *prev_value = NULL, *err = NULL;
+	size_t len = 0, prev_len = 0;
 	long st;
 	int n, i, live = 0, last = -1, pos, prev = -1, just = -1, rc, many;
 	int same;
@@ -515,7 +517,9 @@ check_versions(struct check *c, struct item *its, int nits,
 		if (it->done || it->err != NULL)
 			continue;
 		value = NULL;
-		if (jv_is_valid(it->data) && shape(c, it, &value, &ct) == -1) {
+		len = 0;
+		if (jv_is_valid(it->data) &&
+		    shape(c, it, &value, &len, &ct) == -1) {
 			just = -1;
 			continue;
 		}
@@ -528,13 +532,14 @@ check_versions(struct check *c, struct item *its, int nits,
 		same = pos >= 0 && pos == prev && it->id != NULL;
 		if (pos < 0 && it->id == NULL && just >= 0 && value != NULL &&
 		    prev_value != NULL && strcmp(ct, prev_ct) == 0 &&
-		    strcmp(value, prev_value) == 0) {
+		    len == prev_len && memcmp(value, prev_value, len) == 0) {
 			pos = just;
 			same = 1;
 		}
 		just = pos;
-		wipe_free(prev_value);
+		wipe_freen(prev_value, prev_len);
 		prev_value = value;
+		prev_len = len;
 		prev_ct = ct;
 		if (pos < 0) {
 			it->problems |= 1u << P_MISSING;
@@ -550,14 +555,15 @@ check_versions(struct check *c, struct item *its, int nits,
 			continue;
 		rc = read_version(c, it, name, k[pos].ver, &bundle, &st);
 		if (rc == 1) {
-			it->problems |= value_problems(bundle, value, ct);
+			it->problems |= value_problems(bundle, value, len,
+			    ct);
 			jv_wipe_free(bundle);
 		} else if (rc == 0 && st == 404)
 			it->problems |= 1u << P_MISSING;
 		else if (rc == 0)
 			it->problems |= 1u << P_DISABLED;
 	}
-	wipe_free(prev_value);
+	wipe_freen(prev_value, prev_len);
 	kvers_free(k, n);
 }
 

@@ -254,6 +254,68 @@ sanitize(struct buf *out, const char *s)
 		out->data[--out->len] = '\0';
 }
 
+/*
+ * Latin letters with diacritics as their base letters, for paths that
+ * have no ASCII letter or digit: U+00C0 to U+017F, the Latin-1
+ * Supplement's letters and Latin Extended-A, by the usual
+ * transliteration (Unicode's decompositions where there is one: é e,
+ * ň n; else the customary spelling: ß ss, æ ae, œ oe, þ th, ø o, đ d,
+ * ł l, ı i, ĸ k, ſ s).  The two signs among them, × and ÷, fold to
+ * nothing.
+ */
+#define FOLD_FIRST	0xc0
+#define FOLD_LAST	0x17f
+static const char *const fold_tab[FOLD_LAST - FOLD_FIRST + 1] = {
+	"A", "A", "A", "A", "A", "A", "AE", "C",	/* U+00C0 */
+	"E", "E", "E", "E", "I", "I", "I", "I",	/* U+00C8 */
+	"D", "N", "O", "O", "O", "O", "O", "",	/* U+00D0 */
+	"O", "U", "U", "U", "U", "Y", "TH", "ss",	/* U+00D8 */
+	"a", "a", "a", "a", "a", "a", "ae", "c",	/* U+00E0 */
+	"e", "e", "e", "e", "i", "i", "i", "i",	/* U+00E8 */
+	"d", "n", "o", "o", "o", "o", "o", "",	/* U+00F0 */
+	"o", "u", "u", "u", "u", "y", "th", "y",	/* U+00F8 */
+	"A", "a", "A", "a", "A", "a", "C", "c",	/* U+0100 */
+	"C", "c", "C", "c", "C", "c", "D", "d",	/* U+0108 */
+	"D", "d", "E", "e", "E", "e", "E", "e",	/* U+0110 */
+	"E", "e", "E", "e", "G", "g", "G", "g",	/* U+0118 */
+	"G", "g", "G", "g", "H", "h", "H", "h",	/* U+0120 */
+	"I", "i", "I", "i", "I", "i", "I", "i",	/* U+0128 */
+	"I", "i", "IJ", "ij", "J", "j", "K", "k",	/* U+0130 */
+	"k", "L", "l", "L", "l", "L", "l", "L",	/* U+0138 */
+	"l", "L", "l", "N", "n", "N", "n", "N",	/* U+0140 */
+	"n", "n", "N", "n", "O", "o", "O", "o",	/* U+0148 */
+	"O", "o", "OE", "oe", "R", "r", "R", "r",	/* U+0150 */
+	"R", "r", "S", "s", "S", "s", "S", "s",	/* U+0158 */
+	"S", "s", "T", "t", "T", "t", "T", "t",	/* U+0160 */
+	"U", "u", "U", "u", "U", "u", "U", "u",	/* U+0168 */
+	"U", "u", "U", "u", "W", "w", "Y", "y",	/* U+0170 */
+	"Y", "Z", "z", "Z", "z", "Z", "z", "s",	/* U+0178 */
+};
+
+/* s with its Latin letters folded, other characters kept; malloc'd. */
+static char *
+fold(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct buf b;
+	unsigned c;
+
+	buf_init(&b);
+	for (; *p != '\0'; p++) {
+		/* Valid UTF-8 (rec_next made sure): U+0080 to U+07FF in two. */
+		if (*p >= 0xc3 && *p <= 0xc5 && (p[1] & 0xc0) == 0x80) {
+			c = (unsigned)(*p & 0x1f) << 6 | (p[1] & 0x3f);
+			if (c >= FOLD_FIRST && c <= FOLD_LAST) {
+				buf_addstr(&b, fold_tab[c - FOLD_FIRST]);
+				p++;
+				continue;
+			}
+		}
+		buf_addc(&b, *p);
+	}
+	return buf_detach(&b);
+}
+
 static void
 hash8(const char *s, size_t n, char out[HASH_LEN + 1])
 {
@@ -498,31 +560,59 @@ with_prefix(char *body /* freed */)
 	return s;
 }
 
-/* The full name the rule or -e gives, or NULL and *why. */
+/* Does s hold an ASCII letter or digit? */
+static int
+has_alnum(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != '-' && is_namech((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
+/*
+ * The full name the rule or -e gives (id is the record's identity), or
+ * NULL and *why.  A path with no ASCII letter or digit has its Latin
+ * letters folded (é/ü: secret-e-u); a path that keeps none even so
+ * (..., 設定/鍵) is named, with --on-collision=suffix, after its mount
+ * and the hash of its identity, as a taken name would be.  Paths that
+ * had a name before keep it: nothing else is folded.
+ */
 static char *
-rule_name(jv rec, const char *mount, const char *path, char **why)
+rule_name(jv rec, const char *mount, const char *path, const char *id,
+    size_t idlen, char **why)
 {
 	struct buf b;
-	const char *p;
-	char *raw, *body;
+	char *raw, *body, *folded = NULL, hash[HASH_LEN + 1];
 
 	if (opt.expr != NULL) {
 		if ((body = eval_expr(rec, why)) == NULL)
 			return NULL;
 		return with_prefix(body);
 	}
-	/* A path of punctuation alone would be named after its mount. */
-	for (p = path; *p != '\0'; p++)
-		if (*p != '-' && is_namech((unsigned char)*p))
-			break;
-	if (*p == '\0') {
-		*why = xstrdup("no letter or digit in the path to make a "
-		    "name of");
-		return NULL;
+	buf_init(&b);
+	if (!has_alnum(path)) {
+		folded = fold(path);
+		path = folded;
+	}
+	if (!has_alnum(path)) {
+		free(folded);
+		/* A path of punctuation alone: its mount, and the hash. */
+		if (!opt.suffix) {
+			*why = xstrdup("no letter or digit in the path to "
+			    "make a name of");
+			return NULL;
+		}
+		sanitize(&b, mount);
+		if (b.len > 0)
+			buf_addc(&b, '-');
+		hash8(id, idlen, hash);
+		buf_addstr(&b, hash);
+		return with_prefix(buf_detach(&b));
 	}
 	raw = opt.strip_mount ? xstrdup(path) :
 	    xasprintf("%s/%s", mount, path);
-	buf_init(&b);
+	free(folded);
 	sanitize(&b, raw);
 	free(raw);
 	body = buf_detach(&b);
@@ -623,7 +713,7 @@ split_one(jv rec, jv data, jv key, const char *mount, const char *path,
 {
 	struct buf id, full;
 	const char *k = jv_string_value(key);
-	char *label, *q, *why = NULL;
+	char *label, *q, *f, *why = NULL, hash[HASH_LEN + 1];
 	jv one;
 
 	one = jv_object_set(jv_object(), jv_copy(key),
@@ -636,6 +726,16 @@ split_one(jv rec, jv data, jv key, const char *mount, const char *path,
 	buf_addstr(&full, base);
 	buf_addc(&full, '-');
 	sanitize(&full, k);
+	/* As for paths: fold a key with no ASCII letter or digit. */
+	if (full.len == strlen(base) + 1) {
+		f = fold(k);
+		sanitize(&full, f);
+		free(f);
+	}
+	if (full.len == strlen(base) + 1 && opt.suffix) {
+		hash8(id.data, id.len, hash);
+		buf_addstr(&full, hash);
+	}
 	if ((size_t)jv_string_length_bytes(jv_copy(key)) != strlen(k)) {
 		label = id_label(id.data, id.len, 0);
 		rec = fail(rec, label, xstrdup("key holds a NUL character"));
@@ -704,7 +804,7 @@ name_record(jv rec, size_t lineno)
 		base = xstrdup(ent_name(pin));
 	} else if (why == NULL) {
 		how = HOW_RULE;
-		base = rule_name(rec, mount, path, &why);
+		base = rule_name(rec, mount, path, id.data, id.len, &why);
 	}
 	if (base == NULL) {
 		label = id_label(id.data, id.len, 0);

@@ -375,15 +375,16 @@ make_tags(struct put *p, jv rec, const char *vpath, const char *label)
 	return tags;
 }
 
+/* The content type, NUL, then the value's bytes (NULs included). */
 static void
-value_hash(const char *ct, const char *value, char out[65])
+value_hash(const char *ct, const char *value, size_t len, char out[65])
 {
 	struct buf b;
 
 	buf_init(&b);
 	buf_addstr(&b, ct != NULL ? ct : "");
 	buf_addc(&b, '\0');
-	buf_addstr(&b, value);
+	buf_add(&b, value, len);
 	hash_sha256_hex(b.data, b.len, out);
 	buf_release(&b);
 }
@@ -408,8 +409,7 @@ read_current(struct put *p, struct ent *e, const char *name, long *st,
     char **err)
 {
 	char *path;
-	const char *v;
-	jv r;
+	jv r, v;
 
 	path = xasprintf("secrets/%s/", name);
 	r = kv_call(p->kv, "GET", path, jv_invalid(), st);
@@ -432,8 +432,13 @@ read_current(struct put *p, struct ent *e, const char *name, long *st,
 	free(e->cur_id);
 	e->cur_id = rec_str(r, "id") != NULL ? xstrdup(rec_str(r, "id")) :
 	    NULL;
-	v = rec_str(r, "value");
-	value_hash(rec_str(r, "contentType"), v != NULL ? v : "", e->hash);
+	v = jv_object_get(jv_copy(r), jv_string("value"));
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		value_hash(rec_str(r, "contentType"), jv_string_value(v),
+		    (size_t)jv_string_length_bytes(jv_copy(v)), e->hash);
+	else
+		value_hash(rec_str(r, "contentType"), "", 0, e->hash);
+	jv_free(v);
 	e->have_hash = 1;
 	jv_wipe_free(r);
 	return 1;
@@ -543,7 +548,7 @@ recover(struct put *p, struct ent *e, const char *name, long *st,
 /* SetSecret; waits out a delete or recovery still in progress. */
 static int
 write_secret(struct put *p, const char *name, const char *value,
-    const char *ct, jv tags, long long exp, long *st, char **id,
+    size_t len, const char *ct, jv tags, long long exp, long *st, char **id,
     char **err)
 {
 	time_t deadline = time(NULL) + BUSY_WAIT_S;
@@ -559,8 +564,9 @@ write_secret(struct put *p, const char *name, const char *value,
 			attrs = jv_object_set(attrs, jv_string("exp"),
 			    jv_number((double)exp));
 		body = jv_object();
+		/* Counted: a U+0000 in the value goes out as \u0000. */
 		body = jv_object_set(body, jv_string("value"),
-		    jv_string(value));
+		    jv_string_sized(value, (int)len));
 		body = jv_object_set(body, jv_string("contentType"),
 		    jv_string(ct));
 		body = jv_object_set(body, jv_string("tags"), jv_copy(tags));
@@ -645,6 +651,7 @@ struct job {
 	const char	*name;
 	char		*vpath;
 	char		*value;
+	size_t		 len;		/* of value */
 	const char	*ct;
 	char		 hash[65];
 	jv		 tags;
@@ -768,8 +775,8 @@ put_turn(struct job *j)
 		return finish(rec, existed ? "would-update" : "would-create",
 		    NULL);
 	}
-	if (write_secret(p, j->name, j->value, j->ct, j->tags, j->exp, &st,
-	    &newid, &err) == -1) {
+	if (write_secret(p, j->name, j->value, j->len, j->ct, j->tags, j->exp,
+	    &st, &newid, &err) == -1) {
 		rec = fail_req(rec, j->label, st, err);
 		free(err);
 		return rec;
@@ -834,16 +841,16 @@ put_one(jv rec, void *arg)
 		err = xstrdup(jv_get_kind(data) == JV_KIND_INVALID ||
 		    jv_get_kind(data) == JV_KIND_NULL ? "no data: pipe "
 		    "vault-dump into kv-put" : "data is not an object");
-	else if ((j.value = kv_shape_value(data, p->json, &j.ct, &err)) !=
-	    NULL && strlen(j.value) > KV_MAX_VALUE) {
+	else if ((j.value = kv_shape_value(data, p->json, &j.ct, &j.len,
+	    &err)) != NULL && j.len > KV_MAX_VALUE) {
 		err = xasprintf("value of %zu bytes is over Key Vault's "
 		    "limit of %d: split it with kv-name --split, or keep it "
-		    "in Vault", strlen(j.value), KV_MAX_VALUE);
+		    "in Vault", j.len, KV_MAX_VALUE);
 	}
 	jv_wipe_free(data);
 	j.name = name;
 	if (err == NULL) {
-		value_hash(j.ct, j.value, j.hash);
+		value_hash(j.ct, j.value, j.len, j.hash);
 		j.vpath = kv_record_vpath(rec);
 		j.tags = make_tags(p, rec, j.vpath, j.label);
 		j.exp = expiry(p, rec);
@@ -883,8 +890,7 @@ put_one(jv rec, void *arg)
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 out:
-	if (j.value != NULL)
-		wipe_free(j.value);
+	wipe_freen(j.value, j.len);
 	jv_free(j.tags);
 	free(j.vpath);
 	free(j.label);

@@ -333,7 +333,6 @@ wrong_done() {
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":[1]}' 'data is not an object'
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b"}' 'no data'
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":null}' 'no data'
-	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":{"k":"nul\u0000byte"}}' 'NUL'
 	after=$(admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort')
 	[[ $after == "$before" ]] || WRONG+="secrets now: $after"$'\n'
 	wrong_done
@@ -405,4 +404,28 @@ wrong_done() {
 	jq -e '.error.tool == "vault-dump"' <<<"${lines[0]}" >/dev/null
 	jq -e '.path == "bad/none" and .error.status == 404' <<<"${lines[1]}" >/dev/null
 	is_good vault-dump a "${lines[2]}"
+}
+
+@test "a number a 64-bit float would change: an error record naming the line and the key, never the number, nothing written (every tool)" {
+	local t in=$BATS_TEST_TMPDIR/in.ndjson want
+	for t in $TOOLS; do
+		{ good "$t" a
+		  echo '{"mount":"secret","path":"bad/n","kv":2,"name":"secret-bad-n","data":{"id":12345678901234567890,"k":"vn"}}'
+		  echo '{"mount":"secret","path":"bad/m","kv":2,"version":1e400,"data":{"k":"vm"}}'
+		  good "$t" c; } >"$in"
+		run -1 --separate-stderr tool "$t" <"$in"
+		assert_equal "${#lines[@]}" 4
+		is_good "$t" a "${lines[0]}"
+		is_good "$t" c "${lines[3]}"
+		want="the number cannot be carried exactly by a 64-bit float; store it as a string"
+		assert_equal "${lines[1]}" "{\"line\":2,\"mount\":\"secret\",\"path\":\"bad/n\",\"name\":\"secret-bad-n\",\"error\":{\"tool\":\"$t\",\"status\":null,\"message\":\"line 2: data.id: $want\"}}"
+		assert_equal "${lines[2]}" "{\"line\":3,\"mount\":\"secret\",\"path\":\"bad/m\",\"error\":{\"tool\":\"$t\",\"status\":null,\"message\":\"line 3: version: $want\"}}"
+		# kv-check names the record by its mount and path as well.
+		assert_regex "$(sed -n 1p <<<"$stderr")" "^$t: (secret/bad/n: )?line 2: data\.id: $want\$"
+		assert_regex "$(sed -n 2p <<<"$stderr")" "^$t: (secret/bad/m: )?line 3: version: $want\$"
+		[[ $output$stderr != *12345678901234567* && $output$stderr != *vn* ]]
+	done
+	# Nothing of it reached Key Vault.
+	run -0 admin "$KV_URL/_admin/state"
+	assert_equal "$(jq -c '[.secrets[].name | select(test("bad-[nm]"))]' <<<"$output")" '[]'
 }

@@ -480,3 +480,19 @@ kv-check: try 'kv-check -h' for usage"
 	assert_equal "$output" ""
 	assert_equal "$(summary)" "kv-check: 0 records: 0 ok, 0 differ, 0 failed; N requests, 0 retried, 0 throttled"
 }
+
+@test "values are compared byte for byte: a difference after a NUL byte is reported" {
+	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kvapi PUT secrets/nul-a '{"value":"kcv-a\u0000X","contentType":"text/plain","tags":{"vault-path":"secret/nul/a"}}' >/dev/null
+	kvapi PUT secrets/nul-b '{"value":"kcv-b","contentType":"text/plain","tags":{"vault-path":"secret/nul/b"}}' >/dev/null
+	kvapi PUT secrets/nul-c '{"value":"kcv-c\u0000\u0001Z","contentType":"text/plain","tags":{"vault-path":"secret/nul/c"}}' >/dev/null
+	run -1 --separate-stderr kv-check --expires never <<-'EOF'
+		{"mount":"secret","path":"nul/a","name":"nul-a","data":{"k":"kcv-a\u0000Y"}}
+		{"mount":"secret","path":"nul/b","name":"nul-b","data":{"k":"kcv-b\u0000tail"}}
+		{"mount":"secret","path":"nul/c","name":"nul-c","data":{"k":"kcv-c\u0000\u0001Z"}}
+	EOF
+	assert_equal "$output" '{"mount":"secret","path":"nul/a","name":"nul-a","check":["value differs"]}
+{"mount":"secret","path":"nul/b","name":"nul-b","check":["value differs"]}
+{"mount":"secret","path":"nul/c","name":"nul-c","check":"ok"}'
+	[[ $stderr != *kcv-* ]]
+}

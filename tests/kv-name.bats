@@ -594,3 +594,80 @@ kv-name: try 'kv-name -h' for usage"
 ["pw","s-db2-pw"]
 ["user","db2-login"]'
 }
+
+@test "a path with no ASCII letter or digit has its Latin letters folded, in both modes; one with none even so is refused by default" {
+	run -1 --separate-stderr kv-name <<-'EOF'
+		{"mount":"secret","path":"é/ü"}
+		{"mount":"secret","path":"ß"}
+		{"mount":"secret","path":"ø"}
+		{"mount":"secret","path":"Æ"}
+		{"mount":"secret","path":"..."}
+		{"mount":"secret","path":"設定/鍵"}
+		{"mount":"secret","path":"Þó/Œ-ĳ ł đ ſ"}
+		{"mount":"secret","path":"×÷"}
+	EOF
+	assert_equal "$output" '{"mount":"secret","path":"é/ü","name":"secret-e-u"}
+{"mount":"secret","path":"ß","name":"secret-ss"}
+{"mount":"secret","path":"ø","name":"secret-o"}
+{"mount":"secret","path":"Æ","name":"secret-AE"}
+{"mount":"secret","path":"...","error":{"tool":"kv-name","status":null,"message":"no letter or digit in the path to make a name of"}}
+{"mount":"secret","path":"設定/鍵","error":{"tool":"kv-name","status":null,"message":"no letter or digit in the path to make a name of"}}
+{"mount":"secret","path":"Þó/Œ-ĳ ł đ ſ","name":"secret-THo-OE-ij-l-d-s"}
+{"mount":"secret","path":"×÷","error":{"tool":"kv-name","status":null,"message":"no letter or digit in the path to make a name of"}}'
+	assert_equal "$stderr" "kv-name: secret/...: no letter or digit in the path to make a name of
+kv-name: secret/設定/鍵: no letter or digit in the path to make a name of
+kv-name: secret/×÷: no letter or digit in the path to make a name of
+kv-name: 8 records in, 8 out, 3 failed"
+}
+
+@test "--on-collision=suffix names every path: with nothing usable left, after its mount and the hash of its identity" {
+	run -0 --separate-stderr kv-name --on-collision=suffix <<-'EOF'
+		{"mount":"secret","path":"é/ü"}
+		{"mount":"secret","path":"..."}
+		{"mount":"secret","path":"設定/鍵"}
+		{"mount":"team/kv","path":"設定/鍵"}
+		{"mount":"secret","path":"設定/鍵","namespace":"ns1"}
+		{"mount":"秘密","path":"鍵"}
+	EOF
+	assert_equal "$output" "{\"mount\":\"secret\",\"path\":\"é/ü\",\"name\":\"secret-e-u\"}
+{\"mount\":\"secret\",\"path\":\"...\",\"name\":\"secret-$(h8 'secret/...')\"}
+{\"mount\":\"secret\",\"path\":\"設定/鍵\",\"name\":\"secret-$(h8 'secret/設定/鍵')\"}
+{\"mount\":\"team/kv\",\"path\":\"設定/鍵\",\"name\":\"team-kv-$(h8 'team/kv/設定/鍵')\"}
+{\"mount\":\"secret\",\"path\":\"設定/鍵\",\"namespace\":\"ns1\",\"name\":\"secret-$(h8 'secret/設定/鍵\0nns1')\"}
+{\"mount\":\"秘密\",\"path\":\"鍵\",\"name\":\"$(h8 '秘密/鍵')\"}"
+	assert_equal "$stderr" "kv-name: 6 records in, 6 out, 0 failed"
+	# --prefix goes first; --strip-mount still names it after its mount.
+	run -0 kv-name -q --on-collision=suffix -p team1 --strip-mount <<<'{"mount":"secret","path":"__"}'
+	assert_output "{\"mount\":\"secret\",\"path\":\"__\",\"name\":\"team1-secret-$(h8 'secret/__')\"}"
+}
+
+@test "folded and hashed names are the same on every run and in any order" {
+	local in=$BATS_TEST_TMPDIR/in a b c
+	cat >"$in" <<-'EOF'
+		{"mount":"secret","path":"é/ü"}
+		{"mount":"secret","path":"ß/Ø"}
+		{"mount":"secret","path":"..."}
+		{"mount":"secret","path":"設定/鍵"}
+		{"mount":"secret","path":"設定/鍵2"}
+		{"mount":"secret","path":"app/db"}
+	EOF
+	a=$(kv-name -q --on-collision=suffix <"$in" | jq -c '[.path, .name]' | sort)
+	b=$(kv-name -q --on-collision=suffix <"$in" | jq -c '[.path, .name]' | sort)
+	c=$(tac "$in" | kv-name -q --on-collision=suffix | jq -c '[.path, .name]' | sort)
+	assert_equal "$b" "$a"
+	assert_equal "$c" "$a"
+	assert_equal "$(jq -r '.[1]' <<<"$a" | sort -u | wc -l)" 6
+	assert_equal "$(jq -r 'select(.[0] == "ß/Ø") | .[1]' <<<"$a")" secret-ss-O
+}
+
+@test "--split folds a key with no ASCII letter or digit, and with --on-collision=suffix names one with none after the hash" {
+	in='{"mount":"secret","path":"app","data":{"é":"1","鍵":"2","k":"3"}}'
+	run -1 --separate-stderr kv-name --split <<<"$in"
+	assert_equal "$(jq -c '[.key, .name, .error.message]' <<<"$output")" '["k","secret-app-k",null]
+["é","secret-app-e",null]
+["鍵",null,"key \"鍵\" has no letter or digit to make a name of"]'
+	run -0 --separate-stderr kv-name --split --on-collision=suffix <<<"$in"
+	assert_equal "$(jq -c '[.key, .name]' <<<"$output")" "[\"k\",\"secret-app-k\"]
+[\"é\",\"secret-app-e\"]
+[\"鍵\",\"secret-app-$(h8 'secret/app\0k鍵')\"]"
+}

@@ -479,3 +479,31 @@ kv-put: try 'kv-put -h' for usage"
 	[ "$small" -gt 0 ]
 	[ $((big - small)) -lt 2560 ]
 }
+
+@test "a value holding U+0000 is written as \\u0000, counted whole: a re-run is unchanged, a change after the NUL is an update" {
+	run -0 --separate-stderr kv-put <<-EOF
+		$(rec nul-a a/nul '{"k":"pw\u0000A\u0001"}')
+		$(rec nul-z a/zero '{"k":"\u0000"}')
+	EOF
+	assert_equal "$(jq -c '[.name, .status]' <<<"$output")" '["nul-a","created"]
+["nul-z","created"]'
+	run -0 secret nul-a '.versions[-1].value | [explode[]]'
+	assert_equal "$(jq -c . <<<"$output")" '[112,119,0,65,1]'
+	run -0 secret nul-z '.versions[-1].value | [explode[]]'
+	assert_equal "$(jq -c . <<<"$output")" '[0]'
+	run -0 --separate-stderr kv-put <<-EOF
+		$(rec nul-a a/nul '{"k":"pw\u0000A\u0001"}')
+		$(rec nul-z a/zero '{"k":"\u0000"}')
+	EOF
+	assert_equal "$(jq -c '[.name, .status]' <<<"$output")" '["nul-a","unchanged"]
+["nul-z","unchanged"]'
+	run -0 --separate-stderr kv-put <<-EOF
+		$(rec nul-a a/nul '{"k":"pw\u0000B\u0001"}')
+	EOF
+	assert_equal "$(jq -c '[.name, .status]' <<<"$output")" '["nul-a","updated"]'
+	run -0 secret nul-a '.versions | length'
+	assert_output 2
+	run -0 secret nul-a '.versions[-1].value | [explode[]]'
+	assert_equal "$(jq -c . <<<"$output")" '[112,119,0,66,1]'
+	[[ $stderr != *pw* ]]
+}

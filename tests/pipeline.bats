@@ -258,3 +258,48 @@ $W/check:0"
 	curl -sfS -X DELETE -H "X-Vault-Token: $VAULT_TOKEN" \
 	    "$VAULT_URL/v1/secret/metadata/app/API" >/dev/null
 }
+
+@test "a value holding U+0000, other control characters and a non-BMP character arrives byte for byte, and kv-check says ok" {
+	# Key Vault takes any string as a value and keeps its octets
+	# (learn.microsoft.com, "About Azure Key Vault secrets").
+	curl -sfS -X POST -H "X-Vault-Token: $VAULT_TOKEN" \
+	    "$VAULT_URL/v1/secret/data/ctl/one" \
+	    -d '{"data":{"k":"a\u0000b\u0001c\u001bd\u007fe\u0085f\ud83d\ude00g"}}' \
+	    >/dev/null
+	curl -sfS -X POST -H "X-Vault-Token: $VAULT_TOKEN" \
+	    "$VAULT_URL/v1/secret/data/ctl/two" \
+	    -d '{"data":{"k":"\u0000","j":"x\u0000y"}}' >/dev/null
+	! vault-dump secret/ctl/one secret/ctl/two 2>"$W/dump.err" |
+	    kv-name 2>"$W/name.err" | tee "$W/named" |
+	    kv-put 2>"$W/put.err" | tee "$W/put" |
+	    kv-check 2>"$W/check.err" >"$W/check"
+	PS="${PIPESTATUS[*]}"
+	curl -sfS -X DELETE -H "X-Vault-Token: $VAULT_TOKEN" \
+	    "$VAULT_URL/v1/secret/metadata/ctl/one" >/dev/null
+	curl -sfS -X DELETE -H "X-Vault-Token: $VAULT_TOKEN" \
+	    "$VAULT_URL/v1/secret/metadata/ctl/two" >/dev/null
+	assert_equal "$PS" "0 0 0 0 0 0"
+	assert_equal "$(jq -c '[.name, .status]' "$W/put")" \
+	    '["secret-ctl-one","created"]
+["secret-ctl-two","created"]'
+	assert_equal "$(jq -c '[.name, .check]' "$W/check")" \
+	    '["secret-ctl-one","ok"]
+["secret-ctl-two","ok"]'
+	# What the stand-in holds, asked directly.
+	kvstate >"$W/state.json"
+	run -0 "$PY" - "$W/state.json" <<-'EOF'
+	import json, sys
+	st = {s["name"]: s["versions"][-1] for s in
+	      json.load(open(sys.argv[1], encoding="utf-8"))["secrets"]}
+	want = {"secret-ctl-one": ("a\x00b\x01c\x1bd\x7fe\x85f\U0001F600g",
+	                           "text/plain"),
+	        "secret-ctl-two": ('{"j":"x\\u0000y","k":"\\u0000"}',
+	                           "application/json")}
+	for n, (v, ct) in want.items():
+	    got = st[n]
+	    if got["value"] != v or got["contentType"] != ct:
+	        print("%s: %r %r" % (n, got["value"], got["contentType"]))
+	EOF
+	assert_output ''
+	run -0 verify "$W/named"
+}

@@ -532,3 +532,35 @@ vault-dump: try 'vault-dump -h' for usage"
 	run -0 --separate-stderr vault-dump -j 4 <"$BATS_TEST_TMPDIR/ls"
 	assert_equal "$stderr" "vault-dump: 2000 records, 2000 secrets exported, 0 failed"
 }
+
+@test "a number a 64-bit float would change fails its secret, naming the key, never the number; the others go on" {
+	# Vault keeps JSON numbers as written (Go's json.Number); libjq would
+	# read 12345678901234567890 as 12345678901234567000.
+	curl -sfS -X POST -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/secret/data/num/big" \
+	    -d '{"data":{"id":12345678901234567890,"pw":"vd-big-1"}}' >/dev/null
+	curl -sfS -X POST -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/secret/data/num/fine" \
+	    -d '{"data":{"id":9007199254740992,"r":0.1,"e":1e2,"z":1.50}}' >/dev/null
+	curl -sfS -X POST -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/legacy/num/deep" \
+	    -d '{"o":{"list":[1,9007199254740993]}}' >/dev/null
+	run -1 --separate-stderr vault-dump -j 1 secret/num/big secret/num/fine \
+	    secret/app/db legacy/num/deep
+	curl -sfS -X DELETE -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/secret/metadata/num/big" >/dev/null
+	curl -sfS -X DELETE -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/secret/metadata/num/fine" >/dev/null
+	curl -sfS -X DELETE -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/legacy/num/deep" >/dev/null
+	assert_equal "${#lines[@]}" 4
+	assert_equal "${lines[0]}" '{"mount":"secret","path":"num/big","kv":2,"error":{"tool":"vault-dump","status":null,"message":"data.id: the number cannot be carried exactly by a 64-bit float; store it as a string"}}'
+	assert_equal "$(jq -c .data <<<"${lines[1]}")" '{"e":100,"id":9007199254740992,"r":0.1,"z":1.5}'
+	assert_equal "$(jq -r .path <<<"${lines[2]}")" app/db
+	assert_equal "$(jq -c 'has("data")' <<<"${lines[2]}")" true
+	assert_equal "${lines[3]}" '{"mount":"legacy","path":"num/deep","kv":1,"error":{"tool":"vault-dump","status":null,"message":"data.o.list[1]: the number cannot be carried exactly by a 64-bit float; store it as a string"}}'
+	assert_equal "$stderr" "vault-dump: secret/num/big: data.id: the number cannot be carried exactly by a 64-bit float; store it as a string
+vault-dump: legacy/num/deep: data.o.list[1]: the number cannot be carried exactly by a 64-bit float; store it as a string
+vault-dump: 4 records, 2 secrets exported, 2 failed"
+	[[ $output$stderr != *1234567890123456* && $output$stderr != *9007199254740993* ]]
+}

@@ -296,6 +296,30 @@ read_v1(struct dump *d, jv rec, const char *mount, const char *path)
 }
 
 /*
+ * A number refused in a KV v2 answer is named by its path there,
+ * "data.data.id": name it as the record holds it, "data.id" (the
+ * answer's data is the record's data and metadata).
+ */
+static jv
+record_terms(jv r /* consumed */)
+{
+	jv m = jv_invalid_get_msg(r);
+	const char *s;
+
+	if (jv_get_kind(m) != JV_KIND_STRING)
+		return jv_invalid_with_msg(m);
+	s = jv_string_value(m);
+	if (strstr(s, REC_INEXACT) != NULL &&
+	    (strncmp(s, "data.data", 9) == 0 ||
+	    strncmp(s, "data.metadata", 13) == 0))
+		r = jv_invalid_with_msg(jv_string(s + 5));
+	else
+		r = jv_invalid_with_msg(jv_copy(m));
+	jv_free(m);
+	return r;
+}
+
+/*
  * One KV v2 version (0: the current one): the record with data,
  * version, created_time and custom_metadata.  *gone is set to the
  * version's state when Vault answered 404 with its metadata (deleted or
@@ -317,7 +341,7 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
 	    jv_invalid(), status);
 	free(p);
 	if (!jv_is_valid(r))
-		return answer_failed(rec, r, *status, "", 0);
+		return answer_failed(rec, record_terms(r), *status, "", 0);
 	dd = jv_get_kind(r) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(r), jv_string("data")) : jv_null();
 	meta = jv_get_kind(dd) == JV_KIND_OBJECT ?

@@ -35,14 +35,16 @@ shape(jv body, int json)
 {
 	const char *ct = NULL, *ct2 = NULL;
 	char *err = NULL, *err2 = NULL, *v, *v2;
+	size_t n, n2;
 
-	v = kv_shape_value(body, json, &ct, &err);
-	v2 = kv_shape_value(body, json, &ct2, &err2);
+	v = kv_shape_value(body, json, &ct, &n, &err);
+	v2 = kv_shape_value(body, json, &ct2, &n2, &err2);
 	if ((v == NULL) != (v2 == NULL))
 		abort();
 	if (v != NULL) {
 		/* Same data, same value: kv-check compares with it. */
-		if (ct == NULL || ct2 == NULL || strcmp(v, v2) != 0 ||
+		if (ct == NULL || ct2 == NULL || n != n2 ||
+		    memcmp(v, v2, n) != 0 ||
 		    strcmp(ct, ct2) != 0)
 			abort();
 	} else {
@@ -53,8 +55,8 @@ shape(jv body, int json)
 	}
 	free(err);
 	free(err2);
-	wipe_free(v);
-	wipe_free(v2);
+	wipe_freen(v, n);
+	wipe_freen(v2, n2);
 }
 
 int

@@ -183,6 +183,79 @@ test_parse_json(void)
 	jv_free(m);
 }
 
+/*
+ * Numbers libjq (a 64-bit float) carries exactly pass; the others make
+ * the text invalid, naming the key path and never the number.
+ */
+static jv
+parse_lit(const char *s)
+{
+	return rec_parse_json(s, strlen(s));
+}
+
+static void
+test_numbers(void)
+{
+	static const char *const exact[] = {
+		"9007199254740992", "-9007199254740992", "1e308", "-0.0", "-0",
+		"0", "0.0", "5e-324", "1.50000000000000000000", "1.0", "1e2",
+		"0.1", "1.5", "1E+2", "12345678901234567000", "1e23",
+		"0.30000000000000004", "123456789012345680",
+		"1.7976931348623157e308", "2.2250738585072014e-308",
+		"0.000000000000000000000000000000000000000000000000000001",
+		"100000000000000000000000000000000000000000000000000000000",
+		"+1", ".5", "01", "1.", "4294967296", "-1e-7",
+	};
+	static const char *const inexact[] = {
+		"9007199254740993", "-9007199254740993", "12345678901234567890",
+		"18446744073709551615", "1e309", "-1e309", "1e400", "1e-400",
+		"0.1000000000000000000001", "123456789012345678",
+		"4.9406564584124654e-324", "2.4703282292062328e-324",
+		"1.00000000000000000000000000001", "1e99999999999999999999",
+		"nan", "NaN", "infinity", "-Infinity",
+	};
+	char text[256];
+	size_t i;
+	jv v, m;
+
+	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		snprintf(text, sizeof(text), "{\"n\":%s}", exact[i]);
+		v = rec_parse_json(text, strlen(text));
+		if (!jv_is_valid(v))
+			fprintf(stderr, "refused: %s\n", exact[i]);
+		CHECK(jv_is_valid(v));
+		jv_free(v);
+	}
+	for (i = 0; i < sizeof(inexact) / sizeof(inexact[0]); i++) {
+		snprintf(text, sizeof(text), "{\"data\":{\"id\":%s}}",
+		    inexact[i]);
+		v = rec_parse_json(text, strlen(text));
+		if (jv_is_valid(v))
+			fprintf(stderr, "taken: %s\n", inexact[i]);
+		CHECK(!jv_is_valid(v));
+		m = jv_invalid_get_msg(v);
+		CHECK(jv_get_kind(m) == JV_KIND_STRING && strcmp(
+		    jv_string_value(m), "data.id: the number " REC_INEXACT) ==
+		    0);
+		jv_free(m);
+	}
+	/* The path: arrays, keys that need quoting, the top level. */
+	v = parse_lit("{\"a b\":[1,{\"x\":[2,1e999]}]}");
+	m = jv_invalid_get_msg(v);
+	CHECK(strcmp(jv_string_value(m), "[\"a b\"][1].x[1]: the number "
+	    REC_INEXACT) == 0);
+	jv_free(m);
+	v = parse_lit("9007199254740993");
+	m = jv_invalid_get_msg(v);
+	CHECK(strcmp(jv_string_value(m), "the value: the number "
+	    REC_INEXACT) == 0);
+	jv_free(m);
+	/* Numbers inside strings are text: "1e999" is a fine value. */
+	v = parse_lit("{\"k\":\"1e999\",\"1e999\":1}");
+	CHECK(jv_is_valid(v));
+	jv_free(v);
+}
+
 static void
 test_field_problem(void)
 {
@@ -289,6 +362,7 @@ main(void)
 	test_writer();
 	test_field_problem();
 	test_parse_json();
+	test_numbers();
 	test_pool(1);
 	test_pool(4);
 	test_pool(16);
