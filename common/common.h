@@ -515,7 +515,8 @@ const char *kv_target(const char *given);
 
 /*
  * Secret names match ^[0-9A-Za-z-]{1,127}$ (about-keys-secrets-
- * certificates.md) and compare without regard to case (protocols.md).
+ * certificates.md) and compare without regard to case (Key Vault REST API: "Secret names
+ * are case-insensitive", about-keys-secrets-certificates.md).
  * In kvname.c, so that kv-name links without the network code.
  */
 #define KV_NAME_MAX	127

@@ -40,7 +40,7 @@ env(const char *name)
 
 /*
  * VAULT_SKIP_VERIFY is read with Go's strconv.ParseBool, as the Vault
- * CLI and api package do (protocols.md D1): 1 t T TRUE true True and
+ * CLI and api package do (hashicorp/vault api/client.go, ReadEnvironment): 1 t T TRUE true True and
  * 0 f F FALSE false False; anything else is an error.
  */
 static int
@@ -316,7 +316,7 @@ vault_new(struct http *http, char **err)
 	wipe_free(tok);
 	tok = NULL;
 
-	/* The Vault CLI and SDKs always send X-Vault-Request (D1). */
+	/* The Vault CLI and SDKs always send X-Vault-Request (api/client.go). */
 	n = 0;
 	v->hdrs[n] = v->hdr_token;
 	v->hdrs_json[n++] = v->hdr_token;
@@ -756,7 +756,8 @@ vault_mount_of(struct vault *v, const char *path, char **mount, int *kv,
 	if (vault_mount_info(v, path, mount, &type, kv, status, err) == -1) {
 		if (*status != 404)
 			return -1;
-		/* An old server: KV v1 at the first segment (D3). */
+		/* An old server: KV v1 at the first segment, as the vault CLI's
+		 * kvPreflightVersionRequest does (command/kv_helpers.go). */
 		free(*err);
 		*err = NULL;
 		*kv = 1;

@@ -39,7 +39,7 @@
 
 /*
  * Built-in Key Vault roles (learn.microsoft.com, Azure built-in roles and
- * the Key Vault RBAC guide; protocols.md C3).
+ * the Key Vault RBAC guide, articles/key-vault/general/rbac-guide.md).
  */
 static const struct role {
 	const char	*name;

@@ -23,7 +23,8 @@
 #define MAX_TAGS	15	/* about-secrets.md, "Secret tags" */
 #define MAX_TAG_LEN	512	/* characters, name and value */
 #define EXPIRES_DAYS	365
-#define RECOVER_WAIT_S	120	/* recovery is asynchronous (A7) */
+#define RECOVER_WAIT_S	120	/* recovery is asynchronous (Key Vault
+				   REST: Recover Deleted Secret) */
 #define BUSY_WAIT_S	60	/* ObjectIsBeingDeleted / ...Recovered */
 #define TICKET		"_kv_put_ticket"
 #define INTERRUPTED	"interrupted: not written"

@@ -272,7 +272,8 @@ refresh_flags(jv rec)
 	return rec;
 }
 
-/* A KV v1 secret: GET mount/path; data is the whole map (D5). */
+/* A KV v1 secret: GET mount/path; data is the whole map
+ * (developer.hashicorp.com/vault/api-docs/secret/kv/kv-v1). */
 static jv
 read_v1(struct dump *d, jv rec, const char *mount, const char *path)
 {
@@ -351,7 +352,8 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
 	if (jv_get_kind(v) == JV_KIND_NUMBER)
 		*num = (long)jv_number_value(v);
 	jv_free(v);
-	/* A deleted or destroyed version: 404 with its metadata (D4). */
+	/* A deleted or destroyed version: 404 with its metadata
+	 * (developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2). */
 	if (*status == 404 && jv_get_kind(meta) == JV_KIND_OBJECT &&
 	    (*gone = vault_version_state(meta)) != VAULT_LIVE) {
 		jv_free(meta);

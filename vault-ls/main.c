@@ -147,7 +147,8 @@ folder_failed(struct walk *w, struct folder *f, long status, char *error)
 /*
  * LIST one folder: secrets become entries, subfolders join the queue.
  * KV v2 lists below metadata/, v1 the path itself; an empty or missing
- * folder answers a bare 404 (protocols.md D2).
+ * folder answers a bare 404 (developer.hashicorp.com/vault/api-docs,
+ * "HTTP status codes").
  */
 static void
 list_folder(struct walk *w, struct folder *f)
@@ -293,7 +294,7 @@ mounts_from(struct walk *w, jv map)
 		    strcmp(jv_string_value(t), "generic") == 0)) {
 			ver = jv_getpath(jv_copy(m), JV_ARRAY(
 			    jv_string("options"), jv_string("version")));
-			/* v2 iff options.version is "2" (D3). */
+			/* v2 iff options.version is "2" (api-docs/system/mounts). */
 			kv = jv_get_kind(ver) == JV_KIND_STRING &&
 			    strcmp(jv_string_value(ver), "2") == 0 ? 2 : 1;
 			jv_free(ver);
