@@ -50,6 +50,14 @@ void	 jv_wipe_free(jv v /* consumed */);
 int	 harden_process(void);
 
 /*
+ * alloc.c: the tools' own free, realloc and reallocarray, which every
+ * shared library binds to, wipe each heap block before it returns to
+ * the allocator (glibc, not under AddressSanitizer).  1 when they do.
+ * The Makefile links alloc.o into every tool by this name.
+ */
+int	 alloc_wiping(void);
+
+/*
  * buf.c: a growable byte buffer, always NUL-terminated.
  */
 struct buf {
