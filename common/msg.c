@@ -335,6 +335,17 @@ msg_output_error(int errnum)
 }
 
 int
+msg_output_errno(void)
+{
+	int e;
+
+	pthread_mutex_lock(&msg_lock);
+	e = output_errno;
+	pthread_mutex_unlock(&msg_lock);
+	return e;
+}
+
+int
 msg_finish(int status, const char *fmt, ...)
 {
 	struct buf b;
