@@ -127,6 +127,8 @@ void	 msg_warn(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 void	 msg_info(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 /* Shown only with -vv. */
 void	 msg_debug(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
+/* Shown even with -q: what the run did that nothing else records. */
+void	 msg_error(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 /* Always shown, then exit 2. */
 void	 msg_fatal(const char *fmt, ...) V2K_PRINTF(1, 2) V2K_NORETURN;
 /* "tool: message" then the usage line hint; exit 2. */

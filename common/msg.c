@@ -245,6 +245,16 @@ msg_debug(const char *subject, const char *fmt, ...)
 }
 
 void
+msg_error(const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(subject, fmt, ap);
+	va_end(ap);
+}
+
+void
 msg_fatal(const char *fmt, ...)
 {
 	va_list ap;

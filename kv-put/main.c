@@ -938,7 +938,7 @@ lost(jv rec, void *arg)
 	    strcmp(s, "updated") == 0)) {
 		p->unmapped++;
 		l = rec_label(rec, 0);
-		msg_warn(l, "written to Key Vault as %s, but its mapping line "
+		msg_error(l, "written to Key Vault as %s, but its mapping line "
 		    "was lost: %s", rec_str(rec, "name"),
 		    strerror(msg_output_errno()));
 		free(l);
