@@ -947,18 +947,27 @@ lost(jv rec, void *arg)
 	return 0;
 }
 
+/* Write the record's line, then count it: the summary counts lines out. */
 static int
 emit(jv rec, void *arg)
 {
 	struct put *p = arg;
-	const char *s = rec_str(rec, "status");
-	int failed = rec_failed(rec);
-	jv kept;
+	const char *s;
+	int failed;
+	jv kept = jv_copy(rec);
 
+	if (rec_write(stdout, rec) == -1) {
+		atomic_store(&output_failed, 1);
+		http_hold(p->http);
+		lost(kept, p);
+		return -1;
+	}
+	s = rec_str(kept, "status");
+	failed = rec_failed(kept);
 	p->out++;
 	if (s != NULL && strcmp(s, "conflict") == 0)
 		p->conflicts++;
-	else if (failed && msg_stop && interrupted(rec))
+	else if (failed && msg_stop && interrupted(kept))
 		p->interrupted++;
 	else if (failed)
 		p->failed++;
@@ -975,18 +984,10 @@ emit(jv rec, void *arg)
 		p->skipped++;
 	msg_progress_add(failed);
 	if (msg_verbosity >= 1 && s != NULL && !failed) {
-		char *l = rec_label(rec, 0);
+		char *l = rec_label(kept, 0);
 
-		msg_info(l, "%s %s", s, rec_str(rec, "name"));
+		msg_info(l, "%s %s", s, rec_str(kept, "name"));
 		free(l);
-	}
-	kept = jv_copy(rec);
-	if (rec_write(stdout, rec) == -1) {
-		atomic_store(&output_failed, 1);
-		http_hold(p->http);
-		p->out--;
-		lost(kept, p);
-		return -1;
 	}
 	jv_free(kept);
 	return 0;
