@@ -21,6 +21,9 @@ endif
 ALL_CPPFLAGS = -D_GNU_SOURCE -Icommon $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(HARDENLD) $(SANFLAGS) $(LDFLAGS)
+# common/alloc.c's free and realloc: nothing calls them by a name only
+# they define, so the linker is told to take the object.
+LINKALLOC = -Wl,--undefined=alloc_wiping
 LIBS	 = -lcurl -ljq -lcrypto -lpthread -lm
 
 TOOLS	:= $(sort $(patsubst %/main.c,%,$(wildcard */main.c)))
@@ -57,12 +60,18 @@ common/libcommon.a: $(LIBOBJ)
 $(BINS): $$(sort $$(wildcard $$(dir $$@)*.c)) common/common.h \
 	    common/libcommon.a $(STAMP)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) \
-	    common/libcommon.a $(ALL_LDFLAGS) $(LIBS)
+	    $(LINKALLOC) common/libcommon.a $(ALL_LDFLAGS) $(LIBS)
 
 tests/unit/%: tests/unit/%.c tests/unit/unit.h common/common.h \
 	    common/libcommon.a $(STAMP)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< common/libcommon.a \
-	    $(ALL_LDFLAGS) $(LIBS)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LINKALLOC) \
+	    common/libcommon.a $(ALL_LDFLAGS) $(LIBS)
+
+# The scanner of freed heap blocks that tests/hygiene.bats preloads into
+# the tools: built plainly, whatever SAN says (that suite skips it then).
+SCANFREE = tests/hygiene/scanfree.so
+$(SCANFREE): tests/hygiene/scanfree.c
+	$(CC) $(WARN) -O2 -shared -fPIC -o $@ $<
 
 # deps: install what a fresh Debian 12 machine lacks (apt-get when root),
 # else say the one command to run.
@@ -79,7 +88,7 @@ endif
 unit: $(UNITS)
 	@set -e; for t in $(UNITS); do echo "unit: $$t"; $(VG) ./$$t; done
 
-test-bats: all
+test-bats: all $(SCANFREE)
 	V2K_VALGRIND="$(VG)" V2K_SAN="$(filter 1,$(SAN))" bats $(BATS)
 
 check: deps
@@ -112,5 +121,6 @@ uninstall:
 	done
 
 clean:
-	rm -f $(BINS) $(LIBOBJ) common/libcommon.a $(UNITS) $(STAMP)
+	rm -f $(BINS) $(LIBOBJ) common/libcommon.a $(UNITS) $(STAMP) \
+	    $(SCANFREE)
 	rm -rf tests/fuzz/bin

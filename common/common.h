@@ -51,6 +51,14 @@ void	 jv_wipe_free(jv v /* consumed */);
 int	 harden_process(void);
 
 /*
+ * alloc.c: the tools' own free, realloc and reallocarray, which every
+ * shared library binds to, wipe each heap block before it returns to
+ * the allocator (glibc, not under AddressSanitizer).  1 when they do.
+ * The Makefile links alloc.o into every tool by this name.
+ */
+int	 alloc_wiping(void);
+
+/*
  * buf.c: a growable byte buffer, always NUL-terminated.
  */
 struct buf {
@@ -120,6 +128,8 @@ void	 msg_warn(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 void	 msg_info(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 /* Shown only with -vv. */
 void	 msg_debug(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
+/* Shown even with -q: what the run did that nothing else records. */
+void	 msg_error(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 /* Always shown, then exit 2. */
 void	 msg_fatal(const char *fmt, ...) V2K_PRINTF(1, 2) V2K_NORETURN;
 /* "tool: message" then the usage line hint; exit 2. */
@@ -141,6 +151,8 @@ long	 msg_failed(void);
 int	 msg_finish(int status, const char *summary_fmt, ...) V2K_PRINTF(2, 3);
 /* A write to stdout failed with errnum: msg_finish reports it. */
 void	 msg_output_error(int errnum);
+/* The errnum of the first failed write to stdout, 0 if none. */
+int	 msg_output_errno(void);
 /* The standard "--version" output. */
 void	 msg_version(void) V2K_NORETURN;
 
@@ -222,6 +234,13 @@ typedef jv	(*pool_fn)(jv rec, void *arg);
 typedef int	(*pool_emit)(jv rec, void *arg);
 struct pool;
 struct pool *pool_new(int workers, pool_fn fn, pool_emit emit, void *arg);
+/*
+ * Once emit has asked to stop, records not yet started are not started
+ * (they are wiped), and the results of those that were are handed, in
+ * order, to lost (its return value unused) instead of being wiped: to
+ * name what was done but could not be reported.
+ */
+void	 pool_on_lost(struct pool *, pool_emit lost);
 /* Blocks while the window is full; -1 once emit has asked to stop. */
 int	 pool_submit(struct pool *, jv rec /* consumed */);
 /* Wait for every submitted record, emit the rest; -1 if emit stopped. */
@@ -318,6 +337,13 @@ void	 http_free(struct http *);
  */
 int	 http_do(struct http *, struct http_req *);
 void	 http_req_release(struct http_req *);
+/*
+ * Send nothing more: what waits to be sent (its time, its host's limit,
+ * its bucket) and what would be retried fails with "not sent"; what is
+ * on the wire finishes.  For a tool whose output failed: no write may
+ * happen that it cannot report.  Any thread.
+ */
+void	 http_hold(struct http *);
 /* A bucket of rate tokens/second with the given burst; starts full. */
 struct http_bucket *http_bucket_new(double rate, double burst);
 void	 http_bucket_free(struct http_bucket *);

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,7 @@ struct http {
 	pthread_mutex_t	 mu;		/* incoming, quit, the counters */
 	struct jobq	 incoming;
 	int		 quit;
+	atomic_int	 hold;		/* http_hold: send nothing more */
 	long		 sent, retried, throttled;
 	/* Only the engine thread touches the rest. */
 	struct jobq	 waiting;
@@ -550,6 +552,11 @@ start_due(struct http *h)
 			fail(h, q_unlink(&h->waiting, jp), "interrupted");
 			continue;
 		}
+		if (atomic_load(&h->hold)) {
+			fail(h, q_unlink(&h->waiting, jp), "not sent: the "
+			    "run is stopping");
+			continue;
+		}
 		if (j->host == NULL)
 			j->host = host_get(h, j->key);
 		if (j->due > now) {
@@ -648,6 +655,10 @@ done(struct http *h, CURL *e, CURLcode rc)
 	    r->attempts <= h->opts.max_retries) {
 		if (msg_stop) {
 			fail(h, j, "interrupted");
+			return;
+		}
+		if (atomic_load(&h->hold)) {
+			fail(h, j, "not sent again: the run is stopping");
 			return;
 		}
 		delay = http_backoff_ms(r->attempts - 1,
@@ -797,6 +808,13 @@ http_free(struct http *h)
 	free(h->capath);
 	proxy_env_release(&h->proxy);
 	free(h);
+}
+
+void
+http_hold(struct http *h)
+{
+	atomic_store(&h->hold, 1);
+	curl_multi_wakeup(h->multi);
 }
 
 int

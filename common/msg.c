@@ -25,6 +25,14 @@ static long progress_failed;
 static double progress_start;
 static double progress_drawn;
 static int output_errno;		/* why stdout failed, if it did */
+/*
+ * stdio's buffers for stdin (records with their data) and stdout, ours
+ * so that they can be wiped at the end: stdio never frees the buffer of
+ * a stream that is not closed, and alloc.c wipes only what is freed.
+ */
+static char inbuf[BUFSIZ];
+static char outbuf[BUFSIZ];
+static int stdout_closed;
 
 static double
 now_s(void)
@@ -42,12 +50,27 @@ on_signal(int sig)
 	msg_stop = 1;
 }
 
+/* At exit: what is still in the stdio buffers goes, then their bytes. */
+static void
+wipe_stdio(void)
+{
+	if (!stdout_closed)
+		fflush(stdout);
+	wipe(outbuf, sizeof(outbuf));
+	wipe(inbuf, sizeof(inbuf));
+}
+
 void
 msg_init(const char *name)
 {
 	struct sigaction sa;
 
 	progname = name;
+	/* Before any I/O on the streams, as setvbuf requires. */
+	setvbuf(stdin, inbuf, _IOFBF, sizeof(inbuf));
+	setvbuf(stdout, outbuf, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF,
+	    sizeof(outbuf));
+	atexit(wipe_stdio);
 	if (harden_process() == -1)
 		fprintf(stderr, "%s: cannot disable core dumps: %s\n",
 		    progname, strerror(errno));
@@ -79,26 +102,103 @@ clear_progress(void)
 	}
 }
 
+/*
+ * The code point of the UTF-8 sequence at s and its length, or 0 when s
+ * does not start one (RFC 3629: no overlongs, surrogates or values past
+ * U+10FFFF).  s is NUL-terminated, which no continuation byte matches.
+ */
+static size_t
+utf8_seq(const unsigned char *s, unsigned long *cp)
+{
+	unsigned long c;
+	size_t len, k;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[k] & 0x3f);
+	}
+	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) ||
+	    (len == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/*
+ * Messages carry paths, names and servers' words to a terminal: their
+ * control characters are shown escaped, so that a hostile path cannot
+ * clear the screen, move the cursor or retitle the window.  C0 controls
+ * and DEL as \t, \n, \r, \e or \xNN; the C1 controls U+0080..U+009F
+ * (a terminal may take U+009B as CSI) as \u0080; a byte that is not
+ * UTF-8 as \xNN.
+ */
+static void
+add_escaped(struct buf *b, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned long c;
+	size_t n;
+
+	while (*s != '\0') {
+		if ((n = utf8_seq(s, &c)) == 0) {
+			buf_printf(b, "\\x%02x", *s);
+			s++;
+			continue;
+		}
+		if (c == '\t')
+			buf_addstr(b, "\\t");
+		else if (c == '\n')
+			buf_addstr(b, "\\n");
+		else if (c == '\r')
+			buf_addstr(b, "\\r");
+		else if (c == 0x1b)
+			buf_addstr(b, "\\e");
+		else if (c < 0x20 || c == 0x7f)
+			buf_printf(b, "\\x%02lx", c);
+		else if (c >= 0x80 && c <= 0x9f)
+			buf_printf(b, "\\u%04lx", c);
+		else
+			buf_add(b, s, n);
+		s += n;
+	}
+}
+
 static void
 vmsg(const char *subject, const char *fmt, va_list ap)
 {
 	struct buf b;
+	va_list aq;
+	char *s;
 
 	buf_init(&b);
 	buf_printf(&b, "%s: ", progname);
-	if (subject != NULL)
-		buf_printf(&b, "%s: ", subject);
-	{
-		va_list aq;
-		char *s;
-
-		va_copy(aq, ap);
-		if (vasprintf(&s, fmt, aq) >= 0) {
-			buf_addstr(&b, s);
-			free(s);
-		}
-		va_end(aq);
+	if (subject != NULL) {
+		add_escaped(&b, subject);
+		buf_addstr(&b, ": ");
 	}
+	va_copy(aq, ap);
+	if (vasprintf(&s, fmt, aq) >= 0) {
+		add_escaped(&b, s);
+		free(s);
+	}
+	va_end(aq);
 	buf_addc(&b, '\n');
 	pthread_mutex_lock(&msg_lock);
 	clear_progress();
@@ -139,6 +239,16 @@ msg_debug(const char *subject, const char *fmt, ...)
 
 	if (msg_verbosity < 2)
 		return;
+	va_start(ap, fmt);
+	vmsg(subject, fmt, ap);
+	va_end(ap);
+}
+
+void
+msg_error(const char *subject, const char *fmt, ...)
+{
+	va_list ap;
+
 	va_start(ap, fmt);
 	vmsg(subject, fmt, ap);
 	va_end(ap);
@@ -235,8 +345,20 @@ msg_output_error(int errnum)
 }
 
 int
+msg_output_errno(void)
+{
+	int e;
+
+	pthread_mutex_lock(&msg_lock);
+	e = output_errno;
+	pthread_mutex_unlock(&msg_lock);
+	return e;
+}
+
+int
 msg_finish(int status, const char *fmt, ...)
 {
+	struct buf b;
 	va_list ap;
 	char *s = NULL;
 	int werr = 0, serr = 0;
@@ -248,6 +370,8 @@ msg_finish(int status, const char *fmt, ...)
 	errno = 0;
 	if (fclose(stdout) == EOF && werr == 0)
 		werr = errno ? errno : EIO;
+	stdout_closed = 1;
+	wipe(outbuf, sizeof(outbuf));
 	if (werr) {
 		serr = werr;
 		status = EXIT_FATAL;
@@ -265,9 +389,13 @@ msg_finish(int status, const char *fmt, ...)
 	if (serr)
 		fprintf(stderr, "%s: cannot write output: %s\n", progname,
 		    strerror(serr));
-	if (msg_verbosity >= 0 && s != NULL)
+	if (msg_verbosity >= 0 && s != NULL) {
+		buf_init(&b);
+		add_escaped(&b, s);
 		fprintf(stderr, "%s: %s%s\n", progname,
-		    msg_stop ? "interrupted: " : "", s);
+		    msg_stop ? "interrupted: " : "", b.data ? b.data : "");
+		buf_release(&b);
+	}
 	else if (msg_stop)
 		fprintf(stderr, "%s: interrupted\n", progname);
 	fflush(stderr);

@@ -29,6 +29,7 @@ struct pool {
 	int		 stopped;	/* emit asked to stop */
 	pool_fn		 fn;
 	pool_emit	 emit;
+	pool_emit	 lost;		/* results after the stop, or NULL */
 	void		*arg;
 };
 
@@ -49,8 +50,20 @@ worker(void *p)
 		in = s->in;
 		s->in = jv_invalid();
 		rec_set_lineno(s->line);
-		pthread_mutex_unlock(&pl->mu);
-		out = pl->fn(in, pl->arg);
+		if (pl->stopped) {
+			/*
+			 * Nobody will hear of what this record would do (a
+			 * write to Key Vault without its mapping line): it is
+			 * not started.  Records start in input order, so a
+			 * name's earlier records have all started before.
+			 */
+			pthread_mutex_unlock(&pl->mu);
+			jv_wipe_free(in);
+			out = jv_invalid();
+		} else {
+			pthread_mutex_unlock(&pl->mu);
+			out = pl->fn(in, pl->arg);
+		}
 		pthread_mutex_lock(&pl->mu);
 		s->out = out;
 		s->done = 1;
@@ -91,34 +104,59 @@ pool_new(int workers, pool_fn fn, pool_emit emit, void *arg)
 	return pl;
 }
 
-/* Emit one result (an object, an array of them, or nothing). */
+void
+pool_on_lost(struct pool *pl, pool_emit lost)
+{
+	pl->lost = lost;
+}
+
+/*
+ * Emit one record; after the stop, hand it to lost.  Returns 1 when emit
+ * asks to stop now.  Only the emitting thread sets stopped.
+ */
+static int
+emit_one(struct pool *pl, jv rec, int stopped)
+{
+	if (stopped) {
+		if (pl->lost != NULL)
+			pl->lost(rec, pl->arg);
+		else
+			jv_wipe_free(rec);
+		return 0;
+	}
+	return pl->emit(rec, pl->arg) == -1;
+}
+
+/*
+ * Emit one result (an object, an array of them, or nothing).  Called
+ * with pl->mu held, which it drops while emit runs.
+ */
 static void
 emit_out(struct pool *pl, jv out)
 {
 	jv e;
-	int i, n;
+	int i, n, stopped = pl->stopped, stop = 0;
 
+	pthread_mutex_unlock(&pl->mu);
 	switch (jv_get_kind(out)) {
 	case JV_KIND_INVALID:
 		jv_free(out);
-		return;
+		break;
 	case JV_KIND_ARRAY:
 		n = jv_array_length(jv_copy(out));
 		for (i = 0; i < n; i++) {
 			e = jv_array_get(jv_copy(out), i);
-			if (pl->stopped)
-				jv_wipe_free(e);
-			else if (pl->emit(e, pl->arg) == -1)
-				pl->stopped = 1;
+			if (emit_one(pl, e, stopped || stop))
+				stop = 1;
 		}
 		jv_wipe_free(out);
-		return;
+		break;
 	default:
-		if (pl->stopped)
-			jv_wipe_free(out);
-		else if (pl->emit(out, pl->arg) == -1)
-			pl->stopped = 1;
+		stop = emit_one(pl, out, stopped);
 	}
+	pthread_mutex_lock(&pl->mu);
+	if (stop)
+		pl->stopped = 1;
 }
 
 /*
@@ -146,9 +184,7 @@ drain(struct pool *pl, int wait)
 		s->done = 0;
 		pl->head++;
 		wait = 0;
-		pthread_mutex_unlock(&pl->mu);
 		emit_out(pl, out);
-		pthread_mutex_lock(&pl->mu);
 	}
 }
 
@@ -156,6 +192,7 @@ int
 pool_submit(struct pool *pl, jv rec)
 {
 	struct slot *s;
+	int rc;
 
 	pthread_mutex_lock(&pl->mu);
 	while (pl->tail - pl->head == pl->window)
@@ -166,18 +203,22 @@ pool_submit(struct pool *pl, jv rec)
 	s->done = 0;
 	pthread_cond_signal(&pl->cv_work);
 	drain(pl, 0);
+	rc = pl->stopped ? -1 : 0;
 	pthread_mutex_unlock(&pl->mu);
-	return pl->stopped ? -1 : 0;
+	return rc;
 }
 
 int
 pool_finish(struct pool *pl)
 {
+	int rc;
+
 	pthread_mutex_lock(&pl->mu);
 	while (pl->head != pl->tail)
 		drain(pl, 1);
+	rc = pl->stopped ? -1 : 0;
 	pthread_mutex_unlock(&pl->mu);
-	return pl->stopped ? -1 : 0;
+	return rc;
 }
 
 void

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #define BUSY_WAIT_S	60	/* ObjectIsBeingDeleted / ...Recovered */
 #define TICKET		"_kv_put_ticket"
 #define INTERRUPTED	"interrupted: not written"
+#define NO_OUTPUT	"not written: the output failed"
 
 enum {
 	OPT_EXPIRES = 256,
@@ -67,6 +69,7 @@ struct ent {
 };
 
 struct put {
+	struct http	*http;
 	struct kv	*kv;
 	int		 dry_run;
 	int		 force;
@@ -80,7 +83,9 @@ struct put {
 	pthread_cond_t	 cv;
 	struct cimap	*names;		/* name: struct ent, under mu */
 	/* Counts, kept by the emitting (main) thread. */
+	long		 in;		/* records handed to the pool */
 	long		 out;
+	long		 unmapped;	/* written, but the line was lost */
 	long		 created;
 	long		 updated;
 	long		 unchanged;
@@ -99,6 +104,12 @@ usage(void)
 	    "              [--vault name|url] [--write-rate n]\n");
 	exit(EXIT_FATAL);
 }
+
+/*
+ * The mapping could not be written: no write to Key Vault may start any
+ * more, for its line would be lost too.  Set by the emitting thread.
+ */
+static atomic_int output_failed;
 
 /* A fatal error whose message was malloc'd: freed first (leak checkers). */
 static void __attribute__((noreturn))
@@ -638,10 +649,12 @@ fail(jv rec, const char *label, long st, const char *msg)
 static jv
 fail_req(jv rec, const char *label, long st, const char *msg)
 {
-	if (!msg_stop)
-		return fail(rec, label, st, msg);
-	rec = strip_data(rec);
-	return rec_error(rec, 0, "%s", INTERRUPTED);
+	if (msg_stop)
+		return rec_error(strip_data(rec), 0, "%s", INTERRUPTED);
+	/* Held back (http_hold): counted in the summary, not named. */
+	if (atomic_load(&output_failed))
+		return rec_error(strip_data(rec), 0, "%s", NO_OUTPUT);
+	return fail(rec, label, st, msg);
 }
 
 struct job {
@@ -706,6 +719,8 @@ put_turn(struct job *j)
 			ent_wrote(e, j, NULL);
 			return finish(rec, "would-recover", NULL);
 		}
+		if (atomic_load(&output_failed))
+			return rec_error(strip_data(rec), 0, NO_OUTPUT);
 		if (recover(p, e, j->name, &st, &err) == -1) {
 			m = xasprintf("cannot recover %s: %s", j->name, err);
 			rec = fail_req(rec, j->label, st, m);
@@ -776,6 +791,8 @@ put_turn(struct job *j)
 		return finish(rec, existed ? "would-update" : "would-create",
 		    NULL);
 	}
+	if (atomic_load(&output_failed))
+		return rec_error(strip_data(rec), 0, NO_OUTPUT);
 	if (write_secret(p, j->name, j->value, j->len, j->ct, j->tags, j->exp,
 	    &st, &newid, &err) == -1) {
 		rec = fail_req(rec, j->label, st, err);
@@ -913,17 +930,51 @@ interrupted(jv rec)
 	return r;
 }
 
+/*
+ * A record whose mapping line could not be written: when kv-put wrote it
+ * to Key Vault, say so, naming where it went.
+ */
+static int
+lost(jv rec, void *arg)
+{
+	struct put *p = arg;
+	const char *s = rec_str(rec, "status");
+	char *l;
+
+	if (s != NULL && !rec_failed(rec) && (strcmp(s, "created") == 0 ||
+	    strcmp(s, "updated") == 0)) {
+		p->unmapped++;
+		l = rec_label(rec, 0);
+		msg_error(l, "written to Key Vault as %s, but its mapping line "
+		    "was lost: %s", rec_str(rec, "name"),
+		    strerror(msg_output_errno()));
+		free(l);
+	}
+	jv_free(rec);
+	return 0;
+}
+
+/* Write the record's line, then count it: the summary counts lines out. */
 static int
 emit(jv rec, void *arg)
 {
 	struct put *p = arg;
-	const char *s = rec_str(rec, "status");
-	int failed = rec_failed(rec);
+	const char *s;
+	int failed;
+	jv kept = jv_copy(rec);
 
+	if (rec_write(stdout, rec) == -1) {
+		atomic_store(&output_failed, 1);
+		http_hold(p->http);
+		lost(kept, p);
+		return -1;
+	}
+	s = rec_str(kept, "status");
+	failed = rec_failed(kept);
 	p->out++;
 	if (s != NULL && strcmp(s, "conflict") == 0)
 		p->conflicts++;
-	else if (failed && msg_stop && interrupted(rec))
+	else if (failed && msg_stop && interrupted(kept))
 		p->interrupted++;
 	else if (failed)
 		p->failed++;
@@ -940,13 +991,12 @@ emit(jv rec, void *arg)
 		p->skipped++;
 	msg_progress_add(failed);
 	if (msg_verbosity >= 1 && s != NULL && !failed) {
-		char *l = rec_label(rec, 0);
+		char *l = rec_label(kept, 0);
 
-		msg_info(l, "%s %s", s, rec_str(rec, "name"));
+		msg_info(l, "%s %s", s, rec_str(kept, "name"));
 		free(l);
 	}
-	if (rec_write(stdout, rec) == -1)
-		return -1;
+	jv_free(kept);
 	return 0;
 }
 
@@ -1081,6 +1131,7 @@ main(int argc, char *argv[])
 	ho.max_retries = 16;
 	if ((http = http_new(&ho)) == NULL)
 		msg_fatal("cannot start the HTTP engine");
+	p.http = http;
 	if ((cred = azure_cred_new(http, &err)) == NULL)
 		fatal_free(NULL, err);
 	if ((p.kv = kv_new(http, cred, vault, &err)) == NULL)
@@ -1092,6 +1143,7 @@ main(int argc, char *argv[])
 		msg_info(kv_url(p.kv), "signed in with %s", cn);
 
 	pool = pool_new(jobs, put_one, emit, &p);
+	pool_on_lost(pool, lost);
 	rec_reader_init(&rd, stdin);
 	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
 		if (rc == -2)
@@ -1100,6 +1152,7 @@ main(int argc, char *argv[])
 			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
 		else
 			rec = ticket(&p, rec);
+		p.in++;
 		if (pool_submit(pool, rec) == -1)
 			break;
 	}
@@ -1119,6 +1172,10 @@ main(int argc, char *argv[])
 	status = p.failed + p.conflicts + p.interrupted > 0 ? EXIT_PARTIAL :
 	    EXIT_OK;
 	snprintf(ni, sizeof(ni), ", %ld not written", p.interrupted);
+	if (p.in > p.out)
+		msg_warn(NULL, "the output failed: %ld records not reported, "
+		    "%ld of them written to Key Vault (named above)",
+		    p.in - p.out, p.unmapped);
 	if (p.dry_run)
 		return msg_finish(status, "dry-run: %ld records: %ld would be "
 		    "created, %ld would be updated, %ld unchanged, %ld "

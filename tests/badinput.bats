@@ -429,3 +429,52 @@ wrong_done() {
 	run -0 admin "$KV_URL/_admin/state"
 	assert_equal "$(jq -c '[.secrets[].name | select(test("bad-[nm]"))]' <<<"$output")" '[]'
 }
+
+# H: a hostile piece of a path or name, as JSON: ESC [ 2 J (clear the
+# screen), BEL, CR, and the C1 control CSI (U+009B) starting "31m".
+H='\u001b[2J\u0007\r\u009b31m'
+
+# raw_controls FILE: the lines of FILE holding a raw control character,
+# C0 but tab and newline, DEL, or a C1 control as UTF-8 (C2 80..C2 9F);
+# fails (prints nothing) when there is none.
+raw_controls() {
+	LC_ALL=C grep -naP '[\x00-\x08\x0b-\x1f\x7f]|\xc2[\x80-\x9f]' "$1"
+}
+
+# escaped FILE: FILE holds messages showing H escaped, and no raw
+# control character; fails showing the bytes otherwise.
+escaped() {
+	grep -qF '\e[2J\x07\r\u009b31m' "$1" ||
+	    fail "$1: H is not shown escaped: $(od -c "$1" | head -20)"
+	! raw_controls "$1" >/dev/null ||
+	    fail "$1: raw control characters: $(raw_controls "$1" | od -c | head -20)"
+}
+
+@test "control characters of paths, mounts and names are shown escaped in every tool's messages, never raw" {
+	local w=$BATS_TEST_TMPDIR
+	# A mount Vault lacks (its 404 echoes the path) and a missing secret.
+	printf '{"mount":"nomount%s","path":"p%s","kv":2}\n{"mount":"secret","path":"p%s","kv":2}\n' \
+	    "$H" "$H" "$H" | vault-dump -v >/dev/null 2>"$w/dump.err" || true
+	escaped "$w/dump.err"
+	# The mount check names the mount (the 404 of an unknown mount).
+	grep -q "nomount" "$w/dump.err"
+	# Two paths that differ only in control characters: one name.
+	printf '{"mount":"secret","path":"c%s","kv":2,"data":{}}\n{"mount":"secret","path":"c%s\\u0007","kv":2,"data":{}}\n' \
+	    "$H" "$H" | kv-name -v >/dev/null 2>"$w/name.err" || true
+	escaped "$w/name.err"
+	printf '{"mount":"secret%s","path":"p%s","kv":2,"name":"n%s","data":{"k":"v"}}\n{"mount":"secret","path":"p%s","kv":2,"name":"hostile-data","data":5}\n' \
+	    "$H" "$H" "$H" "$H" | kv-put -v >/dev/null 2>"$w/put.err" || true
+	escaped "$w/put.err"
+	printf '{"mount":"secret%s","path":"p%s","kv":2,"name":"n%s","data":{"k":"v"}}\n{"mount":"secret","path":"p%s","kv":2,"name":"hostile-missing","data":{"k":"v"}}\n' \
+	    "$H" "$H" "$H" "$H" | kv-check -v >/dev/null 2>"$w/check.err" || true
+	escaped "$w/check.err"
+	printf '{"principal":"%s","role":"Key Vault Secrets User%s","name":"n%s"}\n' \
+	    "$P1" "$H" "$H" | kv-grant -v --vault kv-test >/dev/null \
+	    2>"$w/grant.err" || true
+	escaped "$w/grant.err"
+	# An operand, with a byte that is not UTF-8 (shown as \xff).
+	vault-ls -v "nomount$(printf '\e[2J\a\r\xc2\x9b31m\xff')" >/dev/null \
+	    2>"$w/ls.err" || true
+	escaped "$w/ls.err"
+	grep -qF '31m\xff' "$w/ls.err"
+}

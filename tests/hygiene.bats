@@ -510,3 +510,64 @@ hardened() {
 	admin "$VAULT_URL/_admin/config" -X POST -d '{"latency_ms":0}' >/dev/null
 	[ -z "$bad" ] || fail "$bad"
 }
+
+# scan_run TAG PREFIX [VAR=VALUE...]: the whole pipeline at -j 16 (names
+# under PREFIX, so kv-put writes new secrets) with tests/hygiene/
+# scanfree.so preloaded into every stage, looking in each block a stage
+# frees for a secret value, the Vault token and the Azure client secret.
+# The scanner's report is $D/scan-TAG/report; the stages' exit statuses
+# are in status.
+scan_run() {
+	local tag=$1 pre=$2 so=$TOP/tests/hygiene/scanfree.so
+	local o=$D/scan-$tag
+	shift 2
+	[ -z "${V2K_SAN:-}" ] || skip "AddressSanitizer owns malloc"
+	[ -z "${V2K_VALGRIND:-}" ] || skip "valgrind owns malloc"
+	[ -f "$so" ] || make -s -C "$TOP" tests/hygiene/scanfree.so >&2
+	rm -rf "$o"
+	mkdir -p "$o"
+	(
+		cd "$o" || exit 1
+		export "$@"
+		export V2K_SCAN_REPORT=$o/report
+		export V2K_SCAN_MARKERS="HYGIENE-VALUE-$(cat "$D/R"),NEXTLINE-$(cat "$D/R"),$VAULT_TOKEN,$AZURE_CLIENT_SECRET"
+		LD_PRELOAD=$so vault-ls -j 16 2>ls.err |
+		    LD_PRELOAD=$so vault-dump -j 16 2>dump.err |
+		    LD_PRELOAD=$so kv-name -p "$pre" 2>name.err | tee name.out |
+		    LD_PRELOAD=$so kv-put -j 16 >put.out 2>put.err
+		s="${PIPESTATUS[*]}"
+		LD_PRELOAD=$so kv-check -j 16 <name.out >check.out 2>check.err
+		echo "$s $?" >status
+	)
+}
+
+@test "every heap block the tools free is wiped: no secret in any freed block of the pipeline at -j 16" {
+	local o=$D/scan-wiped t
+	scan_run wiped hw
+	assert_equal "$(cat "$o/status")" "0 0 0 0 0 0"
+	assert_equal "$(jq -r .check "$o/check.out" | sort | uniq -c | xargs)" "37 ok"
+	assert_equal "$(jq -r .status "$o/put.out" | sort | uniq -c | xargs)" "37 created"
+	# The blocks did pass the scanner, in every stage.
+	for t in vault-ls vault-dump kv-name kv-put kv-check; do
+		grep -Eq "^done $t [1-9][0-9]{3,}\$" "$o/report" ||
+		    fail "$t: $(grep " $t " "$o/report")"
+	done
+	run grep -c '^hit ' "$o/report"
+	assert_output 0
+}
+
+@test "the scanner of freed blocks finds the secrets when the tools do not wipe (V2K_NO_WIPE=1)" {
+	local o=$D/scan-unwiped t
+	scan_run unwiped hu V2K_NO_WIPE=1
+	assert_equal "$(cat "$o/status")" "0 0 0 0 0 0"
+	assert_equal "$(jq -r .check "$o/check.out" | sort | uniq -c | xargs)" "37 ok"
+	# Values, in every stage that handles them, and the tokens.
+	for t in vault-dump kv-name kv-put kv-check; do
+		grep -q "^hit $t 0 " "$o/report" ||
+		    fail "no value found in what $t freed"
+	done
+	grep -q "^hit vault-[a-z]* 2 " "$o/report" ||
+	    fail "no Vault token found in what vault-ls and vault-dump freed"
+	grep -Eq "^hit kv-(put|check) 3 " "$o/report" ||
+	    fail "no client secret found in what kv-put and kv-check freed"
+}

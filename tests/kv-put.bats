@@ -507,3 +507,62 @@ kv-put: try 'kv-put -h' for usage"
 	assert_equal "$(jq -c . <<<"$output")" '[112,119,0,66,1]'
 	[[ $stderr != *pw* ]]
 }
+
+# lost_input N: N records of distinct new names.
+lost_input() {
+	jq -nc --argjson n "$1" 'range(1; $n + 1) | {mount: "secret",
+	    path: "lost/\(.)", kv: 2, name: "lost-\(.)", data: {v: "x\(.)"}}'
+}
+
+# lost_names FILE: the names kv-put's stderr says it wrote without a
+# mapping line, sorted.
+lost_names() {
+	sed -n 's/.*: written to Key Vault as \([^ ]*\), but its mapping line was lost: .*/\1/p' \
+	    "$1" | sort
+}
+
+@test "output full (ENOSPC): kv-put stops at once, every secret it wrote is named on stderr (even with -q), exit 2" {
+	local w=$BATS_TEST_TMPDIR st=0
+	lost_input 200 >"$w/in"
+	kv-put -q -j 8 <"$w/in" >/dev/full 2>"$w/err" || st=$?
+	assert_equal "$st" 2
+	state '.secrets[].name' | sort >"$w/written"
+	lost_names "$w/err" >"$w/named"
+	# No line ever got out: what was written is exactly what is named.
+	[ -s "$w/written" ]
+	diff "$w/written" "$w/named"
+	# Only the writes in flight when the first line failed: its own and
+	# the 8 jobs'.
+	(( $(wc -l <"$w/written") <= 9 )) || fail "$(wc -l <"$w/written") written"
+	grep -q '^kv-put: cannot write output: No space left on device$' "$w/err"
+}
+
+@test "output closed (EPIPE): kv-put stops at once, every secret it wrote is named on stderr, exit 2" {
+	local w=$BATS_TEST_TMPDIR
+	lost_input 200 >"$w/in"
+	# The reader is gone long before kv-put has read the vault's names.
+	{ kv-put -j 8 <"$w/in" 2>"$w/err" || echo $? >"$w/st"; } | :
+	assert_equal "$(cat "$w/st")" 2
+	state '.secrets[].name' | sort >"$w/written"
+	lost_names "$w/err" >"$w/named"
+	[ -s "$w/written" ]
+	diff "$w/written" "$w/named"
+	(( $(wc -l <"$w/written") <= 9 )) || fail "$(wc -l <"$w/written") written"
+	grep -q '^kv-put: cannot write output: Broken pipe$' "$w/err"
+	grep -Eq "^kv-put: the output failed: [0-9]+ records not reported, $(wc -l <"$w/written") of them written to Key Vault \(named above\)\$" "$w/err"
+}
+
+@test "kv-put | head -n 1: the first line out, the secret written after it named, nothing more written" {
+	local w=$BATS_TEST_TMPDIR
+	lost_input 200 >"$w/in"
+	# One job, writes 200 ms apart: head is gone before the second line,
+	# whose secret is written by then; the third record is not started.
+	{ kv-put -j 1 --write-rate 50 <"$w/in" 2>"$w/err" ||
+	    echo $? >"$w/st"; } |
+	    head -n 1 >"$w/first"
+	assert_equal "$(cat "$w/st")" 2
+	assert_equal "$(jq -r '"\(.name) \(.status)"' "$w/first")" "lost-1 created"
+	assert_equal "$(state '[.secrets[].name] | sort | join(" ")')" "lost-1 lost-2"
+	assert_equal "$(lost_names "$w/err" | xargs)" "lost-2"
+	grep -q '^kv-put: secret/lost/2: written to Key Vault as lost-2, but its mapping line was lost: Broken pipe$' "$w/err"
+}

@@ -283,6 +283,8 @@ test_field_problem(void)
 	jv_free(r);
 }
 
+static int started;		/* records slow_double was given */
+
 /* Workers finish out of order (later records sleep less). */
 static jv
 slow_double(jv rec, void *arg)
@@ -291,6 +293,7 @@ slow_double(jv rec, void *arg)
 	    jv_string("i")));
 
 	(void)arg;
+	__atomic_add_fetch(&started, 1, __ATOMIC_RELAXED);
 	usleep((unsigned)((97 * i) % 13) * 300);
 	if (i % 10 == 3) {
 		jv_free(rec);
@@ -305,7 +308,19 @@ struct collect {
 	int	 seen[2000];
 	int	 n;
 	int	 stop_at;
+	int	 lost[2000];
+	int	 nlost;
 };
+
+static int
+collect_lost(jv rec, void *arg)
+{
+	struct collect *c = arg;
+
+	c->lost[c->nlost++] = (int)jv_number_value(jv_object_get(rec,
+	    jv_string("i")));
+	return 0;
+}
 
 static int
 collect(jv rec, void *arg)
@@ -352,6 +367,29 @@ test_pool(int workers)
 	CHECK(pool_finish(pl) == -1);
 	pool_free(pl);
 	CHECK(c.n == 10);
+
+	/*
+	 * After the stop, nothing new starts; what had started goes to
+	 * lost, in order.
+	 */
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 10;
+	started = 0;
+	pl = pool_new(workers, slow_double, collect, &c);
+	pool_on_lost(pl, collect_lost);
+	for (i = 0; i < 200; i++)
+		if (pool_submit(pl, jv_object_set(jv_object(),
+		    jv_string("i"), jv_number(i))) == -1)
+			break;
+	CHECK(pool_finish(pl) == -1);
+	pool_free(pl);
+	CHECK(c.n == 10);
+	/* The records emitted, at most a window more, and no others. */
+	CHECK(started <= c.seen[9] + 1 + 2 * workers);
+	for (k = 1; k < c.nlost; k++)
+		CHECK(c.lost[k] > c.lost[k - 1] ||
+		    (c.lost[k] == c.lost[k - 1] && c.lost[k] % 10 == 5));
+	CHECK(c.nlost == 0 || c.lost[0] >= c.seen[9]);
 }
 
 int
