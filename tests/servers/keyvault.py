@@ -8,9 +8,16 @@ token endpoints and ARM live under the same base URL.  The first line on
 stdout is the base URL (https://HOST:PORT), printed once listening; nothing
 else is written to stdout.  SIGTERM/SIGINT end it cleanly (exit status 0).
 
-Facts the behaviour follows are cited next to the code (source shorthands as
-in shared/reference/protocols.md); [S] marks a guess where no source gave the
-exact text.
+Facts the behaviour follows are cited next to the code: [V] read in a
+primary source (spec, official doc, vendor SDK), [O] observed in real
+service traffic (SDK test recordings, issue reports), [S] a guess where no
+source gave the exact text.  Shorthands: specs7.4 = Azure/azure-rest-api-specs
+specification/keyvault/data-plane/Microsoft.KeyVault/stable/7.4/secrets.json
+(and its examples/); azdocs = MicrosoftDocs/azure-docs, articles/
+(learn.microsoft.com/azure/); entra = MicrosoftDocs/entra-docs,
+docs/identity-platform/ (learn.microsoft.com/entra/identity-platform/);
+js-rec = the test recordings of Azure/azure-sdk-for-js sdk/keyvault/
+keyvault-secrets (real traffic, 2019-2022).
 
 Endpoints
 ---------
@@ -306,10 +313,11 @@ class Secret:
         return self.versions[-1] if self.versions else None
 
 
-# Refusals of a good token, with the service's codes and texts
-# [protocols.md A4 and C2: Container Apps Key Vault troubleshooting text,
-# azdocs common-error-codes.md, learn.microsoft.com RBAC troubleshooting,
-# Azure/AgentBaker PR #8251].  name: (kind, status, code, inner, message)
+# Refusals of a good token, with the service's codes and texts [O Container
+# Apps Key Vault troubleshooting text; learn.microsoft.com/answers/questions/
+# 2139767 (ForbiddenByRbac); V azdocs general/common-error-codes.md; V
+# learn.microsoft.com/azure/role-based-access-control/troubleshooting;
+# O Azure/AgentBaker PR #8251].  name: (kind, status, code, inner, message)
 DENIALS = {
     "rbac": ("data", 403, "Forbidden", "ForbiddenByRbac",
              "Caller is not authorized to perform action on resource.\r\n"
@@ -721,7 +729,8 @@ class App:
             return None     # a reader of the scope may not write to it
         if name == "principal-not-found":
             # Only a PUT without principalType needs the directory lookup
-            # that fails for a principal not yet replicated [protocols C2].
+            # that fails for a principal not yet replicated [O Azure/AgentBaker
+            # PR #8251; azure-cli retries on ' does not exist in the directory '].
             try:
                 props = json.loads(body or b"{}").get("properties") or {}
             except ValueError:
@@ -1129,7 +1138,7 @@ class App:
             sec = self.deleted(name)
             if sec is None:
                 # recovering a name that is not soft-deleted: SecretNotFound
-                # [O js-rec canrecoveradeletedsecretnonexisting, per protocols]
+                # [O js-rec canrecoveradeletedsecretnonexisting]
                 return self.kv_err(404, "SecretNotFound",
                                    MSG_NOT_FOUND.format(name))
             delay = float(self.cfg.recover_delay)
@@ -1822,7 +1831,9 @@ class App:
                                     "method is not allowed.")
             return self.list_roles(scope, q)
         if not GUID_RE.match(name):
-            # [O pulumi issue #194, per protocols C1]
+            # [O pulumi issue #194; V Azure/azure-rest-api-specs
+            # Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json:
+            # the name "can be any valid GUID"]
             return self.arm_err(400, "InvalidRoleAssignmentId", "The role "
                                 "assignment ID '%s' is not valid. The role "
                                 "assignment ID must be a GUID." % name)
@@ -1912,7 +1923,7 @@ class App:
                 if norm_scope(r["scope"]) == norm_scope(scope) and \
                         r["principalId"] == pid.lower() and \
                         role_guid(r["roleDefinitionId"]) == rguid:
-                    # [O Azure/bicep #5694 and newer captures, per protocols C2]
+                    # [O Azure/bicep #5694 and newer captures]
                     return self.arm_err(409, "RoleAssignmentExists", "The role "
                                         "assignment already exists. The ID of "
                                         "the existing role assignment is %s."
