@@ -24,14 +24,15 @@ Prints its base URL on the first line of stdout once it listens.
 
 import argparse
 import email.utils
-import http.server
 import json
-import socket
-import ssl
+import os
 import sys
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import base  # noqa: E402  the scaffolding the stand-ins share
 
 
 class State:
@@ -51,18 +52,13 @@ class State:
 STATE = State()
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class Handler(base.Handler):
     hang = 5.0
 
     def setup(self):
         super().setup()
         with STATE.lock:
             STATE.connections += 1
-
-    def log_message(self, fmt, *args):
-        pass
 
     def reply(self, status, body=b"", headers=()):
         self.send_response(status)
@@ -89,8 +85,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.reply(404, b"no such admin path\n")
 
     def handle_any(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
+        body = self.read_body()
         url = urllib.parse.urlsplit(self.path)
         if url.path.startswith("/_"):
             return self.admin(url.path)
@@ -116,8 +111,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         step = steps[min(nth, len(steps)) - 1].split("-")
         time.sleep(hold)
         if step[0] == "drop":
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self.drop()
             return
         if step[0] == "hang":
             time.sleep(self.hang)
@@ -142,32 +136,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         do_HEAD = handle_any
 
 
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate")
-    ap.add_argument("--tls-key", help="and this key")
+    base.listen_args(ap)
     ap.add_argument("--hang", type=float, default=5.0,
                     help="seconds a 'hang' step stays silent")
     args = ap.parse_args()
     Handler.hang = args.hang
-    srv = Server(("127.0.0.1", args.port), Handler)
-    scheme = "http"
-    if args.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-        scheme = "https"
-    print("%s://127.0.0.1:%d" % (scheme, srv.server_address[1]), flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    srv = base.Server((args.host, args.port), Handler,
+                      base.listen_tls(ap, args), backlog=128)
+    return base.serve(srv)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,16 @@ token endpoints and ARM live under the same base URL.  The first line on
 stdout is the base URL (https://HOST:PORT), printed once listening; nothing
 else is written to stdout.  SIGTERM/SIGINT end it cleanly (exit status 0).
 
-Facts the behaviour follows are cited next to the code (source shorthands as
-in shared/reference/protocols.md); [S] marks a guess where no source gave the
-exact text.
+Facts the behaviour follows are cited next to the code: [V] read in a
+primary source (spec, official doc, vendor SDK), [O] observed in real
+service traffic (SDK test recordings, issue reports), [S] a guess where no
+source gave the exact text.  Shorthands: specs7.4 = Azure/azure-rest-api-specs
+specification/keyvault/data-plane/Microsoft.KeyVault/stable/7.4/secrets.json
+(and its examples/); azdocs = MicrosoftDocs/azure-docs, articles/
+(learn.microsoft.com/azure/); entra = MicrosoftDocs/entra-docs,
+docs/identity-platform/ (learn.microsoft.com/entra/identity-platform/);
+js-rec = the test recordings of Azure/azure-sdk-for-js sdk/keyvault/
+keyvault-secrets (real traffic, 2019-2022).
 
 Endpoints
 ---------
@@ -116,23 +123,19 @@ import hashlib
 import json
 import math
 import os
-import random
 import re
 import secrets as pysecrets
 import shutil
-import signal
-import socket
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from email.utils import formatdate
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import base  # noqa: E402  the scaffolding the stand-ins share
 
 # ----------------------------------------------------------------------------
 # Constants and facts
@@ -310,10 +313,11 @@ class Secret:
         return self.versions[-1] if self.versions else None
 
 
-# Refusals of a good token, with the service's codes and texts
-# [protocols.md A4 and C2: Container Apps Key Vault troubleshooting text,
-# azdocs common-error-codes.md, learn.microsoft.com RBAC troubleshooting,
-# Azure/AgentBaker PR #8251].  name: (kind, status, code, inner, message)
+# Refusals of a good token, with the service's codes and texts [O Container
+# Apps Key Vault troubleshooting text; learn.microsoft.com/answers/questions/
+# 2139767 (ForbiddenByRbac); V azdocs general/common-error-codes.md; V
+# learn.microsoft.com/azure/role-based-access-control/troubleshooting;
+# O Azure/AgentBaker PR #8251].  name: (kind, status, code, inner, message)
 DENIALS = {
     "rbac": ("data", 403, "Forbidden", "ForbiddenByRbac",
              "Caller is not authorized to perform action on resource.\r\n"
@@ -363,7 +367,7 @@ DENIALS = {
 }
 
 
-class Config:
+class Config(base.Faults):
     KEYS = ("latency_ms", "fail_rate", "fail_seed", "fail_kinds",
             "fail_tokens", "write_limit", "all_limit", "window",
             "token_lifetime", "challenge_resource", "challenge_scope",
@@ -372,10 +376,8 @@ class Config:
             "deny")
 
     def __init__(self, a, host):
-        self.latency_ms = a.latency
-        self.fail_rate = a.fail_rate
-        self.fail_seed = a.fail_seed
-        self.fail_kinds = parse_kinds(a.fail_kinds)
+        super().__init__(a.latency, a.fail_rate, a.fail_seed,
+                         parse_kinds(a.fail_kinds))
         self.fail_tokens = a.fail_tokens
         self.write_limit = a.write_limit
         self.all_limit = a.all_limit
@@ -430,9 +432,7 @@ class App:
     def __init__(self, a):
         self.a = a
         self.lock = threading.Lock()
-        self.log_lock = threading.Lock()
         self.cfg = Config(a, a.host)
-        self.rng = random.Random(a.fail_seed)
         self.base = None          # set once listening
         self.tenant = a.tenant
         self.secrets = {}         # lower name -> Secret
@@ -442,20 +442,14 @@ class App:
         self.seq = 0
         self.wts = collections.deque()   # create-secret timestamps
         self.ats = collections.deque()   # all other transactions
-        self.requests = collections.deque(maxlen=20000)
-        self.req_seq = 0
-        self.logf = open(a.log, "a", encoding="utf-8") if a.log else None
+        self.reqlog = base.RequestLog(
+            a.log, 20000, lambda e: json.dumps(e, separators=(",", ":")))
         self.workdir = tempfile.mkdtemp(prefix="kvstandin-")
         self.certs = [ClientCert(p, self.workdir, i)
                       for i, p in enumerate(a.client_cert or [])]
 
     def close(self):
-        if self.logf:
-            try:
-                self.logf.flush()
-                self.logf.close()
-            except OSError:
-                pass
+        self.reqlog.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # ------------------------------------------------------------------ misc
@@ -633,16 +627,6 @@ class App:
                 "config": cfg,
                 "vault": {"id": self.vault_id(), "vaultUri": self.base + "/"}}
 
-    # --------------------------------------------------------------- logging
-    def record(self, entry):
-        with self.log_lock:
-            self.req_seq += 1
-            entry["seq"] = self.req_seq
-            self.requests.append(entry)
-            if self.logf:
-                self.logf.write(json.dumps(entry, separators=(",", ":")) + "\n")
-                self.logf.flush()
-
     # -------------------------------------------------------------- dispatch
     def handle(self, method, rawpath, headers, body):
         """Returns (status, [(name, value)], body bytes); status None drops."""
@@ -657,19 +641,15 @@ class App:
 
         kind = classify(path)
         cfg = self.cfg
-        if cfg.latency_ms:
-            time.sleep(cfg.latency_ms / 1000.0)
+        cfg.delay()
         entry = {"time": iso_now(), "kind": kind, "method": method,
                  "path": path, "query": q, "status": None, "injected": None,
                  "request_id": str(uuid.uuid4()),
                  "headers": redact_headers(headers),
                  "body": redact_body(path, headers, body)}
         res = None
-        if cfg.fail_rate > 0 and cfg.fail_kinds and \
-                (kind in ("data", "arm") or cfg.fail_tokens):
-            with self.lock:
-                hit = self.rng.random() < cfg.fail_rate
-                fk = self.rng.choice(cfg.fail_kinds) if hit else None
+        if kind in ("data", "arm") or cfg.fail_tokens:
+            fk = cfg.pick()
             if fk:
                 entry["injected"] = fk
                 res = self.injected(fk, kind, entry["request_id"], headers)
@@ -693,12 +673,12 @@ class App:
                                                  "message": str(e)}}))
         if res is None:   # drop
             entry["status"] = 0
-            self.record(entry)
+            self.reqlog.add(entry)
             return None, [], b""
         status, hdrs, payload = res
         hdrs = self.common_headers(kind, headers, entry["request_id"]) + hdrs
         entry["status"] = status
-        self.record(entry)
+        self.reqlog.add(entry)
         return status, hdrs, payload
 
     def common_headers(self, kind, req, rid):
@@ -749,7 +729,8 @@ class App:
             return None     # a reader of the scope may not write to it
         if name == "principal-not-found":
             # Only a PUT without principalType needs the directory lookup
-            # that fails for a principal not yet replicated [protocols C2].
+            # that fails for a principal not yet replicated [O Azure/AgentBaker
+            # PR #8251; azure-cli retries on ' does not exist in the directory '].
             try:
                 props = json.loads(body or b"{}").get("properties") or {}
             except ValueError:
@@ -1157,7 +1138,7 @@ class App:
             sec = self.deleted(name)
             if sec is None:
                 # recovering a name that is not soft-deleted: SecretNotFound
-                # [O js-rec canrecoveradeletedsecretnonexisting, per protocols]
+                # [O js-rec canrecoveradeletedsecretnonexisting]
                 return self.kv_err(404, "SecretNotFound",
                                    MSG_NOT_FOUND.format(name))
             delay = float(self.cfg.recover_delay)
@@ -1850,7 +1831,9 @@ class App:
                                     "method is not allowed.")
             return self.list_roles(scope, q)
         if not GUID_RE.match(name):
-            # [O pulumi issue #194, per protocols C1]
+            # [O pulumi issue #194; V Azure/azure-rest-api-specs
+            # Microsoft.Authorization/stable/2022-04-01/authorization-RoleAssignmentsCalls.json:
+            # the name "can be any valid GUID"]
             return self.arm_err(400, "InvalidRoleAssignmentId", "The role "
                                 "assignment ID '%s' is not valid. The role "
                                 "assignment ID must be a GUID." % name)
@@ -1940,7 +1923,7 @@ class App:
                 if norm_scope(r["scope"]) == norm_scope(scope) and \
                         r["principalId"] == pid.lower() and \
                         role_guid(r["roleDefinitionId"]) == rguid:
-                    # [O Azure/bicep #5694 and newer captures, per protocols C2]
+                    # [O Azure/bicep #5694 and newer captures]
                     return self.arm_err(409, "RoleAssignmentExists", "The role "
                                         "assignment already exists. The ID of "
                                         "the existing role assignment is %s."
@@ -2016,19 +1999,12 @@ class App:
                 self.roles.clear()
                 self.wts.clear()
                 self.ats.clear()
-            with self.log_lock:
-                self.requests.clear()
+            self.reqlog.clear()
             return ok({"ok": True})
         if p == "/_admin/requests":
-            if method == "GET":
-                since = int(q.get("since") or 0)
-                with self.log_lock:
-                    reqs = [r for r in self.requests if r["seq"] > since]
-                return ok({"requests": reqs})
-            if method == "DELETE":
-                with self.log_lock:
-                    self.requests.clear()
-                return ok({"ok": True})
+            doc = self.reqlog.admin(method, q)
+            if doc is not None:
+                return ok(doc)
         if p == "/_admin/tokens/expire" and method == "POST":
             with self.lock:
                 for t in self.tokens.values():
@@ -2049,8 +2025,7 @@ class App:
                 if k == "fail_kinds":
                     cfg.fail_kinds = parse_kinds(v)
                 elif k == "fail_seed":
-                    cfg.fail_seed = int(v)
-                    self.rng = random.Random(cfg.fail_seed)
+                    cfg.reseed(int(v))
                 elif k == "challenge_resource":
                     cfg.challenge_resource = str(v).rstrip("/")
                 elif k in ("challenge_scope", "challenge_tenant"):
@@ -2149,8 +2124,7 @@ def redact_body(path, headers, body):
 # ----------------------------------------------------------------------------
 # HTTP plumbing
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(base.Handler):
     server_version = "kv-standin"
     sys_version = ""
     timeout = 120          # idle keep-alive connections are closed after this
@@ -2159,28 +2133,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.server.app.a.verbose:
             sys.stderr.write("keyvault.py: %s\n" % (fmt % args))
 
-    def _read_body(self):
-        te = (self.headers.get("Transfer-Encoding") or "").lower()
-        if "chunked" in te:
-            chunks = []
-            while True:
-                line = self.rfile.readline(65537)
-                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(65537)
-            return b"".join(chunks)
-        n = int(self.headers.get("Content-Length") or 0)
-        if n > 8 * 1024 * 1024:
-            raise ValueError("body too large")
-        return self.rfile.read(n) if n > 0 else b""
-
     def _dispatch(self):
         try:
-            body = self._read_body()
+            body = self.read_body(limit=8 * 1024 * 1024)
         except (ValueError, OSError):
             self.close_connection = True
             self._send(400, [json_ct()], jdump({"error": {
@@ -2189,72 +2144,15 @@ class Handler(BaseHTTPRequestHandler):
         status, hdrs, payload = self.server.app.handle(
             self.command, self.path, self.headers, body)
         if status is None:
-            self.close_connection = True
-            try:
-                self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self.drop()
             return
         self._send(status, hdrs, payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
     def _send(self, status, hdrs, payload):
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = ""
-        lines = ["HTTP/1.1 %d %s\r\n" % (status, reason)]
-        for k, v in hdrs:
-            lines.append("%s: %s\r\n" % (k, v))
-        lines.append("Date: %s\r\n" % formatdate(usegmt=True))
-        if status not in (204, 304):
-            lines.append("Content-Length: %d\r\n" % len(payload))
-        else:
-            payload = b""
-        if self.close_connection:
-            lines.append("Connection: close\r\n")
-        lines.append("\r\n")
-        # one write: no Nagle/delayed-ACK stall between headers and body
-        self.wfile.write("".join(lines).encode("latin-1") + payload)
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-    allow_reuse_address = True
-
-    def __init__(self, addr, handler, app, ctx):
-        self.app = app
-        self.ctx = ctx
-        super().__init__(addr, handler)
-
-    def finish_request(self, request, client_address):
-        # TLS handshake in the connection's own thread, not the accept loop
-        try:
-            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
-        request.settimeout(30)
-        try:
-            conn = self.ctx.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        try:
-            self.RequestHandlerClass(conn, client_address, self)
-        finally:
-            try:
-                conn.close()
-            except OSError:
-                pass
-
-    def handle_error(self, request, client_address):
-        e = sys.exc_info()[1]
-        if isinstance(e, (ConnectionError, ssl.SSLError, socket.timeout,
-                          TimeoutError, BrokenPipeError)):
-            return
-        if self.app.a.verbose:
-            super().handle_error(request, client_address)
+        self.send_raw(status, hdrs + [("Date", self.date_time_string())],
+                      payload)
 
 
 def parse_args(argv):
@@ -2264,16 +2162,7 @@ def parse_args(argv):
         "token issuance, managed identity and ARM role assignments (TLS). "
         "Prints its base URL as the first stdout line.  See the module "
         "docstring for the fixture format and the admin API.")
-    g = p.add_argument_group("listening")
-    g.add_argument("--port", type=int, default=0,
-                   help="TCP port (default 0: a free port)")
-    g.add_argument("--host", default="127.0.0.1",
-                   help="address to bind and to put in the base URL "
-                   "(default 127.0.0.1)")
-    g.add_argument("--tls-cert", required=True, metavar="PEM",
-                   help="server certificate (PEM, may include the chain)")
-    g.add_argument("--tls-key", required=True, metavar="PEM",
-                   help="server private key (PEM)")
+    base.listen_args(p.add_argument_group("listening"), tls_required=True)
     g = p.add_argument_group("identity")
     g.add_argument("--tenant", default="test-tenant",
                    help="the only tenant the token endpoint knows")
@@ -2334,16 +2223,7 @@ def parse_args(argv):
                    help="purge protection on: recoveryLevel without "
                    "+Purgeable and purge answers 403")
     g = p.add_argument_group("test knobs")
-    g.add_argument("--latency", type=float, default=0, metavar="MS",
-                   help="delay every non-admin request by MS milliseconds")
-    g.add_argument("--fail-rate", type=float, default=0, metavar="F",
-                   help="probability (0..1) that a request fails before it "
-                   "is processed")
-    g.add_argument("--fail-seed", type=int, default=1, metavar="N",
-                   help="seed of the failure generator (default 1)")
-    g.add_argument("--fail-kinds", default="500,503,429,drop", metavar="LIST",
-                   help="failures to draw from: 500,503,429,drop (drop closes "
-                   "the connection without a response)")
+    base.fault_args(g, 1, "500,503,429,drop", "500, 503, 429 and drop")
     g.add_argument("--fail-tokens", action="store_true",
                    help="let failures hit the token and managed-identity "
                    "endpoints too")
@@ -2369,28 +2249,13 @@ def main(argv=None):
     if a.seed:
         with open(a.seed, encoding="utf-8") as f:
             app.load_fixture(json.load(f))
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(a.tls_cert, a.tls_key)
-    ctx.set_alpn_protocols(["http/1.1"])
-    srv = Server((a.host, a.port), Handler, app, ctx)
-    port = srv.server_address[1]
-    app.base = "https://%s:%d" % (a.host, port)
-
-    def stop(signum, frame):
-        raise SystemExit(0)
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    sys.stdout.write(app.base + "\n")
-    sys.stdout.flush()
-    try:
-        srv.serve_forever(poll_interval=0.5)
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
-        srv.server_close()
-        app.close()
-    return 0
+    ctx = base.tls_context(a.tls_cert, a.tls_key, alpn=["http/1.1"])
+    srv = base.Server((a.host, a.port), Handler, ctx, backlog=256)
+    srv.app = app
+    srv.handshake_timeout = 30
+    srv.trace_errors = a.verbose
+    app.base = srv.url
+    return base.serve(srv, app.close)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,15 @@ Prints its base URL (http://127.0.0.1:PORT) on the first line of stdout.
 import argparse
 import http.client
 import json
+import os
 import select
 import socket
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import base  # noqa: E402  the scaffolding the stand-ins share
 
 HOP = {"connection", "proxy-connection", "keep-alive", "te", "trailer",
        "transfer-encoding", "upgrade", "proxy-authorization"}
@@ -31,12 +34,7 @@ def resolve(host):
     return host
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
+class Handler(base.Handler):
     def record(self):
         rec = {"method": self.command, "target": self.path,
                "headers": {k.lower(): v for k, v in self.headers.items()}}
@@ -80,8 +78,7 @@ class Handler(BaseHTTPRequestHandler):
         if u.scheme != "http" or not u.hostname:
             self.send_error(400, "not an absolute http URL")
             return
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
+        body = self.read_body() or None
         hdrs = {k: v for k, v in self.headers.items()
                 if k.lower() not in HOP}
         path = u.path or "/"
@@ -117,13 +114,11 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--log", required=True)
     a = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    srv.daemon_threads = True
+    srv = base.Server(("127.0.0.1", a.port), Handler)
     srv.log = a.log
     srv.lock = threading.Lock()
     open(a.log, "a").close()
-    print("http://127.0.0.1:%d" % srv.server_address[1], flush=True)
-    srv.serve_forever()
+    return base.serve(srv)
 
 
 if __name__ == "__main__":

@@ -99,20 +99,19 @@ import calendar
 import collections
 import functools
 import json
-import random
+import os
 import re
 import secrets as _secrets
-import signal
-import socket
-import ssl
 import string
 import sys
 import threading
 import time
 import traceback
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import base  # noqa: E402  the scaffolding the stand-ins share
 
 VAULT_VERSION = "1.17.2"
 # Default lease/token TTL of a Vault server: 768h [vault vault/core.go
@@ -2230,19 +2229,14 @@ def _merge_patch(target, patch):
 
 
 # ---------------------------------------------------------------------------
-# knobs: latency, injected faults, rate limit; and the request log
+# knobs: latency, injected faults, rate limit
 
 
-class Knobs:
+class Knobs(base.Faults):
     def __init__(self, latency_ms=0, fail_rate=0.0, fail_seed=None,
                  fail_kinds=("500",), rate_limit=0):
-        self.lock = threading.Lock()
-        self.latency_ms = 0
-        self.fail_rate = 0.0
-        self.fail_seed = None
-        self.fail_kinds = ["500"]
+        super().__init__(fail_kinds=["500"])
         self.rate_limit = 0
-        self.rng = random.Random()
         self.window = 0
         self.count = 0
         self.update({"latency_ms": latency_ms, "fail_rate": fail_rate,
@@ -2278,8 +2272,7 @@ class Knobs:
                     raise ValueError("fail_kinds is empty")
                 self.fail_kinds = kinds
             if "fail_seed" in d:
-                self.fail_seed = None if d["fail_seed"] is None else int(d["fail_seed"])
-                self.rng = random.Random(self.fail_seed)
+                self.reseed(None if d["fail_seed"] is None else int(d["fail_seed"]))
             if "rate_limit" in d:
                 v = float(d["rate_limit"] or 0)
                 if v < 0:
@@ -2292,14 +2285,6 @@ class Knobs:
             return {"latency_ms": self.latency_ms, "fail_rate": self.fail_rate,
                     "fail_seed": self.fail_seed, "fail_kinds": list(self.fail_kinds),
                     "rate_limit": self.rate_limit}
-
-    def pick_fault(self):
-        with self.lock:
-            if self.fail_rate <= 0:
-                return None
-            if self.rng.random() >= self.fail_rate:
-                return None
-            return self.rng.choice(self.fail_kinds)
 
     def rate_check(self):
         """Fixed one-second windows of rate_limit requests, like the token
@@ -2316,39 +2301,6 @@ class Knobs:
                 return max(1, int(self.window + 1 - now + 0.999))
             self.count += 1
             return None
-
-
-class RequestLog:
-    def __init__(self, path=None, keep=100000):
-        self.lock = threading.Lock()
-        self.entries = collections.deque(maxlen=keep)
-        self.seq = 0
-        self.fh = open(path, "a", encoding="utf-8", buffering=1) if path else None
-
-    def add(self, entry):
-        with self.lock:
-            self.seq += 1
-            entry["seq"] = self.seq
-            self.entries.append(entry)
-            if self.fh is not None:
-                try:
-                    self.fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-                except (OSError, ValueError):
-                    pass
-
-    def since(self, seq):
-        with self.lock:
-            return [e for e in self.entries if e["seq"] > seq]
-
-    def clear(self):
-        with self.lock:
-            self.entries.clear()
-
-    def close(self):
-        with self.lock:
-            if self.fh is not None:
-                self.fh.close()
-                self.fh = None
 
 
 _SECRET_HEADERS = {"x-vault-token", "authorization", "cookie", "proxy-authorization"}
@@ -2387,20 +2339,8 @@ def redact_body(body, kind, method):
 # HTTP
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
+class Handler(base.Handler):
     timeout = 300
-
-    def setup(self):
-        if isinstance(self.request, ssl.SSLSocket):
-            self.request.settimeout(15)
-            self.request.do_handshake()
-            self.request.settimeout(None)
-        super().setup()
-
-    def log_message(self, fmt, *args):   # no access log on stderr
-        pass
 
     def do_GET(self):
         self._dispatch()
@@ -2409,53 +2349,19 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- plumbing -----------------------------------------------------------
 
-    def _read_body(self):
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
-            while True:
-                line = self.rfile.readline(65537)
-                size = int(line.split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                        pass
-                    break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline(65537)
-            return b"".join(chunks)
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
-
     def _send(self, resp, head_only=False):
-        body = resp.body()
-        reason = self.responses.get(resp.status, ("",))[0]
-        lines = ["HTTP/1.1 %d %s" % (resp.status, reason),
-                 "Date: " + self.date_time_string(),
-                 "Cache-Control: no-store",
-                 # set even on 204 [vault http/handler.go respondOk]
-                 "Content-Type: application/json"]
-        if resp.status != 204:
-            lines.append("Content-Length: %d" % len(body))
-        lines.extend("%s: %s" % h for h in resp.headers)
-        if self.close_connection:
-            lines.append("Connection: close")
-        out = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        if resp.status != 204 and not head_only:
-            out += body
-        self.wfile.write(out)
-
-    def _drop(self):
-        self.close_connection = True
-        try:
-            self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        self.send_raw(resp.status, [("Date", self.date_time_string()),
+                                    ("Cache-Control", "no-store"),
+                                    # set even on 204 [vault http/handler.go respondOk]
+                                    ("Content-Type", "application/json")]
+                      + resp.headers, resp.body(), head_only)
 
     def _dispatch(self):
         srv = self.server
         t0 = time.monotonic()
         method = self.command.upper()
         try:
-            body = self._read_body()
+            body = self.read_body()
         except (ValueError, OSError):
             self.close_connection = True
             return
@@ -2479,13 +2385,12 @@ class Handler(BaseHTTPRequestHandler):
                 kind, nspath = srv.vault.classify(hdrs.get("X-Vault-Namespace", ""), vpath)
                 entry["namespace"] = nspath
                 knobs = srv.knobs
-                if knobs.latency_ms:
-                    time.sleep(knobs.latency_ms / 1000.0)
-                fault = knobs.pick_fault()
+                knobs.delay()
+                fault = knobs.pick()
                 if fault:
                     entry["fault"] = fault
                     if fault == "drop":
-                        self._drop()
+                        self.drop()
                     else:
                         resp = fault_response(int(fault), vpath)
                 elif vpath not in ("sys/health", "sys/seal-status"):
@@ -2540,13 +2445,8 @@ class Handler(BaseHTTPRequestHandler):
                     return err(405)
                 return Resp(200, srv.knobs.snapshot())
             if path == "/_admin/requests":
-                if method == "GET":
-                    since = int(query.get("since") or 0)
-                    return Resp(200, {"requests": srv.reqlog.since(since)})
-                if method == "DELETE":
-                    srv.reqlog.clear()
-                    return Resp(200, {"ok": True})
-                return err(405)
+                doc = srv.reqlog.admin(method, query)
+                return Resp(200, doc) if doc is not None else err(405)
         except (ValueError, TypeError) as e:
             return err(400, str(e))
         return err(404, "no admin endpoint %s %s" % (method, path))
@@ -2564,18 +2464,6 @@ def fault_response(status, vpath):
     return err(status, "injected fault")
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 512
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, ssl.SSLError, socket.timeout, OSError)):
-            return
-        super().handle_error(request, client_address)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description="Local stand-in for HashiCorp Vault's HTTP API (KV v1/v2, "
@@ -2583,16 +2471,10 @@ def main(argv=None):
                     "its base URL as the first stdout line once listening. "
                     "Fixture format and admin API: see the module docstring "
                     "(python3 -c 'import vault; help(vault)' or the file head).")
-    ap.add_argument("--port", type=int, default=0,
-                    help="TCP port on 127.0.0.1 (0, the default, picks a free one)")
-    ap.add_argument("--host", default="127.0.0.1",
-                    help="address to bind (default 127.0.0.1)")
+    base.listen_args(ap)
     ap.add_argument("--root-token", default="root",
                     help="the token that may do everything, in every namespace "
                          "(default: root)")
-    ap.add_argument("--tls-cert", metavar="PEM",
-                    help="serve HTTPS with this certificate chain (needs --tls-key)")
-    ap.add_argument("--tls-key", metavar="PEM", help="private key for --tls-cert")
     ap.add_argument("--seed", metavar="FILE", action="append", default=[],
                     help="JSON fixture to load before listening (repeatable); "
                          "format in the module docstring")
@@ -2601,25 +2483,14 @@ def main(argv=None):
     ap.add_argument("--log-keep", type=int, default=100000, metavar="N",
                     help="requests kept in memory for GET /_admin/requests "
                          "(default 100000)")
-    ap.add_argument("--latency", type=float, default=0, metavar="MS",
-                    help="fixed delay added to every /v1 request, in ms")
-    ap.add_argument("--fail-rate", type=float, default=0, metavar="F",
-                    help="probability 0..1 that a /v1 request gets an injected "
-                         "fault before it is processed")
-    ap.add_argument("--fail-seed", type=int, default=None, metavar="N",
-                    help="seed of the fault generator (reproducible faults)")
-    ap.add_argument("--fail-kinds", default="500", metavar="LIST",
-                    help="comma list of faults to pick from: HTTP statuses "
-                         "(500, 503 = sealed, 429 = quota with Retry-After, ...) "
-                         "and drop (close the connection, no response); "
-                         "default 500")
+    base.fault_args(ap, None, "500", "HTTP statuses (500, 503 = sealed, "
+                    "429 = quota with Retry-After, ...) and drop")
     ap.add_argument("--rate-limit", type=float, default=0, metavar="N",
                     help="requests per second allowed (fixed 1 s windows); above "
                          "it 429 with Vault's quota error and Retry-After "
                          "(0 = off)")
     args = ap.parse_args(argv)
-    if bool(args.tls_cert) != bool(args.tls_key):
-        ap.error("--tls-cert and --tls-key go together")
+    tls = base.listen_tls(ap, args)
 
     vault = Vault(args.root_token)
     for f in args.seed:
@@ -2634,34 +2505,11 @@ def main(argv=None):
                       args.fail_kinds.split(","), args.rate_limit)
     except ValueError as e:
         ap.error(str(e))
-    server = Server((args.host, args.port), Handler)
+    server = base.Server((args.host, args.port), Handler, tls, backlog=512)
     server.vault = vault
     server.knobs = knobs
-    server.reqlog = RequestLog(args.log, args.log_keep)
-    scheme = "http"
-    if args.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        server.socket = ctx.wrap_socket(server.socket, server_side=True,
-                                        do_handshake_on_connect=False)
-        scheme = "https"
-
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    host = args.host if ":" not in args.host else "[%s]" % args.host
-    sys.stdout.write("%s://%s:%d\n" % (scheme, host, server.server_address[1]))
-    sys.stdout.flush()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        server.reqlog.close()
-    return 0
+    server.reqlog = base.RequestLog(args.log, args.log_keep)
+    return base.serve(server, server.reqlog.close, poll_interval=0.2)
 
 
 if __name__ == "__main__":
