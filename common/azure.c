@@ -326,8 +326,16 @@ transport_msg(const char *what, const struct http_req *r)
 	char *e = clean(r->err[0] != '\0' ? r->err : "no response", 200);
 	char *m;
 
+	const char *path = r->url != NULL ? strstr(r->url, "://") : NULL;
+
+	/* The path of the request names what was waited for; no query. */
+	if (path != NULL)
+		path += strcspn(path + 3, "/") + 3;
 	if (msg_stop)
 		m = xasprintf("%s: interrupted", what);
+	else if (r->timed_out && path != NULL)
+		m = xasprintf("%s did not answer %s %.*s %s", what, r->method,
+		    (int)strcspn(path, "?"), path, e);
 	else
 		m = xasprintf("cannot reach %s: %s", what, e);
 	free(e);

@@ -25,6 +25,7 @@ static long progress_failed;
 static double progress_start;
 static double progress_drawn;
 static int output_errno;		/* why stdout failed, if it did */
+static pthread_t main_thread;		/* the one that writes stdout */
 
 static double
 now_s(void)
@@ -48,6 +49,7 @@ msg_init(const char *name)
 	struct sigaction sa;
 
 	progname = name;
+	main_thread = pthread_self();
 	if (harden_process() == -1)
 		fprintf(stderr, "%s: cannot disable core dumps: %s\n",
 		    progname, strerror(errno));
@@ -144,6 +146,14 @@ msg_debug(const char *subject, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * A fatal error may strike while worker threads and the HTTP engine are
+ * inside libcurl or OpenSSL: exit() would run atexit handlers and library
+ * destructors (OpenSSL's among them) under those live threads and crash.
+ * So report, flush what is ours, and _exit().  Only the main thread
+ * writes stdout, and rec_write flushes every record, so flushing stdout
+ * from another thread could only interleave with a half-written line.
+ */
 void
 msg_fatal(const char *fmt, ...)
 {
@@ -152,7 +162,16 @@ msg_fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(NULL, fmt, ap);
 	va_end(ap);
-	exit(EXIT_FATAL);
+	msg_exit(EXIT_FATAL);
+}
+
+void
+msg_exit(int status)
+{
+	if (pthread_equal(pthread_self(), main_thread))
+		fflush(stdout);
+	fflush(stderr);
+	_exit(status);
 }
 
 void
@@ -164,7 +183,7 @@ msg_usage_error(const char *fmt, ...)
 	vmsg(NULL, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "%s: try '%s -h' for usage\n", progname, progname);
-	exit(EXIT_FATAL);
+	msg_exit(EXIT_FATAL);
 }
 
 void

@@ -50,7 +50,9 @@ worker(void *p)
 		s->in = jv_invalid();
 		rec_set_lineno(s->line);
 		pthread_mutex_unlock(&pl->mu);
+		http_record_start();
 		out = pl->fn(in, pl->arg);
+		http_record_end();
 		pthread_mutex_lock(&pl->mu);
 		s->out = out;
 		s->done = 1;

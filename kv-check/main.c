@@ -948,6 +948,14 @@ main(int argc, char *argv[])
 	ho.max_inflight = jobs;
 	/* Throttling must not fail a record: retry 429s for long. */
 	ho.max_retries = 16;
+	/*
+	 * Which lasts: a request may take 10 timeouts in all, a record 15
+	 * (a server that does not answer still fails a request after 3).
+	 */
+	if (http_opts_env(&ho, "KV_CLIENT_TIMEOUT", &err) == -1)
+		msg_fatal("%s", err);
+	ho.budget_ms = 10 * ho.timeout_ms;
+	ho.record_budget_ms = 15 * ho.timeout_ms;
 	if ((http = http_new(&ho)) == NULL)
 		msg_fatal("cannot start the HTTP engine");
 	if ((cred = azure_cred_new(http, &err)) == NULL)

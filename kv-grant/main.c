@@ -838,6 +838,8 @@ main(int argc, char *argv[])
 	/* A dry run with --scope needs no Azure at all. */
 	if (!g.dry_run || scope == NULL) {
 		http_opts_init(&ho);
+		if (http_opts_env(&ho, "KV_CLIENT_TIMEOUT", &err) == -1)
+			msg_fatal("%s", err);
 		ho.max_inflight = jobs;
 		if ((http = http_new(&ho)) == NULL)
 			msg_fatal("cannot start the HTTP engine");

@@ -457,9 +457,14 @@ emit(jv rec, void *arg)
 	if (failed)
 		d->failed++;
 	msg_progress_add(failed);
+	/*
+	 * A closed pipe (vault-dump | head) ends the run cleanly: the pool
+	 * stops emitting, the loop stops reading and msg_finish reports it.
+	 */
 	if (rec_write(stdout, jv_copy(rec)) == -1) {
+		msg_output_error(errno);
 		jv_wipe_free(rec);
-		msg_fatal("cannot write output: %s", strerror(errno));
+		return -1;
 	}
 	jv_wipe_free(rec);
 	return 0;
@@ -620,6 +625,8 @@ main(int argc, char *argv[])
 	}
 
 	http_opts_init(&ho);
+	if (http_opts_env(&ho, "VAULT_CLIENT_TIMEOUT", &err) == -1)
+		msg_fatal("%s", err);
 	ho.max_inflight = jobs;
 	if ((http = http_new(&ho)) == NULL)
 		msg_fatal("cannot start the HTTP engine");
@@ -635,7 +642,8 @@ main(int argc, char *argv[])
 	if (argc > 0) {
 		msg_progress_total(argc);
 		for (i = 0; i < (size_t)argc && !msg_stop; i++)
-			pool_submit(pool, from_arg(&d, argv[i]));
+			if (pool_submit(pool, from_arg(&d, argv[i])) == -1)
+				break;
 	} else {
 		rec_reader_init(&rd, stdin);
 		while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
@@ -647,7 +655,8 @@ main(int argc, char *argv[])
 				    rd.err);
 			else
 				rec = prepare(&d, rec);
-			pool_submit(pool, rec);
+			if (pool_submit(pool, rec) == -1)
+				break;
 		}
 		rec_reader_release(&rd);
 	}

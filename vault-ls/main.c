@@ -12,6 +12,12 @@
 
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	64
+/*
+ * Folders nest at most this deep below a mount.  A server whose listing
+ * never ends (a folder that lists itself, "a/" under "a/" for ever)
+ * would otherwise hold the walk for ever: the subtree is an error.
+ */
+#define DEPTH_MAX	64
 #define OPT_VERSION	256
 #define PLURAL(n)	((n) == 1 ? "" : "s")
 
@@ -157,8 +163,16 @@ list_folder(struct walk *w, struct folder *f)
 	char *p, *err;
 	const char *key;
 	long status;
-	int i, n, found = 0;
+	int i, n, found = 0, depth = 0;
 
+	for (key = f->path; *key != '\0'; key++)
+		depth += *key == '/';
+	if (depth > DEPTH_MAX) {
+		folder_failed(w, f, 0, xasprintf("folders nested deeper than "
+		    "%d levels: not listed (does a folder list itself?)",
+		    DEPTH_MAX));
+		return;
+	}
 	p = xasprintf("%s/%s%s", m->name, m->kv == 2 ? "metadata/" : "",
 	    f->path);
 	r = vault_call(w->vault, "LIST", p, jv_invalid(), &status);
@@ -239,8 +253,11 @@ walker(void *arg)
 		if ((w->head = f->next) == NULL)
 			w->tail = NULL;
 		pthread_mutex_unlock(&w->mu);
-		if (!msg_stop)
+		if (!msg_stop) {
+			http_record_start();
 			list_folder(w, f);
+			http_record_end();
+		}
 		free(f->path);
 		free(f);
 		pthread_mutex_lock(&w->mu);
@@ -616,8 +633,11 @@ emit(jv rec, void *arg)
 				ls->walk->mounts[i].failed++;
 	}
 	msg_progress_add(failed);
-	if (rec_write(stdout, rec) == -1)
-		msg_fatal("cannot write output: %s", strerror(errno));
+	/* A closed pipe ends the run cleanly (msg_finish reports it). */
+	if (rec_write(stdout, rec) == -1) {
+		msg_output_error(errno);
+		return -1;
+	}
 	return 0;
 }
 
@@ -672,6 +692,8 @@ main(int argc, char *argv[])
 	argv += optind;
 
 	http_opts_init(&ho);
+	if (http_opts_env(&ho, "VAULT_CLIENT_TIMEOUT", &err) == -1)
+		msg_fatal("%s", err);
 	ho.max_inflight = jobs;
 	if ((http = http_new(&ho)) == NULL)
 		msg_fatal("cannot start the HTTP engine");
@@ -692,9 +714,13 @@ main(int argc, char *argv[])
 	if (w.nmounts == 0)
 		msg_warn(NULL, "no KV mount visible to this token");
 	walk_run(&w, jobs);
-	if (msg_stop)
+	if (msg_stop) {
+		/* No exit with the engine's thread alive. */
+		vault_free(w.vault);
+		http_free(http);
 		return msg_finish(EXIT_FATAL, "stopped before the listing "
 		    "ended: no output");
+	}
 
 	sort_walk = &w;
 	if (w.nents > 0)	/* qsort(NULL, 0, ...) is undefined */
@@ -723,10 +749,13 @@ main(int argc, char *argv[])
 			failed++;
 		else
 			secrets++;
-		if (pool != NULL)
-			pool_submit(pool, entry_record(&w, e));
-		else if (rec_write(stdout, entry_record(&w, e)) == -1)
-			msg_fatal("cannot write output: %s", strerror(errno));
+		if (pool != NULL) {
+			if (pool_submit(pool, entry_record(&w, e)) == -1)
+				break;
+		} else if (rec_write(stdout, entry_record(&w, e)) == -1) {
+			msg_output_error(errno);
+			break;
+		}
 	}
 	if (pool != NULL) {
 		pool_finish(pool);
