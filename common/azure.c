@@ -1077,7 +1077,7 @@ cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
 		jv_wipe_free(body);
 		goto out;
 	}
-	if (jnum(body, "expires_on", &d) && d > 0)
+	if (jnum(body, "expires_on", &d) && d > 0 && d < 1e11)
 		t = (time_t)d;
 	else if (rec_str(body, "expiresOn") == NULL ||
 	    parse_local_time(rec_str(body, "expiresOn"), &t) == -1) {

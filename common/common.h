@@ -210,6 +210,22 @@ char	*rec_field_problem(jv rec /* borrowed */, const char *field,
 	    jv_kind want, int required);
 
 /*
+ * A JSON number as an integer in [min, max] (both within 2^53): 0 and
+ * *out, or -1 when it is not a number, not finite, has a fraction or
+ * lies outside; a cast of such a double would be undefined behaviour.
+ */
+int	 rec_number_int(jv v /* borrowed */, long long min, long long max,
+	    long long *out);
+/*
+ * NULL if field is absent, not a number (rec_field_problem's part), or
+ * an integer in [min, max]; else a malloc'd "kv is 1.5, not 1 or 2",
+ * what saying what was wanted.
+ */
+char	*rec_int_problem(jv rec /* borrowed */, const char *field,
+	    long long min, long long max, const char *what);
+#define REC_INT_MAX	9007199254740992LL	/* 2^53: exact in a double */
+
+/*
  * pool.c: ordered concurrency.  Up to N records are handled at once by
  * worker threads; results are emitted in input order by the thread that
  * calls pool_submit and pool_finish.

@@ -587,6 +587,7 @@ check_group(jv group, void *arg)
 	struct item *its;
 	const char *name = NULL;
 	jv out, v;
+	long long num;
 	int i, n, live = 0, first = -1;
 
 	n = jv_array_length(jv_copy(group));
@@ -612,10 +613,13 @@ check_group(jv group, void *arg)
 		its[i].id = version_of(rec_str(its[i].rec, "id"),
 		    rec_str(its[i].rec, "name"));
 		v = jv_object_get(jv_copy(its[i].rec), jv_string("version"));
-		its[i].vnum = jv_get_kind(v) == JV_KIND_NUMBER &&
-		    jv_number_value(v) >= 1 ? (long)jv_number_value(v) : -1;
+		its[i].vnum = rec_number_int(v, 1, REC_INT_MAX, &num) ==
+		    0 ? (long)num : -1;
 		jv_free(v);
-		if (jv_is_valid(its[i].data) &&
+		if (its[i].err == NULL)
+			its[i].err = rec_int_problem(its[i].rec, "version", 1,
+			    REC_INT_MAX, "a version number (1, 2, ...)");
+		if (its[i].err == NULL && jv_is_valid(its[i].data) &&
 		    jv_get_kind(its[i].data) != JV_KIND_OBJECT)
 			its[i].err = xstrdup("data is not an object");
 		else {

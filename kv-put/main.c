@@ -236,6 +236,24 @@ survey(struct put *p)
 }
 
 /*
+ * A Go duration field that time_parse_duration refuses (malformed, or
+ * beyond Go's 292 years: "99999999999999999999h"): a malloc'd message.
+ */
+static char *
+duration_problem(jv rec, const char *field)
+{
+	const char *s = rec_str(rec, field);
+	double secs;
+
+	if (s == NULL || *s == '\0' || (time_parse_duration(s, 0, &secs) ==
+	    0 && secs >= 0))
+		return NULL;
+	return xasprintf("%s is \"%.40s%s\", not a Go duration (\"768h\", "
+	    "\"1h30m\") within 292 years", field, s,
+	    strlen(s) > 40 ? "..." : "");
+}
+
+/*
  * The expiry: --expires when given; else a KV v2 delete_version_after,
  * counted from the version's creation as Vault counts it; else the
  * default.  0 for none.
@@ -785,8 +803,13 @@ put_one(jv rec, void *arg)
 	if ((err = rec_field_problem(rec, "mount", JV_KIND_STRING, 0)) ||
 	    (err = rec_field_problem(rec, "path", JV_KIND_STRING, 0)) ||
 	    (err = rec_field_problem(rec, "version", JV_KIND_NUMBER, 0)) ||
+	    (err = rec_int_problem(rec, "version", 1, REC_INT_MAX,
+	    "a version number (1, 2, ...)")) ||
 	    (err = rec_field_problem(rec, "custom_metadata", JV_KIND_OBJECT,
-	    0)))
+	    0)) ||
+	    (err = rec_field_problem(rec, "delete_version_after",
+	    JV_KIND_STRING, 0)) ||
+	    (err = duration_problem(rec, "delete_version_after")))
 		;
 	else if (jv_get_kind(data) != JV_KIND_OBJECT)
 		err = xstrdup(jv_get_kind(data) == JV_KIND_INVALID ||

@@ -211,6 +211,7 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
 {
 	jv r, dd, data, meta, v;
 	char *p, q[32];
+	long long n;
 
 	*gone = VAULT_LIVE;
 	*num = version;
@@ -227,8 +228,9 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
 	    jv_object_get(jv_copy(dd), jv_string("metadata")) : jv_null();
 	v = jv_get_kind(meta) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(meta), jv_string("version")) : jv_null();
-	if (jv_get_kind(v) == JV_KIND_NUMBER)
-		*num = (long)jv_number_value(v);
+	/* Vault's number, but a cast of 1e300 would be undefined. */
+	if (rec_number_int(v, 1, REC_INT_MAX, &n) == 0)
+		*num = (long)n;
 	jv_free(v);
 	/* A deleted or destroyed version: 404 with its metadata (D4). */
 	if (*status == 404 && jv_get_kind(meta) == JV_KIND_OBJECT &&
@@ -341,6 +343,7 @@ dump_all(struct dump *d, jv rec, const char *mount, const char *path)
 {
 	jv r, dm, vers, k, e, out, one;
 	long *nums = NULL, cur = 0, num, status;
+	long long c;
 	size_t n = 0, i;
 	char *p, key[32];
 	int gone;
@@ -357,8 +360,8 @@ dump_all(struct dump *d, jv rec, const char *mount, const char *path)
 	e = jv_get_kind(dm) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(dm), jv_string("current_version")) :
 	    jv_null();
-	if (jv_get_kind(e) == JV_KIND_NUMBER)
-		cur = (long)jv_number_value(e);
+	if (rec_number_int(e, 1, REC_INT_MAX, &c) == 0)
+		cur = (long)c;
 	jv_free(e);
 	jv_free(dm);
 	if (jv_get_kind(vers) != JV_KIND_OBJECT ||
@@ -433,8 +436,9 @@ dump_one(jv rec, void *arg)
 		return rec;
 	mount = xstrdup(rec_str(rec, "mount"));
 	path = xstrdup(rec_str(rec, "path"));
+	/* prepare() let only 1 and 2 through. */
 	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
-	v = (int)jv_number_value(kv);
+	v = jv_number_value(kv) == 1 ? 1 : 2;
 	jv_free(kv);
 	if (v == 1)
 		rec = read_v1(d, rec, mount, path);
@@ -484,7 +488,6 @@ prepare(struct dump *d, jv rec)
 	jv kv;
 	long status;
 	size_t i;
-	int v;
 
 	if (rec_failed(rec))
 		return rec;
@@ -506,10 +509,12 @@ prepare(struct dump *d, jv rec)
 		    "VAULT_NAMESPACE is %s", ns, myns ? myns : "not set");
 	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
 	if (jv_get_kind(kv) == JV_KIND_NUMBER) {
-		v = (int)jv_number_value(kv);
 		jv_free(kv);
-		if (v != 1 && v != 2)
-			return fail(rec, 0, "kv must be 1 or 2");
+		if ((err = rec_int_problem(rec, "kv", 1, 2, "1 or 2")) !=
+		    NULL) {
+			rec = fail(rec, 0, "%s", err);
+			free(err);
+		}
 		return rec;
 	}
 	if (jv_is_valid(kv) && jv_get_kind(kv) != JV_KIND_NULL) {

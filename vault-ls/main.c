@@ -530,6 +530,7 @@ add_metadata(jv rec, void *arg)
 	char *p, *err, key[32];
 	long status;
 	double cv;
+	long long n;
 	int state;
 
 	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
@@ -568,7 +569,8 @@ add_metadata(jv rec, void *arg)
 		return rec_error(rec, status, "metadata: answer without data");
 	}
 	cur = jv_object_get(jv_copy(d), jv_string("current_version"));
-	cv = jv_get_kind(cur) == JV_KIND_NUMBER ? jv_number_value(cur) : 0;
+	/* Vault's number; one that is no version counts as none. */
+	cv = rec_number_int(cur, 1, REC_INT_MAX, &n) == 0 ? (double)n : 0;
 	jv_free(cur);
 	vers = jv_object_get(jv_copy(d), jv_string("versions"));
 	snprintf(key, sizeof(key), "%.0f", cv);
