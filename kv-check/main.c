@@ -711,8 +711,10 @@ emit(jv rec, void *arg)
 	}
 	free(label);
 	msg_progress_add(failed || differs);
-	if (rec_write(stdout, rec) == -1)
+	if (rec_write(stdout, rec) == -1) {
+		msg_output_error(errno);	/* msg_finish says why */
 		return -1;
+	}
 	return 0;
 }
 

@@ -635,7 +635,11 @@ emit(jv rec, void *arg)
 			g->planned++;
 	}
 	msg_progress_add(failed);
-	return rec_write(stdout, rec);
+	if (rec_write(stdout, rec) == -1) {
+		msg_output_error(errno);	/* msg_finish says why */
+		return -1;
+	}
+	return 0;
 }
 
 /* The vault's resource id from the first matching item, or NULL. */

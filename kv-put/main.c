@@ -919,8 +919,10 @@ emit(jv rec, void *arg)
 		msg_info(l, "%s %s", s, rec_str(rec, "name"));
 		free(l);
 	}
-	if (rec_write(stdout, rec) == -1)
+	if (rec_write(stdout, rec) == -1) {
+		msg_output_error(errno);	/* msg_finish says why */
 		return -1;
+	}
 	return 0;
 }
 
