@@ -666,6 +666,7 @@ main(int argc, char *argv[])
 	size_t i;
 	long secrets = 0, failed = 0;
 	int ch, jobs = JOBS_DEFAULT, lflag = 0, status = EXIT_OK;
+	int interrupted;
 
 	msg_init("vault-ls");
 	while ((ch = getopt_long(argc, argv, "hj:lqv", longopts, NULL)) != -1) {
@@ -716,13 +717,8 @@ main(int argc, char *argv[])
 	if (w.nmounts == 0)
 		msg_warn(NULL, "no KV mount visible to this token");
 	walk_run(&w, jobs);
-	if (msg_stop) {
-		/* No exit with the engine's thread alive. */
-		vault_free(w.vault);
-		http_free(http);
-		return msg_finish(EXIT_FATAL, "stopped before the listing "
-		    "ended: no output");
-	}
+	if ((interrupted = msg_stop) != 0)
+		goto out;
 
 	sort_walk = &w;
 	if (w.nents > 0)	/* qsort(NULL, 0, ...) is undefined */
@@ -767,9 +763,11 @@ main(int argc, char *argv[])
 	if (failed > 0)
 		status = EXIT_PARTIAL;
 
+out:
 	/* The inventory report: secrets per mount, in mount order. */
-	qsort(w.mounts, w.nmounts, sizeof(*w.mounts), mount_cmp);
-	for (i = 0; i < w.nmounts; i++) {
+	if (w.nmounts > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(w.mounts, w.nmounts, sizeof(*w.mounts), mount_cmp);
+	for (i = 0; i < w.nmounts && !interrupted; i++) {
 		m = &w.mounts[i];
 		if (m->failed > 0)
 			msg_warn(NULL, "%s/: %ld secret%s (%s), %ld failed",
@@ -789,8 +787,12 @@ main(int argc, char *argv[])
 	free(w.mounts);
 	pthread_cond_destroy(&w.cv);
 	pthread_mutex_destroy(&w.mu);
+	/* No exit with the engine's thread alive. */
 	vault_free(w.vault);
 	http_free(http);
+	if (interrupted)
+		return msg_finish(EXIT_FATAL, "stopped before the listing "
+		    "ended: no output");
 	return msg_finish(status, "%ld secret%s in %zu mount%s, %ld failed",
 	    secrets, PLURAL(secrets), w.nmounts, PLURAL(w.nmounts), failed);
 }
