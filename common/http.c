@@ -501,6 +501,7 @@ set_request(struct http *h, CURL *e, struct job *j)
 	struct http_req *r = j->req;
 	const char *const *hp;
 	struct curl_slist *l;
+	double left;
 	int body;
 
 	for (hp = r->headers; hp != NULL && *hp != NULL; hp++) {
@@ -525,7 +526,10 @@ set_request(struct http *h, CURL *e, struct job *j)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    h->opts.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->opts.timeout_ms);
+	/* Each attempt gets what is left of the request's budget. */
+	left = j->deadline - now_ms();
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left >= h->opts.timeout_ms ?
+	    h->opts.timeout_ms : left >= 1 ? (long)left : 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "vault2kv/" V2K_VERSION);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
@@ -567,10 +571,7 @@ attempt(struct http *h, struct job *j)
 {
 	struct http_req *r = j->req;
 	CURL *e;
-	double left;
 
-	/* Each attempt gets what is left of the request's budget. */
-	left = j->deadline - now_ms();
 	r->status = 0;
 	r->retry_after_ms = -1;
 	r->err[0] = '\0';
@@ -591,9 +592,6 @@ attempt(struct http *h, struct job *j)
 		return;
 	}
 	if (set_request(h, e, j) == -1 ||
-	    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(left <
-	    h->opts.timeout_ms ? (left < 1 ? 1 : left) : h->opts.timeout_ms))
-	    != CURLE_OK ||
 	    curl_multi_add_handle(h->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		slist_wipe_free(j->hdrs);
@@ -967,7 +965,9 @@ http_do(struct http *h, struct http_req *r)
 	if (record_start > 0 && h->opts.record_budget_ms > 0 &&
 	    record_start + h->opts.record_budget_ms < j.deadline)
 		j.deadline = record_start + h->opts.record_budget_ms;
-	if (j.deadline <= j.start) {
+	/* Too little left for an attempt: as the retries (done()) judge. */
+	if (j.deadline - j.start < (h->opts.timeout_ms < 2000 ?
+	    h->opts.timeout_ms / 2 : 1000)) {
 		r->timed_out = 1;
 		snprintf(r->err, sizeof(r->err), "in time: the record's limit "
 		    "of %.0f s is spent", h->opts.record_budget_ms / 1e3);

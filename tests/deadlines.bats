@@ -244,6 +244,25 @@ sig_kv_name() {
 	[[ $(sed -n 2p <<<"$output" | jq -r .error.message) == "Vault did not answer GET secret/"*"/slow/c within 4 s (3 attempts)" ]]
 }
 
+@test "VAULT_CLIENT_TIMEOUT: a record's requests together end within 5 timeouts" {
+	admin "$VAULT_URL/_admin/seed" -X POST -d '{"secrets": {"secret/": {
+	    "multi/m": {"versions": [{"data": {"k": 1}}, {"data": {"k": 2}},
+	    {"data": {"k": 3}}, {"data": {"k": 4}}]}}}}' >/dev/null
+	admin "$VAULT_URL/_admin/config" -X POST \
+	    -d '{"hang_paths": ["secret/data/multi/"]}' >/dev/null
+	local t0=$SECONDS
+	# Four version reads that hang: 4 x 4 s without the record's limit.
+	VAULT_CLIENT_TIMEOUT=1 run -1 --separate-stderr vault-dump -a \
+	    secret/multi/m
+	echo "$output" >&3
+	[ $((SECONDS - t0)) -le 7 ]
+	[ "$(jq -s length <<<"$output")" -eq 4 ]
+	[ "$(jq -r .error.message <<<"$output" | head -1)" = \
+	    "Vault did not answer GET secret/data/multi/m within 4 s (3 attempts)" ]
+	[ "$(jq -r .error.message <<<"$output" | tail -1)" = \
+	    "Vault did not answer GET secret/data/multi/m in time: the record's limit of 5 s is spent" ]
+}
+
 @test "VAULT_CLIENT_TIMEOUT is read as the Vault CLI reads it" {
 	local v
 	for v in 2 2s 1m 1.5s 1m30s 2d; do
