@@ -962,12 +962,12 @@ http_do(struct http *h, struct http_req *r)
 	j.start = now_ms();
 	budget = r->budget_ms > 0 ? r->budget_ms : h->opts.budget_ms;
 	j.deadline = j.start + budget;
-	if (record_start > 0 && h->opts.record_budget_ms > 0 &&
+	if (record_start > 0 &&
 	    record_start + h->opts.record_budget_ms < j.deadline)
 		j.deadline = record_start + h->opts.record_budget_ms;
 	/* Too little left for an attempt: as the retries (done()) judge. */
-	if (j.deadline - j.start < (h->opts.timeout_ms < 2000 ?
-	    h->opts.timeout_ms / 2 : 1000)) {
+	if (j.deadline < j.start + budget && j.deadline - j.start <
+	    (h->opts.timeout_ms < 2000 ? h->opts.timeout_ms / 2 : 1000)) {
 		r->timed_out = 1;
 		snprintf(r->err, sizeof(r->err), "in time: the record's limit "
 		    "of %.0f s is spent", h->opts.record_budget_ms / 1e3);
