@@ -294,7 +294,8 @@ sig_kv_name() {
 	    "folders nested deeper than 64 levels: not listed (does a folder list itself?)" ]
 	[ "$(jq -r 'select(.folder) | .path' <<<"$output")" = \
 	    "ok$(printf '/loop%.0s' $(seq 1 64))" ]
-	[ "$(jq -r 'select(.folder | not) | .path' <<<"$output")" = "slow/c" ]
+	# The walk went on past the loop: the secret beside it is listed.
+	jq -r 'select(.folder | not) | .path' <<<"$output" | grep -qx slow/c
 }
 
 @test "vault-ls: 70 nested folders: the ones past 64 are an error record" {
