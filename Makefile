@@ -15,8 +15,9 @@ HARDENLD = -pie -Wl,-z,relro,-z,now
 # SAN=1: AddressSanitizer and UndefinedBehaviorSanitizer for the same suites.
 ifeq ($(SAN),1)
 HARDEN	 = -fstack-protector-strong -fPIE
-SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
-	   -fno-sanitize-recover=undefined
+SANFLAGS = -fsanitize=address,undefined,float-cast-overflow \
+	   -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=undefined,float-cast-overflow
 endif
 ALL_CPPFLAGS = -D_GNU_SOURCE -Icommon $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(HARDEN) $(SANFLAGS) $(CFLAGS)

@@ -329,8 +329,16 @@ transport_msg(const char *what, const struct http_req *r)
 	char *e = clean(r->err[0] != '\0' ? r->err : "no response", 200);
 	char *m;
 
+	const char *path = r->url != NULL ? strstr(r->url, "://") : NULL;
+
+	/* The path of the request names what was waited for; no query. */
+	if (path != NULL)
+		path += strcspn(path + 3, "/") + 3;
 	if (msg_stop)
 		m = xasprintf("%s: interrupted", what);
+	else if (r->timed_out && path != NULL)
+		m = xasprintf("%s did not answer %s %.*s %s", what, r->method,
+		    (int)strcspn(path, "?"), path, e);
 	else
 		m = xasprintf("cannot reach %s: %s", what, e);
 	free(e);
@@ -1175,7 +1183,7 @@ cred_cli(struct azure_cred *c, const char *scope, const char *tenant,
 		jv_wipe_free(body);
 		goto out;
 	}
-	if (jnum(body, "expires_on", &d) && d > 0)
+	if (jnum(body, "expires_on", &d) && d > 0 && d < 1e11)
 		t = (time_t)d;
 	else if (rec_str(body, "expiresOn") == NULL ||
 	    parse_local_time(rec_str(body, "expiresOn"), &t) == -1) {

@@ -130,8 +130,16 @@ void	 msg_info(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 void	 msg_debug(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 /* Shown even with -q: what the run did that nothing else records. */
 void	 msg_error(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
-/* Always shown, then exit 2. */
+/*
+ * Always shown, then exit 2 by msg_exit: safe in any thread, while other
+ * threads are inside libcurl.
+ */
 void	 msg_fatal(const char *fmt, ...) V2K_PRINTF(1, 2) V2K_NORETURN;
+/*
+ * Flush stderr (and stdout, in the main thread) and _exit(status): no
+ * atexit handlers or library destructors run under live threads.
+ */
+void	 msg_exit(int status) V2K_NORETURN;
 /* "tool: message" then the usage line hint; exit 2. */
 void	 msg_usage_error(const char *fmt, ...) V2K_PRINTF(1, 2) V2K_NORETURN;
 /*
@@ -221,6 +229,22 @@ char	*rec_field_problem(jv rec /* borrowed */, const char *field,
 	    jv_kind want, int required);
 
 /*
+ * A JSON number as an integer in [min, max] (both within 2^53): 0 and
+ * *out, or -1 when it is not a number, not finite, has a fraction or
+ * lies outside; a cast of such a double would be undefined behaviour.
+ */
+int	 rec_number_int(jv v /* borrowed */, long long min, long long max,
+	    long long *out);
+/*
+ * NULL if field is absent, not a number (rec_field_problem's part), or
+ * an integer in [min, max]; else a malloc'd "kv is 1.5, not 1 or 2",
+ * what saying what was wanted.
+ */
+char	*rec_int_problem(jv rec /* borrowed */, const char *field,
+	    long long min, long long max, const char *what);
+#define REC_INT_MAX	9007199254740992LL	/* 2^53: exact in a double */
+
+/*
  * pool.c: ordered concurrency.  Up to N records are handled at once by
  * worker threads; results are emitted in input order by the thread that
  * calls pool_submit and pool_finish.
@@ -271,6 +295,14 @@ char	*hash_urlencode(const char *);
  * for the 'T') to seconds since the epoch: 0, or -1 if malformed.
  */
 int	 time_parse_rfc3339(const char *, time_t *);
+/*
+ * A Go duration (time.ParseDuration: "768h", "1h30m", "1.5s", "-2m",
+ * "0"), in seconds; with plain, also what go-secure-stdlib's
+ * parseutil.ParseDurationSecond takes: an integer of seconds ("30") or
+ * of days ("2d").  -1 when malformed or beyond Go's range (an int64 of
+ * nanoseconds, about 292 years).
+ */
+int	 time_parse_duration(const char *, int plain, double *secs);
 
 /*
  * http.c: the HTTP engine.  One engine thread drives libcurl's multi
@@ -290,7 +322,22 @@ struct http_opts {
 	int	 max_retries;		/* default 8 */
 	long	 backoff_base_ms;	/* default 500 */
 	long	 backoff_cap_ms;	/* default 32000 */
+	/*
+	 * Deadlines.  An attempt that gets no answer within timeout_ms is
+	 * retried, HTTP_TIMEOUT_TRIES attempts in all.  One http_do, retries
+	 * and waits included, ends within budget_ms (0: HTTP_BUDGET_TRIES *
+	 * timeout_ms, room for those attempts and the waits between them);
+	 * the requests of
+	 * one record (from http_record_start in that thread) end within
+	 * record_budget_ms (0: HTTP_RECORD_TRIES * timeout_ms).  Past
+	 * either, the request fails with req->timed_out set.
+	 */
+	long	 budget_ms;
+	long	 record_budget_ms;
 };
+#define HTTP_TIMEOUT_TRIES	3
+#define HTTP_BUDGET_TRIES	4
+#define HTTP_RECORD_TRIES	5
 struct http;
 struct http_bucket;
 
@@ -318,6 +365,7 @@ struct http_req {
 	 */
 	const char	*proxy;
 	int		 no_proxy;
+	long		 budget_ms;	/* the whole request; 0: the opts' */
 	/* out */
 	long		 status;	/* HTTP status; 0 if no response */
 	struct buf	 resp;		/* body; wiped on release */
@@ -325,6 +373,8 @@ struct http_req {
 	char		*location;
 	long		 retry_after_ms;	/* from the last response, -1 */
 	int		 attempts;
+	int		 timed_out;	/* gave up waiting: err says how long,
+					   "within 60 s (3 attempts)" */
 	char		 err[256];	/* transport error, when status 0 */
 };
 void	 http_opts_init(struct http_opts *);
@@ -344,6 +394,24 @@ void	 http_req_release(struct http_req *);
  * happen that it cannot report.  Any thread.
  */
 void	 http_hold(struct http *);
+/*
+ * A record starts or ends in this thread: its requests share the
+ * record's budget (pool workers call these around each record).
+ */
+void	 http_record_start(void);
+void	 http_record_end(void);
+/*
+ * A timeout from the environment, as the Vault CLI reads
+ * VAULT_CLIENT_TIMEOUT: seconds ("30"), or a Go duration ("1m", "1.5s").
+ * 0 with *ms, else -1 and a malloc'd *err (says why, not which variable).
+ */
+int	 http_parse_timeout(const char *, long *ms, char **err);
+/*
+ * opts->timeout_ms from the environment variable var when it is set
+ * (VAULT_CLIENT_TIMEOUT, KV_CLIENT_TIMEOUT); -1 and a malloc'd *err
+ * naming var when it is not a timeout.
+ */
+int	 http_opts_env(struct http_opts *, const char *var, char **err);
 /* A bucket of rate tokens/second with the given burst; starts full. */
 struct http_bucket *http_bucket_new(double rate, double burst);
 void	 http_bucket_free(struct http_bucket *);

@@ -48,11 +48,15 @@ struct job {
 	struct curl_slist *hdrs;
 	char		*proxy;		/* the proxy URL, or NULL: direct */
 	double		 due;		/* earliest start (ms, monotonic) */
+	double		 start;		/* http_do was called (ms) */
+	double		 deadline;	/* give up by then (ms) */
+	CURL		*easy;		/* the attempt in flight, or NULL */
 	unsigned	 epoch;		/* host->epoch at the start */
 	long		 ra;		/* Retry-After of this attempt, or -1 */
 	long		 ra_ms;		/* retry-after-ms and x-ms-..., or -1 */
 	int		 done;
 	int		 rc;
+	int		 timeouts;	/* attempts that got no answer in time */
 	pthread_cond_t	 cv;
 	char		 errbuf[CURL_ERROR_SIZE];
 	struct job	*next;
@@ -72,6 +76,7 @@ struct http {
 	long		 sent, retried, throttled;
 	/* Only the engine thread touches the rest. */
 	struct jobq	 waiting;
+	struct jobq	 running;	/* jobs with an attempt in flight */
 	struct host	*hosts;
 	int		 active;	/* easy handles in the multi */
 	CURL		*spare[SPARE_MAX];
@@ -279,6 +284,69 @@ http_opts_init(struct http_opts *o)
 	o->max_retries = 8;
 	o->backoff_base_ms = 500;
 	o->backoff_cap_ms = 32000;
+	o->budget_ms = 0;
+	o->record_budget_ms = 0;
+}
+
+int
+http_opts_env(struct http_opts *o, const char *var, char **err)
+{
+	const char *s = getenv(var);
+	char *why;
+
+	*err = NULL;
+	if (s == NULL || *s == '\0')
+		return 0;
+	if (http_parse_timeout(s, &o->timeout_ms, &why) == -1) {
+		*err = xasprintf("%s: %s", var, why);
+		free(why);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The start of the record at hand in this thread, for its budget; 0
+ * outside a record.
+ */
+static _Thread_local double record_start;
+
+void
+http_record_start(void)
+{
+	record_start = now_ms();
+}
+
+void
+http_record_end(void)
+{
+	record_start = 0;
+}
+
+/*
+ * A timeout as the Vault CLI reads VAULT_CLIENT_TIMEOUT (hashicorp/vault
+ * api/client.go ReadEnvironment uses go-secure-stdlib's
+ * parseutil.ParseDurationSecond): whole seconds ("30"), days ("2d"), or
+ * a Go duration ("1m30s", "1.5s", "500ms").  Milliseconds in *ms, at
+ * least 1; -1 with *err if s is none of these, zero, negative, or more
+ * than 30 days (a longer wait is no timeout).
+ */
+int
+http_parse_timeout(const char *s, long *ms, char **err)
+{
+	double secs;
+
+	if (time_parse_duration(s, 1, &secs) == -1) {
+		*err = xasprintf("\"%s\" is not a duration (\"30s\", \"1m\", "
+		    "or seconds)", s);
+		return -1;
+	}
+	if (!(secs > 0) || secs > 30 * 86400) {
+		*err = xasprintf("\"%s\" is not between 1 ms and 30 days", s);
+		return -1;
+	}
+	*ms = (long)ceil(secs * 1000);
+	return 0;
 }
 
 /* "scheme://host:port" of an http or https URL, or NULL and err. */
@@ -322,6 +390,19 @@ host_get(struct http *h, const char *key)
 	hs->limit = h->opts.max_inflight;
 	hs->next = h->hosts;
 	return h->hosts = hs;
+}
+
+/* Take j off the running list. */
+static void
+running_del(struct http *h, struct job *j)
+{
+	struct job **jp;
+
+	for (jp = &h->running.head; *jp != NULL; jp = &(*jp)->next)
+		if (*jp == j) {
+			q_unlink(&h->running, jp);
+			return;
+		}
 }
 
 /* Hand the job back to its caller; the engine forgets it. */
@@ -424,6 +505,7 @@ set_request(struct http *h, CURL *e, struct job *j)
 	struct http_req *r = j->req;
 	const char *const *hp;
 	struct curl_slist *l;
+	double left;
 	int body;
 
 	for (hp = r->headers; hp != NULL && *hp != NULL; hp++) {
@@ -448,7 +530,10 @@ set_request(struct http *h, CURL *e, struct job *j)
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    h->opts.connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, h->opts.timeout_ms);
+	/* Each attempt gets what is left of the request's budget. */
+	left = j->deadline - now_ms();
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left >= h->opts.timeout_ms ?
+	    h->opts.timeout_ms : left >= 1 ? (long)left : 1L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "vault2kv/" V2K_VERSION);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
@@ -527,6 +612,8 @@ attempt(struct http *h, struct job *j)
 	}
 	j->host->inflight++;
 	j->epoch = j->host->epoch;
+	j->easy = e;
+	q_push(&h->running, j);
 	h->active++;
 	pthread_mutex_lock(&h->mu);
 	h->sent++;
@@ -559,6 +646,16 @@ start_due(struct http *h)
 		}
 		if (j->host == NULL)
 			j->host = host_get(h, j->key);
+		if (now >= j->deadline) {
+			j = q_unlink(&h->waiting, jp);
+			j->req->timed_out = 1;
+			snprintf(j->req->err, sizeof(j->req->err),
+			    "within %.0f s (%d attempt%s)",
+			    ceil((now - j->start) / 1e3 - 0.05),
+			    j->req->attempts, j->req->attempts == 1 ? "" : "s");
+			finish(h, j, -1);
+			continue;
+		}
 		if (j->due > now) {
 			w = (long)ceil(j->due - now);
 		} else if (j->host->inflight >= j->host->limit) {
@@ -645,14 +742,20 @@ done(struct http *h, CURL *e, CURLcode rc)
 		curl_easy_cleanup(e);
 	slist_wipe_free(j->hdrs);
 	j->hdrs = NULL;
+	j->easy = NULL;
+	running_del(h, j);
 	j->host->inflight--;
 	h->active--;
 
 	r->status = status;
 	r->retry_after_ms = j->ra_ms >= 0 ? j->ra_ms : j->ra;
 	adapt(h, j, rc, status);
+	/* A server that does not answer gets HTTP_TIMEOUT_TRIES chances. */
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		j->timeouts++;
 	if (retryable(rc, status) && !r->no_retry &&
-	    r->attempts <= h->opts.max_retries) {
+	    r->attempts <= h->opts.max_retries &&
+	    j->timeouts < HTTP_TIMEOUT_TRIES) {
 		if (msg_stop) {
 			fail(h, j, "interrupted");
 			return;
@@ -666,12 +769,30 @@ done(struct http *h, CURL *e, CURLcode rc)
 		if (r->retry_after_ms > delay)
 			delay = r->retry_after_ms < RA_MAX_MS ?
 			    r->retry_after_ms : RA_MAX_MS;
-		j->due = now_ms() + delay;
-		q_push(&h->waiting, j);
-		return;
+		/*
+		 * A retry that would have less than half a timeout (at most
+		 * a second) before the deadline is not made: the request
+		 * ends with what it has.
+		 */
+		if (now_ms() + delay + (h->opts.timeout_ms < 2000 ?
+		    h->opts.timeout_ms / 2 : 1000) <= j->deadline) {
+			j->due = now_ms() + delay;
+			q_push(&h->waiting, j);
+			return;
+		}
 	}
 	if (rc == CURLE_OK) {
 		finish(h, j, 0);
+		return;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT) {
+		/* Say what was waited for: the caller adds the request. */
+		r->timed_out = 1;
+		snprintf(r->err, sizeof(r->err), "within %.0f s "
+		    "(%d attempt%s)", ceil((now_ms() - j->start) / 1e3 - 0.05),
+		    r->attempts, r->attempts == 1 ? "" : "s");
+		r->status = 0;
+		finish(h, j, -1);
 		return;
 	}
 	/* Only curl's words and the host: never a header or a body. */
@@ -681,6 +802,25 @@ done(struct http *h, CURL *e, CURLcode rc)
 	    j->errbuf[0] != '\0' ? j->errbuf : curl_easy_strerror(rc));
 	r->status = 0;
 	finish(h, j, -1);
+}
+
+/* SIGINT or SIGTERM: abort the transfers in flight. */
+static void
+cancel_running(struct http *h)
+{
+	struct job *j;
+
+	while ((j = h->running.head) != NULL) {
+		q_unlink(&h->running, &h->running.head);
+		curl_multi_remove_handle(h->multi, j->easy);
+		curl_easy_cleanup(j->easy);
+		j->easy = NULL;
+		slist_wipe_free(j->hdrs);
+		j->hdrs = NULL;
+		j->host->inflight--;
+		h->active--;
+		fail(h, j, "interrupted");
+	}
 }
 
 static void *
@@ -703,6 +843,8 @@ engine(void *arg)
 		quit = h->quit;
 		pthread_mutex_unlock(&h->mu);
 
+		if (msg_stop)
+			cancel_running(h);
 		wait = start_due(h);
 		curl_multi_perform(h->multi, &running);
 		reaped = 0;
@@ -718,8 +860,8 @@ engine(void *arg)
 			continue;
 		if (quit && h->active == 0 && h->waiting.head == NULL)
 			break;
-		if (h->waiting.head != NULL &&
-		    (wait < 0 || wait > STOP_POLL_MS))
+		/* Look at msg_stop often: a signal does not wake the poll. */
+		if (wait < 0 || wait > STOP_POLL_MS)
 			wait = STOP_POLL_MS;
 		curl_multi_poll(h->multi, NULL, 0, wait < 0 ? 1000 : (int)wait,
 		    NULL);
@@ -748,6 +890,13 @@ http_new(const struct http_opts *o)
 		h->opts.max_inflight = 1;
 	if (h->opts.max_retries < 0)
 		h->opts.max_retries = 0;
+	if (h->opts.timeout_ms < 1)
+		h->opts.timeout_ms = 60000;
+	if (h->opts.budget_ms <= 0)
+		h->opts.budget_ms = HTTP_BUDGET_TRIES * h->opts.timeout_ms;
+	if (h->opts.record_budget_ms <= 0)
+		h->opts.record_budget_ms = HTTP_RECORD_TRIES *
+		    h->opts.timeout_ms;
 	/*
 	 * libcurl reads none of these (curl(1) does, libcurl-env(3) lists
 	 * none): the engine honours them as curl(1) and OpenSSL would.
@@ -762,6 +911,7 @@ http_new(const struct http_opts *o)
 	pthread_mutex_init(&h->mu, NULL);
 	q_init(&h->incoming);
 	q_init(&h->waiting);
+	q_init(&h->running);
 	if ((h->multi = curl_multi_init()) == NULL)
 		goto bad;
 	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
@@ -821,10 +971,12 @@ int
 http_do(struct http *h, struct http_req *r)
 {
 	struct job j;
+	long budget;
 
 	memset(&j, 0, sizeof(j));
 	j.req = r;
 	r->status = 0;
+	r->timed_out = 0;
 	r->attempts = 0;
 	r->retry_after_ms = -1;
 	r->err[0] = '\0';
@@ -840,6 +992,26 @@ http_do(struct http *h, struct http_req *r)
 		j.proxy = xstrdup(r->proxy);
 	else if (proxy_for(&h->proxy, r->url, &j.proxy, r->err,
 	    sizeof(r->err)) == -1) {
+		free(j.key);
+		return -1;
+	}
+	/*
+	 * The deadline: the request's budget, cut to what is left of the
+	 * record's.  A record past its budget makes no more requests.
+	 */
+	j.start = now_ms();
+	budget = r->budget_ms > 0 ? r->budget_ms : h->opts.budget_ms;
+	j.deadline = j.start + budget;
+	if (record_start > 0 &&
+	    record_start + h->opts.record_budget_ms < j.deadline)
+		j.deadline = record_start + h->opts.record_budget_ms;
+	/* Too little left for an attempt: as the retries (done()) judge. */
+	if (j.deadline < j.start + budget && j.deadline - j.start <
+	    (h->opts.timeout_ms < 2000 ? h->opts.timeout_ms / 2 : 1000)) {
+		r->timed_out = 1;
+		snprintf(r->err, sizeof(r->err), "in time: the record's limit "
+		    "of %.0f s is spent", h->opts.record_budget_ms / 1e3);
+		wipe_free(j.proxy);
 		free(j.key);
 		return -1;
 	}

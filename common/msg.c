@@ -33,6 +33,7 @@ static int output_errno;		/* why stdout failed, if it did */
 static char inbuf[BUFSIZ];
 static char outbuf[BUFSIZ];
 static int stdout_closed;
+static pthread_t main_thread;		/* the one that writes stdout */
 
 static double
 now_s(void)
@@ -71,6 +72,7 @@ msg_init(const char *name)
 	setvbuf(stdout, outbuf, isatty(STDOUT_FILENO) ? _IOLBF : _IOFBF,
 	    sizeof(outbuf));
 	atexit(wipe_stdio);
+	main_thread = pthread_self();
 	if (harden_process() == -1)
 		fprintf(stderr, "%s: cannot disable core dumps: %s\n",
 		    progname, strerror(errno));
@@ -244,6 +246,14 @@ msg_debug(const char *subject, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * A fatal error may strike while worker threads and the HTTP engine are
+ * inside libcurl or OpenSSL: exit() would run atexit handlers and library
+ * destructors (OpenSSL's among them) under those live threads and crash.
+ * So report, flush what is ours, and _exit().  Only the main thread
+ * writes stdout, and rec_write flushes every record, so flushing stdout
+ * from another thread could only interleave with a half-written line.
+ */
 void
 msg_error(const char *subject, const char *fmt, ...)
 {
@@ -262,7 +272,17 @@ msg_fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(NULL, fmt, ap);
 	va_end(ap);
-	exit(EXIT_FATAL);
+	msg_exit(EXIT_FATAL);
+}
+
+void
+msg_exit(int status)
+{
+	/* atexit's wipe_stdio does not run under _exit: do its work. */
+	if (pthread_equal(pthread_self(), main_thread))
+		wipe_stdio();
+	fflush(stderr);
+	_exit(status);
 }
 
 void
@@ -274,7 +294,7 @@ msg_usage_error(const char *fmt, ...)
 	vmsg(NULL, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "%s: try '%s -h' for usage\n", progname, progname);
-	exit(EXIT_FATAL);
+	msg_exit(EXIT_FATAL);
 }
 
 void

@@ -62,7 +62,9 @@ worker(void *p)
 			out = jv_invalid();
 		} else {
 			pthread_mutex_unlock(&pl->mu);
+			http_record_start();
 			out = pl->fn(in, pl->arg);
+			http_record_end();
 		}
 		pthread_mutex_lock(&pl->mu);
 		s->out = out;

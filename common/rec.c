@@ -683,6 +683,39 @@ rec_field_problem(jv rec, const char *field, jv_kind want, int required)
 	    kind_name(want));
 }
 
+int
+rec_number_int(jv v, long long min, long long max, long long *out)
+{
+	double d;
+
+	if (jv_get_kind(v) != JV_KIND_NUMBER)
+		return -1;
+	d = jv_number_value(v);
+	/* NaN fails every comparison; the cast comes only after them. */
+	if (!(d >= (double)min && d <= (double)max) || d != floor(d))
+		return -1;
+	*out = (long long)d;
+	return 0;
+}
+
+char *
+rec_int_problem(jv rec, const char *field, long long min, long long max,
+    const char *what)
+{
+	char num[64];
+	long long n;
+	jv v;
+
+	v = jv_object_get(jv_copy(rec), jv_string(field));
+	if (jv_get_kind(v) != JV_KIND_NUMBER ||
+	    rec_number_int(v, min, max, &n) == 0) {
+		jv_free(v);
+		return NULL;
+	}
+	jv_dump_string_trunc(v, num, sizeof(num));
+	return xasprintf("%s is %s, not %s", field, num, what);
+}
+
 char *
 rec_label(jv rec, size_t lineno)
 {

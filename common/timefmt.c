@@ -67,3 +67,95 @@ time_parse_rfc3339(const char *s, time_t *out)
 	*out = t - off;
 	return 0;
 }
+
+/* Go's limit: a time.Duration is an int64 of nanoseconds. */
+#define DURATION_MAX_S	9223372036.854775807
+
+/*
+ * Go's time.ParseDuration (src/time/format.go): an optional sign, then
+ * "0" or one or more decimal numbers, each with an optional fraction and
+ * a unit: ns, us (or µs, μs), ms, s, m, h.  Digits are read one by one
+ * into a double, so no number overflows here; the total is checked
+ * against Go's range instead.
+ */
+static int
+go_duration(const char *s, double *secs)
+{
+	static const struct {
+		const char	*unit;
+		double		 sec;
+	} units[] = {
+		{ "ns", 1e-9 }, { "us", 1e-6 }, { "\xc2\xb5s", 1e-6 },
+		{ "\xce\xbcs", 1e-6 }, { "ms", 1e-3 }, { "s", 1 },
+		{ "m", 60 }, { "h", 3600 },
+	};
+	double total = 0, v, scale;
+	size_t i, best, len, n;
+	int neg = 0, digits;
+
+	if (*s == '+' || *s == '-')
+		neg = *s++ == '-';
+	if (strcmp(s, "0") == 0) {
+		*secs = 0;
+		return 0;
+	}
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		v = 0;
+		digits = 0;
+		for (; isdigit((unsigned char)*s); s++, digits++)
+			v = v * 10 + (*s - '0');
+		if (*s == '.')
+			for (s++, scale = 0.1; isdigit((unsigned char)*s);
+			    s++, digits++, scale /= 10)
+				v += (*s - '0') * scale;
+		if (digits == 0)
+			return -1;
+		best = sizeof(units) / sizeof(units[0]);
+		len = 0;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			n = strlen(units[i].unit);
+			if (strncmp(s, units[i].unit, n) == 0 && n > len) {
+				best = i;
+				len = n;
+			}
+		}
+		if (best == sizeof(units) / sizeof(units[0]))
+			return -1;
+		total += v * units[best].sec;
+		if (!(total <= DURATION_MAX_S))
+			return -1;
+		s += len;
+	}
+	*secs = neg ? -total : total;
+	return 0;
+}
+
+int
+time_parse_duration(const char *s, int plain, double *secs)
+{
+	double v = 0;
+	size_t n;
+	const char *p;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	/* parseutil.ParseDurationSecond: strconv.ParseInt, then "Nd". */
+	if (plain) {
+		p = s + (*s == '-' || *s == '+');
+		n = strspn(p, "0123456789");
+		if (n > 0 && (p[n] == '\0' || (p[n] == 'd' && p[n + 1] ==
+		    '\0'))) {
+			for (; isdigit((unsigned char)*p); p++)
+				v = v * 10 + (*p - '0');
+			if (*p == 'd')
+				v *= 86400;
+			if (!(v <= DURATION_MAX_S))
+				return -1;
+			*secs = *s == '-' ? -v : v;
+			return 0;
+		}
+	}
+	return go_duration(s, secs);
+}

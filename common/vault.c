@@ -442,7 +442,7 @@ inexact(jv r /* borrowed */)
 
 static jv
 call(struct vault *v, const char *method, const char *path,
-    const char *query, jv body, int no_retry, long *status)
+    const char *query, jv body, int no_retry, long budget_ms, long *status)
 {
 	struct http_req req;
 	struct buf url;
@@ -475,9 +475,15 @@ call(struct vault *v, const char *method, const char *path,
 	req.insecure = v->insecure;
 	req.no_retry = no_retry;
 	req.proxy = v->proxy;
+	req.budget_ms = budget_ms;
 	if (http_do(v->http, &req) == -1) {
-		out = jv_invalid_with_msg(jv_string(req.err[0] != '\0' ?
-		    req.err : "no response"));
+		/* Say what was waited for, and how long. */
+		if (req.timed_out)
+			out = jv_invalid_with_msg(jv_string_fmt("Vault did not "
+			    "answer %s %s %s", method, path, req.err));
+		else
+			out = jv_invalid_with_msg(jv_string(req.err[0] !=
+			    '\0' ? req.err : "no response"));
 		goto out;
 	}
 	*status = req.status;
@@ -506,14 +512,14 @@ jv
 vault_callq(struct vault *v, const char *method, const char *path,
     const char *query, jv body, long *status)
 {
-	return call(v, method, path, query, body, 0, status);
+	return call(v, method, path, query, body, 0, 0, status);
 }
 
 jv
 vault_call(struct vault *v, const char *method, const char *path, jv body,
     long *status)
 {
-	return call(v, method, path, NULL, body, 0, status);
+	return call(v, method, path, NULL, body, 0, 0, status);
 }
 
 /* Control characters become spaces; whitespace is trimmed. */
@@ -585,9 +591,20 @@ vault_errmsg(jv body, long status)
 /*
  * A few quick tries, not the engine's long backoff: a Vault that is
  * down should fail the run within a second, a dropped connection or a
- * passing 5xx should not.
+ * passing 5xx should not.  All of them within PING_BUDGET_MS: a Vault
+ * that accepts and never answers must not hold the start for minutes.
  */
 #define PING_TRIES	3
+#define PING_BUDGET_MS	10000L
+
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 int
 vault_ping(struct vault *v, char **err)
@@ -595,7 +612,8 @@ vault_ping(struct vault *v, char **err)
 	struct timespec ts;
 	jv r, m2;
 	char *m;
-	long status;
+	long status, left;
+	double end = mono_ms() + PING_BUDGET_MS;
 	int i;
 
 	*err = NULL;
@@ -605,10 +623,12 @@ vault_ping(struct vault *v, char **err)
 			ts.tv_nsec = 200000000L * i;
 			nanosleep(&ts, NULL);
 		}
+		if ((left = (long)(end - mono_ms())) < 100)
+			break;
 		free(*err);
 		*err = NULL;
 		r = call(v, "GET", "auth/token/lookup-self", NULL,
-		    jv_invalid(), 1, &status);
+		    jv_invalid(), 1, left, &status);
 		if (!jv_is_valid(r)) {
 			m2 = jv_invalid_get_msg(r);
 			*err = xasprintf("cannot reach Vault at %s: %s",

@@ -593,6 +593,7 @@ check_group(jv group, void *arg)
 	struct item *its;
 	const char *name = NULL;
 	jv out, v;
+	long long num;
 	int i, n, live = 0, first = -1;
 
 	n = jv_array_length(jv_copy(group));
@@ -618,10 +619,13 @@ check_group(jv group, void *arg)
 		its[i].id = version_of(rec_str(its[i].rec, "id"),
 		    rec_str(its[i].rec, "name"));
 		v = jv_object_get(jv_copy(its[i].rec), jv_string("version"));
-		its[i].vnum = jv_get_kind(v) == JV_KIND_NUMBER &&
-		    jv_number_value(v) >= 1 ? (long)jv_number_value(v) : -1;
+		its[i].vnum = rec_number_int(v, 1, REC_INT_MAX, &num) ==
+		    0 ? (long)num : -1;
 		jv_free(v);
-		if (jv_is_valid(its[i].data) &&
+		if (its[i].err == NULL)
+			its[i].err = rec_int_problem(its[i].rec, "version", 1,
+			    REC_INT_MAX, "a version number (1, 2, ...)");
+		if (its[i].err == NULL && jv_is_valid(its[i].data) &&
 		    jv_get_kind(its[i].data) != JV_KIND_OBJECT)
 			its[i].err = xstrdup("data is not an object");
 		else {
@@ -713,8 +717,10 @@ emit(jv rec, void *arg)
 	}
 	free(label);
 	msg_progress_add(failed || differs);
-	if (rec_write(stdout, rec) == -1)
+	if (rec_write(stdout, rec) == -1) {
+		msg_output_error(errno);	/* msg_finish says why */
 		return -1;
+	}
 	return 0;
 }
 
@@ -954,6 +960,14 @@ main(int argc, char *argv[])
 	ho.max_inflight = jobs;
 	/* Throttling must not fail a record: retry 429s for long. */
 	ho.max_retries = 16;
+	/*
+	 * Which lasts: a request may take 10 timeouts in all, a record 15
+	 * (a server that does not answer still fails a request after 3).
+	 */
+	if (http_opts_env(&ho, "KV_CLIENT_TIMEOUT", &err) == -1)
+		msg_fatal("%s", err);
+	ho.budget_ms = 10 * ho.timeout_ms;
+	ho.record_budget_ms = 15 * ho.timeout_ms;
 	if ((http = http_new(&ho)) == NULL)
 		msg_fatal("cannot start the HTTP engine");
 	if ((cred = azure_cred_new(http, &err)) == NULL)

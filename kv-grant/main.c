@@ -646,7 +646,11 @@ emit(jv rec, void *arg)
 			g->planned++;
 	}
 	msg_progress_add(failed);
-	return rec_write(stdout, rec);
+	if (rec_write(stdout, rec) == -1) {
+		msg_output_error(errno);	/* msg_finish says why */
+		return -1;
+	}
+	return 0;
 }
 
 /* The vault's resource id from the first matching item, or NULL. */
@@ -849,6 +853,8 @@ main(int argc, char *argv[])
 	/* A dry run with --scope needs no Azure at all. */
 	if (!g.dry_run || scope == NULL) {
 		http_opts_init(&ho);
+		if (http_opts_env(&ho, "KV_CLIENT_TIMEOUT", &err) == -1)
+			msg_fatal("%s", err);
 		ho.max_inflight = jobs;
 		if ((http = http_new(&ho)) == NULL)
 			msg_fatal("cannot start the HTTP engine");

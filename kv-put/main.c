@@ -248,45 +248,21 @@ survey(struct put *p)
 }
 
 /*
- * Go durations as Vault writes delete_version_after ("768h", "1h30m",
- * "90s", "1.5h"): seconds, or -1.
+ * A Go duration field that time_parse_duration refuses (malformed, or
+ * beyond Go's 292 years: "99999999999999999999h"): a malloc'd message.
  */
-static double
-go_duration(const char *s)
+static char *
+duration_problem(jv rec, const char *field)
 {
-	static const struct {
-		const char	*unit;
-		double		 sec;
-	} units[] = {
-		{ "ns", 1e-9 }, { "us", 1e-6 }, { "\xc2\xb5s", 1e-6 },
-		{ "ms", 1e-3 }, { "s", 1 }, { "m", 60 }, { "h", 3600 },
-	};
-	double total = 0, v;
-	char *end;
-	size_t i, best, len;
+	const char *s = rec_str(rec, field);
+	double secs;
 
-	if (s == NULL || *s == '\0')
-		return -1;
-	while (*s != '\0') {
-		errno = 0;
-		v = strtod(s, &end);
-		if (end == s || errno != 0 || v < 0)
-			return -1;
-		s = end;
-		best = sizeof(units) / sizeof(units[0]);
-		len = 0;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strncmp(s, units[i].unit, strlen(units[i].unit)) ==
-			    0 && strlen(units[i].unit) > len) {
-				best = i;
-				len = strlen(units[i].unit);
-			}
-		if (best == sizeof(units) / sizeof(units[0]))
-			return -1;
-		total += v * units[best].sec;
-		s += len;
-	}
-	return total;
+	if (s == NULL || *s == '\0' || (time_parse_duration(s, 0, &secs) ==
+	    0 && secs >= 0))
+		return NULL;
+	return xasprintf("%s is \"%.40s%s\", not a Go duration (\"768h\", "
+	    "\"1h30m\") within 292 years", field, s,
+	    strlen(s) > 40 ? "..." : "");
 }
 
 /*
@@ -298,11 +274,11 @@ static long long
 expiry(struct put *p, jv rec)
 {
 	time_t now = time(NULL), created;
-	const char *ct;
+	const char *ct, *d;
 	double dva;
 
-	if (!p->expires_given &&
-	    (dva = go_duration(rec_str(rec, "delete_version_after"))) > 0) {
+	if (!p->expires_given && (d = rec_str(rec, "delete_version_after")) !=
+	    NULL && time_parse_duration(d, 0, &dva) == 0 && dva > 0) {
 		if ((ct = rec_str(rec, "created_time")) == NULL ||
 		    time_parse_rfc3339(ct, &created) == -1)
 			created = now;
@@ -852,8 +828,13 @@ put_one(jv rec, void *arg)
 	if ((err = rec_field_problem(rec, "mount", JV_KIND_STRING, 0)) ||
 	    (err = rec_field_problem(rec, "path", JV_KIND_STRING, 0)) ||
 	    (err = rec_field_problem(rec, "version", JV_KIND_NUMBER, 0)) ||
+	    (err = rec_int_problem(rec, "version", 1, REC_INT_MAX,
+	    "a version number (1, 2, ...)")) ||
 	    (err = rec_field_problem(rec, "custom_metadata", JV_KIND_OBJECT,
-	    0)))
+	    0)) ||
+	    (err = rec_field_problem(rec, "delete_version_after",
+	    JV_KIND_STRING, 0)) ||
+	    (err = duration_problem(rec, "delete_version_after")))
 		;
 	else if (jv_get_kind(data) != JV_KIND_OBJECT)
 		err = xstrdup(jv_get_kind(data) == JV_KIND_INVALID ||
@@ -1129,6 +1110,14 @@ main(int argc, char *argv[])
 	ho.max_inflight = jobs;
 	/* Throttling must never fail a record: retry 429s for long. */
 	ho.max_retries = 16;
+	/*
+	 * Which lasts: a request may take 10 timeouts in all, a record 15
+	 * (a server that does not answer still fails a request after 3).
+	 */
+	if (http_opts_env(&ho, "KV_CLIENT_TIMEOUT", &err) == -1)
+		msg_fatal("%s", err);
+	ho.budget_ms = 10 * ho.timeout_ms;
+	ho.record_budget_ms = 15 * ho.timeout_ms;
 	if ((http = http_new(&ho)) == NULL)
 		msg_fatal("cannot start the HTTP engine");
 	p.http = http;

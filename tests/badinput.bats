@@ -478,3 +478,29 @@ escaped() {
 	escaped "$w/ls.err"
 	grep -qF '31m\xff' "$w/ls.err"
 }
+
+@test "numbers out of range for the C type are field errors, never undefined behaviour (vault-dump kv, kv-put and kv-check version)" {
+	local n
+	for n in 1e300 -1e300 1.5 -1 0 3 2.000001; do
+		wrong vault-dump '{"mount":"secret","path":"bad/a","kv":'$n'}' \
+		    'kv is [-0-9.e+]+, not 1 or 2'
+	done
+	for n in 1e300 -1e300 1.5 -1 0 1e16; do
+		wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-n","data":{"k":"x"},"version":'$n'}' \
+		    'version is [-0-9.e+]+, not a version number \(1, 2, ...\)'
+		wrong kv-check '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":{"k":"x"},"version":'$n'}' \
+		    'version is [-0-9.e+]+, not a version number \(1, 2, ...\)'
+	done
+	wrong_done
+}
+
+@test "kv-put: a delete_version_after that is no Go duration, or beyond Go's range, is a field error" {
+	local d
+	for d in 99999999999999999999h 1e300h 2562048h -1h 3x h inf nan 1h30 ""s; do
+		wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-d","data":{"k":"x"},"delete_version_after":"'$d'"}' \
+		    'delete_version_after is ".*", not a Go duration \("768h", "1h30m"\) within 292 years'
+	done
+	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-d","data":{"k":"x"},"delete_version_after":1e300}' \
+	    'delete_version_after is a number, not a string'
+	wrong_done
+}

@@ -43,7 +43,7 @@ env_reset() {
 	local v
 	for v in $(compgen -e); do
 		case $v in
-		VAULT_*|AZURE_*|KEY_VAULT_*|IDENTITY_*|MSI_*|IMDS_*) unset "$v" ;;
+		VAULT_*|AZURE_*|KEY_VAULT_*|KV_CLIENT_TIMEOUT|IDENTITY_*|MSI_*|IMDS_*) unset "$v" ;;
 		esac
 	done
 	export TMPDIR=${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}

@@ -221,7 +221,7 @@ vault-dump: 2 records, 0 secrets exported, 2 failed"
 	assert_equal "${lines[1]}" '{"line":2,"error":{"tool":"vault-dump","status":null,"message":"line 2: not a JSON object"}}'
 	assert_equal "${lines[2]}" '{"mount":"legacy","path":"top","kv":1,"data":{"k":"v1-top"}}'
 	assert_equal "${lines[3]}" '{"mount":"secret","error":{"tool":"vault-dump","status":null,"message":"path is missing"}}'
-	assert_equal "${lines[4]}" '{"mount":"legacy","path":"top","kv":3,"error":{"tool":"vault-dump","status":null,"message":"kv must be 1 or 2"}}'
+	assert_equal "${lines[4]}" '{"mount":"legacy","path":"top","kv":3,"error":{"tool":"vault-dump","status":null,"message":"kv is 3, not 1 or 2"}}'
 	assert_equal "${lines[5]}" '{"line":7,"error":{"tool":"vault-dump","status":null,"message":"line 7: invalid UTF-8"}}'
 	assert_equal "$(jq -r .line <<<"${lines[6]}")" 8
 	assert_equal "${stderr_lines[-1]}" "vault-dump: 7 records, 1 secret exported, 6 failed"

@@ -333,6 +333,7 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
 {
 	jv r, dd, data, meta, v;
 	char *p, q[32];
+	long long n;
 
 	*gone = VAULT_LIVE;
 	*num = version;
@@ -349,8 +350,9 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
 	    jv_object_get(jv_copy(dd), jv_string("metadata")) : jv_null();
 	v = jv_get_kind(meta) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(meta), jv_string("version")) : jv_null();
-	if (jv_get_kind(v) == JV_KIND_NUMBER)
-		*num = (long)jv_number_value(v);
+	/* Vault's number, but a cast of 1e300 would be undefined. */
+	if (rec_number_int(v, 1, REC_INT_MAX, &n) == 0)
+		*num = (long)n;
 	jv_free(v);
 	/* A deleted or destroyed version: 404 with its metadata
 	 * (developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2). */
@@ -464,6 +466,7 @@ dump_all(struct dump *d, jv rec, const char *mount, const char *path)
 {
 	jv r, dm, vers, k, e, out, one;
 	long *nums = NULL, cur = 0, num, status;
+	long long c;
 	size_t n = 0, i;
 	char *p, key[32];
 	int gone;
@@ -480,8 +483,8 @@ dump_all(struct dump *d, jv rec, const char *mount, const char *path)
 	e = jv_get_kind(dm) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(dm), jv_string("current_version")) :
 	    jv_null();
-	if (jv_get_kind(e) == JV_KIND_NUMBER)
-		cur = (long)jv_number_value(e);
+	if (rec_number_int(e, 1, REC_INT_MAX, &c) == 0)
+		cur = (long)c;
 	jv_free(e);
 	jv_free(dm);
 	if (jv_get_kind(vers) != JV_KIND_OBJECT ||
@@ -556,8 +559,9 @@ dump_one(jv rec, void *arg)
 		return rec;
 	mount = xstrdup(rec_str(rec, "mount"));
 	path = xstrdup(rec_str(rec, "path"));
+	/* prepare() let only 1 and 2 through. */
 	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
-	v = (int)jv_number_value(kv);
+	v = jv_number_value(kv) == 1 ? 1 : 2;
 	jv_free(kv);
 	if (v == 1)
 		rec = read_v1(d, rec, mount, path);
@@ -580,9 +584,14 @@ emit(jv rec, void *arg)
 	if (failed)
 		d->failed++;
 	msg_progress_add(failed);
+	/*
+	 * A closed pipe (vault-dump | head) ends the run cleanly: the pool
+	 * stops emitting, the loop stops reading and msg_finish reports it.
+	 */
 	if (rec_write(stdout, jv_copy(rec)) == -1) {
+		msg_output_error(errno);
 		jv_wipe_free(rec);
-		msg_fatal("cannot write output: %s", strerror(errno));
+		return -1;
 	}
 	jv_wipe_free(rec);
 	return 0;
@@ -664,10 +673,16 @@ prepare(struct dump *d, jv rec)
 		return fail(rec, 0, "record from namespace %s, but "
 		    "VAULT_NAMESPACE is %s", ns, myns ? myns : "not set");
 	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
-	if (jv_get_kind(kv) == JV_KIND_NUMBER)
-		v = jv_number_value(kv) == 1 ? 1 :
-		    jv_number_value(kv) == 2 ? 2 : -1;
-	else if (jv_is_valid(kv) && jv_get_kind(kv) != JV_KIND_NULL)
+	if (jv_get_kind(kv) == JV_KIND_NUMBER) {
+		if ((err = rec_int_problem(rec, "kv", 1, 2, "1 or 2")) !=
+		    NULL) {
+			jv_free(kv);
+			rec = fail(rec, 0, "%s", err);
+			free(err);
+			return rec;
+		}
+		v = (int)jv_number_value(kv);
+	} else if (jv_is_valid(kv) && jv_get_kind(kv) != JV_KIND_NULL)
 		v = -1;
 	jv_free(kv);
 	if (v == -1)
@@ -788,6 +803,8 @@ main(int argc, char *argv[])
 	}
 
 	http_opts_init(&ho);
+	if (http_opts_env(&ho, "VAULT_CLIENT_TIMEOUT", &err) == -1)
+		msg_fatal("%s", err);
 	ho.max_inflight = jobs;
 	if ((http = http_new(&ho)) == NULL)
 		msg_fatal("cannot start the HTTP engine");
@@ -805,7 +822,8 @@ main(int argc, char *argv[])
 	if (argc > 0) {
 		msg_progress_total(argc);
 		for (i = 0; i < (size_t)argc && !msg_stop; i++)
-			pool_submit(pool, from_arg(&d, argv[i]));
+			if (pool_submit(pool, from_arg(&d, argv[i])) == -1)
+				break;
 	} else {
 		rec_reader_init(&rd, stdin);
 		while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
@@ -817,7 +835,8 @@ main(int argc, char *argv[])
 				    rd.err);
 			else
 				rec = prepare(&d, rec);
-			pool_submit(pool, rec);
+			if (pool_submit(pool, rec) == -1)
+				break;
 		}
 		rec_reader_release(&rd);
 	}

@@ -12,6 +12,12 @@
 
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	64
+/*
+ * Folders nest at most this deep below a mount.  A server whose listing
+ * never ends (a folder that lists itself, "a/" under "a/" for ever)
+ * would otherwise hold the walk for ever: the subtree is an error.
+ */
+#define DEPTH_MAX	64
 #define OPT_VERSION	256
 #define PLURAL(n)	((n) == 1 ? "" : "s")
 
@@ -158,8 +164,16 @@ list_folder(struct walk *w, struct folder *f)
 	char *p, *err;
 	const char *key;
 	long status;
-	int i, n, found = 0;
+	int i, n, found = 0, depth = 0;
 
+	for (key = f->path; *key != '\0'; key++)
+		depth += *key == '/';
+	if (depth > DEPTH_MAX) {
+		folder_failed(w, f, 0, xasprintf("folders nested deeper than "
+		    "%d levels: not listed (does a folder list itself?)",
+		    DEPTH_MAX));
+		return;
+	}
 	p = xasprintf("%s/%s%s", m->name, m->kv == 2 ? "metadata/" : "",
 	    f->path);
 	r = vault_call(w->vault, "LIST", p, jv_invalid(), &status);
@@ -240,8 +254,11 @@ walker(void *arg)
 		if ((w->head = f->next) == NULL)
 			w->tail = NULL;
 		pthread_mutex_unlock(&w->mu);
-		if (!msg_stop)
+		if (!msg_stop) {
+			http_record_start();
 			list_folder(w, f);
+			http_record_end();
+		}
 		free(f->path);
 		free(f);
 		pthread_mutex_lock(&w->mu);
@@ -514,6 +531,7 @@ add_metadata(jv rec, void *arg)
 	char *p, *err, key[32];
 	long status;
 	double cv;
+	long long n;
 	int state;
 
 	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
@@ -552,7 +570,8 @@ add_metadata(jv rec, void *arg)
 		return rec_error(rec, status, "metadata: answer without data");
 	}
 	cur = jv_object_get(jv_copy(d), jv_string("current_version"));
-	cv = jv_get_kind(cur) == JV_KIND_NUMBER ? jv_number_value(cur) : 0;
+	/* Vault's number; one that is no version counts as none. */
+	cv = rec_number_int(cur, 1, REC_INT_MAX, &n) == 0 ? (double)n : 0;
 	jv_free(cur);
 	vers = jv_object_get(jv_copy(d), jv_string("versions"));
 	snprintf(key, sizeof(key), "%.0f", cv);
@@ -617,8 +636,11 @@ emit(jv rec, void *arg)
 				ls->walk->mounts[i].failed++;
 	}
 	msg_progress_add(failed);
-	if (rec_write(stdout, rec) == -1)
-		msg_fatal("cannot write output: %s", strerror(errno));
+	/* A closed pipe ends the run cleanly (msg_finish reports it). */
+	if (rec_write(stdout, rec) == -1) {
+		msg_output_error(errno);
+		return -1;
+	}
 	return 0;
 }
 
@@ -645,6 +667,7 @@ main(int argc, char *argv[])
 	size_t i;
 	long secrets = 0, failed = 0;
 	int ch, jobs = JOBS_DEFAULT, lflag = 0, status = EXIT_OK;
+	int interrupted;
 
 	msg_init("vault-ls");
 	while ((ch = getopt_long(argc, argv, "hj:lqv", longopts, NULL)) != -1) {
@@ -673,6 +696,8 @@ main(int argc, char *argv[])
 	argv += optind;
 
 	http_opts_init(&ho);
+	if (http_opts_env(&ho, "VAULT_CLIENT_TIMEOUT", &err) == -1)
+		msg_fatal("%s", err);
 	ho.max_inflight = jobs;
 	if ((http = http_new(&ho)) == NULL)
 		msg_fatal("cannot start the HTTP engine");
@@ -695,9 +720,8 @@ main(int argc, char *argv[])
 	if (w.nmounts == 0)
 		msg_warn(NULL, "no KV mount visible to this token");
 	walk_run(&w, jobs);
-	if (msg_stop)
-		return msg_finish(EXIT_FATAL, "stopped before the listing "
-		    "ended: no output");
+	if ((interrupted = msg_stop) != 0)
+		goto out;
 
 	sort_walk = &w;
 	if (w.nents > 0)	/* qsort(NULL, 0, ...) is undefined */
@@ -726,10 +750,13 @@ main(int argc, char *argv[])
 			failed++;
 		else
 			secrets++;
-		if (pool != NULL)
-			pool_submit(pool, entry_record(&w, e));
-		else if (rec_write(stdout, entry_record(&w, e)) == -1)
-			msg_fatal("cannot write output: %s", strerror(errno));
+		if (pool != NULL) {
+			if (pool_submit(pool, entry_record(&w, e)) == -1)
+				break;
+		} else if (rec_write(stdout, entry_record(&w, e)) == -1) {
+			msg_output_error(errno);
+			break;
+		}
 	}
 	if (pool != NULL) {
 		pool_finish(pool);
@@ -739,9 +766,11 @@ main(int argc, char *argv[])
 	if (failed > 0)
 		status = EXIT_PARTIAL;
 
+out:
 	/* The inventory report: secrets per mount, in mount order. */
-	qsort(w.mounts, w.nmounts, sizeof(*w.mounts), mount_cmp);
-	for (i = 0; i < w.nmounts; i++) {
+	if (w.nmounts > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(w.mounts, w.nmounts, sizeof(*w.mounts), mount_cmp);
+	for (i = 0; i < w.nmounts && !interrupted; i++) {
 		m = &w.mounts[i];
 		if (m->failed > 0)
 			msg_warn(NULL, "%s/: %ld secret%s (%s), %ld failed",
@@ -761,8 +790,12 @@ main(int argc, char *argv[])
 	free(w.mounts);
 	pthread_cond_destroy(&w.cv);
 	pthread_mutex_destroy(&w.mu);
+	/* No exit with the engine's thread alive. */
 	vault_free(w.vault);
 	http_free(http);
+	if (interrupted)
+		return msg_finish(EXIT_FATAL, "stopped before the listing "
+		    "ended: no output");
 	return msg_finish(status, "%ld secret%s in %zu mount%s, %ld failed",
 	    secrets, PLURAL(secrets), w.nmounts, PLURAL(w.nmounts), failed);
 }

@@ -14,7 +14,9 @@ exact path and query with A, the second with B, then C for ever.  A step:
   drop                 close the connection without an answer
   hang                 answer nothing for --hang seconds
 
-A query parameter hold=MS delays every answer, so requests overlap.
+Any other path answers with the step given by --default (200 unless
+told): --default hang --hang 3600 is a server that accepts and never
+answers.  A query parameter hold=MS delays every answer, so requests overlap.
 GET /_stats: JSON with the requests seen, the connections accepted, and
 the most requests in progress at once, overall and by attempt number (the
 how-many-th request for its path this was).  GET /_reset forgets all.
@@ -54,6 +56,7 @@ STATE = State()
 
 class Handler(base.Handler):
     hang = 5.0
+    default = "200"
 
     def setup(self):
         super().setup()
@@ -107,7 +110,7 @@ class Handler(base.Handler):
 
     def answer(self, path, nth, hold, body):
         steps = path[len("/seq/"):].split(",") if path.startswith(
-            "/seq/") else ["200"]
+            "/seq/") else [self.default]
         step = steps[min(nth, len(steps)) - 1].split("-")
         time.sleep(hold)
         if step[0] == "drop":
@@ -141,8 +144,11 @@ def main():
     base.listen_args(ap)
     ap.add_argument("--hang", type=float, default=5.0,
                     help="seconds a 'hang' step stays silent")
+    ap.add_argument("--default", default="200",
+                    help="the step for paths outside /seq/")
     args = ap.parse_args()
     Handler.hang = args.hang
+    Handler.default = args.default
     srv = base.Server((args.host, args.port), Handler,
                       base.listen_tls(ap, args), backlog=128)
     return base.serve(srv)

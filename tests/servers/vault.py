@@ -79,7 +79,14 @@ ADMIN API (no auth; never delayed, failed, rate limited nor logged)
   POST /_admin/reset     back to the start state (config and log kept)
   GET  /_admin/config    the fault knobs
   POST /_admin/config    any of {"latency_ms", "fail_rate", "fail_seed",
-                         "fail_kinds", "rate_limit"}; answers the new knobs
+                         "fail_kinds", "rate_limit", "hang_paths",
+                         "loop_lists"}; answers the new knobs
+                         hang_paths: /v1 paths (prefixes, e.g.
+                         "secret/data/slow/") whose requests get no answer
+                         until the client gives up (a server that accepts
+                         and never answers); loop_lists: prefixes whose
+                         LIST answers {"keys": ["loop/"]}, whatever is
+                         stored: a folder that lists itself without end
   GET  /_admin/requests  {"requests": [...]}: the logged requests so far,
                          redacted, oldest first (?since=SEQ: only later ones)
   DELETE /_admin/requests  forget them
@@ -2237,6 +2244,8 @@ class Knobs(base.Faults):
                  fail_kinds=("500",), rate_limit=0):
         super().__init__(fail_kinds=["500"])
         self.rate_limit = 0
+        self.hang_paths = []
+        self.loop_lists = []
         self.window = 0
         self.count = 0
         self.update({"latency_ms": latency_ms, "fail_rate": fail_rate,
@@ -2246,7 +2255,8 @@ class Knobs(base.Faults):
     def update(self, d):
         if not isinstance(d, dict):
             raise ValueError("config must be a JSON object")
-        unknown = set(d) - {"latency_ms", "fail_rate", "fail_seed", "fail_kinds", "rate_limit"}
+        unknown = set(d) - {"latency_ms", "fail_rate", "fail_seed", "fail_kinds", "rate_limit",
+                            "hang_paths", "loop_lists"}
         if unknown:
             raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
         with self.lock:
@@ -2273,6 +2283,12 @@ class Knobs(base.Faults):
                 self.fail_kinds = kinds
             if "fail_seed" in d:
                 self.reseed(None if d["fail_seed"] is None else int(d["fail_seed"]))
+            for k in ("hang_paths", "loop_lists"):
+                if k in d:
+                    v = d[k] or []
+                    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                        raise ValueError("%s must be a list of strings" % k)
+                    setattr(self, k, list(v))
             if "rate_limit" in d:
                 v = float(d["rate_limit"] or 0)
                 if v < 0:
@@ -2284,7 +2300,12 @@ class Knobs(base.Faults):
         with self.lock:
             return {"latency_ms": self.latency_ms, "fail_rate": self.fail_rate,
                     "fail_seed": self.fail_seed, "fail_kinds": list(self.fail_kinds),
-                    "rate_limit": self.rate_limit}
+                    "rate_limit": self.rate_limit, "hang_paths": list(self.hang_paths),
+                    "loop_lists": list(self.loop_lists)}
+
+    def matches(self, name, vpath):
+        with self.lock:
+            return any(vpath.startswith(p) for p in getattr(self, name))
 
     def rate_check(self):
         """Fixed one-second windows of rate_limit requests, like the token
@@ -2387,7 +2408,18 @@ class Handler(base.Handler):
                 knobs = srv.knobs
                 knobs.delay()
                 fault = knobs.pick()
-                if fault:
+                listing = method == "LIST" or ("list", "true") in query
+                if knobs.matches("hang_paths", vpath):
+                    # No answer: the client's timeout ends it.
+                    self.close_connection = True
+                    for _ in range(3600):
+                        time.sleep(1)
+                        if knobs.matches("hang_paths", vpath) is False:
+                            break
+                    return
+                if listing and knobs.matches("loop_lists", vpath):
+                    resp = ok({"keys": ["loop/"]})
+                elif fault:
                     entry["fault"] = fault
                     if fault == "drop":
                         self.drop()

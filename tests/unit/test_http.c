@@ -317,12 +317,48 @@ test_scope_ok(void)
 	}
 }
 
+/* VAULT_CLIENT_TIMEOUT as parseutil.ParseDurationSecond reads it. */
+static void
+test_timeout(void)
+{
+	const char *bad[] = { "", "x", "-1", "0", "0s", "1y", "30sec", "s",
+	    "1e300", "inf", "nan", "1h30", ".s", "99999999999999999999h",
+	    "2562048h", "31d", "9999999999999999999999", NULL };
+	double secs;
+	char *err;
+	long ms;
+	int i;
+
+	CHECK(http_parse_timeout("30", &ms, &err) == 0 && ms == 30000);
+	CHECK(http_parse_timeout("30s", &ms, &err) == 0 && ms == 30000);
+	CHECK(http_parse_timeout("1m30s", &ms, &err) == 0 && ms == 90000);
+	CHECK(http_parse_timeout("1.5s", &ms, &err) == 0 && ms == 1500);
+	CHECK(http_parse_timeout("500ms", &ms, &err) == 0 && ms == 500);
+	CHECK(http_parse_timeout("2d", &ms, &err) == 0 && ms == 172800000);
+	CHECK(http_parse_timeout(".5s", &ms, &err) == 0 && ms == 500);
+	for (i = 0; bad[i] != NULL; i++) {
+		err = NULL;
+		CHECK(http_parse_timeout(bad[i], &ms, &err) == -1);
+		CHECK(err != NULL);
+		free(err);
+	}
+	/* Go's own limits: 2562047h47m16.854775807s fits, an hour more not. */
+	CHECK(time_parse_duration("2562047h", 0, &secs) == 0);
+	CHECK(time_parse_duration("2562048h", 0, &secs) == -1);
+	CHECK(time_parse_duration("-1h", 0, &secs) == 0 && secs == -3600);
+	CHECK(time_parse_duration("0", 0, &secs) == 0 && secs == 0);
+	CHECK(time_parse_duration("30", 0, &secs) == -1);
+	CHECK(time_parse_duration("30", 1, &secs) == 0 && secs == 30);
+	CHECK(time_parse_duration("1\xc2\xb5s", 0, &secs) == 0);
+}
+
 int
 main(void)
 {
 	test_proxy_bypass();
 	test_proxy_for();
 	test_scope_ok();
+	test_timeout();
 	test_retry_after();
 	test_backoff();
 	test_bucket();
