@@ -130,7 +130,7 @@ build() {
 	if ! $CC $CFL $shimflag -fsanitize=fuzzer -o "$BIN/$t" "$src" $objs \
 	    $LIBS 2>"$BIN/$t.build.log"; then
 		# A shim that does not build is a broken target, not a skip:
-		# it hid a crash in kv-name's folding once.
+		# it once hid that kv-name's rule changed under the fuzzer.
 		cat "$BIN/$t.build.log" >&2
 		echo "fuzz: $t did not build" >&2
 		return 1
