@@ -147,6 +147,17 @@ kv-check: 5 records: 4 ok, 1 differ, 0 failed; N requests, 0 retried, 0 throttle
 	assert_equal "$(checks | grep -c '"ok"')" 4
 }
 
+@test "a missing secret costs one request, not a second to tell the 404" {
+	migrate
+	kvapi DELETE secrets/secret-app-cfg >/dev/null
+	admin "$KV_URL/_admin/requests" -X DELETE >/dev/null
+	run -1 --separate-stderr kv-check < <(jq -c 'select(.name == "secret-app-cfg")' "$MAP")
+	assert_output --partial '"name":"secret-app-cfg","id":'
+	assert_output --partial '"check":["missing"]}'
+	assert_equal "$(admin "$KV_URL/_admin/requests" | jq -r '.requests[] |
+	    select(.kind == "data") | .path' | grep -c '^/secrets/secret-app-cfg')" 1
+}
+
 @test "a disabled secret is reported as disabled, not as missing" {
 	migrate
 	kvapi PATCH secrets/secret-app-db '{"attributes":{"enabled":false}}' >/dev/null
