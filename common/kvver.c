@@ -264,25 +264,30 @@ kvver_read(struct kv *kv, const char *name, const char *version,
 	return KVVER_READ;
 }
 
-/* By creation time, then as the service listed them. */
+/* As the service listed them. */
+static int
+listed_cmp(const struct kvver *x, const struct kvver *y)
+{
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* By creation time, then as listed. */
 static int
 created_cmp(const void *a, const void *b)
 {
 	const struct kvver *x = a, *y = b;
 
-	if (x->created != y->created)
-		return x->created < y->created ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
+	return x->created != y->created ? (x->created < y->created ? -1 : 1) :
+	    listed_cmp(x, y);
 }
 
+/* By vault-version tag, then as listed. */
 static int
 tag_cmp(const void *a, const void *b)
 {
 	const struct kvver *x = a, *y = b;
 
-	if (x->vv != y->vv)
-		return x->vv < y->vv ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
+	return x->vv != y->vv ? (x->vv < y->vv ? -1 : 1) : listed_cmp(x, y);
 }
 
 /*

@@ -212,89 +212,78 @@ id_parts(const char *s, char *out, size_t n)
 	return 0;
 }
 
+/* An id and its parts as "vault|vault_name|coll|name|version", or NULL. */
+static const struct {
+	const char	*id;
+	const char	*want;
+} ids[] = {
+	/* Good ids, as the service writes them. */
+	{ "https://kv1.vault.azure.net/secrets/app-db/"
+	    "0123456789abcdef0123456789abcdef",
+	    "https://kv1.vault.azure.net|kv1|secrets|app-db|"
+	    "0123456789abcdef0123456789abcdef" },
+	{ "https://kv1.vault.azure.net/secrets/app-db",
+	    "https://kv1.vault.azure.net|kv1|secrets|app-db|-" },
+	{ "https://kv1.vault.azure.net/deletedsecrets/a",
+	    "https://kv1.vault.azure.net|kv1|deletedsecrets|a|-" },
+	/* A vault's URL alone, a sovereign cloud, the stand-in's. */
+	{ "https://Contoso.vault.azure.cn/",
+	    "https://Contoso.vault.azure.cn|Contoso|-|-|-" },
+	{ "HTTPS://127.0.0.1:8443/secrets/a/b1?api-version=7.4#x",
+	    "HTTPS://127.0.0.1:8443|-|secrets|a|b1" },
+	/* Another vault: parsed; whose it is, the caller decides. */
+	{ "https://other.vault.azure.net/secrets/a/b1",
+	    "https://other.vault.azure.net|other|secrets|a|b1" },
+	/* Not a vault's name: the host is kept, no vault_name. */
+	{ "https://k.vault.azure.net/", "https://k.vault.azure.net|-|-|-|-" },
+	{ "https://kv1.example.net/", "https://kv1.example.net|-|-|-|-" },
+	/* One trailing '/', not two, not an empty segment. */
+	{ "https://kv1.vault.azure.net/secrets/a/b1/",
+	    "https://kv1.vault.azure.net|kv1|secrets|a|b1" },
+	{ "https://kv1.vault.azure.net/secrets/a/",
+	    "https://kv1.vault.azure.net|kv1|secrets|a|-" },
+	{ "https://kv1.vault.azure.net/secrets/a/b1//", NULL },
+	{ "https://kv1.vault.azure.net/secrets//b1", NULL },
+	{ "https://kv1.vault.azure.net//", NULL },
+	/* %-escapes: decoded, then checked as any segment. */
+	{ "https://kv1.vault.azure.net/secrets/%61pp%2Ddb/%62%31",
+	    "https://kv1.vault.azure.net|kv1|secrets|app-db|b1" },
+	{ "https://kv1.vault.azure.net/secrets/a%2Fb/c", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a%00/c", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/c%2", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/c%", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/%zz", NULL },
+	{ "https://kv1.vault.azure.net/secrets/%2E%2E/a", NULL },
+	/* Hostile: no https, no host, userinfo, extra segments, bad parts. */
+	{ "", NULL },
+	{ "app-db", NULL },
+	{ "http://kv1.vault.azure.net/secrets/a/b1", NULL },
+	{ "https:///secrets/a/b1", NULL },
+	{ "https://u:p@kv1.vault.azure.net/secrets/a", NULL },
+	{ "https://kv1.vault.azure.net/secrets", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/b1/c", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a_b/b1", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/b-1", NULL },
+	{ "https://kv1.vault.azure.net/se.crets/a/b1", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/\n", NULL },
+	{ "https://kv1.vault.azure.net/secrets/caf\xc3\xa9", NULL },
+};
+
 static void
 test_id(void)
 {
 	char b[512], *v;
+	size_t i;
 
-	/* Good ids, as the service writes them. */
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/app-db/"
-	    "0123456789abcdef0123456789abcdef", b, sizeof(b)), 0);
-	CHECK_STR(b, "https://kv1.vault.azure.net|kv1|secrets|app-db|"
-	    "0123456789abcdef0123456789abcdef");
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/app-db", b,
-	    sizeof(b)), 0);
-	CHECK_STR(b, "https://kv1.vault.azure.net|kv1|secrets|app-db|-");
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/deletedsecrets/a", b,
-	    sizeof(b)), 0);
-	CHECK_STR(b, "https://kv1.vault.azure.net|kv1|deletedsecrets|a|-");
-	/* A vault's URL alone, a sovereign cloud, the stand-in's. */
-	CHECK_EQ(id_parts("https://Contoso.vault.azure.cn/", b, sizeof(b)),
-	    0);
-	CHECK_STR(b, "https://Contoso.vault.azure.cn|Contoso|-|-|-");
-	CHECK_EQ(id_parts("HTTPS://127.0.0.1:8443/secrets/a/b1?api-version="
-	    "7.4#x", b, sizeof(b)), 0);
-	CHECK_STR(b, "HTTPS://127.0.0.1:8443|-|secrets|a|b1");
-	/* Another vault: parsed; whose it is, the caller decides. */
-	CHECK_EQ(id_parts("https://other.vault.azure.net/secrets/a/b1", b,
-	    sizeof(b)), 0);
-	CHECK_STR(b, "https://other.vault.azure.net|other|secrets|a|b1");
-	/* One trailing '/', not two, not an empty segment. */
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a/b1/", b,
-	    sizeof(b)), 0);
-	CHECK_STR(b, "https://kv1.vault.azure.net|kv1|secrets|a|b1");
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a/", b,
-	    sizeof(b)), 0);
-	CHECK_STR(b, "https://kv1.vault.azure.net|kv1|secrets|a|-");
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a/b1//", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets//b1", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net//", b, sizeof(b)), -1);
-	/* %-escapes: decoded, then checked as any segment. */
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/%61pp%2Ddb/"
-	    "%62%31", b, sizeof(b)), 0);
-	CHECK_STR(b, "https://kv1.vault.azure.net|kv1|secrets|app-db|b1");
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a%2Fb/c", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a%00/c", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a/c%2", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a/c%", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a/%zz", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/%2E%2E/a", b,
-	    sizeof(b)), -1);
-	/* Hostile: no https, no host, userinfo, extra segments, bad parts. */
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (ids[i].want == NULL)
+			CHECK_EQ(id_parts(ids[i].id, b, sizeof(b)), -1);
+		else if (id_parts(ids[i].id, b, sizeof(b)) == 0)
+			CHECK_STR(b, ids[i].want);
+		else
+			CHECK_STR(ids[i].id, "(parsed)");
+	}
 	CHECK_EQ(id_parts(NULL, b, sizeof(b)), -1);
-	CHECK_EQ(id_parts("", b, sizeof(b)), -1);
-	CHECK_EQ(id_parts("app-db", b, sizeof(b)), -1);
-	CHECK_EQ(id_parts("http://kv1.vault.azure.net/secrets/a/b1", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https:///secrets/a/b1", b, sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://u:p@kv1.vault.azure.net/secrets/a", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a/b1/c", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a_b/b1", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a/b-1", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/se.crets/a/b1", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/a/\n", b,
-	    sizeof(b)), -1);
-	CHECK_EQ(id_parts("https://kv1.vault.azure.net/secrets/caf\xc3\xa9",
-	    b, sizeof(b)), -1);
-	/* Not a vault's name: the host is kept, no vault_name. */
-	CHECK_EQ(id_parts("https://k.vault.azure.net/", b, sizeof(b)), 0);
-	CHECK_STR(b, "https://k.vault.azure.net|-|-|-|-");
-	CHECK_EQ(id_parts("https://kv1.example.net/", b, sizeof(b)), 0);
-	CHECK_STR(b, "https://kv1.example.net|-|-|-|-");
 
 	/* The version an id names, if it is one of the name's. */
 	CHECK_EQ(kv_id_version("https://kv1.vault.azure.net/secrets/App-DB/"
