@@ -1966,15 +1966,19 @@ done:
 }
 
 jv
-kv_list_all(struct kv *kv, const char *path_query)
+kv_list_all(struct kv *kv, const char *path_query, long *statusp)
 {
 	char *next = xstrdup(path_query), *link;
 	jv all = jv_array(), page, items, nl;
-	long status;
+	long status, ignored;
 	int pages = 0, i, n;
 
+	/* The last answer's status: a 404 tells "no such name" apart. */
+	if (statusp == NULL)
+		statusp = &ignored;
 	while (next != NULL) {
 		page = kv_call(kv, "GET", next, jv_invalid(), &status);
+		*statusp = status;
 		free(next);
 		next = NULL;
 		if (!jv_is_valid(page)) {

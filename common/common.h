@@ -563,9 +563,11 @@ jv	 kv_call(struct kv *, const char *method, const char *path_query,
 	    jv body /* consumed */, long *status);
 /*
  * Every item of a paged list (follows nextLink until null, empty pages
- * included): an array, or invalid with a message.
+ * included): an array, or invalid with a message.  *status (may be NULL)
+ * is the last answer's HTTP status, 0 when none came: 404 when the list's
+ * owner is not there.
  */
-jv	 kv_list_all(struct kv *, const char *path_query);
+jv	 kv_list_all(struct kv *, const char *path_query, long *status);
 /*
  * A message for a failed data-plane answer that names the cure:
  * ForbiddenByRbac, ForbiddenByFirewall, bad name, value too large, ...
@@ -627,6 +629,99 @@ const char *kv_tag(jv item /* borrowed */, const char *name);
 long	 kv_tag_version(jv item /* borrowed */);
 /* A record's "mount/path" as the vault-path tag holds it, or NULL. */
 char	*kv_record_vpath(jv rec /* borrowed */);
+
+/*
+ * kvver.c: the versions of one Key Vault secret (its current version,
+ * its history with their tags and attributes, a version's value read on
+ * demand) and the ids that name them.
+ *
+ * An object id as the service writes it: https://VAULT/COLL/NAME[/VERSION]
+ * (a SecretBundle's or SecretItem's "id": COLL "secrets"; a deleted
+ * secret's "recoveryId": "deletedsecrets"), or a vault's URL alone.
+ * Segments are %-decoded, then checked: COLL letters, NAME a secret name,
+ * VERSION letters and digits.  A query or fragment and one trailing '/'
+ * are ignored.
+ */
+struct kv_id {
+	char	*vault;		/* "https://HOST[:PORT]", as given */
+	char	*vault_name;	/* NAME of https://NAME.vault.DOMAIN, or NULL */
+	char	*coll;		/* "secrets", "deletedsecrets", ..., or NULL */
+	char	*name;		/* or NULL */
+	char	*version;	/* or NULL: the id names no version */
+};
+/* 0 and *id (malloc'd parts), or -1 when s is not such an id (*id empty). */
+int	 kv_id_parse(const char *s, struct kv_id *id);
+void	 kv_id_release(struct kv_id *);
+/*
+ * The version a secret id names, if it names one of secret name: 0 and
+ * *version (malloc'd, NULL for an id without a version); -1 when s is
+ * not a secret id of that name.
+ */
+int	 kv_id_version(const char *s, const char *name, char **version);
+
+/* One version of a secret, as a SecretBundle or a SecretItem says. */
+struct kvver {
+	char	*id;		/* its id, or NULL */
+	char	*version;	/* the id's VERSION, "" when none */
+	long	 vv;		/* vault-version tag (> 0), or -1 */
+	char	*vpath;		/* vault-path tag, or NULL */
+	char	*ctype;		/* content type, or NULL */
+	int	 enabled;
+	int	 has_exp;
+	double	 exp;		/* seconds since the epoch */
+	double	 created;
+	double	 updated;
+	/*
+	 * A bundle's value, its len bytes (NULs included, a NUL follows):
+	 * NULL when the answer held no string.  Wiped by kvver_release.
+	 */
+	char	*value;
+	size_t	 len;
+	int	 idx;		/* place in the service's list */
+};
+/* Fill v from a bundle or an item (borrowed), value included. */
+void	 kvver_take(struct kvver *v, jv item /* borrowed */);
+void	 kvver_release(struct kvver *);
+/*
+ * Read a version of name with its value (version NULL or "": the current
+ * one).  KVVER_READ and *v; KVVER_ABSENT, 404: the vault does not hold
+ * it; KVVER_DISABLED, 403 SecretDisabled: its value cannot be read, and
+ * *err says so for a caller to whom that is a failure; -1 failed with a
+ * malloc'd *err.  *status is the HTTP status, 0 when none came.
+ */
+#define KVVER_ABSENT	0
+#define KVVER_READ	1
+#define KVVER_DISABLED	2
+int	 kvver_read(struct kv *, const char *name, const char *version,
+	    struct kvver *v, long *status, char **err);
+
+/*
+ * Every version of a secret, oldest first: by creation time, then, among
+ * versions created in the same second (kv-put writes a history faster),
+ * the tagged ones in the order of their vault-version tags, in the places
+ * the tagged ones hold; the rest keep the service's order.  No values.
+ */
+struct kvvers {
+	struct kvver	*v;
+	int		 n;
+};
+/*
+ * List them: 0 and *status (404: the vault does not hold the name, which
+ * has none), or -1 with *status and a malloc'd *err.
+ */
+int	 kvver_list(struct kv *, const char *name, struct kvvers *,
+	    long *status, char **err);
+void	 kvvers_release(struct kvvers *);
+/* Add a version just written, as the newest; id is copied. */
+void	 kvvers_add(struct kvvers *, const char *id, long vv,
+	    const char *vpath);
+/* The newest version whose VERSION is version (any case), or -1. */
+int	 kvvers_find(const struct kvvers *, const char *version);
+/*
+ * The newest version tagged vault-version vv (and, unless vpath is NULL,
+ * vault-path vpath), or -1.
+ */
+int	 kvvers_find_tag(const struct kvvers *, long vv, const char *vpath);
 
 struct arm;
 /* AZURE_RESOURCE_MANAGER_URL or https://management.azure.com. */

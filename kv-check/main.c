@@ -49,19 +49,6 @@ static const char *const problem_text[P_COUNT] = {
 	"no expiry", "expired", "tag differs", "out of order", "not current"
 };
 
-/* One version of a secret as the vault lists it: attributes, no value. */
-struct kver {
-	char	*ver;		/* version id, the id's last segment */
-	double	 created;
-	long	 vnum;		/* vault-version tag, or -1 */
-	int	 enabled;
-	int	 has_exp;
-	double	 exp;
-	char	*ctype;		/* NULL when none */
-	char	*vpath;		/* vault-path tag, NULL when none */
-	int	 idx;		/* position in the service's list */
-};
-
 /* A record being checked by a worker. */
 struct item {
 	jv		 rec;		/* without data */
@@ -101,145 +88,9 @@ usage(void)
 	exit(EXIT_FATAL);
 }
 
-/* The last path segment of an id (the version of a versioned id). */
-static const char *
-last_segment(const char *id)
-{
-	const char *s;
-	size_t n;
-
-	if (id == NULL)
-		return NULL;
-	n = strcspn(id, "?#");
-	while (n > 0 && id[n - 1] == '/')
-		n--;
-	for (s = id + n; s > id && s[-1] != '/'; s--)
-		;
-	return s;
-}
-
-/*
- * The version in a versioned secret id (.../secrets/NAME/VERSION), or
- * NULL for an unversioned one; malloc'd.
- */
-static char *
-version_of(const char *id, const char *name)
-{
-	const char *s = last_segment(id);
-	size_t n;
-
-	if (s == NULL || (n = strcspn(s, "/?#")) == 0 ||
-	    (name != NULL && strlen(name) == n &&
-	    strncasecmp(s, name, n) == 0))
-		return NULL;
-	return xstrndup(s, n);
-}
-
-static double
-attr_num(jv attrs, const char *k, int *has)
-{
-	jv v = jv_object_get(jv_copy(attrs), jv_string(k));
-	double d = 0;
-
-	*has = jv_get_kind(v) == JV_KIND_NUMBER;
-	if (*has)
-		d = jv_number_value(v);
-	jv_free(v);
-	return d;
-}
-
-/* What a SecretBundle or SecretItem says of its version. */
-static void
-kver_take(struct kver *k, jv item, int idx)
-{
-	const char *id = rec_str(item, "id"), *s;
-	jv attrs, en;
-	int has;
-
-	memset(k, 0, sizeof(*k));
-	s = last_segment(id);
-	k->ver = s != NULL ? xstrndup(s, strcspn(s, "/?#")) : xstrdup("");
-	k->vnum = kv_tag_version(item);
-	k->ctype = rec_str(item, "contentType") != NULL ?
-	    xstrdup(rec_str(item, "contentType")) : NULL;
-	k->vpath = kv_tag(item, KV_TAG_PATH) != NULL ?
-	    xstrdup(kv_tag(item, KV_TAG_PATH)) : NULL;
-	k->idx = idx;
-	k->enabled = 1;
-	attrs = jv_object_get(jv_copy(item), jv_string("attributes"));
-	if (jv_get_kind(attrs) == JV_KIND_OBJECT) {
-		en = jv_object_get(jv_copy(attrs), jv_string("enabled"));
-		if (jv_get_kind(en) == JV_KIND_FALSE)
-			k->enabled = 0;
-		jv_free(en);
-		k->created = attr_num(attrs, "created", &has);
-		k->exp = attr_num(attrs, "exp", &k->has_exp);
-	}
-	jv_free(attrs);
-}
-
-static void
-kver_release(struct kver *k)
-{
-	free(k->ver);
-	free(k->ctype);
-	free(k->vpath);
-}
-
-/* By creation time, then as the service listed them. */
-static int
-kver_cmp(const void *a, const void *b)
-{
-	const struct kver *x = a, *y = b;
-
-	if (x->created != y->created)
-		return x->created < y->created ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-static int
-kver_vnum_cmp(const void *a, const void *b)
-{
-	const struct kver *x = a, *y = b;
-
-	if (x->vnum != y->vnum)
-		return x->vnum < y->vnum ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/*
- * Oldest first.  Creation times are in seconds, and kv-put writes a
- * history faster than that: among versions created in the same second,
- * those with a vault-version tag are put in the order of their tags, in
- * the places the tagged ones hold; the others keep the service's order.
- */
-static void
-kver_sort(struct kver *k, int n)
-{
-	struct kver *t;
-	int i, j, e, m;
-
-	qsort(k, (size_t)n, sizeof(*k), kver_cmp);
-	t = xcalloc((size_t)n + 1, sizeof(*t));
-	for (i = 0; i < n; i = e) {
-		for (e = i + 1; e < n && k[e].created == k[i].created; e++)
-			;
-		for (j = i, m = 0; j < e; j++)
-			if (k[j].vnum > 0)
-				t[m++] = k[j];
-		if (m < 2)
-			continue;
-		qsort(t, (size_t)m, sizeof(*t), kver_vnum_cmp);
-		for (j = i, m = 0; j < e; j++)
-			if (k[j].vnum > 0)
-				k[j] = t[m++];
-	}
-	free(t);
-}
-
 /* The problems of one version's attributes and tags. */
 static unsigned
-attr_problems(struct check *c, struct item *it, const struct kver *k)
+attr_problems(struct check *c, struct item *it, const struct kvver *k)
 {
 	unsigned p = 0;
 
@@ -283,185 +134,66 @@ shape(struct check *c, struct item *it, char **value, size_t *len,
 }
 
 /*
- * Compare a secret bundle (value included) with the shaped value and
- * content type, byte for byte: n counts the value's bytes, NULs included.
+ * Compare a version read with its value to the shaped value and content
+ * type, byte for byte: n counts the value's bytes, NULs included.
  */
 static unsigned
-value_problems(jv bundle, const char *value, size_t n, const char *ct)
+value_problems(const struct kvver *k, const char *value, size_t n,
+    const char *ct)
 {
-	jv v;
-	const char *got_ct;
 	unsigned p = 0;
 
-	v = jv_object_get(jv_copy(bundle), jv_string("value"));
-	if (jv_get_kind(v) != JV_KIND_STRING ||
-	    (size_t)jv_string_length_bytes(jv_copy(v)) != n ||
-	    CRYPTO_memcmp(jv_string_value(v), value, n) != 0)
+	if (k->value == NULL || k->len != n ||
+	    CRYPTO_memcmp(k->value, value, n) != 0)
 		p |= 1u << P_VALUE;
-	jv_free(v);
-	got_ct = rec_str(bundle, "contentType");
-	if (got_ct == NULL || strcmp(got_ct, ct) != 0)
+	if (k->ctype == NULL || strcmp(k->ctype, ct) != 0)
 		p |= 1u << P_CTYPE;
 	return p;
-}
-
-/*
- * Read one version ("" for the current one): 1 and *bundle, 0 when the
- * service says it is not there, -1 failed (it->err); *status is the
- * HTTP status.  A disabled version answers 403 SecretDisabled.
- */
-static int
-read_version(struct check *c, struct item *it, const char *name,
-    const char *ver, jv *bundle, long *status)
-{
-	char *path;
-	jv r;
-
-	path = xasprintf("secrets/%s/%s", name, ver);
-	r = kv_call(c->kv, "GET", path, jv_invalid(), status);
-	free(path);
-	if (!jv_is_valid(r)) {
-		it->err = kv_call_msg(r);
-		it->status = 0;
-		*status = 0;
-		return -1;
-	}
-	if (*status == 404) {
-		jv_free(r);
-		return 0;
-	}
-	if (*status != 200 || jv_get_kind(r) != JV_KIND_OBJECT) {
-		if (*status == 403 &&
-		    strcmp(kv_inner_code(r), "SecretDisabled") == 0) {
-			jv_free(r);
-			return 0;
-		}
-		it->err = kv_errmsg(r, *status);
-		it->status = *status;
-		jv_free(r);
-		return -1;
-	}
-	*bundle = r;
-	return 1;
-}
-
-/*
- * Every version of a name, oldest first: their number, or -1 failed
- * (*err).  A name the vault does not hold has none.
- */
-static int
-list_versions(struct check *c, const char *name, struct kver **out,
-    char **err)
-{
-	struct kver *k;
-	char *path;
-	long st;
-	int i, n;
-	jv all, item, r;
-
-	*out = NULL;
-	path = xasprintf("secrets/%s/versions?maxresults=25", name);
-	all = kv_list_all(c->kv, path);
-	if (!jv_is_valid(all)) {
-		/* The status is not kept by kv_list_all: ask once more. */
-		r = kv_call(c->kv, "GET", path, jv_invalid(), &st);
-		free(path);
-		if (jv_is_valid(r) && st == 404) {
-			jv_free(r);
-			jv_free(all);
-			return 0;
-		}
-		jv_free(r);
-		*err = kv_call_msg(all);
-		return -1;
-	}
-	free(path);
-	n = jv_array_length(jv_copy(all));
-	k = xcalloc((size_t)n + 1, sizeof(*k));
-	for (i = 0; i < n; i++) {
-		item = jv_array_get(jv_copy(all), i);
-		kver_take(&k[i], item, i);
-		jv_free(item);
-	}
-	jv_free(all);
-	kver_sort(k, n);
-	*out = k;
-	return n;
-}
-
-static void
-kvers_free(struct kver *k, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		kver_release(&k[i]);
-	free(k);
 }
 
 /* A record with data, alone for its name: the current version. */
 static void
 check_current(struct check *c, struct item *it, const char *name)
 {
-	struct kver k, *all;
+	struct kvver k;
+	struct kvvers all;
 	const char *ct;
 	char *value, *err = NULL;
 	size_t len;
 	long st;
-	int rc, n;
-	jv bundle;
+	int rc;
 
 	if (shape(c, it, &value, &len, &ct) == -1)
 		return;
-	rc = read_version(c, it, name, "", &bundle, &st);
-	if (rc == 1) {
-		kver_take(&k, bundle, 0);
-		it->problems |= value_problems(bundle, value, len, ct);
+	rc = kvver_read(c->kv, name, NULL, &k, &st, &err);
+	if (rc == KVVER_READ) {
+		it->problems |= value_problems(&k, value, len, ct);
 		it->problems |= attr_problems(c, it, &k);
-		kver_release(&k);
-		jv_wipe_free(bundle);
-	} else if (rc == 0 && st == 404)
+		kvver_release(&k);
+	} else if (rc == KVVER_ABSENT)
 		it->problems |= 1u << P_MISSING;
-	else if (rc == 0) {
+	else if (rc == KVVER_DISABLED) {
 		/*
 		 * Disabled: the value cannot be read, the attributes and
 		 * tags can, from the list of versions.
 		 */
+		free(err);
+		err = NULL;
 		it->problems |= 1u << P_DISABLED;
-		n = list_versions(c, name, &all, &err);
-		if (n > 0)
-			it->problems |= attr_problems(c, it, &all[n - 1]);
-		if (n >= 0)
-			kvers_free(all, n);
-		else {
+		if (kvver_list(c->kv, name, &all, &st, &err) == 0) {
+			if (all.n > 0)
+				it->problems |= attr_problems(c, it,
+				    &all.v[all.n - 1]);
+			kvvers_release(&all);
+		} else {
 			it->err = err;
 			it->status = 0;
 		}
+	} else {
+		it->err = err;
+		it->status = st;
 	}
 	wipe_freen(value, len);
-}
-
-/* The newest version tagged with a Vault version, or -1. */
-static int
-find_vnum(const struct kver *k, int n, long vnum)
-{
-	int i;
-
-	for (i = n - 1; i >= 0; i--)
-		if (k[i].vnum == vnum)
-			return i;
-	return -1;
-}
-
-static int
-find_ver(const struct kver *k, int n, const char *ver)
-{
-	int i;
-
-	for (i = n - 1; i >= 0; i--)
-		if (strcasecmp(k[i].ver, ver) == 0)
-			return i;
-	return -1;
 }
 
 /*
@@ -479,7 +211,8 @@ static void
 check_versions(struct check *c, struct item *its, int nits,
     const char *name)
 {
-	struct kver *k;
+	struct kvvers k;
+	struct kvver got;
 	struct item *it;
 	const char *ct = NULL, *prev_ct = NULL;
 	char *value, *prev_value = NULL, *err = NULL;
@@ -487,7 +220,6 @@ check_versions(struct check *c, struct item *its, int nits,
 	long st;
 	int n, i, live = 0, last = -1, pos, prev = -1, just = -1, rc, many;
 	int same;
-	jv bundle;
 
 	for (i = 0; i < nits; i++)
 		if (!its[i].done && its[i].err == NULL)
@@ -505,13 +237,14 @@ check_versions(struct check *c, struct item *its, int nits,
 	}
 	if (last < 0)
 		return;
-	if ((n = list_versions(c, name, &k, &err)) == -1) {
+	if (kvver_list(c->kv, name, &k, &st, &err) == -1) {
 		for (i = 0; i < nits; i++)
 			if (!its[i].done && its[i].err == NULL)
 				its[i].err = xstrdup(err);
 		free(err);
 		return;
 	}
+	n = k.n;
 	for (i = 0; i < nits; i++) {
 		it = &its[i];
 		if (it->done || it->err != NULL)
@@ -524,9 +257,9 @@ check_versions(struct check *c, struct item *its, int nits,
 			continue;
 		}
 		if (it->id != NULL)
-			pos = find_ver(k, n, it->id);
+			pos = kvvers_find(&k, it->id);
 		else if (many)
-			pos = find_vnum(k, n, it->vnum);
+			pos = kvvers_find_tag(&k, it->vnum, NULL);
 		else
 			pos = n - 1;
 		same = pos >= 0 && pos == prev && it->id != NULL;
@@ -545,26 +278,32 @@ check_versions(struct check *c, struct item *its, int nits,
 			it->problems |= 1u << P_MISSING;
 			continue;
 		}
-		it->problems |= attr_problems(c, it, &k[pos]);
+		it->problems |= attr_problems(c, it, &k.v[pos]);
 		if (prev >= 0 && (pos < prev || (pos == prev && !same)))
 			it->problems |= 1u << P_ORDER;
 		if (i == last && (many || it->id != NULL) && pos != n - 1)
 			it->problems |= 1u << P_NOTCURRENT;
 		prev = pos;
-		if (value == NULL || !k[pos].enabled)
+		if (value == NULL || !k.v[pos].enabled)
 			continue;
-		rc = read_version(c, it, name, k[pos].ver, &bundle, &st);
-		if (rc == 1) {
-			it->problems |= value_problems(bundle, value, len,
-			    ct);
-			jv_wipe_free(bundle);
-		} else if (rc == 0 && st == 404)
+		rc = kvver_read(c->kv, name, k.v[pos].version, &got, &st,
+		    &err);
+		if (rc == KVVER_READ) {
+			it->problems |= value_problems(&got, value, len, ct);
+			kvver_release(&got);
+		} else if (rc == KVVER_ABSENT)
 			it->problems |= 1u << P_MISSING;
-		else if (rc == 0)
+		else if (rc == KVVER_DISABLED) {
 			it->problems |= 1u << P_DISABLED;
+			free(err);
+		} else {
+			it->err = err;
+			it->status = st;
+		}
+		err = NULL;
 	}
 	wipe_freen(prev_value, prev_len);
-	kvers_free(k, n);
+	kvvers_release(&k);
 }
 
 static jv
@@ -591,7 +330,7 @@ check_group(jv group, void *arg)
 {
 	struct check *c = arg;
 	struct item *its;
-	const char *name = NULL;
+	const char *name = NULL, *id;
 	jv out, v;
 	long long num;
 	int i, n, live = 0, first = -1;
@@ -616,8 +355,14 @@ check_group(jv group, void *arg)
 		}
 		its[i].label = rec_label(its[i].rec, 0);
 		its[i].vpath = kv_record_vpath(its[i].rec);
-		its[i].id = version_of(rec_str(its[i].rec, "id"),
-		    rec_str(its[i].rec, "name"));
+		/*
+		 * An id that is not one of the name's secret ids names a
+		 * version the vault does not hold: "" matches none.
+		 */
+		if ((id = rec_str(its[i].rec, "id")) != NULL &&
+		    kv_id_version(id, rec_str(its[i].rec, "name"),
+		    &its[i].id) == -1)
+			its[i].id = xstrdup("");
 		v = jv_object_get(jv_copy(its[i].rec), jv_string("version"));
 		its[i].vnum = rec_number_int(v, 1, REC_INT_MAX, &num) ==
 		    0 ? (long)num : -1;
@@ -747,12 +492,13 @@ static int
 find_orphans(struct check *c)
 {
 	struct orphan *o;
+	struct kv_id kid;
 	const char *from, *id, *vp, *slash;
 	char *err;
 	int i, n, len, rc = 0;
 	jv all, item, rec;
 
-	all = kv_list_all(c->kv, "secrets?maxresults=25");
+	all = kv_list_all(c->kv, "secrets?maxresults=25", NULL);
 	if (!jv_is_valid(all)) {
 		err = kv_call_msg(all);
 		msg_warn(NULL, "cannot list the vault for --orphans: %s", err);
@@ -766,16 +512,18 @@ find_orphans(struct check *c)
 		from = kv_tag(item, KV_TAG_FROM);
 		id = rec_str(item, "id");
 		/* From this Vault, or from one kv-put could not name. */
-		if (from != NULL && (strcasecmp(from, c->from) == 0 ||
+		if (kv_id_parse(id, &kid) == 0 && kid.name != NULL &&
+		    from != NULL && (strcasecmp(from, c->from) == 0 ||
 		    strcmp(from, KV_MIGRATED_FROM) == 0) &&
-		    id != NULL && *last_segment(id) != '\0' &&
-		    cimap_get(c->seen, last_segment(id)) == NULL) {
+		    cimap_get(c->seen, kid.name) == NULL) {
 			vp = kv_tag(item, KV_TAG_PATH);
-			o[n].name = xstrdup(last_segment(id));
+			o[n].name = kid.name;
+			kid.name = NULL;
 			o[n].id = xstrdup(id);
 			o[n].vpath = vp != NULL ? xstrdup(vp) : NULL;
 			n++;
 		}
+		kv_id_release(&kid);
 		jv_free(item);
 	}
 	jv_free(all);

@@ -696,21 +696,18 @@ lookup_vault(struct arm *arm, const char *vault, const char *sub, char **err)
 {
 	jv list;
 	long status;
+	struct kv_id kid;
 	char *q, *f, *path, *id, *e = NULL, *name = NULL;
-	const char *url = NULL, *h, *dot;
+	const char *url = NULL;
 
 	if (strncasecmp(vault, "https://", 8) == 0) {
 		url = vault;
 		/* https://NAME.vault.azure.net (and the sovereign clouds). */
-		h = vault + 8;
-		if ((dot = strchr(h, '.')) != NULL &&
-		    strncasecmp(dot, ".vault.", 7) == 0) {
-			name = xstrndup(h, (size_t)(dot - h));
-			if (!kv_vault_name_valid(name)) {
-				free(name);
-				name = NULL;
-			}
+		if (kv_id_parse(vault, &kid) == 0) {
+			name = kid.vault_name;
+			kid.vault_name = NULL;
 		}
+		kv_id_release(&kid);
 	} else
 		name = xstrdup(vault);
 

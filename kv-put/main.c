@@ -40,12 +40,6 @@ enum {
 	OPT_WRITE_RATE
 };
 
-/* A version of a secret in the vault: its vault-version tag and id. */
-struct kvver {
-	long	 vv;
-	char	*id;
-};
-
 /*
  * What the run knows of one name (Key Vault names compare without
  * regard to case: one entry for all spellings).  The records of one
@@ -64,8 +58,7 @@ struct ent {
 	int		 have_hash;
 	char		 hash[65];	/* of content type and value */
 	int		 have_versions;
-	struct kvver	*vers;
-	size_t		 nvers;
+	struct kvvers	 vers;		/* when have_versions */
 };
 
 struct put {
@@ -151,44 +144,41 @@ static int
 ent_free(const char *name, void *val, void *arg)
 {
 	struct ent *e = val;
-	size_t i;
 
 	if (e == &held)
 		return 0;
-	for (i = 0; i < e->nvers; i++)
-		free(e->vers[i].id);
-	free(e->vers);
+	kvvers_release(&e->vers);
 	free(e->vpath);
 	free(e->cur_id);
 	free(e);
 	return 0;
 }
 
-/* The last path segment of a secret id or recovery id. */
+/* The name in a secret id or recovery id of collection coll, or NULL. */
 static char *
 id_name(const char *id, const char *coll)
 {
-	const char *s, *e;
+	struct kv_id kid;
+	char *name = NULL;
 
-	if (id == NULL || (s = strstr(id, coll)) == NULL)
-		return NULL;
-	s += strlen(coll);
-	e = s + strcspn(s, "/?");
-	return e > s ? xstrndup(s, (size_t)(e - s)) : NULL;
+	if (kv_id_parse(id, &kid) == 0 && kid.coll != NULL &&
+	    strcmp(kid.coll, coll) == 0) {
+		name = kid.name;
+		kid.name = NULL;
+	}
+	kv_id_release(&kid);
+	return name;
 }
 
 /* Take what a secret bundle or item says about the current version. */
 static void
-ent_take(struct ent *e, jv item)
+ent_take(struct ent *e, const struct kvver *v)
 {
-	const char *s;
-
 	e->exists = 1;
 	e->deleted = 0;
 	free(e->vpath);
-	s = kv_tag(item, KV_TAG_PATH);
-	e->vpath = s != NULL ? xstrdup(s) : NULL;
-	e->vver = kv_tag_version(item);
+	e->vpath = v->vpath != NULL ? xstrdup(v->vpath) : NULL;
+	e->vver = v->vv;
 }
 
 /* Learn the vault's names, their owners and the soft-deleted names. */
@@ -196,11 +186,12 @@ static void
 survey(struct put *p)
 {
 	jv all, item;
+	struct kvver v;
 	char *name, *m, *e2;
 	struct ent *e;
 	int i, n, nsec, ndel = 0;
 
-	all = kv_list_all(p->kv, "secrets?maxresults=25");
+	all = kv_list_all(p->kv, "secrets?maxresults=25", NULL);
 	if (!jv_is_valid(all)) {
 		m = kv_call_msg(all);
 		e2 = xasprintf("listing secrets: %s", m);
@@ -210,16 +201,17 @@ survey(struct put *p)
 	n = nsec = jv_array_length(jv_copy(all));
 	for (i = 0; i < n; i++) {
 		item = jv_array_get(jv_copy(all), i);
-		if ((name = id_name(rec_str(item, "id"), "/secrets/")) !=
-		    NULL) {
+		if ((name = id_name(rec_str(item, "id"), "secrets")) != NULL) {
 			e = ent_get(p, name);
-			ent_take(e, item);
+			kvver_take(&v, item);
+			ent_take(e, &v);
+			kvver_release(&v);
 			free(name);
 		}
 		jv_free(item);
 	}
 	jv_free(all);
-	all = kv_list_all(p->kv, "deletedsecrets?maxresults=25");
+	all = kv_list_all(p->kv, "deletedsecrets?maxresults=25", NULL);
 	if (!jv_is_valid(all)) {
 		m = kv_call_msg(all);
 		msg_warn(kv_url(p->kv), "cannot list soft-deleted secrets "
@@ -230,9 +222,9 @@ survey(struct put *p)
 	n = jv_array_length(jv_copy(all));
 	for (i = 0; i < n; i++) {
 		item = jv_array_get(jv_copy(all), i);
-		name = id_name(rec_str(item, "recoveryId"), "/deletedsecrets/");
+		name = id_name(rec_str(item, "recoveryId"), "deletedsecrets");
 		if (name == NULL)
-			name = id_name(rec_str(item, "id"), "/secrets/");
+			name = id_name(rec_str(item, "id"), "secrets");
 		if (name != NULL) {
 			e = ent_get(p, name);
 			if (!e->exists) {
@@ -396,89 +388,24 @@ static int
 read_current(struct put *p, struct ent *e, const char *name, long *st,
     char **err)
 {
-	char *path;
-	jv r, v;
+	struct kvver v;
+	int rc;
 
-	path = xasprintf("secrets/%s/", name);
-	r = kv_call(p->kv, "GET", path, jv_invalid(), st);
-	free(path);
-	if (!jv_is_valid(r)) {
-		*err = kv_call_msg(r);
-		return -1;
-	}
-	if (*st == 404) {
-		jv_free(r);
+	if ((rc = kvver_read(p->kv, name, NULL, &v, st, err)) ==
+	    KVVER_ABSENT) {
 		e->exists = 0;
 		return 0;
 	}
-	if (*st != 200) {
-		*err = kv_errmsg(r, *st);
-		jv_free(r);
+	if (rc != KVVER_READ)
 		return -1;
-	}
-	ent_take(e, r);
+	ent_take(e, &v);
 	free(e->cur_id);
-	e->cur_id = rec_str(r, "id") != NULL ? xstrdup(rec_str(r, "id")) :
-	    NULL;
-	v = jv_object_get(jv_copy(r), jv_string("value"));
-	if (jv_get_kind(v) == JV_KIND_STRING)
-		value_hash(rec_str(r, "contentType"), jv_string_value(v),
-		    (size_t)jv_string_length_bytes(jv_copy(v)), e->hash);
-	else
-		value_hash(rec_str(r, "contentType"), "", 0, e->hash);
-	jv_free(v);
+	e->cur_id = v.id;
+	v.id = NULL;
+	value_hash(v.ctype, v.value != NULL ? v.value : "", v.len, e->hash);
 	e->have_hash = 1;
-	jv_wipe_free(r);
+	kvver_release(&v);
 	return 1;
-}
-
-/* The vault's versions of a name with their vault-version tags, once. */
-static int
-load_versions(struct put *p, struct ent *e, const char *name,
-    const char *vpath, char **err)
-{
-	jv all, item;
-	char *path;
-	const char *vp;
-	int i, n;
-
-	if (e->have_versions)
-		return 0;
-	path = xasprintf("secrets/%s/versions?maxresults=25", name);
-	all = kv_list_all(p->kv, path);
-	free(path);
-	if (!jv_is_valid(all)) {
-		*err = kv_call_msg(all);
-		return -1;
-	}
-	n = jv_array_length(jv_copy(all));
-	e->vers = xcalloc((size_t)n + 1, sizeof(*e->vers));
-	for (i = 0; i < n; i++) {
-		item = jv_array_get(jv_copy(all), i);
-		vp = kv_tag(item, KV_TAG_PATH);
-		if (rec_str(item, "id") != NULL && vp != NULL &&
-		    vpath != NULL && strcmp(vp, vpath) == 0 &&
-		    kv_tag_version(item) > 0) {
-			e->vers[e->nvers].vv = kv_tag_version(item);
-			e->vers[e->nvers].id = xstrdup(rec_str(item, "id"));
-			e->nvers++;
-		}
-		jv_free(item);
-	}
-	jv_free(all);
-	e->have_versions = 1;
-	return 0;
-}
-
-static const char *
-find_version(struct ent *e, long vv)
-{
-	size_t i;
-
-	for (i = e->nvers; i > 0; i--)
-		if (e->vers[i - 1].vv == vv)
-			return e->vers[i - 1].id;
-	return NULL;
 }
 
 /*
@@ -673,10 +600,9 @@ put_turn(struct job *j)
 {
 	struct put *p = j->p;
 	struct ent *e = j->e;
-	const char *id;
 	char *err = NULL, *newid = NULL, *m;
 	long st = 0;
-	int owned, rc, existed;
+	int owned, rc, existed, i;
 	jv rec = j->rec;
 
 	if (msg_stop)
@@ -745,14 +671,21 @@ put_turn(struct job *j)
 			 * migrated before (its version is there), or it would
 			 * land out of order.
 			 */
-			if (load_versions(p, e, j->name, j->vpath, &err) ==
-			    -1) {
+			if (!e->have_versions && kvver_list(p->kv, j->name,
+			    &e->vers, &st, &err) == 0 && st == 404)
+				err = xasprintf("%s is no longer in the vault",
+				    j->name);
+			if (err != NULL) {
 				rec = fail_req(rec, j->label, 0, err);
 				free(err);
 				return rec;
 			}
-			if ((id = find_version(e, j->version)) != NULL)
-				return finish(rec, "unchanged", id);
+			e->have_versions = 1;
+			if (j->vpath != NULL && (i = kvvers_find_tag(&e->vers,
+			    j->version, j->vpath)) >= 0 &&
+			    e->vers.v[i].id != NULL)
+				return finish(rec, "unchanged",
+				    e->vers.v[i].id);
 			msg_warn(j->label, "version %ld not written: the "
 			    "vault already holds the later version %ld, and "
 			    "Key Vault adds versions only on top", j->version,
@@ -776,13 +709,8 @@ put_turn(struct job *j)
 		return rec;
 	}
 	ent_wrote(e, j, newid);
-	if (e->have_versions && newid != NULL && j->version > 0) {
-		e->vers = xrealloc(e->vers, (e->nvers + 1) *
-		    sizeof(*e->vers));
-		e->vers[e->nvers].vv = j->version;
-		e->vers[e->nvers].id = xstrdup(newid);
-		e->nvers++;
-	}
+	if (e->have_versions && newid != NULL && j->version > 0)
+		kvvers_add(&e->vers, newid, j->version, j->vpath);
 	rec = finish(rec, existed ? "updated" : "created", newid);
 	free(newid);
 	return rec;

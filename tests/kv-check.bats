@@ -147,6 +147,34 @@ kv-check: 5 records: 4 ok, 1 differ, 0 failed; N requests, 0 retried, 0 throttle
 	assert_equal "$(checks | grep -c '"ok"')" 4
 }
 
+@test "a list of versions that fails costs one request, not a second one to look for a 404" {
+	migrate
+	admin "$KV_URL/_admin/requests" -X DELETE >/dev/null
+	# The record comes once the start-up check has passed, and the vault
+	# then refuses (403 ForbiddenByRbac) to list the name's versions.
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	kv-check -j 1 <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" \
+	    2>"$BATS_TEST_TMPDIR/err" &
+	exec 5>"$BATS_TEST_TMPDIR/in"
+	for _ in $(seq 100); do
+		admin "$KV_URL/_admin/requests" |
+		    jq -e '[.requests[] | select(.path == "/secrets" and .status == 200)] | length > 0' >/dev/null && break
+		sleep 0.1
+	done
+	admin "$KV_URL/_admin/config" -X POST -d '{"deny": "rbac"}' >/dev/null
+	jq -c 'select(.name == "secret-app-cfg")' "$MAP" >&5
+	exec 5>&-
+	wait $! && status=0 || status=$?
+	admin "$KV_URL/_admin/config" -X POST -d '{"deny": null}' >/dev/null
+	assert_equal "$status" 1
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output --partial '"name":"secret-app-cfg"'
+	assert_output --partial '"error":{"tool":"kv-check","status":null,"message":"forbidden by Azure RBAC'
+	assert_equal "$(admin "$KV_URL/_admin/requests" | jq -r '.requests[] |
+	    select(.kind == "data") | "\(.path) \(.status)"' |
+	    grep '^/secrets/secret-app-cfg')" "/secrets/secret-app-cfg/versions 403"
+}
+
 @test "a disabled secret is reported as disabled, not as missing" {
 	migrate
 	kvapi PATCH secrets/secret-app-db '{"attributes":{"enabled":false}}' >/dev/null

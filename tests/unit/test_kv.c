@@ -1,4 +1,4 @@
-/* test_kv.c: Key Vault names, the map keyed by them, and answer helpers. */
+/* test_kv.c: Key Vault names, their map, answers, secret ids, versions. */
 
 #include <stdint.h>
 #include <stdio.h>
@@ -193,6 +193,171 @@ test_answers(void)
 	free(s);
 }
 
+/* Parse s: 0 and the parts as "vault|vault_name|coll|name|version". */
+static int
+id_parts(const char *s, char *out, size_t n)
+{
+	struct kv_id id;
+
+	if (kv_id_parse(s, &id) == -1) {
+		CHECK(id.vault == NULL && id.name == NULL &&
+		    id.version == NULL);
+		return -1;
+	}
+	snprintf(out, n, "%s|%s|%s|%s|%s", id.vault,
+	    id.vault_name != NULL ? id.vault_name : "-",
+	    id.coll != NULL ? id.coll : "-", id.name != NULL ? id.name : "-",
+	    id.version != NULL ? id.version : "-");
+	kv_id_release(&id);
+	return 0;
+}
+
+/* An id and its parts as "vault|vault_name|coll|name|version", or NULL. */
+static const struct {
+	const char	*id;
+	const char	*want;
+} ids[] = {
+	/* Good ids, as the service writes them. */
+	{ "https://kv1.vault.azure.net/secrets/app-db/"
+	    "0123456789abcdef0123456789abcdef",
+	    "https://kv1.vault.azure.net|kv1|secrets|app-db|"
+	    "0123456789abcdef0123456789abcdef" },
+	{ "https://kv1.vault.azure.net/secrets/app-db",
+	    "https://kv1.vault.azure.net|kv1|secrets|app-db|-" },
+	{ "https://kv1.vault.azure.net/deletedsecrets/a",
+	    "https://kv1.vault.azure.net|kv1|deletedsecrets|a|-" },
+	/* A vault's URL alone, a sovereign cloud, the stand-in's. */
+	{ "https://Contoso.vault.azure.cn/",
+	    "https://Contoso.vault.azure.cn|Contoso|-|-|-" },
+	{ "HTTPS://127.0.0.1:8443/secrets/a/b1?api-version=7.4#x",
+	    "HTTPS://127.0.0.1:8443|-|secrets|a|b1" },
+	/* Another vault: parsed; whose it is, the caller decides. */
+	{ "https://other.vault.azure.net/secrets/a/b1",
+	    "https://other.vault.azure.net|other|secrets|a|b1" },
+	/* Not a vault's name: the host is kept, no vault_name. */
+	{ "https://k.vault.azure.net/", "https://k.vault.azure.net|-|-|-|-" },
+	{ "https://kv1.example.net/", "https://kv1.example.net|-|-|-|-" },
+	/* One trailing '/', not two, not an empty segment. */
+	{ "https://kv1.vault.azure.net/secrets/a/b1/",
+	    "https://kv1.vault.azure.net|kv1|secrets|a|b1" },
+	{ "https://kv1.vault.azure.net/secrets/a/",
+	    "https://kv1.vault.azure.net|kv1|secrets|a|-" },
+	{ "https://kv1.vault.azure.net/secrets/a/b1//", NULL },
+	{ "https://kv1.vault.azure.net/secrets//b1", NULL },
+	{ "https://kv1.vault.azure.net//", NULL },
+	/* %-escapes: decoded, then checked as any segment. */
+	{ "https://kv1.vault.azure.net/secrets/%61pp%2Ddb/%62%31",
+	    "https://kv1.vault.azure.net|kv1|secrets|app-db|b1" },
+	{ "https://kv1.vault.azure.net/secrets/a%2Fb/c", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a%00/c", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/c%2", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/c%", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/%zz", NULL },
+	{ "https://kv1.vault.azure.net/secrets/%2E%2E/a", NULL },
+	/* Hostile: no https, no host, userinfo, extra segments, bad parts. */
+	{ "", NULL },
+	{ "app-db", NULL },
+	{ "http://kv1.vault.azure.net/secrets/a/b1", NULL },
+	{ "https:///secrets/a/b1", NULL },
+	{ "https://u:p@kv1.vault.azure.net/secrets/a", NULL },
+	{ "https://kv1.vault.azure.net/secrets", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/b1/c", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a_b/b1", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/b-1", NULL },
+	{ "https://kv1.vault.azure.net/se.crets/a/b1", NULL },
+	{ "https://kv1.vault.azure.net/secrets/a/\n", NULL },
+	{ "https://kv1.vault.azure.net/secrets/caf\xc3\xa9", NULL },
+};
+
+static void
+test_id(void)
+{
+	char b[512], *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		if (ids[i].want == NULL)
+			CHECK_EQ(id_parts(ids[i].id, b, sizeof(b)), -1);
+		else if (id_parts(ids[i].id, b, sizeof(b)) == 0)
+			CHECK_STR(b, ids[i].want);
+		else
+			CHECK_STR(ids[i].id, "(parsed)");
+	}
+	CHECK_EQ(id_parts(NULL, b, sizeof(b)), -1);
+
+	/* The version an id names, if it is one of the name's. */
+	CHECK_EQ(kv_id_version("https://kv1.vault.azure.net/secrets/App-DB/"
+	    "b1", "app-db", &v), 0);
+	CHECK_STR(v, "b1");
+	free(v);
+	CHECK_EQ(kv_id_version("https://kv1.vault.azure.net/secrets/app-db",
+	    "app-db", &v), 0);
+	CHECK(v == NULL);
+	CHECK_EQ(kv_id_version("https://kv1.vault.azure.net/secrets/other/b1",
+	    "app-db", &v), -1);
+	CHECK(v == NULL);
+	CHECK_EQ(kv_id_version("https://kv1.vault.azure.net/deletedsecrets/"
+	    "app-db", "app-db", &v), -1);
+	CHECK_EQ(kv_id_version("b1", "app-db", &v), -1);
+	CHECK_EQ(kv_id_version("https://kv1.vault.azure.net/secrets/a/b1",
+	    NULL, &v), -1);
+}
+
+static void
+test_versions(void)
+{
+	struct kvvers vs;
+	struct kvver k;
+	jv item;
+
+	item = jv_parse("{\"id\":\"https://kv1.vault.azure.net/secrets/a/"
+	    "B1\",\"contentType\":\"text/plain\",\"value\":\"x\\u0000y\","
+	    "\"attributes\":{\"enabled\":false,\"created\":100,\"updated\":"
+	    "200,\"exp\":300},\"tags\":{\"vault-path\":\"secret/a\","
+	    "\"vault-version\":\"2\"}}");
+	kvver_take(&k, item);
+	jv_free(item);
+	CHECK_STR(k.version, "B1");
+	CHECK_STR(k.ctype, "text/plain");
+	CHECK_STR(k.vpath, "secret/a");
+	CHECK_EQ(k.vv, 2);
+	CHECK_EQ(k.enabled, 0);
+	CHECK(k.created == 100 && k.updated == 200 && k.has_exp &&
+	    k.exp == 300);
+	CHECK_EQ(k.len, 3);
+	CHECK(memcmp(k.value, "x\0y", 3) == 0);
+	kvver_release(&k);
+	CHECK(k.value == NULL && k.id == NULL);
+
+	item = jv_parse("{\"attributes\":{}}");
+	kvver_take(&k, item);
+	jv_free(item);
+	CHECK_STR(k.version, "");
+	CHECK(k.id == NULL && k.value == NULL && k.vv == -1 && k.enabled &&
+	    !k.has_exp);
+	kvver_release(&k);
+
+	memset(&vs, 0, sizeof(vs));
+	kvvers_add(&vs, "https://kv1.vault.azure.net/secrets/a/b1", 1,
+	    "secret/a");
+	kvvers_add(&vs, "https://kv1.vault.azure.net/secrets/a/b2", 2,
+	    "secret/b");
+	kvvers_add(&vs, "https://kv1.vault.azure.net/secrets/a/b3", 1,
+	    "secret/a");
+	kvvers_add(&vs, "not an id", -5, NULL);
+	CHECK_EQ(vs.n, 4);
+	CHECK_EQ(kvvers_find(&vs, "B2"), 1);
+	CHECK_EQ(kvvers_find(&vs, "b4"), -1);
+	/* The id that names none: "" matches no version. */
+	CHECK_EQ(kvvers_find(&vs, ""), -1);
+	CHECK_EQ(kvvers_find_tag(&vs, 1, "secret/a"), 2);
+	CHECK_EQ(kvvers_find_tag(&vs, 2, "secret/a"), -1);
+	CHECK_EQ(kvvers_find_tag(&vs, 2, NULL), 1);
+	CHECK_EQ(kvvers_find_tag(&vs, -1, NULL), 3);
+	kvvers_release(&vs);
+	CHECK(vs.v == NULL && vs.n == 0);
+}
+
 static void
 test_migrated_from(void)
 {
@@ -230,6 +395,8 @@ main(void)
 	test_map_many();
 	test_map_alloc();
 	test_answers();
+	test_id();
+	test_versions();
 	test_migrated_from();
 	return unit_result("test_kv");
 }
