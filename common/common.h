@@ -480,6 +480,15 @@ jv	 vault_call(struct vault *, const char *method, const char *path,
 jv	 vault_callq(struct vault *, const char *method, const char *path,
 	    const char *query, jv body /* consumed */, long *status);
 /*
+ * The same in namespace ns (full path from the root, "team-a/sub"; ""
+ * the root namespace), sent as X-Vault-Namespace in place of
+ * VAULT_NAMESPACE; ns NULL is VAULT_NAMESPACE's.  A namespace with a
+ * control character is refused (an invalid jv, *status 0).
+ */
+jv	 vault_callns(struct vault *, const char *ns, const char *method,
+	    const char *path, const char *query, jv body /* consumed */,
+	    long *status);
+/*
  * The first message of a Vault {"errors":[..]} body, cleaned up
  * ("permission denied; invalid token"), "not found" for a bare 404, or
  * a generic one; malloc'd.
@@ -491,14 +500,15 @@ char	*vault_errmsg(jv body /* borrowed */, long status);
  */
 int	 vault_ping(struct vault *, char **err);
 /*
- * The KV mount holding path, as the Vault CLI finds it
+ * The KV mount holding path in namespace ns (as vault_callns; NULL for
+ * VAULT_NAMESPACE's), as the Vault CLI finds it
  * (sys/internal/ui/mounts/PATH; a 404 means an old server and KV v1 at
  * the first segment).  0 with a malloc'd *mount (no slashes at its ends)
  * and *kv (1 or 2); else -1 with *status (0: Vault not reached) and a
  * malloc'd *err.  A mount that is not KV is an error.
  */
-int	 vault_mount_of(struct vault *, const char *path, char **mount,
-	    int *kv, long *status, char **err);
+int	 vault_mount_of(struct vault *, const char *ns, const char *path,
+	    char **mount, int *kv, long *status, char **err);
 /*
  * What Vault says of the mount holding path, whatever its type, for a
  * tool that must not guess: 0 with a malloc'd *type ("kv", "token",
@@ -507,8 +517,8 @@ int	 vault_mount_of(struct vault *, const char *path, char **mount,
  * path as given when it does not prefix path); else -1 with *status (0:
  * Vault not reached; 404: a server without the endpoint) and *err.
  */
-int	 vault_mount_info(struct vault *, const char *path, char **mount,
-	    char **type, int *kv, long *status, char **err);
+int	 vault_mount_info(struct vault *, const char *ns, const char *path,
+	    char **mount, char **type, int *kv, long *status, char **err);
 /* Is path the mount or below it: its whole segments (mount not empty)? */
 int	 vault_in_mount(const char *path, const char *mount);
 /* State of one entry of a KV v2 metadata "versions" map or read. */

@@ -401,7 +401,7 @@ resolve(struct walk *w, const char *arg)
 		p[--n] = '\0';
 	if (n == 0)
 		msg_usage_error("empty mount or folder: \"%s\"", arg);
-	if (vault_mount_of(w->vault, p, &mount, &kv, &status, &err) == -1) {
+	if (vault_mount_of(w->vault, NULL, p, &mount, &kv, &status, &err) == -1) {
 		if (status == 0)
 			msg_fatal("%s", err);
 		msg_warn(NULL, "%s: cannot find its mount: %s", p, err);
