@@ -75,9 +75,8 @@ struct ls {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: vault-ls [-hlqv] [-j jobs] "
-	    "[mount[/folder] ...]\n"
-	    "       vault-ls -A [-hlqv] [-j jobs]\n");
+	fprintf(stderr, "usage: vault-ls [-Ahlqv] [-j jobs] "
+	    "[mount[/folder] ...]\n");
 	exit(EXIT_FATAL);
 }
 
