@@ -603,6 +603,12 @@ char	*kv_shape_value(jv data /* borrowed */, int json,
 #define KV_TAG_PATH	"vault-path"		/* mount/path */
 #define KV_TAG_VERSION	"vault-version"		/* the KV v2 version */
 #define KV_TAG_DATE	"migration-date"	/* YYYY-MM-DD */
+/*
+ * The record's Vault namespace (full path), only on records that have
+ * one: the source's identity is (migrated-from, vault-namespace,
+ * vault-path), and a record without a namespace keeps the tags it had.
+ */
+#define KV_TAG_NS	"vault-namespace"
 #define KV_MIGRATED_FROM "hashicorp-vault"	/* source unknown */
 /*
  * The value of migrated-from: the source Vault's address (VAULT_ADDR,

@@ -59,6 +59,7 @@ struct ent {
 	int		 exists;
 	int		 deleted;
 	char		*vpath;		/* vault-path tag, current version */
+	char		*vns;		/* its vault-namespace tag, or NULL */
 	long		 vver;		/* its vault-version tag or -1 */
 	char		*cur_id;	/* id of the current version */
 	int		 have_hash;
@@ -159,9 +160,17 @@ ent_free(const char *name, void *val, void *arg)
 		free(e->vers[i].id);
 	free(e->vers);
 	free(e->vpath);
+	free(e->vns);
 	free(e->cur_id);
 	free(e);
 	return 0;
+}
+
+/* Both NULL, or the same string. */
+static int
+same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
 /* The last path segment of a secret id or recovery id. */
@@ -188,6 +197,9 @@ ent_take(struct ent *e, jv item)
 	free(e->vpath);
 	s = kv_tag(item, KV_TAG_PATH);
 	e->vpath = s != NULL ? xstrdup(s) : NULL;
+	free(e->vns);
+	s = kv_tag(item, KV_TAG_NS);
+	e->vns = s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 	e->vver = kv_tag_version(item);
 }
 
@@ -304,7 +316,12 @@ chars(const char *s)
 static jv
 add_tag(jv tags, const char *k, const char *v, struct buf *dropped)
 {
-	if (jv_object_length(jv_copy(tags)) >= MAX_TAGS ||
+	/*
+	 * custom_metadata never replaces a tag of kv-put's own (a key
+	 * "path" or "namespace" would otherwise rewrite whose it is).
+	 */
+	if (jv_object_has(jv_copy(tags), jv_string(k)) ||
+	    jv_object_length(jv_copy(tags)) >= MAX_TAGS ||
 	    chars(k) > MAX_TAG_LEN || chars(v) > MAX_TAG_LEN) {
 		buf_printf(dropped, "%s%s", dropped->len ? ", " : "", k);
 		return tags;
@@ -315,20 +332,36 @@ add_tag(jv tags, const char *k, const char *v, struct buf *dropped)
 /*
  * The tags: where the secret came from, then custom_metadata as
  * vault-KEY (sorted), within the service's 15 tags of 512 characters;
- * what does not fit is named in a warning.
+ * what does not fit is named in a warning.  The namespace is part of
+ * whose the secret is: when its tag does not fit, invalid (the record
+ * fails rather than go out as another namespace's).
  */
 static jv
-make_tags(struct put *p, jv rec, const char *vpath, const char *label)
+make_tags(struct put *p, jv rec, const char *vpath, const char *ns,
+    const char *label)
 {
-	struct buf dropped;
+	struct buf dropped, reserved;
 	jv tags = jv_object(), cm, keys, k, v;
 	char num[32], *tn;
 	int i, n;
 
 	buf_init(&dropped);
+	buf_init(&reserved);
 	tags = add_tag(tags, KV_TAG_FROM, p->from, &dropped);
 	if (vpath != NULL)
 		tags = add_tag(tags, KV_TAG_PATH, vpath, &dropped);
+	if (ns != NULL) {
+		if (chars(ns) > MAX_TAG_LEN) {
+			buf_release(&reserved);
+			buf_release(&dropped);
+			jv_free(tags);
+			return jv_invalid_with_msg(jv_string_fmt("namespace of "
+			    "%zu characters: Key Vault keeps tag values of at "
+			    "most %d, and the namespace is part of whose the "
+			    "secret is", chars(ns), MAX_TAG_LEN));
+		}
+		tags = add_tag(tags, KV_TAG_NS, ns, &dropped);
+	}
 	v = jv_object_get(jv_copy(rec), jv_string("version"));
 	if (jv_get_kind(v) == JV_KIND_NUMBER) {
 		snprintf(num, sizeof(num), "%.0f", jv_number_value(v));
@@ -346,8 +379,15 @@ make_tags(struct put *p, jv rec, const char *vpath, const char *label)
 			if (jv_get_kind(v) != JV_KIND_STRING)
 				v = jv_dump_string(v, 0);
 			tn = xasprintf("vault-%s", jv_string_value(k));
-			tags = add_tag(tags, tn, jv_string_value(v),
-			    &dropped);
+			/* Reserved even when not set: never another's. */
+			if (strcmp(tn, KV_TAG_PATH) == 0 ||
+			    strcmp(tn, KV_TAG_VERSION) == 0 ||
+			    strcmp(tn, KV_TAG_NS) == 0)
+				buf_printf(&reserved, "%s%s", reserved.len ?
+				    ", " : "", tn);
+			else
+				tags = add_tag(tags, tn, jv_string_value(v),
+				    &dropped);
 			free(tn);
 			jv_free(v);
 			jv_free(k);
@@ -355,10 +395,14 @@ make_tags(struct put *p, jv rec, const char *vpath, const char *label)
 		jv_free(keys);
 	}
 	jv_free(cm);
+	if (reserved.len > 0)
+		msg_warn(label, "custom_metadata not written as tags, whose "
+		    "names kv-put's own tags have: %s", reserved.data);
 	if (dropped.len > 0)
 		msg_warn(label, "tags not written (Key Vault keeps %d tags of "
 		    "at most %d characters): %s", MAX_TAGS, MAX_TAG_LEN,
 		    dropped.data);
+	buf_release(&reserved);
 	buf_release(&dropped);
 	return tags;
 }
@@ -435,11 +479,11 @@ read_current(struct put *p, struct ent *e, const char *name, long *st,
 /* The vault's versions of a name with their vault-version tags, once. */
 static int
 load_versions(struct put *p, struct ent *e, const char *name,
-    const char *vpath, char **err)
+    const char *vpath, const char *ns, char **err)
 {
 	jv all, item;
 	char *path;
-	const char *vp;
+	const char *vp, *vn;
 	int i, n;
 
 	if (e->have_versions)
@@ -456,9 +500,12 @@ load_versions(struct put *p, struct ent *e, const char *name,
 	for (i = 0; i < n; i++) {
 		item = jv_array_get(jv_copy(all), i);
 		vp = kv_tag(item, KV_TAG_PATH);
+		vn = kv_tag(item, KV_TAG_NS);
+		if (vn != NULL && *vn == '\0')
+			vn = NULL;
 		if (rec_str(item, "id") != NULL && vp != NULL &&
 		    vpath != NULL && strcmp(vp, vpath) == 0 &&
-		    kv_tag_version(item) > 0) {
+		    same_str(vn, ns) && kv_tag_version(item) > 0) {
 			e->vers[e->nvers].vv = kv_tag_version(item);
 			e->vers[e->nvers].id = xstrdup(rec_str(item, "id"));
 			e->nvers++;
@@ -640,6 +687,7 @@ struct job {
 	char		*label;
 	const char	*name;
 	char		*vpath;
+	const char	*ns;		/* the record's namespace, or NULL */
 	char		*value;
 	size_t		 len;		/* of value */
 	const char	*ct;
@@ -657,6 +705,8 @@ ent_wrote(struct ent *e, const struct job *j, const char *id)
 	e->deleted = 0;
 	free(e->vpath);
 	e->vpath = j->vpath != NULL ? xstrdup(j->vpath) : NULL;
+	free(e->vns);
+	e->vns = j->ns != NULL ? xstrdup(j->ns) : NULL;
 	e->vver = j->version;
 	memcpy(e->hash, j->hash, sizeof(e->hash));
 	e->have_hash = 1;
@@ -722,11 +772,21 @@ put_turn(struct job *j)
 		existed = e->exists;
 	}
 	if (e->exists) {
-		owned = (e->vpath == NULL && j->vpath == NULL) ||
-		    (e->vpath != NULL && j->vpath != NULL &&
-		    strcmp(e->vpath, j->vpath) == 0);
+		/* Whose: the same path in the same namespace. */
+		owned = same_str(e->vpath, j->vpath) &&
+		    same_str(e->vns, j->ns);
 		if (!owned && !p->force) {
-			if (e->vpath != NULL)
+			if (e->vpath != NULL && e->vns != NULL)
+				m = xasprintf("%s already holds %s of namespace "
+				    "%s (vault-path and vault-namespace tags): "
+				    "not written (--force overwrites)",
+				    j->name, e->vpath, e->vns);
+			else if (e->vpath != NULL && j->ns != NULL)
+				m = xasprintf("%s already holds %s of no "
+				    "namespace (vault-path tag, no "
+				    "vault-namespace): not written (--force "
+				    "overwrites)", j->name, e->vpath);
+			else if (e->vpath != NULL)
 				m = xasprintf("%s already holds %s (vault-path "
 				    "tag): not written (--force overwrites)",
 				    j->name, e->vpath);
@@ -745,8 +805,8 @@ put_turn(struct job *j)
 			 * migrated before (its version is there), or it would
 			 * land out of order.
 			 */
-			if (load_versions(p, e, j->name, j->vpath, &err) ==
-			    -1) {
+			if (load_versions(p, e, j->name, j->vpath, j->ns,
+			    &err) == -1) {
 				rec = fail_req(rec, j->label, 0, err);
 				free(err);
 				return rec;
@@ -827,6 +887,7 @@ put_one(jv rec, void *arg)
 	/* The tags come from these: a wrong type must not go untagged. */
 	if ((err = rec_field_problem(rec, "mount", JV_KIND_STRING, 0)) ||
 	    (err = rec_field_problem(rec, "path", JV_KIND_STRING, 0)) ||
+	    (err = rec_field_problem(rec, "namespace", JV_KIND_STRING, 0)) ||
 	    (err = rec_field_problem(rec, "version", JV_KIND_NUMBER, 0)) ||
 	    (err = rec_int_problem(rec, "version", 1, REC_INT_MAX,
 	    "a version number (1, 2, ...)")) ||
@@ -851,7 +912,15 @@ put_one(jv rec, void *arg)
 	if (err == NULL) {
 		value_hash(j.ct, j.value, j.len, j.hash);
 		j.vpath = kv_record_vpath(rec);
-		j.tags = make_tags(p, rec, j.vpath, j.label);
+		/* "" is the root, as no namespace. */
+		j.ns = rec_str(rec, "namespace");
+		if (j.ns != NULL && *j.ns == '\0')
+			j.ns = NULL;
+		j.tags = make_tags(p, rec, j.vpath, j.ns, j.label);
+		if (!jv_is_valid(j.tags)) {
+			err = kv_call_msg(j.tags);
+			j.tags = jv_invalid();
+		}
 		j.exp = expiry(p, rec);
 		v = jv_object_get(jv_copy(rec), jv_string("version"));
 		j.version = jv_get_kind(v) == JV_KIND_NUMBER ?
