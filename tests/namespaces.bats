@@ -49,14 +49,36 @@ setup() {
 }
 
 # The secrets of the tree, "namespace mount/path value" sorted: what must
-# land in Key Vault.
-WANT=' secret/db/pass {"p":"root-pass"}
-team-a kv/app/api {"t":"a-api"}
-team-a kv/db/pass {"p":"a-pass-2"}
-team-a legacy/old {"x":"a-old"}
-team-a/sub kv/db/pass {"p":"sub-pass"}
-team-b kv/db/pass {"p":"b-pass"}
-team-b kv/only-b {"b":"b-only"}'
+# land in Key Vault (one key: its value as it is).
+WANT='- secret/db/pass root-pass
+team-a kv/app/api a-api
+team-a kv/db/pass a-pass-2
+team-a legacy/old a-old
+team-a/sub kv/db/pass sub-pass
+team-b kv/db/pass b-pass
+team-b kv/only-b b-only'
+
+# The first 8 hex digits of SHA-256 over the bytes printf %b makes of $1.
+h8() {
+	printf '%b' "$1" | sha256sum | cut -c1-8
+}
+
+# landed: what Key Vault holds, in WANT's form, from each secret's latest
+# version and its tags (the stand-in's state, not kv-check's word).
+landed() {
+	admin "$KV_URL/_admin/state" | jq -r '.secrets[] | .versions[-1] |
+	    "\(.tags["vault-namespace"] // "-") \(.tags["vault-path"]) \(.value)"' |
+	    sort
+}
+
+# migrate KV-NAME-ARGS...: vault-ls -A | vault-dump | kv-name ARGS | kv-put,
+# each stage's output in $W; PS holds the six exit statuses (tees too).
+migrate() {
+	! vault-ls -A 2>"$W/ls.err" | vault-dump 2>"$W/dump.err" | tee "$W/dump" |
+	    kv-name "$@" 2>"$W/name.err" | tee "$W/named" |
+	    kv-put 2>"$W/put.err" >"$W/put"
+	PS="${PIPESTATUS[*]}"
+}
 
 @test "vault-ls -A lists every namespace below the root, each record with its full namespace, in a fixed order" {
 	run -0 --separate-stderr vault-ls -A -j 4
@@ -118,4 +140,89 @@ path "team-a/*" { capabilities = ["read", "list"] }')
 {"namespace":"team-b","folder":true,"error":{"tool":"vault-ls","status":403,"message":"cannot list its namespaces: sys/namespaces: permission denied"}}'
 	assert_line -n 0 --partial '"secret"'
 	assert_equal "$(grep -c 'namespace team-b' <<<"$stderr")" 1
+}
+
+@test "done when: four namespaces, two levels deep, into one vault by --namespace-prefix: nothing lost or overwritten, a re-run changes nothing, no orphans" {
+	migrate --namespace-prefix
+	assert_equal "$PS" "0 0 0 0 0 0"
+	assert_equal "$(jq -r .name "$W/named" | sort | tr '\n' ' ')" \
+	    "secret-db-pass team-a-kv-app-api team-a-kv-db-pass team-a-legacy-old team-a-sub-kv-db-pass team-b-kv-db-pass team-b-kv-only-b "
+	assert_equal "$(jq -r .status "$W/put" | sort | uniq -c | tr -s ' ')" " 7 created"
+	assert_equal "$(landed)" "$WANT"
+	migrate --namespace-prefix
+	assert_equal "$PS" "0 0 0 0 0 0"
+	assert_equal "$(jq -r .status "$W/put" | sort | uniq -c | tr -s ' ')" " 7 unchanged"
+	assert_equal "$(landed)" "$WANT"
+	run -0 --separate-stderr kv-check --orphans <"$W/named"
+	assert_equal "$(jq -c .check <<<"$output" | sort | uniq -c | tr -s ' ')" ' 7 "ok"'
+	assert_equal "${stderr_lines[-1]%%;*}" "kv-check: 7 records: 7 ok, 0 differ (0 orphans), 0 failed"
+}
+
+@test "done when: the same, with the default names and --on-collision=suffix" {
+	migrate --on-collision=suffix
+	assert_equal "$PS" "0 0 0 0 0 0"
+	# The first kv/db/pass (team-a's, in vault-ls order) keeps the plain
+	# name; the others take the hash of their identity, namespace included.
+	assert_equal "$(jq -r '"\(.namespace // "-") \(.name)"' "$W/named")" "- secret-db-pass
+team-a kv-app-api
+team-a kv-db-pass
+team-a legacy-old
+team-a/sub kv-db-pass-$(h8 'kv/db/pass\0nteam-a/sub')
+team-b kv-db-pass-$(h8 'kv/db/pass\0nteam-b')
+team-b kv-only-b"
+	assert_equal "$(landed)" "$WANT"
+	migrate --on-collision=suffix
+	assert_equal "$(jq -r .status "$W/put" | sort | uniq -c | tr -s ' ')" " 7 unchanged"
+	assert_equal "$(landed)" "$WANT"
+	run -0 --separate-stderr kv-check --orphans <"$W/named"
+	assert_equal "${stderr_lines[-1]%%;*}" "kv-check: 7 records: 7 ok, 0 differ (0 orphans), 0 failed"
+	# A namespace left out of the input leaves orphans, each named with
+	# its namespace.
+	run -1 --separate-stderr kv-check --orphans < <(jq -c 'select(.namespace != "team-b")' "$W/named")
+	assert_equal "$(jq -c 'select(.check == ["orphan"]) | [.namespace, .mount, .path]' <<<"$output")" \
+	    '["team-b","kv","db/pass"]
+["team-b","kv","only-b"]'
+}
+
+@test "the defect: kv/db/pass from team-a, then from team-b into the same name without --map, is a conflict, never an update" {
+	VAULT_NAMESPACE=team-a vault-ls | vault-dump -q | kv-name -q | kv-put -q >"$W/a"
+	assert_equal "$(jq -c '[.namespace, .name, .status]' "$W/a")" \
+	    '["team-a","kv-app-api","created"]
+["team-a","kv-db-pass","created"]
+["team-a","legacy-old","created"]'
+	local dry st
+	for dry in -n ""; do
+		st=created
+		[ -z "$dry" ] || st=would-create
+		VAULT_NAMESPACE=team-b vault-ls -q | vault-dump -q | kv-name -q >"$W/b"
+		run -1 --separate-stderr kv-put $dry <"$W/b"
+		assert_equal "$(jq -c '[.namespace, .name, .status]' <<<"$output")" \
+		    '["team-b","kv-db-pass","conflict"]
+["team-b","kv-only-b","'$st'"]'
+		assert_equal "${stderr_lines[0]}" "kv-put: kv/db/pass: kv-db-pass already holds kv/db/pass of namespace team-a (vault-path and vault-namespace tags): not written (--force overwrites)"
+	done
+	assert_equal "$(admin "$KV_URL/_admin/state" | jq -r '.secrets[] |
+	    select(.name == "kv-db-pass") | [.versions[].value] | join(",")')" a-pass-2
+	# kv-check tells them apart: team-b's record is not what the name holds.
+	run -1 --separate-stderr kv-check -v <"$W/b"
+	assert_line -n 0 --partial '"check":["value differs","tag differs"]'
+	[[ $stderr == *"kv-check: kv/db/pass: vault-namespace tag is team-a"* ]]
+}
+
+@test "a token of team-a reads team-a/sub, as in Vault, and not team-b" {
+	local t
+	t=$(token 'path "sys/mounts" { capabilities = ["read"] }
+path "sys/namespaces" { capabilities = ["list"] }
+path "kv/*" { capabilities = ["read", "list"] }
+path "legacy/*" { capabilities = ["read", "list"] }
+path "sub/*" { capabilities = ["read", "list"] }' team-a)
+	VAULT_NAMESPACE=team-a VAULT_TOKEN=$t run -0 bash -c 'vault-ls -A -q | vault-dump -q'
+	assert_equal "$(jq -c '[.namespace, .mount, .path, .data]' <<<"$output")" \
+	    '["team-a","kv","app/api",{"t":"a-api"}]
+["team-a","kv","db/pass",{"p":"a-pass-2"}]
+["team-a","legacy","old",{"x":"a-old"}]
+["team-a/sub","kv","db/pass",{"p":"sub-pass"}]'
+	VAULT_TOKEN=$t run -1 --separate-stderr vault-dump <<<'{"namespace":"team-b","mount":"kv","path":"db/pass"}'
+	assert_output --partial '"error"'
+	refute_output --partial b-pass
 }
