@@ -480,6 +480,15 @@ jv	 vault_call(struct vault *, const char *method, const char *path,
 jv	 vault_callq(struct vault *, const char *method, const char *path,
 	    const char *query, jv body /* consumed */, long *status);
 /*
+ * The same in namespace ns (full path from the root, "team-a/sub"; ""
+ * the root namespace), sent as X-Vault-Namespace in place of
+ * VAULT_NAMESPACE; ns NULL is VAULT_NAMESPACE's.  A namespace with a
+ * control character is refused (an invalid jv, *status 0).
+ */
+jv	 vault_callns(struct vault *, const char *ns, const char *method,
+	    const char *path, const char *query, jv body /* consumed */,
+	    long *status);
+/*
  * The first message of a Vault {"errors":[..]} body, cleaned up
  * ("permission denied; invalid token"), "not found" for a bare 404, or
  * a generic one; malloc'd.
@@ -491,14 +500,15 @@ char	*vault_errmsg(jv body /* borrowed */, long status);
  */
 int	 vault_ping(struct vault *, char **err);
 /*
- * The KV mount holding path, as the Vault CLI finds it
+ * The KV mount holding path in namespace ns (as vault_callns; NULL for
+ * VAULT_NAMESPACE's), as the Vault CLI finds it
  * (sys/internal/ui/mounts/PATH; a 404 means an old server and KV v1 at
  * the first segment).  0 with a malloc'd *mount (no slashes at its ends)
  * and *kv (1 or 2); else -1 with *status (0: Vault not reached) and a
  * malloc'd *err.  A mount that is not KV is an error.
  */
-int	 vault_mount_of(struct vault *, const char *path, char **mount,
-	    int *kv, long *status, char **err);
+int	 vault_mount_of(struct vault *, const char *ns, const char *path,
+	    char **mount, int *kv, long *status, char **err);
 /*
  * What Vault says of the mount holding path, whatever its type, for a
  * tool that must not guess: 0 with a malloc'd *type ("kv", "token",
@@ -507,8 +517,8 @@ int	 vault_mount_of(struct vault *, const char *path, char **mount,
  * path as given when it does not prefix path); else -1 with *status (0:
  * Vault not reached; 404: a server without the endpoint) and *err.
  */
-int	 vault_mount_info(struct vault *, const char *path, char **mount,
-	    char **type, int *kv, long *status, char **err);
+int	 vault_mount_info(struct vault *, const char *ns, const char *path,
+	    char **mount, char **type, int *kv, long *status, char **err);
 /* Is path the mount or below it: its whole segments (mount not empty)? */
 int	 vault_in_mount(const char *path, const char *mount);
 /* State of one entry of a KV v2 metadata "versions" map or read. */
@@ -595,6 +605,12 @@ char	*kv_shape_value(jv data /* borrowed */, int json,
 #define KV_TAG_PATH	"vault-path"		/* mount/path */
 #define KV_TAG_VERSION	"vault-version"		/* the KV v2 version */
 #define KV_TAG_DATE	"migration-date"	/* YYYY-MM-DD */
+/*
+ * The record's Vault namespace (full path), only on records that have
+ * one: the source's identity is (migrated-from, vault-namespace,
+ * vault-path), and a record without a namespace keeps the tags it had.
+ */
+#define KV_TAG_NS	"vault-namespace"
 #define KV_MIGRATED_FROM "hashicorp-vault"	/* source unknown */
 /*
  * The value of migrated-from: the source Vault's address (VAULT_ADDR,
@@ -665,6 +681,7 @@ struct kvver {
 	char	*version;	/* the id's VERSION, "" when none */
 	long	 vv;		/* vault-version tag (> 0), or -1 */
 	char	*vpath;		/* vault-path tag, or NULL */
+	char	*vns;		/* vault-namespace tag, NULL if none or "" */
 	char	*ctype;		/* content type, or NULL */
 	int	 enabled;
 	int	 has_exp;
@@ -714,14 +731,16 @@ int	 kvver_list(struct kv *, const char *name, struct kvvers *,
 void	 kvvers_release(struct kvvers *);
 /* Add a version just written, as the newest; id is copied. */
 void	 kvvers_add(struct kvvers *, const char *id, long vv,
-	    const char *vpath);
+	    const char *vpath, const char *ns);
 /* The newest version whose VERSION is version (any case), or -1. */
 int	 kvvers_find(const struct kvvers *, const char *version);
 /*
- * The newest version tagged vault-version vv (and, unless vpath is NULL,
- * vault-path vpath), or -1.
+ * The newest version tagged vault-version vv and, unless vpath is NULL,
+ * of that source: vault-path vpath and vault-namespace ns (NULL: none);
+ * or -1.
  */
-int	 kvvers_find_tag(const struct kvvers *, long vv, const char *vpath);
+int	 kvvers_find_tag(const struct kvvers *, long vv, const char *vpath,
+	    const char *ns);
 
 struct arm;
 /* AZURE_RESOURCE_MANAGER_URL or https://management.azure.com. */

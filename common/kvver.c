@@ -192,6 +192,9 @@ kvver_take(struct kvver *k, jv item)
 	k->vv = kv_tag_version(item);
 	k->ctype = dup_or_null(rec_str(item, "contentType"));
 	k->vpath = dup_or_null(kv_tag(item, KV_TAG_PATH));
+	k->vns = kv_tag(item, KV_TAG_NS) != NULL &&
+	    *kv_tag(item, KV_TAG_NS) != '\0' ?
+	    xstrdup(kv_tag(item, KV_TAG_NS)) : NULL;
 	k->enabled = 1;
 	attrs = jv_object_get(jv_copy(item), jv_string("attributes"));
 	if (jv_get_kind(attrs) == JV_KIND_OBJECT) {
@@ -222,6 +225,7 @@ kvver_release(struct kvver *k)
 	free(k->version);
 	free(k->ctype);
 	free(k->vpath);
+	free(k->vns);
 	if (k->value != NULL)
 		wipe_freen(k->value, k->len + 1);
 	memset(k, 0, sizeof(*k));
@@ -368,7 +372,8 @@ kvvers_release(struct kvvers *vs)
 }
 
 void
-kvvers_add(struct kvvers *vs, const char *id, long vv, const char *vpath)
+kvvers_add(struct kvvers *vs, const char *id, long vv, const char *vpath,
+    const char *ns)
 {
 	struct kvver *k;
 	struct kv_id kid;
@@ -385,6 +390,7 @@ kvvers_add(struct kvvers *vs, const char *id, long vv, const char *vpath)
 	kv_id_release(&kid);
 	k->vv = vv > 0 ? vv : -1;
 	k->vpath = dup_or_null(vpath);
+	k->vns = ns != NULL && *ns != '\0' ? xstrdup(ns) : NULL;
 	k->enabled = 1;
 	k->idx = vs->n;
 	vs->n++;
@@ -404,14 +410,24 @@ kvvers_find(const struct kvvers *vs, const char *version)
 }
 
 int
-kvvers_find_tag(const struct kvvers *vs, long vv, const char *vpath)
+kvvers_find_tag(const struct kvvers *vs, long vv, const char *vpath,
+    const char *ns)
 {
+	const struct kvver *k;
 	int i;
 
-	for (i = vs->n - 1; i >= 0; i--)
-		if (vs->v[i].vv == vv && (vpath == NULL ||
-		    (vs->v[i].vpath != NULL &&
-		    strcmp(vs->v[i].vpath, vpath) == 0)))
+	if (ns != NULL && *ns == '\0')
+		ns = NULL;
+	for (i = vs->n - 1; i >= 0; i--) {
+		k = &vs->v[i];
+		if (k->vv != vv)
+			continue;
+		if (vpath == NULL)
 			return i;
+		if (k->vpath != NULL && strcmp(k->vpath, vpath) == 0 &&
+		    (k->vns == NULL ? ns == NULL :
+		    ns != NULL && strcmp(k->vns, ns) == 0))
+			return i;
+	}
 	return -1;
 }

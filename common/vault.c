@@ -440,15 +440,59 @@ inexact(jv r /* borrowed */)
 	return yes;
 }
 
+/*
+ * Is ns a namespace that can go into a header: no control character
+ * (a CR or LF would end the header and start another)?
+ */
+static int
+ns_ok(const char *ns)
+{
+	for (; *ns != '\0'; ns++)
+		if ((unsigned char)*ns < ' ' || *ns == 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * ns NULL: the client's own headers (VAULT_NAMESPACE's).  Else the same
+ * headers with X-Vault-Namespace: ns in place of VAULT_NAMESPACE's, none
+ * for "" (the root).  Vault takes the header as the request's namespace
+ * (developer.hashicorp.com/vault/docs/enterprise/namespaces, "Usage").
+ */
 static jv
-call(struct vault *v, const char *method, const char *path,
+call(struct vault *v, const char *ns, const char *method, const char *path,
     const char *query, jv body, int no_retry, long budget_ms, long *status)
 {
 	struct http_req req;
 	struct buf url;
+	const char *hdrs[16];
+	char *hdr_ns = NULL;
+	size_t i, n = 0;
 	jv out, s = jv_invalid();
 
 	*status = 0;
+	if (ns != NULL) {
+		while (*ns == '/')
+			ns++;
+		if (!ns_ok(ns)) {
+			jv_free(body);
+			return jv_invalid_with_msg(jv_string("control "
+			    "character in the namespace"));
+		}
+		if (*ns != '\0')
+			hdr_ns = xasprintf("X-Vault-Namespace: %s", ns);
+		for (i = 0; v->hdrs_json[i] != NULL && n < 14; i++) {
+			if (v->hdrs_json[i] == v->hdr_ns)
+				continue;
+			if (strncmp(v->hdrs_json[i], "Content-Type:", 13) == 0 &&
+			    !jv_is_valid(body))
+				continue;
+			hdrs[n++] = v->hdrs_json[i];
+		}
+		if (hdr_ns != NULL)
+			hdrs[n++] = hdr_ns;
+		hdrs[n] = NULL;
+	}
 	buf_init(&url);
 	buf_addstr(&url, v->addr);
 	buf_addstr(&url, "/v1/");
@@ -470,6 +514,8 @@ call(struct vault *v, const char *method, const char *path,
 		req.headers = v->hdrs_json;
 	} else
 		jv_free(body);
+	if (ns != NULL)
+		req.headers = hdrs;
 	req.cafile = v->cacert;
 	req.capath = v->capath;
 	req.insecure = v->insecure;
@@ -505,21 +551,29 @@ out:
 	else
 		jv_free(s);
 	buf_release(&url);
+	free(hdr_ns);
 	return out;
+}
+
+jv
+vault_callns(struct vault *v, const char *ns, const char *method,
+    const char *path, const char *query, jv body, long *status)
+{
+	return call(v, ns, method, path, query, body, 0, 0, status);
 }
 
 jv
 vault_callq(struct vault *v, const char *method, const char *path,
     const char *query, jv body, long *status)
 {
-	return call(v, method, path, query, body, 0, 0, status);
+	return call(v, NULL, method, path, query, body, 0, 0, status);
 }
 
 jv
 vault_call(struct vault *v, const char *method, const char *path, jv body,
     long *status)
 {
-	return call(v, method, path, NULL, body, 0, 0, status);
+	return call(v, NULL, method, path, NULL, body, 0, 0, status);
 }
 
 /* Control characters become spaces; whitespace is trimmed. */
@@ -627,7 +681,7 @@ vault_ping(struct vault *v, char **err)
 			break;
 		free(*err);
 		*err = NULL;
-		r = call(v, "GET", "auth/token/lookup-self", NULL,
+		r = call(v, NULL, "GET", "auth/token/lookup-self", NULL,
 		    jv_invalid(), 1, left, &status);
 		if (!jv_is_valid(r)) {
 			m2 = jv_invalid_get_msg(r);
@@ -677,8 +731,8 @@ vault_in_mount(const char *path, const char *mount)
  * Vault 1.14 that keeps its API (openbao.org), answers the same.
  */
 int
-vault_mount_info(struct vault *v, const char *path, char **mount,
-    char **type, int *kv, long *status, char **err)
+vault_mount_info(struct vault *v, const char *ns, const char *path,
+    char **mount, char **type, int *kv, long *status, char **err)
 {
 	jv r, d, t, o, ver, p;
 	const char *m;
@@ -693,7 +747,8 @@ vault_mount_info(struct vault *v, const char *path, char **mount,
 	while (*path == '/')
 		path++;
 	p = jv_string_fmt("sys/internal/ui/mounts/%s", path);
-	r = vault_call(v, "GET", jv_string_value(p), jv_invalid(), status);
+	r = vault_callns(v, ns, "GET", jv_string_value(p), NULL, jv_invalid(),
+	    status);
 	jv_free(p);
 	if (!jv_is_valid(r)) {
 		jv msg = jv_invalid_get_msg(r);
@@ -766,14 +821,15 @@ out:
 }
 
 int
-vault_mount_of(struct vault *v, const char *path, char **mount, int *kv,
-    long *status, char **err)
+vault_mount_of(struct vault *v, const char *ns, const char *path,
+    char **mount, int *kv, long *status, char **err)
 {
 	char *type;
 
 	while (*path == '/')
 		path++;
-	if (vault_mount_info(v, path, mount, &type, kv, status, err) == -1) {
+	if (vault_mount_info(v, ns, path, mount, &type, kv, status, err) ==
+	    -1) {
 		if (*status != 404)
 			return -1;
 		/* An old server: KV v1 at the first segment, as the vault CLI's

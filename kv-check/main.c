@@ -55,6 +55,7 @@ struct item {
 	jv		 data;		/* the values, or invalid */
 	char		*label;
 	char		*vpath;		/* mount/path, or NULL */
+	const char	*ns;		/* its namespace, NULL for none */
 	char		*id;		/* version id of the record's "id" */
 	long		 vnum;		/* the record's "version", or -1 */
 	unsigned	 problems;
@@ -88,6 +89,22 @@ usage(void)
 	exit(EXIT_FATAL);
 }
 
+/* Both NULL, or the same string. */
+static int
+same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/* A record's namespace, NULL for none or the root (""). */
+static const char *
+rec_ns(jv rec /* borrowed */)
+{
+	const char *ns = rec_str(rec, "namespace");
+
+	return ns != NULL && *ns != '\0' ? ns : NULL;
+}
+
 /* The problems of one version's attributes and tags. */
 static unsigned
 attr_problems(struct check *c, struct item *it, const struct kvver *k)
@@ -107,6 +124,15 @@ attr_problems(struct check *c, struct item *it, const struct kvver *k)
 			msg_info(it->label, "vault-path tag is %s", k->vpath);
 		else
 			msg_info(it->label, "no vault-path tag");
+	}
+	/* The same path of another namespace is another secret. */
+	if (it->vpath != NULL && !same_str(k->vns, it->ns)) {
+		p |= 1u << P_TAG;
+		if (k->vns != NULL)
+			msg_info(it->label, "vault-namespace tag is %s",
+			    k->vns);
+		else
+			msg_info(it->label, "no vault-namespace tag");
 	}
 	return p;
 }
@@ -259,7 +285,7 @@ check_versions(struct check *c, struct item *its, int nits,
 		if (it->id != NULL)
 			pos = kvvers_find(&k, it->id);
 		else if (many)
-			pos = kvvers_find_tag(&k, it->vnum, NULL);
+			pos = kvvers_find_tag(&k, it->vnum, NULL, NULL);
 		else
 			pos = n - 1;
 		same = pos >= 0 && pos == prev && it->id != NULL;
@@ -355,6 +381,7 @@ check_group(jv group, void *arg)
 		}
 		its[i].label = rec_label(its[i].rec, 0);
 		its[i].vpath = kv_record_vpath(its[i].rec);
+		its[i].ns = rec_ns(its[i].rec);
 		/*
 		 * An id that is not one of the name's secret ids names a
 		 * version the vault does not hold: "" matches none.
@@ -473,6 +500,7 @@ struct orphan {
 	char	*name;
 	char	*id;
 	char	*vpath;		/* vault-path tag, or NULL */
+	char	*vns;		/* vault-namespace tag, or NULL */
 };
 
 static int
@@ -521,6 +549,9 @@ find_orphans(struct check *c)
 			kid.name = NULL;
 			o[n].id = xstrdup(id);
 			o[n].vpath = vp != NULL ? xstrdup(vp) : NULL;
+			vp = kv_tag(item, KV_TAG_NS);
+			o[n].vns = vp != NULL && *vp != '\0' ? xstrdup(vp) :
+			    NULL;
 			n++;
 		}
 		kv_id_release(&kid);
@@ -541,6 +572,10 @@ find_orphans(struct check *c)
 				rec = jv_object_set(rec, jv_string("path"),
 				    jv_string(slash + 1));
 			}
+			if (o[i].vns != NULL)
+				rec = jv_object_set(rec,
+				    jv_string("namespace"),
+				    jv_string(o[i].vns));
 			rec = jv_object_set(rec, jv_string("id"),
 			    jv_string(o[i].id));
 			rec = jv_object_set(rec, jv_string("check"),
@@ -551,6 +586,7 @@ find_orphans(struct check *c)
 		free(o[i].name);
 		free(o[i].id);
 		free(o[i].vpath);
+		free(o[i].vns);
 	}
 	free(o);
 	return rc;
@@ -605,16 +641,24 @@ prepare(jv rec)
 	return rec;
 }
 
-/* A later record of the group: it must be of the same path. */
+/*
+ * A later record of the group: it must be of the same path, in the same
+ * namespace (gns, NULL for none).
+ */
 static jv
-same_path(jv rec, const char *name, const char *gpath)
+same_path(jv rec, const char *name, const char *gpath, const char *gns)
 {
 	char *vp;
 
 	if (rec_failed(rec) || gpath == NULL ||
 	    (vp = kv_record_vpath(rec)) == NULL)
 		return rec;
-	if (strcmp(vp, gpath) != 0)
+	if (strcmp(vp, gpath) == 0 && !same_str(rec_ns(rec), gns))
+		rec = rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		    "%s is also the name of %s of namespace %s: give each "
+		    "its own name with kv-name", name, gpath,
+		    gns != NULL ? gns : "(none)");
+	else if (strcmp(vp, gpath) != 0)
 		rec = rec_error(jv_object_delete(rec, jv_string("data")), 0,
 		    "%s is also the name of %s: give each path its own name "
 		    "with kv-name", name, gpath);
@@ -645,7 +689,7 @@ main(int argc, char *argv[])
 	struct pool *pool;
 	struct check c;
 	const char *vault = NULL, *name;
-	char *err = NULL, *gname = NULL, *gpath = NULL;
+	char *err = NULL, *gname = NULL, *gpath = NULL, *gns = NULL;
 	long all_rate = ALL_BUDGET, sent, retried, throttled;
 	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0;
 	jv rec, group = jv_invalid();
@@ -745,7 +789,7 @@ main(int argc, char *argv[])
 		if (name != NULL && gname != NULL &&
 		    strcasecmp(name, gname) == 0) {
 			group = jv_array_append(group,
-			    same_path(rec, name, gpath));
+			    same_path(rec, name, gpath, gns));
 			continue;
 		}
 		/* Another name: the group so far is complete. */
@@ -757,10 +801,13 @@ main(int argc, char *argv[])
 		}
 		free(gname);
 		free(gpath);
-		gname = gpath = NULL;
+		free(gns);
+		gname = gpath = gns = NULL;
 		if (name != NULL) {
 			gname = xstrdup(name);
 			gpath = kv_record_vpath(rec);
+			gns = rec_ns(rec) != NULL ? xstrdup(rec_ns(rec)) :
+			    NULL;
 			/* Any value: the map is a set. */
 			if (cimap_put(c.seen, name, &c) != NULL &&
 			    !rec_failed(rec))
@@ -776,6 +823,7 @@ main(int argc, char *argv[])
 		stop = 1;
 	free(gname);
 	free(gpath);
+	free(gns);
 	rec_reader_release(&rd);
 	if (pool_finish(pool) == -1)
 		stop = 1;

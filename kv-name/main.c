@@ -33,6 +33,7 @@
 
 enum {
 	OPT_COLLISION = 256,
+	OPT_NS_PREFIX,
 	OPT_STRIP_MOUNT,
 	OPT_VERSION
 };
@@ -61,6 +62,7 @@ static struct {
 	const char	*expr;
 	int		 force;
 	const char	*mapfile;
+	int		 ns_prefix;
 	const char	*prefix;
 	const char	*vault;
 	int		 split;
@@ -99,6 +101,7 @@ static const struct option longopts[] = {
 	{ "force-rename",	no_argument,	   NULL, 'f' },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "map",		required_argument, NULL, 'm' },
+	{ "namespace-prefix",	no_argument,	   NULL, OPT_NS_PREFIX },
 	{ "on-collision",	required_argument, NULL, OPT_COLLISION },
 	{ "prefix",		required_argument, NULL, 'p' },
 	{ "quiet",		no_argument,	   NULL, 'q' },
@@ -115,8 +118,9 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: kv-name [-fhqsv] [-e expr] [-m file] "
-	    "[--on-collision error|suffix]\n"
-	    "               [-p prefix] [-r vault] [--strip-mount]\n");
+	    "[--namespace-prefix]\n"
+	    "               [--on-collision error|suffix] [-p prefix] "
+	    "[-r vault] [--strip-mount]\n");
 	exit(EXIT_FATAL);
 }
 
@@ -584,6 +588,16 @@ rule_name(jv rec, const char *mount, const char *path, const char *id,
 {
 	struct buf b;
 	char *raw, *body, *folded = NULL, hash[HASH_LEN + 1];
+	const char *ns = NULL;
+
+	/*
+	 * --namespace-prefix: the namespace's path goes first, as if it
+	 * were more folders ("team-a/sub" and kv/db: team-a-sub-kv-db).
+	 * identity() made sure it is a string when there.
+	 */
+	if (opt.ns_prefix && (ns = rec_str(rec, "namespace")) != NULL &&
+	    *ns == '\0')
+		ns = NULL;
 
 	if (opt.expr != NULL) {
 		if ((body = eval_expr(rec, why)) == NULL)
@@ -603,8 +617,13 @@ rule_name(jv rec, const char *mount, const char *path, const char *id,
 			    "make a name of");
 			return NULL;
 		}
+		if (ns != NULL) {
+			sanitize(&b, ns);
+			if (b.len > 0)
+				buf_addc(&b, '-');
+		}
 		sanitize(&b, mount);
-		if (b.len > 0)
+		if (b.len > 0 && b.data[b.len - 1] != '-')
 			buf_addc(&b, '-');
 		hash8(id, idlen, hash);
 		buf_addstr(&b, hash);
@@ -612,6 +631,11 @@ rule_name(jv rec, const char *mount, const char *path, const char *id,
 	}
 	raw = opt.strip_mount ? xstrdup(path) :
 	    xasprintf("%s/%s", mount, path);
+	if (ns != NULL) {
+		body = raw;
+		raw = xasprintf("%s/%s", ns, body);
+		free(body);
+	}
 	free(folded);
 	sanitize(&b, raw);
 	free(raw);
@@ -1032,6 +1056,9 @@ main(int argc, char *argv[])
 				msg_usage_error("--on-collision: %s is not "
 				    "error or suffix", optarg);
 			break;
+		case OPT_NS_PREFIX:
+			opt.ns_prefix = 1;
+			break;
 		case OPT_STRIP_MOUNT:
 			opt.strip_mount = 1;
 			break;
@@ -1051,6 +1078,9 @@ main(int argc, char *argv[])
 		check_vault(opt.vault);
 	if (opt.strip_mount && opt.expr != NULL)
 		msg_usage_error("--strip-mount has no effect with -e");
+	if (opt.ns_prefix && opt.expr != NULL)
+		msg_usage_error("--namespace-prefix has no effect with -e "
+		    "(which sees .namespace)");
 
 	if (opt.expr != NULL)
 		expr_compile(opt.expr);

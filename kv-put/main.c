@@ -53,6 +53,7 @@ struct ent {
 	int		 exists;
 	int		 deleted;
 	char		*vpath;		/* vault-path tag, current version */
+	char		*vns;		/* its vault-namespace tag, or NULL */
 	long		 vver;		/* its vault-version tag or -1 */
 	char		*cur_id;	/* id of the current version */
 	int		 have_hash;
@@ -149,9 +150,17 @@ ent_free(const char *name, void *val, void *arg)
 		return 0;
 	kvvers_release(&e->vers);
 	free(e->vpath);
+	free(e->vns);
 	free(e->cur_id);
 	free(e);
 	return 0;
+}
+
+/* Both NULL, or the same string. */
+static int
+same_str(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
 }
 
 /* The name in a secret id or recovery id of collection coll, or NULL. */
@@ -179,6 +188,8 @@ ent_take(struct ent *e, const struct kvver *v)
 	free(e->vpath);
 	e->vpath = v->vpath != NULL ? xstrdup(v->vpath) : NULL;
 	e->vver = v->vv;
+	free(e->vns);
+	e->vns = v->vns != NULL ? xstrdup(v->vns) : NULL;
 }
 
 /* Learn the vault's names, their owners and the soft-deleted names. */
@@ -296,7 +307,12 @@ chars(const char *s)
 static jv
 add_tag(jv tags, const char *k, const char *v, struct buf *dropped)
 {
-	if (jv_object_length(jv_copy(tags)) >= MAX_TAGS ||
+	/*
+	 * custom_metadata never replaces a tag of kv-put's own (a key
+	 * "path" or "namespace" would otherwise rewrite whose it is).
+	 */
+	if (jv_object_has(jv_copy(tags), jv_string(k)) ||
+	    jv_object_length(jv_copy(tags)) >= MAX_TAGS ||
 	    chars(k) > MAX_TAG_LEN || chars(v) > MAX_TAG_LEN) {
 		buf_printf(dropped, "%s%s", dropped->len ? ", " : "", k);
 		return tags;
@@ -307,20 +323,36 @@ add_tag(jv tags, const char *k, const char *v, struct buf *dropped)
 /*
  * The tags: where the secret came from, then custom_metadata as
  * vault-KEY (sorted), within the service's 15 tags of 512 characters;
- * what does not fit is named in a warning.
+ * what does not fit is named in a warning.  The namespace is part of
+ * whose the secret is: when its tag does not fit, invalid (the record
+ * fails rather than go out as another namespace's).
  */
 static jv
-make_tags(struct put *p, jv rec, const char *vpath, const char *label)
+make_tags(struct put *p, jv rec, const char *vpath, const char *ns,
+    const char *label)
 {
-	struct buf dropped;
+	struct buf dropped, reserved;
 	jv tags = jv_object(), cm, keys, k, v;
 	char num[32], *tn;
 	int i, n;
 
 	buf_init(&dropped);
+	buf_init(&reserved);
 	tags = add_tag(tags, KV_TAG_FROM, p->from, &dropped);
 	if (vpath != NULL)
 		tags = add_tag(tags, KV_TAG_PATH, vpath, &dropped);
+	if (ns != NULL) {
+		if (chars(ns) > MAX_TAG_LEN) {
+			buf_release(&reserved);
+			buf_release(&dropped);
+			jv_free(tags);
+			return jv_invalid_with_msg(jv_string_fmt("namespace of "
+			    "%zu characters: Key Vault keeps tag values of at "
+			    "most %d, and the namespace is part of whose the "
+			    "secret is", chars(ns), MAX_TAG_LEN));
+		}
+		tags = add_tag(tags, KV_TAG_NS, ns, &dropped);
+	}
 	v = jv_object_get(jv_copy(rec), jv_string("version"));
 	if (jv_get_kind(v) == JV_KIND_NUMBER) {
 		snprintf(num, sizeof(num), "%.0f", jv_number_value(v));
@@ -338,8 +370,15 @@ make_tags(struct put *p, jv rec, const char *vpath, const char *label)
 			if (jv_get_kind(v) != JV_KIND_STRING)
 				v = jv_dump_string(v, 0);
 			tn = xasprintf("vault-%s", jv_string_value(k));
-			tags = add_tag(tags, tn, jv_string_value(v),
-			    &dropped);
+			/* Reserved even when not set: never another's. */
+			if (strcmp(tn, KV_TAG_PATH) == 0 ||
+			    strcmp(tn, KV_TAG_VERSION) == 0 ||
+			    strcmp(tn, KV_TAG_NS) == 0)
+				buf_printf(&reserved, "%s%s", reserved.len ?
+				    ", " : "", tn);
+			else
+				tags = add_tag(tags, tn, jv_string_value(v),
+				    &dropped);
 			free(tn);
 			jv_free(v);
 			jv_free(k);
@@ -347,10 +386,14 @@ make_tags(struct put *p, jv rec, const char *vpath, const char *label)
 		jv_free(keys);
 	}
 	jv_free(cm);
+	if (reserved.len > 0)
+		msg_warn(label, "custom_metadata not written as tags, whose "
+		    "names kv-put's own tags have: %s", reserved.data);
 	if (dropped.len > 0)
 		msg_warn(label, "tags not written (Key Vault keeps %d tags of "
 		    "at most %d characters): %s", MAX_TAGS, MAX_TAG_LEN,
 		    dropped.data);
+	buf_release(&reserved);
 	buf_release(&dropped);
 	return tags;
 }
@@ -567,6 +610,7 @@ struct job {
 	char		*label;
 	const char	*name;
 	char		*vpath;
+	const char	*ns;		/* the record's namespace, or NULL */
 	char		*value;
 	size_t		 len;		/* of value */
 	const char	*ct;
@@ -584,6 +628,8 @@ ent_wrote(struct ent *e, const struct job *j, const char *id)
 	e->deleted = 0;
 	free(e->vpath);
 	e->vpath = j->vpath != NULL ? xstrdup(j->vpath) : NULL;
+	free(e->vns);
+	e->vns = j->ns != NULL ? xstrdup(j->ns) : NULL;
 	e->vver = j->version;
 	memcpy(e->hash, j->hash, sizeof(e->hash));
 	e->have_hash = 1;
@@ -648,11 +694,21 @@ put_turn(struct job *j)
 		existed = e->exists;
 	}
 	if (e->exists) {
-		owned = (e->vpath == NULL && j->vpath == NULL) ||
-		    (e->vpath != NULL && j->vpath != NULL &&
-		    strcmp(e->vpath, j->vpath) == 0);
+		/* Whose: the same path in the same namespace. */
+		owned = same_str(e->vpath, j->vpath) &&
+		    same_str(e->vns, j->ns);
 		if (!owned && !p->force) {
-			if (e->vpath != NULL)
+			if (e->vpath != NULL && e->vns != NULL)
+				m = xasprintf("%s already holds %s of namespace "
+				    "%s (vault-path and vault-namespace tags): "
+				    "not written (--force overwrites)",
+				    j->name, e->vpath, e->vns);
+			else if (e->vpath != NULL && j->ns != NULL)
+				m = xasprintf("%s already holds %s of no "
+				    "namespace (vault-path tag, no "
+				    "vault-namespace): not written (--force "
+				    "overwrites)", j->name, e->vpath);
+			else if (e->vpath != NULL)
 				m = xasprintf("%s already holds %s (vault-path "
 				    "tag): not written (--force overwrites)",
 				    j->name, e->vpath);
@@ -682,7 +738,7 @@ put_turn(struct job *j)
 			}
 			e->have_versions = 1;
 			if (j->vpath != NULL && (i = kvvers_find_tag(&e->vers,
-			    j->version, j->vpath)) >= 0 &&
+			    j->version, j->vpath, j->ns)) >= 0 &&
 			    e->vers.v[i].id != NULL)
 				return finish(rec, "unchanged",
 				    e->vers.v[i].id);
@@ -710,7 +766,8 @@ put_turn(struct job *j)
 	}
 	ent_wrote(e, j, newid);
 	if (e->have_versions && newid != NULL && j->version > 0)
-		kvvers_add(&e->vers, newid, j->version, j->vpath);
+		kvvers_add(&e->vers, newid, j->version, j->vpath,
+		    j->ns);
 	rec = finish(rec, existed ? "updated" : "created", newid);
 	free(newid);
 	return rec;
@@ -755,6 +812,7 @@ put_one(jv rec, void *arg)
 	/* The tags come from these: a wrong type must not go untagged. */
 	if ((err = rec_field_problem(rec, "mount", JV_KIND_STRING, 0)) ||
 	    (err = rec_field_problem(rec, "path", JV_KIND_STRING, 0)) ||
+	    (err = rec_field_problem(rec, "namespace", JV_KIND_STRING, 0)) ||
 	    (err = rec_field_problem(rec, "version", JV_KIND_NUMBER, 0)) ||
 	    (err = rec_int_problem(rec, "version", 1, REC_INT_MAX,
 	    "a version number (1, 2, ...)")) ||
@@ -779,7 +837,15 @@ put_one(jv rec, void *arg)
 	if (err == NULL) {
 		value_hash(j.ct, j.value, j.len, j.hash);
 		j.vpath = kv_record_vpath(rec);
-		j.tags = make_tags(p, rec, j.vpath, j.label);
+		/* "" is the root, as no namespace. */
+		j.ns = rec_str(rec, "namespace");
+		if (j.ns != NULL && *j.ns == '\0')
+			j.ns = NULL;
+		j.tags = make_tags(p, rec, j.vpath, j.ns, j.label);
+		if (!jv_is_valid(j.tags)) {
+			err = kv_call_msg(j.tags);
+			j.tags = jv_invalid();
+		}
 		j.exp = expiry(p, rec);
 		v = jv_object_get(jv_copy(rec), jv_string("version"));
 		j.version = jv_get_kind(v) == JV_KIND_NUMBER ?

@@ -473,6 +473,44 @@ kv-name: 2 records in, 2 out, 1 failed"
 	assert_equal "$(jq -r .name <<<"${lines[1]}")" "secret-db-$(h8 'secret/db\0nteam2')"
 }
 
+@test "--namespace-prefix puts the namespace path first; records without one keep their names" {
+	run -0 --separate-stderr kv-name --namespace-prefix --on-collision=suffix <<-'EOF'
+		{"namespace":"team-a","mount":"kv","path":"db/pass"}
+		{"namespace":"team-a/sub","mount":"kv","path":"db/pass"}
+		{"namespace":"team-b","mount":"kv","path":"db/pass"}
+		{"mount":"kv","path":"db/pass"}
+		{"namespace":"","mount":"kv","path":"x"}
+		{"namespace":"team-b","mount":"kv","path":"???"}
+	EOF
+	assert_equal "$(jq -r .name <<<"$output")" "team-a-kv-db-pass
+team-a-sub-kv-db-pass
+team-b-kv-db-pass
+kv-db-pass
+kv-x
+team-b-kv-$(h8 'kv/???\0nteam-b')"
+	run -0 kv-name -q --namespace-prefix --strip-mount -p app <<<'{"namespace":"team-a","mount":"kv","path":"db"}'
+	assert_equal "$(jq -r .name <<<"$output")" app-team-a-db
+	run -2 --separate-stderr kv-name --namespace-prefix -e '"x"' </dev/null
+	assert_equal "${stderr_lines[0]}" "kv-name: --namespace-prefix has no effect with -e (which sees .namespace)"
+}
+
+@test "--map pins a name for one namespace's path, not for the same path of another" {
+	cat >"$BATS_TEST_TMPDIR/map" <<-'EOF'
+		{"namespace":"team-a","mount":"kv","path":"db/pass","name":"a-db"}
+		{"mount":"kv","path":"db/pass","name":"root-db"}
+	EOF
+	run -1 --separate-stderr kv-name -m "$BATS_TEST_TMPDIR/map" <<-'EOF'
+		{"namespace":"team-b","mount":"kv","path":"db/pass"}
+		{"namespace":"team-a","mount":"kv","path":"db/pass"}
+		{"mount":"kv","path":"db/pass"}
+		{"namespace":"team-c","mount":"kv","path":"db/pass"}
+	EOF
+	assert_equal "$(jq -r '.name // .error.message' <<<"$output")" "kv-db-pass
+a-db
+root-db
+name kv-db-pass already taken by kv/db/pass (namespace team-b)"
+}
+
 @test "an empty stream gives no output and exit 0" {
 	run -0 --separate-stderr kv-name </dev/null
 	assert_equal "$output" ""
@@ -506,8 +544,8 @@ kv-name: 4 records in, 4 out, 2 failed"
 }
 
 @test "usage errors exit 2 with the synopsis" {
-	usage="usage: kv-name [-fhqsv] [-e expr] [-m file] [--on-collision error|suffix]
-               [-p prefix] [-r vault] [--strip-mount]"
+	usage="usage: kv-name [-fhqsv] [-e expr] [-m file] [--namespace-prefix]
+               [--on-collision error|suffix] [-p prefix] [-r vault] [--strip-mount]"
 	run -2 --separate-stderr kv-name -h
 	assert_equal "$output" ""
 	assert_equal "$stderr" "$usage"

@@ -566,3 +566,62 @@ lost_names() {
 	assert_equal "$(lost_names "$w/err" | xargs)" "lost-2"
 	grep -q '^kv-put: secret/lost/2: written to Key Vault as lost-2, but its mapping line was lost: Broken pipe$' "$w/err"
 }
+
+@test "a record with a namespace is tagged vault-namespace; one without keeps exactly the tags it had" {
+	run -0 --separate-stderr kv-put <<-EOF
+		$(rec ns-db app/db '{"p":"x"}' '{"version":2,"namespace":"team-a/sub"}')
+		$(rec root-db app/db2 '{"p":"x"}' '{"version":2,"namespace":""}')
+		$(rec plain-db app/db3 '{"p":"x"}' '{"version":2}')
+	EOF
+	run -0 secret ns-db '.versions[-1].tags | to_entries | map("\(.key)=\(.value)") | .[]'
+	assert_output "migrated-from=hashicorp-vault
+vault-path=secret/app/db
+vault-namespace=team-a/sub
+vault-version=2
+migration-date=$(date -u +%Y-%m-%d)"
+	# The root namespace ("") and no namespace: today's tags, exactly.
+	for n in root-db plain-db; do
+		run -0 secret $n '.versions[-1].tags | keys_unsorted | join(" ")'
+		assert_output "migrated-from vault-path vault-version migration-date"
+	done
+}
+
+@test "the same path from another namespace is a conflict, never an update, dry run or not" {
+	seed '{"secrets":[{"name":"kv-db-pass","value":"a-pass","contentType":"text/plain","tags":{"migrated-from":"hashicorp-vault","vault-path":"kv/db/pass","vault-namespace":"team-a"}}]}'
+	local b='{"mount":"kv","path":"db/pass","kv":2,"namespace":"team-b","name":"kv-db-pass","data":{"p":"b-pass"}}'
+	local r='{"mount":"kv","path":"db/pass","kv":2,"name":"kv-db-pass","data":{"p":"root-pass"}}'
+	for dry in -n ""; do
+		run -1 --separate-stderr kv-put $dry <<<"$b"
+		assert_output '{"mount":"kv","path":"db/pass","kv":2,"namespace":"team-b","name":"kv-db-pass","error":{"tool":"kv-put","status":null,"message":"kv-db-pass already holds kv/db/pass of namespace team-a (vault-path and vault-namespace tags): not written (--force overwrites)"},"status":"conflict"}'
+		run -1 --separate-stderr kv-put $dry <<<"$r"
+		assert_output --partial '"message":"kv-db-pass already holds kv/db/pass of namespace team-a (vault-path and vault-namespace tags)'
+		assert_output --partial '"status":"conflict"'
+	done
+	run -0 secret kv-db-pass '[.versions[].value] | join(",")'
+	assert_output a-pass
+	# Its own namespace's record owns it.
+	run -0 --separate-stderr kv-put <<<'{"mount":"kv","path":"db/pass","kv":2,"namespace":"team-a","name":"kv-db-pass","data":{"p":"a-pass"}}'
+	assert_output --partial '"status":"unchanged"'
+	# A secret of no namespace is foreign to a record of one.
+	seed '{"secrets":[{"name":"root-db","value":"r","contentType":"text/plain","tags":{"vault-path":"kv/db/pass"}}]}'
+	run -1 --separate-stderr kv-put -n <<<'{"mount":"kv","path":"db/pass","kv":2,"namespace":"team-b","name":"root-db","data":{"p":"r"}}'
+	assert_output --partial '"message":"root-db already holds kv/db/pass of no namespace (vault-path tag, no vault-namespace): not written (--force overwrites)"'
+}
+
+@test "custom metadata never rewrites kv-put's own tags, and a namespace too long to tag fails its record" {
+	run -0 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"x"}' \
+	    '{"version":3,"custom_metadata":{"path":"other/db","namespace":"team-z","version":"9","owner":"o"}}')"
+	run -0 secret app-db '.versions[-1].tags | to_entries | map("\(.key)=\(.value)") | .[]'
+	assert_output "migrated-from=hashicorp-vault
+vault-path=secret/app/db
+vault-version=3
+migration-date=$(date -u +%Y-%m-%d)
+vault-owner=o"
+	assert_equal "${stderr_lines[0]}" "kv-put: secret/app/db: custom_metadata not written as tags, whose names kv-put's own tags have: vault-namespace, vault-path, vault-version"
+	local long
+	long=$(printf 'n%.0s' $(seq 1 513))
+	run -1 --separate-stderr kv-put <<<"$(rec long-ns app/db '{"p":"x"}' "{\"namespace\":\"$long\"}")"
+	assert_output --partial '"message":"namespace of 513 characters: Key Vault keeps tag values of at most 512, and the namespace is part of whose the secret is"'
+	run -0 state '[.secrets[].name] | join(" ")'
+	assert_output app-db
+}

@@ -83,7 +83,7 @@ v() {
 	assert_line "ok tokens"
 }
 
-@test "hvac: namespaces by header and path prefix, namespace tokens" {
+@test "hvac: namespaces by header and path prefix, nested listing, namespace tokens, parent tokens read children" {
 	fidelity namespaces
 	assert_success
 	assert_line "ok namespaces"

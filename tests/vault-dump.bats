@@ -255,14 +255,54 @@ vault-dump: 2 records, 0 secrets exported, 2 failed"
 	refute_regex "$stderr" "pw-1|pw-2|значение|api-tok|v1-top|as-t1|in-namespace"
 }
 
-@test "VAULT_NAMESPACE reads the namespace, and a record from another one fails" {
+@test "VAULT_NAMESPACE reads the namespace for operands and records without one" {
 	VAULT_NAMESPACE=team-a run -0 vault-dump -q kv/ns/secret
 	assert_equal "$(jq -c '[.mount, .path, .namespace, .data]' <<<"$output")" \
 	    '["kv","ns/secret","team-a",{"k":"in-namespace"}]'
 	VAULT_NAMESPACE=team-a/ run -0 bash -c 'vault-ls -q | vault-dump -q'
 	assert_equal "$(jq -c .data <<<"$output")" '{"k":"in-namespace"}'
-	run -1 --separate-stderr vault-dump <<<'{"mount":"kv","path":"ns/secret","kv":2,"namespace":"team-a"}'
-	assert_output '{"mount":"kv","path":"ns/secret","kv":2,"namespace":"team-a","error":{"tool":"vault-dump","status":null,"message":"record from namespace team-a, but VAULT_NAMESPACE is not set"}}'
+	VAULT_NAMESPACE=team-a run -0 vault-dump -q <<<'{"mount":"kv","path":"ns/secret","kv":2}'
+	assert_equal "$(jq -c .data <<<"$output")" '{"k":"in-namespace"}'
+}
+
+@test "each record is read in its own namespace, one mount look-up a namespace and mount" {
+	admin "$VAULT_URL/_admin/seed" -X POST -d '{"namespaces":{"team-b":{"mounts":{"kv/":2},"secrets":{"kv/":{"ns/secret":{"data":{"k":"in-team-b"}}}}},"team-b/deep":{"mounts":{"kv/":1},"secrets":{"kv/":{"ns/secret":{"data":{"k":"in-deep"}}}}}}}' >/dev/null
+	local in='{"mount":"kv","path":"ns/secret","namespace":"team-a"}
+{"mount":"kv","path":"ns/secret","namespace":"team-b"}
+{"mount":"kv","path":"ns/secret","namespace":"team-b/deep"}
+{"mount":"secret","path":"app/db","namespace":""}
+{"mount":"kv","path":"ns/secret","kv":2,"namespace":"team-a"}
+{"mount":"kv","path":"ns/secret","namespace":"team-b"}'
+	for ns in "" team-a team-b/deep; do
+		admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+		VAULT_NAMESPACE=$ns run -0 --separate-stderr vault-dump -j 1 <<<"$in"
+		assert_equal "$(jq -c '[.namespace, .mount, .kv, .data]' <<<"$output")" \
+		    '["team-a","kv",2,{"k":"in-namespace"}]
+["team-b","kv",2,{"k":"in-team-b"}]
+["team-b/deep","kv",1,{"k":"in-deep"}]
+["","secret",2,{"password":"pw-2","user":"app"}]
+["team-a","kv",2,{"k":"in-namespace"}]
+["team-b","kv",2,{"k":"in-team-b"}]'
+		assert_equal "$(admin "$VAULT_URL/_admin/requests" | jq -r '.requests[] |
+		    select(.path | test("ui/mounts")) | "\(.namespace) \(.path)"' |
+		    sort)" ' /v1/sys/internal/ui/mounts/secret
+team-a/ /v1/sys/internal/ui/mounts/kv
+team-b/ /v1/sys/internal/ui/mounts/kv
+team-b/deep/ /v1/sys/internal/ui/mounts/kv'
+	done
+}
+
+@test "a namespace that is no path, or holds a control character, fails its record" {
+	run -1 --separate-stderr vault-dump <<-'EOF'
+		{"mount":"kv","path":"ns/secret","namespace":"team-a/../x"}
+		{"mount":"kv","path":"ns/secret","namespace":"/team-a"}
+		{"mount":"kv","path":"ns/secret","namespace":"team-a\r\nX-Evil: 1"}
+		{"mount":"kv","path":"ns/secret","namespace":"nope"}
+	EOF
+	assert_equal "$(jq -r .error.message <<<"$output")" "namespace has a .. segment
+namespace starts with /
+namespace holds a control character
+cannot check that kv is a KV mount: Vault answered 404 for sys/internal/ui/mounts (a server older than 0.10 has no such endpoint)"
 }
 
 # requests: the stand-in's log since it was last cleared, "METHOD path"

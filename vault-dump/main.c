@@ -19,12 +19,13 @@
 /*
  * What Vault said of a mount: a KV mount of version kv, or (kv 0) one
  * nothing may be read from, and why.  Every lookup goes out from the
- * main thread before the record is handed to a worker, and records of
- * another namespace than VAULT_NAMESPACE are refused first, so one entry
- * a mount path is one lookup a mount, and no worker ever reads below a
- * mount that was not checked.
+ * main thread before the record is handed to a worker, one entry a
+ * namespace and mount path, so one lookup a mount, and no worker ever
+ * reads below a mount that was not checked.  The same mount path in two
+ * namespaces is two mounts.
  */
 struct mountc {
+	char	*ns;		/* its namespace: full path, "" the root */
 	char	*name;		/* the mount point: no slashes at its ends */
 	int	 kv;		/* 1 or 2; 0: refused */
 	long	 status;	/* when refused: Vault's status, or 0 */
@@ -51,17 +52,40 @@ usage(void)
 	exit(EXIT_FATAL);
 }
 
+/* VAULT_NAMESPACE's namespace, "" for the root. */
+static const char *
+own_ns(struct dump *d)
+{
+	const char *ns = vault_namespace(d->vault);
+
+	return ns != NULL ? ns : "";
+}
+
+/*
+ * The namespace a record is read in: its own (the full path vault-ls
+ * gives it, "" the root), else VAULT_NAMESPACE's.
+ */
+static const char *
+rec_ns(struct dump *d, jv rec /* borrowed */)
+{
+	const char *ns = rec_str(rec, "namespace");
+
+	return ns != NULL ? ns : own_ns(d);
+}
+
 /*
  * The cached entry for a record's mount (exact), or the KV mount
  * holding an operand's path (the longest).
  */
 static struct mountc *
-mount_cached(struct dump *d, const char *path, int exact)
+mount_cached(struct dump *d, const char *ns, const char *path, int exact)
 {
 	struct mountc *best = NULL;
 	size_t i;
 
 	for (i = 0; i < d->nmounts; i++) {
+		if (strcmp(d->mounts[i].ns, ns) != 0)
+			continue;
 		if (exact ? strcmp(d->mounts[i].name, path) != 0 :
 		    d->mounts[i].kv == 0 ||
 		    !vault_in_mount(path, d->mounts[i].name))
@@ -74,18 +98,22 @@ mount_cached(struct dump *d, const char *path, int exact)
 }
 
 static struct mountc *
-mount_add(struct dump *d, char *name, int kv, long status, char *err)
+mount_add(struct dump *d, const char *ns, char *name, int kv, long status,
+    char *err)
 {
 	struct mountc *m;
 
 	d->mounts = xrealloc(d->mounts, (d->nmounts + 1) *
 	    sizeof(*d->mounts));
 	m = &d->mounts[d->nmounts++];
+	m->ns = xstrdup(ns);
 	m->name = name;
 	m->kv = kv;
 	m->status = status;
 	m->err = err;
-	if (kv != 0)
+	if (kv != 0 && *ns != '\0')
+		msg_info(NULL, "%s/: kv v%d (namespace %s)", name, kv, ns);
+	else if (kv != 0)
 		msg_info(NULL, "%s/: kv v%d", name, kv);
 	return m;
 }
@@ -100,12 +128,12 @@ mount_add(struct dump *d, char *name, int kv, long status, char *err)
  * the record's word that a path holds KV data.
  */
 static int
-mount_ask(struct dump *d, const char *path, int exact, char **name,
-    int *kv, long *status, char **err)
+mount_ask(struct dump *d, const char *ns, const char *path, int exact,
+    char **name, int *kv, long *status, char **err)
 {
 	char *type, *m;
 
-	if (vault_mount_info(d->vault, path, name, &type, kv, status,
+	if (vault_mount_info(d->vault, ns, path, name, &type, kv, status,
 	    err) == -1) {
 		if (*status == 0)
 			msg_fatal("%s", *err);
@@ -145,18 +173,18 @@ mount_ask(struct dump *d, const char *path, int exact, char **name,
 
 /* A record's mount, checked once: never NULL. */
 static struct mountc *
-mount_check(struct dump *d, const char *mount)
+mount_check(struct dump *d, const char *ns, const char *mount)
 {
 	struct mountc *m;
 	char *name, *err;
 	long status;
 	int kv;
 
-	if ((m = mount_cached(d, mount, 1)) != NULL)
+	if ((m = mount_cached(d, ns, mount, 1)) != NULL)
 		return m;
-	if (mount_ask(d, mount, 1, &name, &kv, &status, &err) == -1)
-		return mount_add(d, xstrdup(mount), 0, status, err);
-	return mount_add(d, name, kv, 0, NULL);
+	if (mount_ask(d, ns, mount, 1, &name, &kv, &status, &err) == -1)
+		return mount_add(d, ns, xstrdup(mount), 0, status, err);
+	return mount_add(d, ns, name, kv, 0, NULL);
 }
 
 /*
@@ -171,15 +199,16 @@ mount_find(struct dump *d, const char *path, long *status, char **err)
 	char *name;
 	int kv;
 
-	if ((m = mount_cached(d, path, 0)) != NULL)
+	if ((m = mount_cached(d, own_ns(d), path, 0)) != NULL)
 		return m;
-	if (mount_ask(d, path, 0, &name, &kv, status, err) == -1)
+	if (mount_ask(d, own_ns(d), path, 0, &name, &kv, status, err) == -1)
 		return NULL;
-	if ((m = mount_cached(d, name, 1)) != NULL && m->kv == kv) {
+	if ((m = mount_cached(d, own_ns(d), name, 1)) != NULL &&
+	    m->kv == kv) {
 		free(name);
 		return m;
 	}
-	return mount_add(d, name, kv, 0, NULL);
+	return mount_add(d, own_ns(d), name, kv, 0, NULL);
 }
 
 /* Fail a record here: the message on stderr, the error in the record. */
@@ -275,14 +304,15 @@ refresh_flags(jv rec)
 /* A KV v1 secret: GET mount/path; data is the whole map
  * (developer.hashicorp.com/vault/api-docs/secret/kv/kv-v1). */
 static jv
-read_v1(struct dump *d, jv rec, const char *mount, const char *path)
+read_v1(struct dump *d, jv rec, const char *ns, const char *mount,
+    const char *path)
 {
 	jv r, data;
 	char *p;
 	long status;
 
 	p = xasprintf("%s/%s", mount, path);
-	r = vault_call(d->vault, "GET", p, jv_invalid(), &status);
+	r = vault_callns(d->vault, ns, "GET", p, NULL, jv_invalid(), &status);
 	free(p);
 	if (!jv_is_valid(r) || status != 200)
 		return answer_failed(rec, r, status, "", 1);
@@ -328,8 +358,8 @@ record_terms(jv r /* consumed */)
  * version's number when known.
  */
 static jv
-read_v2(struct dump *d, jv rec, const char *mount, const char *path,
-    long version, int *gone, long *num, long *status)
+read_v2(struct dump *d, jv rec, const char *ns, const char *mount,
+    const char *path, long version, int *gone, long *num, long *status)
 {
 	jv r, dd, data, meta, v;
 	char *p, q[32];
@@ -339,7 +369,7 @@ read_v2(struct dump *d, jv rec, const char *mount, const char *path,
 	*num = version;
 	p = xasprintf("%s/data/%s", mount, path);
 	snprintf(q, sizeof(q), "version=%ld", version);
-	r = vault_callq(d->vault, "GET", p, version > 0 ? q : NULL,
+	r = vault_callns(d->vault, ns, "GET", p, version > 0 ? q : NULL,
 	    jv_invalid(), status);
 	free(p);
 	if (!jv_is_valid(r))
@@ -429,12 +459,13 @@ count_gone(struct dump *d, int state)
 
 /* The current version of a KV v2 secret. */
 static jv
-dump_current(struct dump *d, jv rec, const char *mount, const char *path)
+dump_current(struct dump *d, jv rec, const char *ns, const char *mount,
+    const char *path)
 {
 	long num, status;
 	int gone;
 
-	rec = read_v2(d, rec, mount, path, 0, &gone, &num, &status);
+	rec = read_v2(d, rec, ns, mount, path, 0, &gone, &num, &status);
 	if (gone != VAULT_LIVE) {
 		count_gone(d, gone);
 		rec = jv_object_set(rec, jv_string("version"),
@@ -462,7 +493,8 @@ long_cmp(const void *a, const void *b)
  * is an error record, after the live ones.
  */
 static jv
-dump_all(struct dump *d, jv rec, const char *mount, const char *path)
+dump_all(struct dump *d, jv rec, const char *ns, const char *mount,
+    const char *path)
 {
 	jv r, dm, vers, k, e, out, one;
 	long *nums = NULL, cur = 0, num, status;
@@ -472,7 +504,7 @@ dump_all(struct dump *d, jv rec, const char *mount, const char *path)
 	int gone;
 
 	p = xasprintf("%s/metadata/%s", mount, path);
-	r = vault_call(d->vault, "GET", p, jv_invalid(), &status);
+	r = vault_callns(d->vault, ns, "GET", p, NULL, jv_invalid(), &status);
 	free(p);
 	if (!jv_is_valid(r) || status != 200)
 		return answer_failed(rec, r, status, "metadata: ", 1);
@@ -512,8 +544,8 @@ dump_all(struct dump *d, jv rec, const char *mount, const char *path)
 		status = 404;
 		one = jv_copy(rec);
 		if (gone == VAULT_LIVE) {
-			one = read_v2(d, one, mount, path, nums[i], &gone,
-			    &num, &status);
+			one = read_v2(d, one, ns, mount, path, nums[i],
+			    &gone, &num, &status);
 			if (gone == VAULT_LIVE && rec_failed(one)) {
 				/* Name the version that failed. */
 				one = jv_object_set(one, jv_string("version"),
@@ -551,12 +583,14 @@ static jv
 dump_one(jv rec, void *arg)
 {
 	struct dump *d = arg;
-	char *mount, *path;
+	char *mount, *path, *ns;
 	jv kv;
 	int v;
 
 	if (rec_failed(rec))
 		return rec;
+	/* Copies: the record changes as it is read. */
+	ns = xstrdup(rec_ns(d, rec));
 	mount = xstrdup(rec_str(rec, "mount"));
 	path = xstrdup(rec_str(rec, "path"));
 	/* prepare() let only 1 and 2 through. */
@@ -564,11 +598,12 @@ dump_one(jv rec, void *arg)
 	v = jv_number_value(kv) == 1 ? 1 : 2;
 	jv_free(kv);
 	if (v == 1)
-		rec = read_v1(d, rec, mount, path);
+		rec = read_v1(d, rec, ns, mount, path);
 	else if (d->all)
-		rec = dump_all(d, rec, mount, path);
+		rec = dump_all(d, rec, ns, mount, path);
 	else
-		rec = dump_current(d, rec, mount, path);
+		rec = dump_current(d, rec, ns, mount, path);
+	free(ns);
 	free(mount);
 	free(path);
 	return rec;
@@ -628,10 +663,20 @@ path_problem(const char *s, size_t len)
 	}
 }
 
+static int
+ctl_char(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < ' ' || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 /*
  * Check an input record before it goes to a worker: mount and path
- * strings that name one place, the namespace it came from, kv 1 or 2,
- * and, asking Vault once a mount, that the mount is a KV mount point of
+ * strings that name one place in the namespace it came from, kv 1 or 2,
+ * and, asking Vault once a namespace and mount, that the mount is a KV
+ * mount point of
  * that version (kv set from it when missing).  Nothing is read from a
  * mount of another engine: a record is only a claim.
  */
@@ -640,7 +685,7 @@ prepare(struct dump *d, jv rec)
 {
 	static const char *const fields[] = { "mount", "path", "namespace" };
 	struct mountc *m;
-	const char *mount, *path, *ns, *myns, *why;
+	const char *mount, *path, *ns, *why;
 	char *err;
 	jv kv, f;
 	size_t i;
@@ -659,19 +704,22 @@ prepare(struct dump *d, jv rec)
 	path = rec_str(rec, "path");
 	if (mount == NULL || *mount == '\0' || path == NULL || *path == '\0')
 		return fail(rec, 0, "record without mount and path");
-	for (i = 0; i < 2; i++) {
+	/* A namespace is a path too; "" is the root. */
+	for (i = 0; i < 3; i++) {
 		f = jv_object_get(jv_copy(rec), jv_string(fields[i]));
-		why = path_problem(jv_string_value(f),
+		why = jv_get_kind(f) != JV_KIND_STRING || (i == 2 &&
+		    jv_string_length_bytes(jv_copy(f)) == 0) ? NULL :
+		    path_problem(jv_string_value(f),
 		    (size_t)jv_string_length_bytes(jv_copy(f)));
+		if (why == NULL && i == 2 && jv_get_kind(f) ==
+		    JV_KIND_STRING && ctl_char(jv_string_value(f)))
+			why = "holds a control character";
 		jv_free(f);
 		if (why != NULL)
 			return fail(rec, 0, "%s %s", fields[i], why);
 	}
-	ns = rec_str(rec, "namespace");
-	myns = vault_namespace(d->vault);
-	if (ns != NULL && (myns == NULL || strcmp(ns, myns) != 0))
-		return fail(rec, 0, "record from namespace %s, but "
-		    "VAULT_NAMESPACE is %s", ns, myns ? myns : "not set");
+	/* Read in its own namespace, whatever VAULT_NAMESPACE says. */
+	ns = rec_ns(d, rec);
 	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
 	if (jv_get_kind(kv) == JV_KIND_NUMBER) {
 		if ((err = rec_int_problem(rec, "kv", 1, 2, "1 or 2")) !=
@@ -687,7 +735,7 @@ prepare(struct dump *d, jv rec)
 	jv_free(kv);
 	if (v == -1)
 		return fail(rec, 0, "kv must be 1 or 2");
-	m = mount_check(d, mount);
+	m = mount_check(d, ns, mount);
 	if (m->kv == 0)
 		return fail(rec, m->status, "%s", m->err);
 	if (v != 0 && v != m->kv)
@@ -845,6 +893,7 @@ main(int argc, char *argv[])
 	if (d.failed > 0)
 		status = EXIT_PARTIAL;
 	for (i = 0; i < d.nmounts; i++) {
+		free(d.mounts[i].ns);
 		free(d.mounts[i].name);
 		free(d.mounts[i].err);
 	}

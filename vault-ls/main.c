@@ -21,7 +21,13 @@
 #define OPT_VERSION	256
 #define PLURAL(n)	((n) == 1 ? "" : "s")
 
+/*
+ * A mount is a namespace and a mount path: the same path in two
+ * namespaces is two mounts.  name "" stands for the namespace itself,
+ * for an error record about it (-A).
+ */
 struct mount {
+	char	*ns;		/* full path, "" for the root */
 	char	*name;		/* no slashes at its ends */
 	int	 kv;		/* 1, 2, or 0 when unknown */
 	long	 secrets;
@@ -46,6 +52,7 @@ struct folder {
 
 struct walk {
 	struct vault	*vault;
+	int		 all_ns;	/* -A */
 	struct mount	*mounts;
 	size_t		 nmounts;
 	pthread_mutex_t	 mu;
@@ -68,18 +75,19 @@ struct ls {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: vault-ls [-hlqv] [-j jobs] "
+	fprintf(stderr, "usage: vault-ls [-Ahlqv] [-j jobs] "
 	    "[mount[/folder] ...]\n");
 	exit(EXIT_FATAL);
 }
 
 static size_t
-mount_add(struct walk *w, const char *name, int kv)
+mount_add(struct walk *w, const char *ns, const char *name, int kv)
 {
 	size_t i;
 
 	for (i = 0; i < w->nmounts; i++)
-		if (strcmp(w->mounts[i].name, name) == 0) {
+		if (strcmp(w->mounts[i].ns, ns) == 0 &&
+		    strcmp(w->mounts[i].name, name) == 0) {
 			if (w->mounts[i].kv == 0)
 				w->mounts[i].kv = kv;
 			return i;
@@ -87,6 +95,7 @@ mount_add(struct walk *w, const char *name, int kv)
 	w->mounts = xrealloc(w->mounts, (w->nmounts + 1) *
 	    sizeof(*w->mounts));
 	memset(&w->mounts[w->nmounts], 0, sizeof(*w->mounts));
+	w->mounts[w->nmounts].ns = xstrdup(ns);
 	w->mounts[w->nmounts].name = xstrdup(name);
 	w->mounts[w->nmounts].kv = kv;
 	return w->nmounts++;
@@ -138,10 +147,15 @@ folder_push(struct walk *w, size_t mount, char *path, int root)
 static void
 folder_failed(struct walk *w, struct folder *f, long status, char *error)
 {
+	struct mount *m = &w->mounts[f->mount];
 	size_t n = strlen(f->path);
 
-	msg_warn(NULL, "%s/%s: cannot list: %s", w->mounts[f->mount].name,
-	    f->path, error);
+	if (w->all_ns && *m->ns != '\0')
+		msg_warn(NULL, "%s/%s (namespace %s): cannot list: %s",
+		    m->name, f->path, m->ns, error);
+	else
+		msg_warn(NULL, "%s/%s: cannot list: %s", m->name, f->path,
+		    error);
 	if (w->progress)
 		msg_progress_add(1);
 	pthread_mutex_lock(&w->mu);
@@ -176,7 +190,8 @@ list_folder(struct walk *w, struct folder *f)
 	}
 	p = xasprintf("%s/%s%s", m->name, m->kv == 2 ? "metadata/" : "",
 	    f->path);
-	r = vault_call(w->vault, "LIST", p, jv_invalid(), &status);
+	r = vault_callns(w->vault, m->ns, "LIST", p, NULL, jv_invalid(),
+	    &status);
 	free(p);
 	if (!jv_is_valid(r)) {
 		jv msg = jv_invalid_get_msg(r);
@@ -291,7 +306,7 @@ walk_run(struct walk *w, int jobs)
 
 /* Add the KV mounts of a sys/mounts-shaped map ({"secret/":{...}}). */
 static void
-mounts_from(struct walk *w, jv map)
+mounts_from(struct walk *w, const char *ns, jv map)
 {
 	jv t, ver;
 	char *name;
@@ -320,7 +335,7 @@ mounts_from(struct walk *w, jv map)
 			while (n > 0 && name[n - 1] == '/')
 				name[--n] = '\0';
 			if (n > 0)
-				folder_push(w, mount_add(w, name, kv),
+				folder_push(w, mount_add(w, ns, name, kv),
 				    xstrdup(""), 1);
 			free(name);
 		}
@@ -332,17 +347,45 @@ mounts_from(struct walk *w, jv map)
 }
 
 /*
- * Every KV mount: sys/mounts, or for a token that may not read it,
- * sys/internal/ui/mounts, which lists the mounts the token can use.
+ * A namespace that could not be looked at (-A): an error record of its
+ * own, and the walk goes on with the others.
  */
 static void
-discover(struct walk *w)
+ns_failed(struct walk *w, const char *ns, long status, char *error)
+{
+	if (*ns != '\0')
+		msg_warn(NULL, "namespace %s: %s", ns, error);
+	else
+		msg_warn(NULL, "root namespace: %s", error);
+	entry_add(w, mount_add(w, ns, "", 0), xstrdup(""), 1, status, error);
+}
+
+/*
+ * Without -A, a failure is fatal; with it, the namespace's error record.
+ * Returns what fatal would not.
+ */
+static void
+discover_failed(struct walk *w, const char *ns, long status, char *error)
+{
+	if (!w->all_ns)
+		msg_fatal("%s", error);
+	ns_failed(w, ns, status, error);
+}
+
+/*
+ * Every KV mount of namespace ns: sys/mounts, or for a token that may
+ * not read it, sys/internal/ui/mounts, which lists the mounts the token
+ * can use.
+ */
+static void
+discover(struct walk *w, const char *ns)
 {
 	jv r, d;
 	char *err;
 	long status;
 
-	r = vault_call(w->vault, "GET", "sys/mounts", jv_invalid(), &status);
+	r = vault_callns(w->vault, ns, "GET", "sys/mounts", NULL, jv_invalid(),
+	    &status);
 	if (jv_is_valid(r) && status == 200) {
 		d = jv_object_get(jv_copy(r), jv_string("data"));
 		/* Older servers put the mounts at the top level. */
@@ -350,38 +393,165 @@ discover(struct walk *w)
 			jv_free(d);
 			d = jv_copy(r);
 		}
-		mounts_from(w, d);
+		mounts_from(w, ns, d);
 		jv_free(r);
 		return;
 	}
 	if (!jv_is_valid(r)) {
 		jv msg = jv_invalid_get_msg(r);
 
-		msg_fatal("sys/mounts: %s", jv_get_kind(msg) ==
-		    JV_KIND_STRING ? jv_string_value(msg) : "no answer");
+		discover_failed(w, ns, 0, xasprintf("sys/mounts: %s",
+		    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) :
+		    "no answer"));
+		jv_free(msg);
+		return;
 	}
 	if (status != 403) {
 		err = vault_errmsg(r, status);
-		msg_fatal("cannot list mounts: sys/mounts: %s", err);
+		jv_free(r);
+		discover_failed(w, ns, status, xasprintf("cannot list mounts: "
+		    "sys/mounts: %s", err));
+		free(err);
+		return;
 	}
 	jv_free(r);
 	msg_info(NULL, "sys/mounts: permission denied, using "
 	    "sys/internal/ui/mounts");
-	r = vault_call(w->vault, "GET", "sys/internal/ui/mounts", jv_invalid(),
-	    &status);
+	r = vault_callns(w->vault, ns, "GET", "sys/internal/ui/mounts", NULL,
+	    jv_invalid(), &status);
 	if (!jv_is_valid(r)) {
 		jv msg = jv_invalid_get_msg(r);
 
-		msg_fatal("sys/internal/ui/mounts: %s", jv_get_kind(msg) ==
-		    JV_KIND_STRING ? jv_string_value(msg) : "no answer");
+		discover_failed(w, ns, 0, xasprintf("sys/internal/ui/mounts: "
+		    "%s", jv_get_kind(msg) == JV_KIND_STRING ?
+		    jv_string_value(msg) : "no answer"));
+		jv_free(msg);
+		return;
 	}
 	if (status != 200) {
 		err = vault_errmsg(r, status);
-		msg_fatal("cannot list mounts: sys/mounts and "
-		    "sys/internal/ui/mounts: %s", err);
+		jv_free(r);
+		discover_failed(w, ns, status, xasprintf("cannot list mounts: "
+		    "sys/mounts and sys/internal/ui/mounts: %s", err));
+		free(err);
+		return;
 	}
-	mounts_from(w, jv_getpath(r, JV_ARRAY(jv_string("data"),
+	mounts_from(w, ns, jv_getpath(r, JV_ARRAY(jv_string("data"),
 	    jv_string("secret"))));
+}
+
+/*
+ * -A: the namespace ns and every one below it.  LIST sys/namespaces in
+ * a namespace answers its children, "keys": ["team-a/", ...], relative
+ * to it (developer.hashicorp.com/vault/api-docs/system/namespaces;
+ * openbao.org/api-docs/system/namespaces); a 404 means none, as for any
+ * empty LIST, and a Vault without namespaces answers 404 too.  Walked
+ * from the main thread before the folders, breadth first.
+ */
+static void
+discover_all(struct walk *w, const char *base)
+{
+	char **queue, *ns, *child;
+	size_t head = 0, tail = 0, cap = 16, depth;
+	const char *key, *p;
+	long status;
+	int i, n;
+	jv r, keys, k;
+
+	queue = xcalloc(cap, sizeof(*queue));
+	queue[tail++] = xstrdup(base);
+	while (head < tail && !msg_stop) {
+		ns = queue[head++];
+		discover(w, ns);
+		for (depth = 0, p = ns; *p != '\0'; p++)
+			depth += *p == '/';
+		if (depth >= DEPTH_MAX) {
+			ns_failed(w, ns, 0, xasprintf("namespaces nested deeper "
+			    "than %d levels: the ones below not listed",
+			    DEPTH_MAX));
+			free(ns);
+			continue;
+		}
+		r = vault_callns(w->vault, ns, "LIST", "sys/namespaces", NULL,
+		    jv_invalid(), &status);
+		if (!jv_is_valid(r)) {
+			jv msg = jv_invalid_get_msg(r);
+
+			ns_failed(w, ns, 0, xasprintf("cannot list its "
+			    "namespaces: %s", jv_get_kind(msg) ==
+			    JV_KIND_STRING ? jv_string_value(msg) :
+			    "no answer"));
+			jv_free(msg);
+			free(ns);
+			continue;
+		}
+		if (status == 404) {
+			jv_free(r);
+			free(ns);
+			continue;
+		}
+		if (status != 200) {
+			child = vault_errmsg(r, status);
+			jv_free(r);
+			ns_failed(w, ns, status, xasprintf("cannot list its "
+			    "namespaces: sys/namespaces: %s", child));
+			free(child);
+			free(ns);
+			continue;
+		}
+		keys = jv_get_kind(r) == JV_KIND_OBJECT ?
+		    jv_getpath(jv_copy(r), JV_ARRAY(jv_string("data"),
+		    jv_string("keys"))) : jv_invalid();
+		jv_free(r);
+		if (jv_get_kind(keys) != JV_KIND_ARRAY) {
+			jv_free(keys);
+			ns_failed(w, ns, status, xstrdup("cannot list its "
+			    "namespaces: LIST answer without data.keys"));
+			free(ns);
+			continue;
+		}
+		n = jv_array_length(jv_copy(keys));
+		for (i = 0; i < n; i++) {
+			k = jv_array_get(jv_copy(keys), i);
+			key = jv_get_kind(k) == JV_KIND_STRING ?
+			    jv_string_value(k) : "";
+			child = xstrndup(key, strcspn(key, "/"));
+			/* One segment, a name: nothing else is a child. */
+			if (*child == '\0' || strcmp(child, ".") == 0 ||
+			    strcmp(child, "..") == 0 ||
+			    (key[strlen(child)] != '\0' &&
+			    strcmp(key + strlen(child), "/") != 0)) {
+				msg_warn(NULL, "namespace %s: child namespace "
+				    "%s skipped: not a name", *ns != '\0' ? ns :
+				    "(root)", key);
+				free(child);
+				jv_free(k);
+				continue;
+			}
+			if (tail == cap) {
+				cap *= 2;
+				queue = xrealloc(queue, cap * sizeof(*queue));
+			}
+			queue[tail++] = *ns != '\0' ?
+			    xasprintf("%s/%s", ns, child) : xstrdup(child);
+			free(child);
+			jv_free(k);
+		}
+		jv_free(keys);
+		free(ns);
+	}
+	while (head < tail)
+		free(queue[head++]);
+	free(queue);
+}
+
+/* VAULT_NAMESPACE's namespace, "" for the root. */
+static const char *
+own_ns(struct walk *w)
+{
+	const char *ns = vault_namespace(w->vault);
+
+	return ns != NULL ? ns : "";
 }
 
 /* An argument: a mount, or a folder inside one. */
@@ -401,14 +571,14 @@ resolve(struct walk *w, const char *arg)
 		p[--n] = '\0';
 	if (n == 0)
 		msg_usage_error("empty mount or folder: \"%s\"", arg);
-	if (vault_mount_of(w->vault, p, &mount, &kv, &status, &err) == -1) {
+	if (vault_mount_of(w->vault, NULL, p, &mount, &kv, &status, &err) == -1) {
 		if (status == 0)
 			msg_fatal("%s", err);
 		msg_warn(NULL, "%s: cannot find its mount: %s", p, err);
 		n = strcspn(p, "/");
 		rest = p[n] == '/' ? p + n + 1 : p + n;
 		p[n] = '\0';
-		mi = mount_add(w, p, 0);
+		mi = mount_add(w, own_ns(w), p, 0);
 		entry_add(w, mi, xstrdup(rest), 1, status, err);
 		free(p);
 		return;
@@ -416,7 +586,7 @@ resolve(struct walk *w, const char *arg)
 	rest = p + strlen(mount);
 	while (*rest == '/')
 		rest++;
-	mi = mount_add(w, mount, kv);
+	mi = mount_add(w, own_ns(w), mount, kv);
 	folder_push(w, mi, *rest == '\0' ? xstrdup("") :
 	    xasprintf("%s/", rest), 1);
 	free(mount);
@@ -464,6 +634,9 @@ entry_cmp(const void *a, const void *b)
 	const struct entry *x = a, *y = b;
 	int c;
 
+	if ((c = strcmp(sort_walk->mounts[x->mount].ns,
+	    sort_walk->mounts[y->mount].ns)) != 0)
+		return c;
 	if ((c = strcmp(sort_walk->mounts[x->mount].name,
 	    sort_walk->mounts[y->mount].name)) != 0)
 		return c;
@@ -476,16 +649,23 @@ static jv
 entry_record(struct walk *w, struct entry *e)
 {
 	struct mount *m = &w->mounts[e->mount];
-	const char *ns;
 	jv r;
 
 	r = jv_object();
+	/* A namespace that failed as a whole: its namespace alone. */
+	if (*m->name == '\0') {
+		r = jv_object_set(r, jv_string("namespace"),
+		    jv_string(m->ns));
+		r = jv_object_set(r, jv_string("folder"), jv_true());
+		return rec_error(r, e->status, "%s", e->error);
+	}
 	r = jv_object_set(r, jv_string("mount"), jv_string(m->name));
 	r = jv_object_set(r, jv_string("path"), jv_string(e->path));
 	if (m->kv != 0)
 		r = jv_object_set(r, jv_string("kv"), jv_number(m->kv));
-	if ((ns = vault_namespace(w->vault)) != NULL)
-		r = jv_object_set(r, jv_string("namespace"), jv_string(ns));
+	if (*m->ns != '\0')
+		r = jv_object_set(r, jv_string("namespace"),
+		    jv_string(m->ns));
 	if (e->folder) {
 		r = jv_object_set(r, jv_string("folder"), jv_true());
 		r = rec_error(r, e->status, "%s", e->error);
@@ -497,7 +677,10 @@ static int
 mount_cmp(const void *a, const void *b)
 {
 	const struct mount *x = a, *y = b;
+	int c;
 
+	if ((c = strcmp(x->ns, y->ns)) != 0)
+		return c;
 	return strcmp(x->name, y->name);
 }
 
@@ -543,7 +726,9 @@ add_metadata(jv rec, void *arg)
 	jv_free(kv);
 	p = xasprintf("%s/metadata/%s", rec_str(rec, "mount"),
 	    rec_str(rec, "path"));
-	r = vault_call(ls->vault, "GET", p, jv_invalid(), &status);
+	/* In the record's namespace (-A), else VAULT_NAMESPACE's. */
+	r = vault_callns(ls->vault, rec_str(rec, "namespace"), "GET", p, NULL,
+	    jv_invalid(), &status);
 	free(p);
 	if (!jv_is_valid(r)) {
 		jv msg = jv_invalid_get_msg(r);
@@ -624,6 +809,7 @@ emit(jv rec, void *arg)
 		    jv_string("message")));
 
 		const char *mount = rec_str(rec, "mount");
+		const char *ns = rec_str(rec, "namespace");
 		size_t i;
 
 		msg_warn(label, "%s", jv_get_kind(m) == JV_KIND_STRING ?
@@ -631,8 +817,11 @@ emit(jv rec, void *arg)
 		jv_free(m);
 		free(label);
 		ls->meta_failed++;
+		if (ns == NULL)
+			ns = own_ns(ls->walk);
 		for (i = 0; mount != NULL && i < ls->walk->nmounts; i++)
-			if (strcmp(ls->walk->mounts[i].name, mount) == 0)
+			if (strcmp(ls->walk->mounts[i].ns, ns) == 0 &&
+			    strcmp(ls->walk->mounts[i].name, mount) == 0)
 				ls->walk->mounts[i].failed++;
 	}
 	msg_progress_add(failed);
@@ -648,6 +837,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "all-namespaces", no_argument,	NULL, 'A' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "long",	no_argument,		NULL, 'l' },
@@ -663,15 +853,20 @@ main(int argc, char *argv[])
 	struct pool *pool = NULL;
 	struct entry *e, *prev;
 	struct mount *m;
-	char *err;
-	size_t i;
+	char *err, where[256];
+	size_t i, nreal = 0;
 	long secrets = 0, failed = 0;
 	int ch, jobs = JOBS_DEFAULT, lflag = 0, status = EXIT_OK;
 	int interrupted;
 
 	msg_init("vault-ls");
-	while ((ch = getopt_long(argc, argv, "hj:lqv", longopts, NULL)) != -1) {
+	memset(&w, 0, sizeof(w));
+	while ((ch = getopt_long(argc, argv, "Ahj:lqv", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'A':
+			w.all_ns = 1;
+			break;
 		case 'j':
 			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
 			break;
@@ -694,6 +889,9 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (w.all_ns && argc > 0)
+		msg_usage_error("-A lists every mount of every namespace: no "
+		    "mount or folder with it");
 
 	http_opts_init(&ho);
 	if (http_opts_env(&ho, "VAULT_CLIENT_TIMEOUT", &err) == -1)
@@ -701,7 +899,6 @@ main(int argc, char *argv[])
 	ho.max_inflight = jobs;
 	if ((http = http_new(&ho)) == NULL)
 		msg_fatal("cannot start the HTTP engine");
-	memset(&w, 0, sizeof(w));
 	if ((w.vault = vault_new(http, &err)) == NULL)
 		msg_fatal("%s", err);
 	for (i = 0; vault_warning(w.vault, (int)i) != NULL; i++)
@@ -712,8 +909,10 @@ main(int argc, char *argv[])
 	pthread_cond_init(&w.cv, NULL);
 	w.progress = !lflag;
 
-	if (argc == 0)
-		discover(&w);
+	if (w.all_ns)
+		discover_all(&w, own_ns(&w));
+	else if (argc == 0)
+		discover(&w, own_ns(&w));
 	for (i = 0; i < (size_t)argc; i++)
 		resolve(&w, argv[i]);
 	prune_roots(&w);
@@ -772,21 +971,32 @@ out:
 		qsort(w.mounts, w.nmounts, sizeof(*w.mounts), mount_cmp);
 	for (i = 0; i < w.nmounts && !interrupted; i++) {
 		m = &w.mounts[i];
+		if (*m->name == '\0')		/* a namespace that failed */
+			continue;
+		if (w.all_ns && *m->ns != '\0')
+			snprintf(where, sizeof(where), " (namespace %.200s)",
+			    m->ns);
+		else
+			where[0] = '\0';
 		if (m->failed > 0)
-			msg_warn(NULL, "%s/: %ld secret%s (%s), %ld failed",
-			    m->name, m->secrets, PLURAL(m->secrets),
+			msg_warn(NULL, "%s/%s: %ld secret%s (%s), %ld failed",
+			    m->name, where, m->secrets, PLURAL(m->secrets),
 			    kv_name(m->kv), m->failed);
 		else
-			msg_warn(NULL, "%s/: %ld secret%s (%s)", m->name,
-			    m->secrets, PLURAL(m->secrets), kv_name(m->kv));
+			msg_warn(NULL, "%s/%s: %ld secret%s (%s)", m->name,
+			    where, m->secrets, PLURAL(m->secrets),
+			    kv_name(m->kv));
 	}
 	for (i = 0; i < w.nents; i++) {
 		free(w.ents[i].path);
 		free(w.ents[i].error);
 	}
 	free(w.ents);
-	for (i = 0; i < w.nmounts; i++)
+	for (i = 0; i < w.nmounts; i++) {
+		nreal += *w.mounts[i].name != '\0';
+		free(w.mounts[i].ns);
 		free(w.mounts[i].name);
+	}
 	free(w.mounts);
 	pthread_cond_destroy(&w.cv);
 	pthread_mutex_destroy(&w.mu);
@@ -797,5 +1007,5 @@ out:
 		return msg_finish(EXIT_FATAL, "stopped before the listing "
 		    "ended: no output");
 	return msg_finish(status, "%ld secret%s in %zu mount%s, %ld failed",
-	    secrets, PLURAL(secrets), w.nmounts, PLURAL(w.nmounts), failed);
+	    secrets, PLURAL(secrets), nreal, PLURAL(nreal), failed);
 }

@@ -441,6 +441,26 @@ def s_namespaces():
     assert "kv/" in ui, ui
     one = c.adapter.get("/v1/sys/internal/ui/mounts/fid-team/kv/app/db")["data"]
     eq(one["path"], "fid-team/kv/", "ui path with namespace")
+    # nested listing: each namespace lists its own children, relative
+    eq(n.sys.list_namespaces()["data"]["keys"], ["child/"], "nested list")
+    assert "child/" not in c.sys.list_namespaces()["data"]["keys"]
+    raises(hx.InvalidPath, nc.sys.list_namespaces)          # none below: 404
+    # a token of the parent reads the child, by header and by path prefix
+    n.sys.create_or_update_policy("kid-read", 'path "child/deep/data/*" { capabilities = ["read"] }')
+    pt = n.auth.token.create(policies=["kid-read"])["auth"]["client_token"]
+    eq(client(pt, namespace="fid-team/child").secrets.kv.v2.read_secret_version(
+        "s", mount_point="deep")["data"]["data"], {"d": 1}, "parent token in child")
+    eq(client(pt, namespace="fid-team").adapter.get("/v1/child/deep/data/s")["data"]["data"],
+       {"d": 1}, "parent token, path prefix")
+    # a token of the child does not read the parent; the root token reads all
+    nc.sys.create_or_update_policy("all", 'path "*" { capabilities = ["read", "list"] }')
+    ct = nc.auth.token.create(policies=["all"])["auth"]["client_token"]
+    raises(hx.Forbidden, client(ct, namespace="fid-team").secrets.kv.v2.read_secret_version,
+           "app/db", mount_point="kv")
+    eq(client(namespace="fid-team/child").secrets.kv.v2.read_secret_version(
+        "s", mount_point="deep")["data"]["data"], {"d": 1}, "root token in child")
+    # policies are per namespace: the child's is unknown in the parent
+    raises(hx.InvalidPath, n.sys.read_policy, "all")
 
 
 def s_ratelimit():

@@ -339,21 +339,28 @@ test_versions(void)
 
 	memset(&vs, 0, sizeof(vs));
 	kvvers_add(&vs, "https://kv1.vault.azure.net/secrets/a/b1", 1,
-	    "secret/a");
+	    "secret/a", NULL);
 	kvvers_add(&vs, "https://kv1.vault.azure.net/secrets/a/b2", 2,
-	    "secret/b");
+	    "secret/b", "");
 	kvvers_add(&vs, "https://kv1.vault.azure.net/secrets/a/b3", 1,
-	    "secret/a");
-	kvvers_add(&vs, "not an id", -5, NULL);
-	CHECK_EQ(vs.n, 4);
+	    "secret/a", NULL);
+	kvvers_add(&vs, "not an id", -5, NULL, NULL);
+	/* The same path from a namespace is another source. */
+	kvvers_add(&vs, "https://kv1.vault.azure.net/secrets/a/b5", 3,
+	    "secret/a", "team-a");
+	CHECK_EQ(vs.n, 5);
 	CHECK_EQ(kvvers_find(&vs, "B2"), 1);
 	CHECK_EQ(kvvers_find(&vs, "b4"), -1);
 	/* The id that names none: "" matches no version. */
 	CHECK_EQ(kvvers_find(&vs, ""), -1);
-	CHECK_EQ(kvvers_find_tag(&vs, 1, "secret/a"), 2);
-	CHECK_EQ(kvvers_find_tag(&vs, 2, "secret/a"), -1);
-	CHECK_EQ(kvvers_find_tag(&vs, 2, NULL), 1);
-	CHECK_EQ(kvvers_find_tag(&vs, -1, NULL), 3);
+	CHECK_EQ(kvvers_find_tag(&vs, 1, "secret/a", NULL), 2);
+	CHECK_EQ(kvvers_find_tag(&vs, 1, "secret/a", ""), 2);
+	CHECK_EQ(kvvers_find_tag(&vs, 1, "secret/a", "team-a"), -1);
+	CHECK_EQ(kvvers_find_tag(&vs, 2, "secret/a", NULL), -1);
+	CHECK_EQ(kvvers_find_tag(&vs, 2, NULL, NULL), 1);
+	CHECK_EQ(kvvers_find_tag(&vs, -1, NULL, NULL), 3);
+	CHECK_EQ(kvvers_find_tag(&vs, 3, "secret/a", "team-a"), 4);
+	CHECK_EQ(kvvers_find_tag(&vs, 3, "secret/a", NULL), -1);
 	kvvers_release(&vs);
 	CHECK(vs.v == NULL && vs.n == 0);
 }
