@@ -1159,20 +1159,24 @@ ping_life(struct vault *v, jv r /* borrowed */)
 }
 
 /*
- * Did an https server end the handshake, or the connection right after
- * it, while no client certificate was offered?  A server that demands
- * one says so with a TLS alert ("certificate required" in TLS 1.3,
- * "handshake failure" before), or, in TLS 1.3, by closing the connection
- * once the client's first request is on its way ("Send failure",
- * "Connection reset", an unexpected EOF).  Only a hint: the message
- * says "may".
+ * Did an https server end the connection while no client certificate
+ * was offered?  A server that demands one says so with a TLS alert
+ * ("certificate required" in TLS 1.3, "handshake failure" before), or,
+ * in TLS 1.3, by closing the connection once the client's first request
+ * is on its way, which libcurl reports in many words ("Send failure",
+ * "Connection reset", "getpeername() failed", an unexpected EOF).  So:
+ * any transport failure but those that say something else (no TCP
+ * connection, no name, no answer in time, the server's own certificate
+ * refused).  Only a hint: the message says "may".
  */
 static int
 tls_refused(struct vault *v, jv msg /* borrowed */)
 {
-	static const char *const signs[] = { "certificate required",
-	    "handshake failure", "alert", "Send failure", "Connection reset",
-	    "unexpected eof", "SSL_read", "Recv failure" };
+	static const char *const other[] = { "Failed to connect",
+	    "Could not resolve", "Connection refused", "timed out",
+	    "within", "SSL certificate problem", "subject name",
+	    "SSL: certificate subject", "no alternative certificate",
+	    "interrupted" };
 	const char *m;
 	size_t i;
 
@@ -1180,10 +1184,10 @@ tls_refused(struct vault *v, jv msg /* borrowed */)
 	    jv_get_kind(msg) != JV_KIND_STRING)
 		return 0;
 	m = jv_string_value(msg);
-	for (i = 0; i < sizeof(signs) / sizeof(signs[0]); i++)
-		if (strstr(m, signs[i]) != NULL)
-			return 1;
-	return 0;
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		if (strstr(m, other[i]) != NULL)
+			return 0;
+	return 1;
 }
 
 int

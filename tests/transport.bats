@@ -127,6 +127,7 @@ mtls() {
 	export VAULT_ADDR=$NAMED_URL VAULT_TOKEN=root
 	run -2 --separate-stderr vault-dump secret/app/db
 	assert_regex "$stderr" "cannot reach Vault at $NAMED_URL: .*(certificate|subject|name)"
+	refute_regex "$stderr" "client certificate"
 	export VAULT_TLS_SERVER_NAME=vault.internal.test
 	run -0 --separate-stderr vault-dump secret/app/db
 	assert_equal "$(jq -c .data <<<"$output")" '{"password":"pw-1","user":"app"}'
