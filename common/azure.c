@@ -950,7 +950,7 @@ parse_local_time(const char *s, time_t *out)
 static char **
 cli_environ(void)
 {
-	static const char *const drop[] = { "VAULT_TOKEN=",
+	static const char *const drop[] = { "VAULT_TOKEN=", "BAO_TOKEN=",
 	    "AZURE_CLIENT_SECRET=", "AZURE_CLIENT_CERTIFICATE_PASSWORD=",
 	    "AZURE_PASSWORD=", "IDENTITY_HEADER=", "MSI_SECRET=" };
 	extern char **environ;

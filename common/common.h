@@ -355,9 +355,19 @@ struct http_req {
 	 */
 	const char	*cafile;
 	const char	*capath;
+	const void	*cablob;	/* PEM text; wins over both */
+	size_t		 cabloblen;
 	int		 insecure;	/* only VAULT_SKIP_VERIFY sets it */
+	const char	*sslcert;	/* client certificate (PEM file) */
+	const char	*sslkey;	/* and its key: both or neither */
+	/*
+	 * The name to send (SNI) and verify instead of the URL's host; the
+	 * connection still goes to the URL's host and port, with its Host.
+	 */
+	const char	*tls_server_name;
 	struct http_bucket *bucket;	/* pacing, or NULL */
 	int		 no_retry;	/* one attempt only */
+	int		 max_retries;	/* > 0: instead of the opts'; 0: theirs */
 	/*
 	 * The proxy: none with no_proxy (managed identity endpoints), else
 	 * proxy when set (VAULT_PROXY_ADDR), else the environment's choice
@@ -450,11 +460,22 @@ char	*proxy_url(const char *value);
 int	 proxy_bypass(const char *no_proxy, const char *host, const char *port);
 
 /*
- * vault.c: HashiCorp Vault client over the engine.  Reads VAULT_ADDR,
- * VAULT_TOKEN (else ~/.vault-token), VAULT_NAMESPACE, VAULT_CACERT,
- * VAULT_CAPATH, VAULT_SKIP_VERIFY, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY.
+ * vault.c: HashiCorp Vault (and OpenBao) client over the engine.  Reads
+ * VAULT_ADDR (VAULT_AGENT_ADDR wins), VAULT_TOKEN (else VAULT_TOKEN_PATH
+ * or ~/.vault-token), VAULT_NAMESPACE, VAULT_CACERT, VAULT_CACERT_BYTES,
+ * VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY,
+ * VAULT_TLS_SERVER_NAME, VAULT_SKIP_VERIFY, VAULT_MAX_RETRIES,
+ * VAULT_RATE_LIMIT, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY, VAULT_SRV_LOOKUP;
+ * each as BAO_* first, as OpenBao's client does.  Renews a renewable
+ * token before it expires (auth/token/renew-self).
  */
 struct vault;
+/*
+ * The name to read for a variable of the family ("ADDR",
+ * "CLIENT_TIMEOUT", ...): "BAO_ADDR" when that is set, even empty, else
+ * "VAULT_ADDR".
+ */
+const char *vault_envname(const char *what);
 /* NULL and a malloc'd *err (naming the variable, never the token). */
 struct vault *vault_new(struct http *, char **err);
 void	 vault_free(struct vault *);		/* wipes the token */

@@ -47,6 +47,11 @@ struct job {
 	struct host	*host;
 	struct curl_slist *hdrs;
 	char		*proxy;		/* the proxy URL, or NULL: direct */
+	/* With req->tls_server_name: the URL on that name, where to connect
+	   instead, and the Host header the URL's own authority gives. */
+	char		*sni_url;
+	struct curl_slist *connect_to;
+	char		*host_hdr;
 	double		 due;		/* earliest start (ms, monotonic) */
 	double		 start;		/* http_do was called (ms) */
 	double		 deadline;	/* give up by then (ms) */
@@ -513,12 +518,20 @@ set_request(struct http *h, CURL *e, struct job *j)
 			return -1;
 		j->hdrs = l;
 	}
+	if (j->host_hdr != NULL) {
+		if ((l = curl_slist_append(j->hdrs, j->host_hdr)) == NULL)
+			return -1;
+		j->hdrs = l;
+	}
 	/* No 100-continue round trip before a body. */
 	if ((l = curl_slist_append(j->hdrs, "Expect:")) == NULL)
 		return -1;
 	j->hdrs = l;
 
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_URL, j->sni_url != NULL ? j->sni_url :
+	    r->url);
+	if (j->connect_to != NULL)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, j->connect_to);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -543,7 +556,17 @@ set_request(struct http *h, CURL *e, struct job *j)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
 
 	/* Trust named by the request replaces the defaults entirely. */
-	if (r->cafile != NULL || r->capath != NULL) {
+	if (r->cablob != NULL) {
+		struct curl_blob blob;
+
+		blob.data = (void *)r->cablob;
+		blob.len = r->cabloblen;
+		blob.flags = CURL_BLOB_COPY;
+		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+		if (curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK)
+			return -1;
+	} else if (r->cafile != NULL || r->capath != NULL) {
 		curl_easy_setopt(e, CURLOPT_CAINFO, r->cafile);
 		curl_easy_setopt(e, CURLOPT_CAPATH, r->capath);
 	} else {
@@ -562,6 +585,13 @@ set_request(struct http *h, CURL *e, struct job *j)
 	curl_easy_setopt(e, CURLOPT_NOPROXY, "");
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r->insecure ? 0L : 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r->insecure ? 0L : 2L);
+	/* Mutual TLS: the client certificate and its key, PEM files. */
+	if (r->sslcert != NULL) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, r->sslcert);
+		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(e, CURLOPT_SSLKEY, r->sslkey);
+		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+	}
 
 	/* Without a body, a method other than POST, PUT, PATCH sends none. */
 	body = r->body != NULL || strcmp(r->method, "POST") == 0 ||
@@ -754,7 +784,8 @@ done(struct http *h, CURL *e, CURLcode rc)
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		j->timeouts++;
 	if (retryable(rc, status) && !r->no_retry &&
-	    r->attempts <= h->opts.max_retries &&
+	    r->attempts <= (r->max_retries > 0 ? r->max_retries :
+	    h->opts.max_retries) &&
 	    j->timeouts < HTTP_TIMEOUT_TRIES) {
 		if (msg_stop) {
 			fail(h, j, "interrupted");
@@ -877,6 +908,70 @@ env_dup(const char *name)
 	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 }
 
+/*
+ * A TLS server name other than the URL's host, as Go's tls.Config
+ * ServerName (hashicorp/vault api/client.go, ConfigureTLS: TLSServerName):
+ * the name sent in SNI and verified in the certificate, while the
+ * connection goes to the URL's host and port and the Host header stays
+ * the URL's (Go's request keeps URL.Host).  libcurl verifies and sends
+ * the URL's host, so the URL is put on the name and CURLOPT_CONNECT_TO
+ * sends the connection to the real host.  Only https:// URLs have a
+ * handshake: others are left as they are.
+ */
+static int
+sni_rewrite(struct job *j, const char *url, const char *name)
+{
+	const char *auth, *end, *at, *h, *he, *port;
+	struct curl_slist *l;
+	char *ct;
+	size_t hn;
+
+	if (strncasecmp(url, "https://", 8) != 0)
+		return 0;
+	auth = url + 8;
+	end = auth + strcspn(auth, "/?#");
+	for (at = end; at > auth && at[-1] != '@'; at--)
+		;
+	h = at;
+	if (*h == '[') {
+		if ((he = memchr(h, ']', (size_t)(end - h))) == NULL)
+			return -1;
+		he++;
+	} else if ((he = memchr(h, ':', (size_t)(end - h))) == NULL)
+		he = end;
+	hn = (size_t)(he - h);
+	if (hn == 0)
+		return -1;
+	port = he < end && *he == ':' && he + 1 < end ? he + 1 : "443";
+	if (port != he + 1) {
+		j->sni_url = xasprintf("https://%.*s%s:443%s",
+		    (int)(at - auth), auth, name, end);
+		ct = xasprintf("%s:443:%.*s:443", name, (int)hn, h);
+	} else {
+		j->sni_url = xasprintf("https://%.*s%s:%.*s%s",
+		    (int)(at - auth), auth, name, (int)(end - port), port, end);
+		ct = xasprintf("%s:%.*s:%.*s:%.*s", name, (int)(end - port),
+		    port, (int)hn, h, (int)(end - port), port);
+	}
+	l = curl_slist_append(NULL, ct);
+	free(ct);
+	if (l == NULL)
+		return -1;
+	j->connect_to = l;
+	j->host_hdr = xasprintf("Host: %.*s", (int)(end - at), at);
+	return 0;
+}
+
+static void
+job_sni_free(struct job *j)
+{
+	wipe_free(j->sni_url);		/* may hold a user:password */
+	curl_slist_free_all(j->connect_to);
+	free(j->host_hdr);
+	j->sni_url = j->host_hdr = NULL;
+	j->connect_to = NULL;
+}
+
 struct http *
 http_new(const struct http_opts *o)
 {
@@ -995,6 +1090,15 @@ http_do(struct http *h, struct http_req *r)
 		free(j.key);
 		return -1;
 	}
+	if (r->tls_server_name != NULL && sni_rewrite(&j, r->url,
+	    r->tls_server_name) == -1) {
+		snprintf(r->err, sizeof(r->err), "cannot connect by the TLS "
+		    "server name");
+		job_sni_free(&j);
+		wipe_free(j.proxy);
+		free(j.key);
+		return -1;
+	}
 	/*
 	 * The deadline: the request's budget, cut to what is left of the
 	 * record's.  A record past its budget makes no more requests.
@@ -1011,6 +1115,7 @@ http_do(struct http *h, struct http_req *r)
 		r->timed_out = 1;
 		snprintf(r->err, sizeof(r->err), "in time: the record's limit "
 		    "of %.0f s is spent", h->opts.record_budget_ms / 1e3);
+		job_sni_free(&j);
 		wipe_free(j.proxy);
 		free(j.key);
 		return -1;
@@ -1025,6 +1130,7 @@ http_do(struct http *h, struct http_req *r)
 		pthread_cond_wait(&j.cv, &h->mu);
 	pthread_mutex_unlock(&h->mu);
 	pthread_cond_destroy(&j.cv);
+	job_sni_free(&j);
 	wipe_free(j.proxy);
 	free(j.key);
 	return j.rc;

@@ -30,7 +30,9 @@ kv_vault_name_valid(const char *s)
 char *
 kv_migrated_from(void)
 {
-	const char *a = getenv("VAULT_ADDR");
+	/* BAO_ADDR first, as OpenBao reads it (openbao api/env.go). */
+	const char *a = getenv("BAO_ADDR") != NULL ? getenv("BAO_ADDR") :
+	    getenv("VAULT_ADDR");
 	char *s, *p;
 	size_t n;
 

@@ -37,13 +37,13 @@ for _l in /usr/lib/bats/bats-support /usr/lib/bats/bats-assert; do
 	[ -f "$_l/load.bash" ] && load "$_l/load.bash"
 done
 
-# env_reset: forget whatever VAULT_*, AZURE_* and identity variables the
+# env_reset: forget whatever VAULT_*, BAO_*, AZURE_* and identity variables the
 # caller's environment had, so a test never reaches a real service.
 env_reset() {
 	local v
 	for v in $(compgen -e); do
 		case $v in
-		VAULT_*|AZURE_*|KEY_VAULT_*|KV_CLIENT_TIMEOUT|IDENTITY_*|MSI_*|IMDS_*) unset "$v" ;;
+		VAULT_*|BAO_*|AZURE_*|KEY_VAULT_*|KV_CLIENT_TIMEOUT|IDENTITY_*|MSI_*|IMDS_*) unset "$v" ;;
 		esac
 	done
 	export TMPDIR=${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}

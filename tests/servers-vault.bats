@@ -29,7 +29,7 @@ v() {
 
 @test "--help documents every flag" {
 	run -0 "$PY" "$SERVERS/vault.py" --help
-	for f in --port --root-token --tls-cert --tls-key --seed --log --latency \
+	for f in --port --root-token --tls-cert --tls-key --client-ca --seed --log --latency \
 	    --fail-rate --fail-seed --fail-kinds --rate-limit; do
 		assert_output --partial -- "$f"
 	done
@@ -81,6 +81,29 @@ v() {
 	fidelity tokens
 	assert_success
 	assert_line "ok tokens"
+}
+
+@test "hvac: auth/token/renew-self renews a renewable token, refuses another" {
+	fidelity renew
+	assert_success
+	assert_line "ok renew"
+}
+
+@test "hvac: --client-ca demands a client certificate of that CA (mutual TLS)" {
+	local d=$BATS_FILE_TMPDIR/mtls
+	tls_setup "$d"
+	openssl req -newkey rsa:2048 -nodes -subj /CN=fid-client \
+	    -keyout "$d/client.key" -out "$d/client.csr" >/dev/null 2>&1
+	echo 'extendedKeyUsage=clientAuth' >"$d/client.cnf"
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+	    -CAcreateserial -days 2 -extfile "$d/client.cnf" \
+	    -out "$d/client.pem" >/dev/null 2>&1
+	_start MTLS vault.py --root-token root --tls-cert "$d/server.pem" \
+	    --tls-key "$d/server.key" --client-ca "$d/ca.pem"
+	MTLS_ADDR=$MTLS_URL CLIENT_CERT=$d/client.pem CLIENT_KEY=$d/client.key \
+	    VAULT_CACERT=$d/ca.pem fidelity mtls
+	assert_success
+	assert_line "ok mtls"
 }
 
 @test "hvac: namespaces by header and path prefix, nested listing, namespace tokens, parent tokens read children" {

@@ -851,7 +851,7 @@ main(int argc, char *argv[])
 	}
 
 	http_opts_init(&ho);
-	if (http_opts_env(&ho, "VAULT_CLIENT_TIMEOUT", &err) == -1)
+	if (http_opts_env(&ho, vault_envname("CLIENT_TIMEOUT"), &err) == -1)
 		msg_fatal("%s", err);
 	ho.max_inflight = jobs;
 	if ((http = http_new(&ho)) == NULL)

@@ -28,11 +28,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 # the server
 
 
-def tls_context(cert, key, alpn=None):
-    """A server context for the certificate chain in cert and its key."""
+def tls_context(cert, key, alpn=None, client_ca=None):
+    """A server context for the certificate chain in cert and its key.
+    With client_ca, mutual TLS: the handshake fails without a client
+    certificate signed by that CA (as Vault's listener does with
+    tls_require_and_verify_client_cert)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert, key)
+    if client_ca:
+        ctx.load_verify_locations(cafile=client_ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
     if alpn:
         ctx.set_alpn_protocols(alpn)
     return ctx
@@ -274,13 +280,23 @@ def listen_args(p, tls_required=False):
                    help="private key for --tls-cert (PEM)")
 
 
+def client_ca_arg(p):
+    """--client-ca, for a server that offers mutual TLS."""
+    p.add_argument("--client-ca", metavar="PEM",
+                   help="mutual TLS: refuse a connection without a client "
+                   "certificate signed by this CA (needs --tls-cert)")
+
+
 def listen_tls(p, args, alpn=None):
     """The TLS context the listening flags ask for, or None for HTTP."""
     if bool(args.tls_cert) != bool(args.tls_key):
         p.error("--tls-cert and --tls-key go together")
+    client_ca = getattr(args, "client_ca", None)
+    if client_ca and not args.tls_cert:
+        p.error("--client-ca needs --tls-cert and --tls-key")
     if not args.tls_cert:
         return None
-    return tls_context(args.tls_cert, args.tls_key, alpn)
+    return tls_context(args.tls_cert, args.tls_key, alpn, client_ca)
 
 
 def fault_args(p, fail_seed, fail_kinds, kinds_help):

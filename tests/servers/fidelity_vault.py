@@ -567,6 +567,36 @@ def s_admin():
     assert "hunter2" not in json.dumps(reqs) and "fid-seed-token" not in json.dumps(reqs)
 
 
+def s_renew():
+    """auth/token/renew-self: a renewable token's TTL starts again, within
+    its explicit max TTL; a token that is not renewable gets a 400."""
+    admin("POST", "/_admin/seed", {"tokens": {
+        "fid-renew": {"policies": ["default"], "ttl": "4s", "renewable": True,
+                      "explicit_max_ttl": "1h"},
+        "fid-norenew": {"policies": ["default"], "ttl": "1h", "renewable": False}}})
+    c = client("fid-renew")
+    eq(c.auth.token.lookup_self()["data"]["renewable"], True, "renewable")
+    time.sleep(1.2)
+    before = c.auth.token.lookup_self()["data"]["ttl"]
+    assert before <= 3, before
+    r = c.auth.token.renew_self()
+    eq(r["auth"]["lease_duration"], 4, "lease_duration")
+    eq(r["auth"]["renewable"], True, "auth.renewable")
+    after = c.auth.token.lookup_self()["data"]["ttl"]
+    assert after >= 3, after
+    raises(hx.InvalidRequest, client("fid-norenew").auth.token.renew_self)
+
+
+def s_mtls():
+    """--client-ca: a client certificate of that CA gets in; none does not."""
+    addr = os.environ["MTLS_ADDR"]
+    pair = (os.environ["CLIENT_CERT"], os.environ["CLIENT_KEY"])
+    c = hvac.Client(url=addr, token=ROOT, verify=VERIFY, cert=pair)
+    eq(c.auth.token.lookup_self()["data"]["id"], ROOT, "lookup-self over mTLS")
+    bare = hvac.Client(url=addr, token=ROOT, verify=VERIFY)
+    raises(requests.exceptions.ConnectionError, bare.auth.token.lookup_self)
+
+
 SCENARIOS = {k[2:]: v for k, v in globals().items() if k.startswith("s_")}
 
 

@@ -52,7 +52,8 @@ key is optional:
     "policies": {"reader": "path \\"secret/data/*\\" { capabilities = [\\"read\\"] }"},
     "tokens": {                        # token value -> spec
       "reader-token": {"policies": ["reader"], "ttl": "1h",
-                       "no_default_policy": false, "display_name": "r"}
+                       "no_default_policy": false, "display_name": "r",
+                       "renewable": true, "explicit_max_ttl": "2h"}
     },
     "namespaces": {                    # child namespaces, same format,
       "team-a": {"mounts": {"kv/": 2}, "secrets": {}}   # nested freely
@@ -80,7 +81,9 @@ ADMIN API (no auth; never delayed, failed, rate limited nor logged)
   GET  /_admin/config    the fault knobs
   POST /_admin/config    any of {"latency_ms", "fail_rate", "fail_seed",
                          "fail_kinds", "rate_limit", "hang_paths",
-                         "loop_lists"}; answers the new knobs
+                         "loop_lists", "fail_paths"}; answers the new knobs
+                         fail_paths: /v1 path prefixes whose requests
+                         always get the first of fail_kinds
                          hang_paths: /v1 paths (prefixes, e.g.
                          "secret/data/slow/") whose requests get no answer
                          until the client gives up (a server that accepts
@@ -895,10 +898,11 @@ class Namespace:
 class Token:
     __slots__ = ("id", "accessor", "policies", "ns", "display_name", "meta",
                  "created", "ttl", "expire", "num_uses", "orphan", "path",
-                 "renewable")
+                 "renewable", "max_expire")
 
     def __init__(self, tid, policies, ns="", display_name="token", meta=None,
-                 ttl=None, orphan=False, path="auth/token/create"):
+                 ttl=None, orphan=False, path="auth/token/create",
+                 renewable=None, explicit_max_ttl=None):
         self.id = tid
         self.accessor = rand_id(24)
         self.policies = policies
@@ -915,6 +919,11 @@ class Token:
         self.orphan = orphan
         self.path = path
         self.renewable = not is_root and bool(ttl)
+        if renewable is not None and ttl:
+            self.renewable = bool(renewable)
+        # explicit_max_ttl: no renewal goes past it [docs auth/token]
+        self.max_expire = (self.created + explicit_max_ttl * 1_000_000_000
+                           if explicit_max_ttl else None)
 
     def is_root(self):
         return "root" in self.policies
@@ -1847,6 +1856,26 @@ class Vault:
             if other is None:
                 return err(403, "bad token")
             return ok(self._token_info(other), mount_type="token")
+        if sub == "renew-self":
+            # [docs auth/token "Renew a token (self)"]: POST, optional
+            # increment; the TTL starts again from now, within max TTL.
+            if op != "update":
+                return err(405, UNSUPPORTED_OP)
+            if not tok.renewable:
+                return err(400, "lease is not renewable")
+            inc = ctx.data.get("increment")
+            ttl = parse_duration(inc) if inc not in (None, "", 0) else tok.ttl
+            now = now_ns()
+            if tok.max_expire is not None:
+                ttl = min(ttl, max(0, (tok.max_expire - now) // 1_000_000_000))
+            tok.expire = now + ttl * 1_000_000_000
+            return ok(None, auth={
+                "client_token": tok.id, "accessor": tok.accessor,
+                "policies": tok.policies, "token_policies": tok.policies,
+                "metadata": tok.meta, "lease_duration": ttl,
+                "renewable": tok.renewable, "entity_id": "",
+                "token_type": "service", "orphan": tok.orphan,
+                "mfa_requirement": None, "num_uses": 0})
         if sub == "revoke-self":
             if op != "update":
                 return err(405, UNSUPPORTED_OP)
@@ -2010,7 +2039,10 @@ class Vault:
                         display_name=spec.get("display_name") or "token",
                         meta=spec.get("meta"),
                         ttl=parse_duration(ttl) if ttl not in (None, "") else None,
-                        orphan=bool(spec.get("orphan")))
+                        orphan=bool(spec.get("orphan")),
+                        renewable=spec.get("renewable"),
+                        explicit_max_ttl=parse_duration(spec["explicit_max_ttl"])
+                        if spec.get("explicit_max_ttl") not in (None, "") else None)
             if spec.get("accessor"):
                 tok.accessor = str(spec["accessor"])
             self.tokens[tok.id] = tok
@@ -2246,6 +2278,7 @@ class Knobs(base.Faults):
         self.rate_limit = 0
         self.hang_paths = []
         self.loop_lists = []
+        self.fail_paths = []
         self.window = 0
         self.count = 0
         self.update({"latency_ms": latency_ms, "fail_rate": fail_rate,
@@ -2256,7 +2289,7 @@ class Knobs(base.Faults):
         if not isinstance(d, dict):
             raise ValueError("config must be a JSON object")
         unknown = set(d) - {"latency_ms", "fail_rate", "fail_seed", "fail_kinds", "rate_limit",
-                            "hang_paths", "loop_lists"}
+                            "hang_paths", "loop_lists", "fail_paths"}
         if unknown:
             raise ValueError("unknown config keys: %s" % ", ".join(sorted(unknown)))
         with self.lock:
@@ -2283,7 +2316,7 @@ class Knobs(base.Faults):
                 self.fail_kinds = kinds
             if "fail_seed" in d:
                 self.reseed(None if d["fail_seed"] is None else int(d["fail_seed"]))
-            for k in ("hang_paths", "loop_lists"):
+            for k in ("hang_paths", "loop_lists", "fail_paths"):
                 if k in d:
                     v = d[k] or []
                     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
@@ -2301,7 +2334,8 @@ class Knobs(base.Faults):
             return {"latency_ms": self.latency_ms, "fail_rate": self.fail_rate,
                     "fail_seed": self.fail_seed, "fail_kinds": list(self.fail_kinds),
                     "rate_limit": self.rate_limit, "hang_paths": list(self.hang_paths),
-                    "loop_lists": list(self.loop_lists)}
+                    "loop_lists": list(self.loop_lists),
+                    "fail_paths": list(self.fail_paths)}
 
     def matches(self, name, vpath):
         with self.lock:
@@ -2408,6 +2442,8 @@ class Handler(base.Handler):
                 knobs = srv.knobs
                 knobs.delay()
                 fault = knobs.pick()
+                if not fault and knobs.matches("fail_paths", vpath):
+                    fault = knobs.fail_kinds[0]
                 listing = method == "LIST" or ("list", "true") in query
                 if knobs.matches("hang_paths", vpath):
                     # No answer: the client's timeout ends it.
@@ -2504,6 +2540,7 @@ def main(argv=None):
                     "Fixture format and admin API: see the module docstring "
                     "(python3 -c 'import vault; help(vault)' or the file head).")
     base.listen_args(ap)
+    base.client_ca_arg(ap)
     ap.add_argument("--root-token", default="root",
                     help="the token that may do everything, in every namespace "
                          "(default: root)")
