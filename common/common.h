@@ -303,6 +303,11 @@ int	 time_parse_rfc3339(const char *, time_t *);
  * nanoseconds, about 292 years).
  */
 int	 time_parse_duration(const char *, int plain, double *secs);
+/*
+ * The az CLI's expiresOn, local time without a zone ("2024-06-01
+ * 12:00:00.123456"): 0 and *out, or -1 if malformed.
+ */
+int	 time_parse_local(const char *, time_t *out);
 
 /*
  * http.c: the HTTP engine.  One engine thread drives libcurl's multi
@@ -540,7 +545,7 @@ const char *azure_cred_name(struct azure_cred *);
  * 1 when every URL of scopes (space-separated) is on vault_host or a
  * parent domain of it; else 0 and *bad, the first that is not (malloc'd).
  */
-int	 azure_scope_ok(const char *vault_host, const char *scopes,
+int	 kv_scope_ok(const char *vault_host, const char *scopes,
 	    char **bad);
 
 struct kv;

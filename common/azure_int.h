@@ -1,0 +1,87 @@
+/* azure_int.h: internals of the Azure files of common/, which alone include it (tools include only common.h). */
+
+#ifndef VAULT2KV_AZURE_INT_H
+#define VAULT2KV_AZURE_INT_H
+
+#include <time.h>
+
+#include "common.h"
+
+/*
+ * azhttp.c: what the credentials, Key Vault and Resource Manager share.
+ */
+/* An environment variable, NULL when unset or empty. */
+const char *az_env(const char *name);
+char	*az_env_dup(const char *name);	/* malloc'd, or NULL */
+/* A string from a server, made fit for a one-line message; malloc'd. */
+char	*az_clean(const char *s, size_t max);
+/* The first sentence or line of a service message, cleaned; malloc'd. */
+char	*az_sentence(const char *s, size_t max);
+int	 az_ends_with(const char *s, const char *suffix);
+/* A number from a JSON number or a numeric string: 1, else 0. */
+int	 az_jnum(jv o /* borrowed */, const char *k, double *out);
+
+/*
+ * URL pieces: scheme (lowercase), the authority, the host (lowercase,
+ * no port, no brackets) and where the path starts.  -1 if malformed.
+ */
+struct az_url {
+	char		*scheme;
+	char		*authority;
+	char		*host;
+	const char	*rest;		/* path and query */
+};
+int	 az_url_parse(const char *s, struct az_url *u);
+void	 az_url_release(struct az_url *u);
+
+void	 az_req_init(struct http_req *r, const char *method, const char *url);
+/* The parsed body; null when empty; invalid when not JSON. */
+jv	 az_parse_body(const struct buf *b);
+/*
+ * A request of a data-plane or ARM call: the Authorization header (auth)
+ * and the JSON payload, if any.  hdrs has room for 4.
+ */
+void	 az_bearer_req(struct http_req *r, const char *method,
+	    const char *url, const char **hdrs, const char *auth,
+	    const struct buf *payload);
+/*
+ * The body of an answer from who: null when empty, or when an error
+ * status comes with a body that is not JSON; invalid when a success does.
+ */
+jv	 az_answer_body(const struct http_req *r, const char *who);
+/* A message for a transport failure of a request to what; malloc'd. */
+char	*az_transport_msg(const char *what, const struct http_req *r);
+/* error.code, error.innererror.code and error.message of a body. */
+void	 az_codes(jv body /* borrowed */, char **code, char **inner,
+	    char **message);
+/* a is b, regardless of ASCII case; a may be NULL. */
+int	 az_eq(const char *a, const char *b);
+
+/*
+ * azcred.c: a token as a credential hands it back, and how one attempt
+ * of a credential ended.
+ */
+struct az_tokres {
+	char	*value;
+	time_t	 expires_on;
+};
+#define AZ_GOT_TOKEN	0
+#define AZ_UNAVAILABLE	(-1)	/* not configured here */
+#define AZ_FAILED	(-2)	/* configured, but it did not work */
+/*
+ * A token for (scope, tenant).  stale is a token the caller saw
+ * rejected: it is not handed out again.  force refreshes regardless.
+ * malloc'd, or NULL and *err.
+ */
+char	*azure_cred_token(struct azure_cred *, const char *scope,
+	    const char *tenant, const char *stale, int force, char **err);
+
+/*
+ * azcli.c: AzureCliCredential, az account get-access-token run as a
+ * child: AZ_GOT_TOKEN with *out, else AZ_UNAVAILABLE or AZ_FAILED and
+ * a malloc'd *why.
+ */
+int	 azcli_token(const char *scope, const char *tenant,
+	    struct az_tokres *out, char **why);
+
+#endif
