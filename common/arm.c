@@ -57,55 +57,40 @@ jv
 arm_call(struct arm *a, const char *method, const char *path_query, jv body,
     long *status)
 {
-	const char *hdrs[4];
+	struct az_call ac;
 	struct http_req r;
 	struct buf payload;
-	char *url, *err = NULL, *tok = NULL, *auth = NULL, *e, *prev;
-	int tries;
-	jv res, dumped;
+	char *url, *err = NULL, *e;
+	int rc;
+	jv res;
 
 	*status = 0;
-	buf_init(&payload);
-	if (jv_is_valid(body)) {
-		dumped = jv_dump_string(jv_copy(body), 0);
-		buf_addstr(&payload, jv_string_value(dumped));
-		jv_free(dumped);
-	}
-	jv_free(body);
+	az_payload(body, &payload);
 	while (*path_query == '/')
 		path_query++;
 	url = xasprintf("%s/%s", a->url, path_query);
-	for (tries = 0;; tries++) {
-		wipe_free(auth);
-		auth = NULL;
-		/* ARM tokens are always for management.azure.com. */
-		prev = tok;
-		tok = azure_cred_token(a->cred, ARM_SCOPE, NULL, prev, 0, &err);
-		wipe_free(prev);
-		if (tok == NULL) {
-			res = jv_invalid_with_msg(jv_string(err));
-			goto out;
-		}
-		auth = xasprintf("Authorization: Bearer %s", tok);
-		az_bearer_req(&r, method, url, hdrs, auth, &payload);
-		if (http_do(a->http, &r) == -1) {
-			e = az_transport_msg(a->url, &r);
-			res = jv_invalid_with_msg(jv_string(e));
-			free(e);
-			http_req_release(&r);
-			goto out;
-		}
-		if (r.status != 401 || tries > 0)
-			break;
+	memset(&ac, 0, sizeof(ac));
+	ac.http = a->http;
+	ac.cred = a->cred;
+	ac.method = method;
+	ac.url = url;
+	ac.payload = &payload;
+	/* ARM tokens are always for management.azure.com. */
+	ac.scope = ARM_SCOPE;
+	rc = az_authed_call(&ac, &r, &err);
+	if (rc == -1)
+		res = jv_invalid_with_msg(jv_string(err));
+	else if (rc == -2) {
+		e = az_transport_msg(a->url, &r);
+		res = jv_invalid_with_msg(jv_string(e));
+		free(e);
+		http_req_release(&r);
+	} else {
+		*status = r.status;
+		res = az_answer_body(&r, a->url);
 		http_req_release(&r);
 	}
-	*status = r.status;
-	res = az_answer_body(&r, a->url);
-	http_req_release(&r);
-out:
 	free(err);
-	wipe_free(auth);
-	wipe_free(tok);
 	free(url);
 	buf_release(&payload);
 	return res;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -202,7 +203,7 @@ azcli_token(const char *scope, const char *tenant, struct az_tokres *out,
 	jv body;
 
 	if (tenant != NULL && !valid_tenant(tenant)) {
-		end = az_clean(tenant, 100);
+		end = msg_clean(tenant, SIZE_MAX, 100);
 		*why = xasprintf("the tenant \"%s\" is not a tenant id "
 		    "(letters, digits, '.' and '-'): az not run", end);
 		free(end);
@@ -286,7 +287,7 @@ azcli_token(const char *scope, const char *tenant, struct az_tokres *out,
 		s = line;
 		while (*s == ' ')
 			s++;
-		end = az_clean(s, 200);
+		end = msg_clean(s, SIZE_MAX, 200);
 		if (WIFEXITED(st))
 			*why = *end ? xasprintf("az exited %d: %s",
 			    WEXITSTATUS(st), end) : xasprintf("az exited %d",

@@ -1,9 +1,10 @@
-/* azcred.c: Azure credentials in DefaultAzureCredential's order, and their tokens. */
+/* azcred.c: Azure credentials in DefaultAzureCredential's order, and tokens. */
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -138,7 +139,7 @@ entra_error(jv body, long status)
 		jv e = jv_object_get(jv_copy(body), jv_string("error"));
 
 		if (jv_get_kind(e) == JV_KIND_OBJECT) {
-			c = az_clean(rec_str(e, "code"), 80);
+			c = msg_clean(rec_str(e, "code"), SIZE_MAX, 80);
 			d = az_sentence(rec_str(e, "message"), 200);
 			m = xasprintf("HTTP %ld %s: %s", status, c, d);
 			free(c);
@@ -157,7 +158,7 @@ entra_error(jv body, long status)
 	}
 	if (code == NULL)
 		return xasprintf("HTTP %ld", status);
-	c = az_clean(code, 80);
+	c = msg_clean(code, SIZE_MAX, 80);
 	d = az_sentence(desc, 200);
 	m = *d != '\0' ? xasprintf("HTTP %ld %s: %s", status, c, d) :
 	    xasprintf("HTTP %ld %s", status, c);
@@ -573,7 +574,8 @@ cred_mi(struct azure_cred *c, const char *scope, struct az_tokres *out,
 	probe = http_new(&o);
 	r.no_retry = 1;
 	if (http_do(probe != NULL ? probe : c->http, &r) == -1) {
-		e = az_clean(r.err[0] != '\0' ? r.err : "no answer", 200);
+		e = msg_clean(r.err[0] != '\0' ? r.err : "no answer",
+		    SIZE_MAX, 200);
 		*why = xasprintf("no instance metadata endpoint at %s (%s)",
 		    c->imds, e);
 		free(e);
@@ -633,7 +635,7 @@ azure_cred_new(struct http *http, char **err)
 			if (strcasecmp(sel, cred_names[i]) == 0)
 				c->chain[c->nchain++] = i;
 		if (c->nchain == 0) {
-			t = az_clean(sel, 80);
+			t = msg_clean(sel, SIZE_MAX, 80);
 			*err = xasprintf("AZURE_TOKEN_CREDENTIALS: '%s' is not "
 			    "dev, prod, EnvironmentCredential, "
 			    "WorkloadIdentityCredential, "

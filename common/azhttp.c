@@ -1,7 +1,8 @@
-/* azhttp.c: what the Azure credentials, Key Vault and Resource Manager share. */
+/* azhttp.c: what credentials, Key Vault and Resource Manager share. */
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,46 +26,18 @@ az_env_dup(const char *name)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
-/* A string from a server, made fit for a one-line message. */
-char *
-az_clean(const char *s, size_t max)
-{
-	struct buf b;
-	int sp = 0;
-
-	buf_init(&b);
-	buf_addstr(&b, "");
-	for (; s != NULL && *s != '\0' && b.len < max; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-			sp = 1;
-			continue;
-		}
-		if (sp && b.len > 0)
-			buf_addc(&b, ' ');
-		sp = 0;
-		buf_addc(&b, *s);
-	}
-	if (s != NULL && *s != '\0')
-		buf_addstr(&b, "...");
-	return buf_detach(&b);
-}
-
 /* The first sentence or line of a service message. */
 char *
 az_sentence(const char *s, size_t max)
 {
 	const char *e;
-	char *t, *r;
 
 	if (s == NULL)
 		return xstrdup("");
 	for (e = s; *e != '\0' && *e != '\r' && *e != '\n'; e++)
 		if (e[0] == '.' && e[1] == ' ')
 			break;
-	t = xstrndup(s, (size_t)(e - s));
-	r = az_clean(t, max);
-	free(t);
-	return r;
+	return msg_clean(s, (size_t)(e - s), max);
 }
 
 int
@@ -170,8 +143,8 @@ az_parse_body(const struct buf *b)
  * A request of a data-plane or ARM call: the Authorization header (auth)
  * and the JSON payload, if any.  hdrs has room for 4.
  */
-void
-az_bearer_req(struct http_req *r, const char *method, const char *url,
+static void
+bearer_req(struct http_req *r, const char *method, const char *url,
     const char **hdrs, const char *auth, const struct buf *payload)
 {
 	hdrs[0] = auth;
@@ -206,7 +179,8 @@ az_answer_body(const struct http_req *r, const char *who)
 char *
 az_transport_msg(const char *what, const struct http_req *r)
 {
-	char *e = az_clean(r->err[0] != '\0' ? r->err : "no response", 200);
+	char *e = msg_clean(r->err[0] != '\0' ? r->err : "no response",
+	    SIZE_MAX, 200);
 	char *m;
 
 	const char *path = r->url != NULL ? strstr(r->url, "://") : NULL;
@@ -236,13 +210,13 @@ az_codes(jv body, char **code, char **inner, char **message)
 	e = jv_object_get(jv_copy(body), jv_string("error"));
 	if (jv_get_kind(e) == JV_KIND_OBJECT) {
 		if (rec_str(e, "code") != NULL)
-			*code = az_clean(rec_str(e, "code"), 80);
+			*code = msg_clean(rec_str(e, "code"), SIZE_MAX, 80);
 		if (rec_str(e, "message") != NULL)
 			*message = az_sentence(rec_str(e, "message"), 300);
 		ie = jv_object_get(jv_copy(e), jv_string("innererror"));
 		if (jv_get_kind(ie) == JV_KIND_OBJECT &&
 		    rec_str(ie, "code") != NULL)
-			*inner = az_clean(rec_str(ie, "code"), 80);
+			*inner = msg_clean(rec_str(ie, "code"), SIZE_MAX, 80);
 		jv_free(ie);
 	}
 	jv_free(e);
@@ -252,4 +226,71 @@ int
 az_eq(const char *a, const char *b)
 {
 	return a != NULL && strcasecmp(a, b) == 0;
+}
+
+/* body as compact JSON text into payload (empty when invalid), wiped. */
+void
+az_payload(jv body, struct buf *payload)
+{
+	jv dumped;
+
+	buf_init(payload);
+	if (jv_is_valid(body)) {
+		dumped = jv_dump_string(jv_copy(body), 0);
+		buf_add(payload, jv_string_value(dumped),
+		    (size_t)jv_string_length_bytes(jv_copy(dumped)));
+		jv_wipe_free(dumped);
+	}
+	jv_wipe_free(body);
+}
+
+int
+az_authed_call(const struct az_call *c, struct http_req *r, char **err)
+{
+	const char *hdrs[4];
+	char *tok = NULL, *auth = NULL, *prev, *scope, *tenant;
+	int tries, rc;
+
+	for (tries = 0;; tries++) {
+		if (c->target != NULL)
+			c->target(c->arg, &scope, &tenant);
+		else {
+			scope = xstrdup(c->scope);
+			tenant = NULL;
+		}
+		wipe_free(auth);
+		auth = NULL;
+		prev = tok;
+		tok = azure_cred_token(c->cred, scope, tenant, prev, 0, err);
+		wipe_free(prev);
+		free(scope);
+		free(tenant);
+		if (tok == NULL) {
+			rc = -1;
+			break;
+		}
+		auth = xasprintf("Authorization: Bearer %s", tok);
+		bearer_req(r, c->method, c->url, hdrs, auth, c->payload);
+		r->bucket = c->bucket;
+		if (http_do(c->http, r) == -1) {
+			rc = -2;
+			break;
+		}
+		rc = 0;
+		if (r->status != 401 || tries > 0)
+			break;
+		/* The token expired or the vault moved: refresh once. */
+		if (c->challenged != NULL && r->www_authenticate != NULL &&
+		    c->challenged(c->arg, r->www_authenticate, err) == -1) {
+			http_req_release(r);
+			rc = -1;
+			break;
+		}
+		http_req_release(r);
+	}
+	if (rc != -1)
+		r->headers = NULL;	/* hdrs and auth end here */
+	wipe_free(auth);
+	wipe_free(tok);
+	return rc;
 }

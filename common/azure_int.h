@@ -1,4 +1,4 @@
-/* azure_int.h: internals of the Azure files of common/, which alone include it (tools include only common.h). */
+/* azure_int.h: internals of the Azure files of common; no tool includes it. */
 
 #ifndef VAULT2KV_AZURE_INT_H
 #define VAULT2KV_AZURE_INT_H
@@ -13,8 +13,6 @@
 /* An environment variable, NULL when unset or empty. */
 const char *az_env(const char *name);
 char	*az_env_dup(const char *name);	/* malloc'd, or NULL */
-/* A string from a server, made fit for a one-line message; malloc'd. */
-char	*az_clean(const char *s, size_t max);
 /* The first sentence or line of a service message, cleaned; malloc'd. */
 char	*az_sentence(const char *s, size_t max);
 int	 az_ends_with(const char *s, const char *suffix);
@@ -38,13 +36,6 @@ void	 az_req_init(struct http_req *r, const char *method, const char *url);
 /* The parsed body; null when empty; invalid when not JSON. */
 jv	 az_parse_body(const struct buf *b);
 /*
- * A request of a data-plane or ARM call: the Authorization header (auth)
- * and the JSON payload, if any.  hdrs has room for 4.
- */
-void	 az_bearer_req(struct http_req *r, const char *method,
-	    const char *url, const char **hdrs, const char *auth,
-	    const struct buf *payload);
-/*
  * The body of an answer from who: null when empty, or when an error
  * status comes with a body that is not JSON; invalid when a success does.
  */
@@ -56,6 +47,35 @@ void	 az_codes(jv body /* borrowed */, char **code, char **inner,
 	    char **message);
 /* a is b, regardless of ASCII case; a may be NULL. */
 int	 az_eq(const char *a, const char *b);
+/* body (consumed) as compact JSON into a new payload; none if invalid. */
+void	 az_payload(jv body, struct buf *payload);
+
+/*
+ * One authenticated call: get a token, send, and on a 401 get a fresh
+ * token and send once more.  The token is for scope (tenant NULL), or
+ * for what target says before each try (malloc'd scope and tenant, the
+ * tenant may be NULL).  challenged, when set, is given a 401's
+ * WWW-Authenticate value before the retry: -1 with *err stops the call.
+ */
+struct az_call {
+	struct http	*http;
+	struct azure_cred *cred;
+	const char	*method;
+	const char	*url;
+	const struct buf *payload;
+	struct http_bucket *bucket;	/* or NULL */
+	const char	*scope;
+	void		(*target)(void *arg, char **scope, char **tenant);
+	int		(*challenged)(void *arg, const char *hdr, char **err);
+	void		*arg;
+};
+/*
+ * 0: r holds the answer, any status; -2: no answer, r says why; the
+ * caller releases r then.  -1 and a malloc'd *err (no token, a refused
+ * challenge): r is not to be used.
+ */
+int	 az_authed_call(const struct az_call *, struct http_req *r,
+	    char **err);
 
 /*
  * azcred.c: a token as a credential hands it back, and how one attempt

@@ -163,6 +163,14 @@ void	 msg_output_error(int errnum);
 int	 msg_output_errno(void);
 /* The standard "--version" output. */
 void	 msg_version(void) V2K_NORETURN;
+/*
+ * A server's string made fit for a one-line message: at most len bytes
+ * of s (to its NUL; SIZE_MAX for all), without the white space and
+ * control characters at its ends, each run of control characters within
+ * one space, cut after max bytes with "..." added.  s may be NULL (then
+ * "").  malloc'd.
+ */
+char	*msg_clean(const char *s, size_t len, size_t max);
 
 /*
  * rec.c: newline-delimited JSON records in and out.

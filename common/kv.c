@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,7 +45,7 @@ kv_new(struct http *http, struct azure_cred *cred, const char *vault,
 	}
 	if (strstr(vault, "://") == NULL) {
 		if (!kv_vault_name_valid(vault)) {
-			v = az_clean(vault, 80);
+			v = msg_clean(vault, SIZE_MAX, 80);
 			*err = xasprintf("%s: not a Key Vault name (3 to 24 "
 			    "letters, digits and hyphens) nor an https URL",
 			    v);
@@ -60,7 +61,7 @@ kv_new(struct http *http, struct azure_cred *cred, const char *vault,
 	}
 	if (az_url_parse(url, &u) == -1 || strcmp(u.scheme, "https") != 0 ||
 	    strpbrk(u.rest, "?#") != NULL || strchr(u.authority, '@')) {
-		v = az_clean(vault, 200);
+		v = msg_clean(vault, SIZE_MAX, 200);
 		*err = xasprintf("%s: a Key Vault URL is https://HOST[:PORT] "
 		    "(tokens are sent only over TLS)", v);
 		free(v);
@@ -308,7 +309,7 @@ kv_take_challenge(struct kv *kv, const char *hdr, char **err)
 		scope = xasprintf("%s%s", ch.resource,
 		    az_ends_with(ch.resource, "/") ? ".default" : "/.default");
 	else {
-		h = az_clean(hdr != NULL ? hdr : "none", 200);
+		h = msg_clean(hdr != NULL ? hdr : "none", SIZE_MAX, 200);
 		*err = xasprintf("%s answered 401 without a usable Bearer "
 		    "challenge (WWW-Authenticate: %s)", kv->host, h);
 		free(h);
@@ -320,7 +321,7 @@ kv_take_challenge(struct kv *kv, const char *hdr, char **err)
 	    kv_scope_ok(kv->host, ch.resource, &bad)) &&
 	    (ch.scope == NULL || kv_scope_ok(kv->host, ch.scope, &bad));
 	if (!ok) {
-		h = az_clean(bad != NULL ? bad : "nothing", 200);
+		h = msg_clean(bad != NULL ? bad : "nothing", SIZE_MAX, 200);
 		free(bad);
 		*err = xasprintf("%s asks for a token for %s, which is not of "
 		    "its own domain: no token sent (check the vault URL)",
@@ -382,7 +383,7 @@ kv_make_url(struct kv *kv, const char *path_query, char **err)
 			az_url_release(&u);
 		}
 		if (!same) {
-			r = az_clean(path_query, 200);
+			r = msg_clean(path_query, SIZE_MAX, 200);
 			*err = xasprintf("%s is not on the vault's host %s",
 			    r, kv->host);
 			free(r);
@@ -480,27 +481,44 @@ kv_result(struct kv *kv, struct http_req *r, long *status)
 	return az_answer_body(r, kv->host);
 }
 
+/* The scope and tenant of the next try: the challenge may change them. */
+static void
+kv_target_of(void *arg, char **scope, char **tenant)
+{
+	struct kv *kv = arg;
+
+	pthread_mutex_lock(&kv->mu);
+	*scope = xstrdup(kv->scope);
+	*tenant = kv->tenant != NULL ? xstrdup(kv->tenant) : NULL;
+	pthread_mutex_unlock(&kv->mu);
+}
+
+/* A 401's challenge: the vault may have moved to another tenant. */
+static int
+kv_rechallenge(void *arg, const char *hdr, char **err)
+{
+	struct kv *kv = arg;
+	int rc;
+
+	pthread_mutex_lock(&kv->mu);
+	rc = kv_take_challenge(kv, hdr, err);
+	pthread_mutex_unlock(&kv->mu);
+	return rc;
+}
+
 jv
 kv_call(struct kv *kv, const char *method, const char *path_query, jv body,
     long *status)
 {
-	const char *hdrs[4];
+	struct az_call ac;
 	struct http_req r;
 	struct buf payload;
-	char *url, *err = NULL, *tok = NULL, *auth = NULL, *scope, *tenant;
-	char *prev;
-	int have_first, tries, rc, write;
-	jv res, dumped;
+	char *url, *err = NULL;
+	int have_first, rc, write;
+	jv res;
 
 	*status = 0;
-	buf_init(&payload);
-	if (jv_is_valid(body)) {
-		dumped = jv_dump_string(jv_copy(body), 0);
-		buf_add(&payload, jv_string_value(dumped),
-		    (size_t)jv_string_length_bytes(jv_copy(dumped)));
-		jv_wipe_free(dumped);
-	}
-	jv_wipe_free(body);
+	az_payload(body, &payload);
 	/* SetSecret is what the service's tighter write budget counts. */
 	write = strcmp(method, "PUT") == 0 &&
 	    strncmp(path_query + strspn(path_query, "/"), "secrets/", 8) == 0;
@@ -514,46 +532,24 @@ kv_call(struct kv *kv, const char *method, const char *path_query, jv body,
 	}
 	if (rc == -1)
 		goto fail;
-	if (have_first) {
-		res = kv_result(kv, &r, status);
-		http_req_release(&r);
-		goto done;
-	}
-	for (tries = 0;; tries++) {
-		pthread_mutex_lock(&kv->mu);
-		scope = xstrdup(kv->scope);
-		tenant = kv->tenant != NULL ? xstrdup(kv->tenant) : NULL;
-		pthread_mutex_unlock(&kv->mu);
-		wipe_free(auth);
-		auth = NULL;
-		prev = tok;
-		tok = azure_cred_token(kv->cred, scope, tenant, prev, 0, &err);
-		wipe_free(prev);
-		free(scope);
-		free(tenant);
-		if (tok == NULL)
+	if (!have_first) {
+		memset(&ac, 0, sizeof(ac));
+		ac.http = kv->http;
+		ac.cred = kv->cred;
+		ac.method = method;
+		ac.url = url;
+		ac.payload = &payload;
+		ac.bucket = write ? kv->wbucket : kv->abucket;
+		ac.target = kv_target_of;
+		ac.challenged = kv_rechallenge;
+		ac.arg = kv;
+		if ((rc = az_authed_call(&ac, &r, &err)) == -1)
 			goto fail;
-		auth = xasprintf("Authorization: Bearer %s", tok);
-		az_bearer_req(&r, method, url, hdrs, auth, &payload);
-		r.bucket = write ? kv->wbucket : kv->abucket;
-		if (http_do(kv->http, &r) == -1) {
+		if (rc == -2) {
 			res = kv_transport_error(kv, &r);
 			http_req_release(&r);
 			goto done;
 		}
-		if (r.status != 401 || tries > 0)
-			break;
-		/* The token expired or the vault moved: refresh once. */
-		if (r.www_authenticate != NULL) {
-			pthread_mutex_lock(&kv->mu);
-			rc = kv_take_challenge(kv, r.www_authenticate, &err);
-			pthread_mutex_unlock(&kv->mu);
-			if (rc == -1) {
-				http_req_release(&r);
-				goto fail;
-			}
-		}
-		http_req_release(&r);
 	}
 	res = kv_result(kv, &r, status);
 	http_req_release(&r);
@@ -562,8 +558,6 @@ fail:
 	res = jv_invalid_with_msg(jv_string(err != NULL ? err : "failed"));
 done:
 	free(err);
-	wipe_free(auth);
-	wipe_free(tok);
 	free(url);
 	buf_release(&payload);
 	return res;

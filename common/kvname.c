@@ -1,4 +1,4 @@
-/* kvname.c: the record <-> Key Vault format: names, values, tags and their source. */
+/* kvname.c: the record <-> Key Vault format: names, values and tags. */
 
 #include <ctype.h>
 #include <errno.h>
