@@ -580,10 +580,40 @@ jv	 kv_call(struct kv *, const char *method, const char *path_query,
  */
 jv	 kv_list_all(struct kv *, const char *path_query);
 /*
- * A message for a failed data-plane answer that names the cure:
- * ForbiddenByRbac, ForbiddenByFirewall, bad name, value too large, ...
+ * Why Key Vault refused, or could not be reached.  The library says what
+ * happened; what to do about it is the tool's (kv_set_cures).
+ */
+enum kv_cause {
+	KV_CAUSE_NONE,
+	KV_CAUSE_UNRESOLVED,		/* the vault's host does not resolve */
+	KV_CAUSE_RBAC,			/* 403 ForbiddenByRbac */
+	KV_CAUSE_ACCESS_POLICY,		/* 403 AccessDenied */
+	KV_CAUSE_FIREWALL,		/* 403 ForbiddenByFirewall */
+	KV_CAUSE_CONNECTION,		/* 403 ForbiddenByConnection */
+	KV_CAUSE_DISABLED,		/* 403 SecretDisabled */
+	KV_CAUSE_DELETED,		/* 409 ObjectIsDeletedButRecoverable */
+	KV_CAUSE_BUSY,			/* 409 being deleted or recovered */
+	KV_CAUSE_TOO_LARGE,		/* 413, or a message saying so */
+	KV_CAUSE_BAD_NAME,		/* 400 invalid name */
+	KV_CAUSE_THROTTLED,		/* 429 after every retry */
+	KV_CAUSE_TOKEN,			/* 401 */
+	KV_CAUSE_NOT_FOUND,		/* 404 SecretNotFound */
+	KV_CAUSE_COUNT
+};
+/* The cause of a failed data-plane answer. */
+enum kv_cause kv_cause(jv body /* borrowed */, long status);
+/*
+ * A message for a failed data-plane answer: what the service said
+ * (ForbiddenByRbac, ForbiddenByFirewall, bad name, value too large, ...),
+ * then ": " and the tool's cure of its cause, if it has one.
  */
 char	*kv_errmsg(jv body /* borrowed */, long status);
+/*
+ * The tool's cures, indexed by cause (KV_CAUSE_COUNT entries, NULL where
+ * it has none), in its own terms: kv_errmsg and kv_call's messages end
+ * with them.  Set once, before the first call; the table is borrowed.
+ */
+void	 kv_set_cures(const char *const *table);
 
 /*
  * How a record's data becomes a Key Vault value (kv-put writes it,

@@ -29,6 +29,28 @@ struct kv {
 };
 
 
+/* What the tool would have the user do about each cause, or NULL. */
+static const char *const *cures;
+
+void
+kv_set_cures(const char *const *table)
+{
+	cures = table;
+}
+
+/* msg (freed) and the tool's cure of cause, if it gave one. */
+static char *
+with_cure(char *msg, enum kv_cause cause)
+{
+	char *r;
+
+	if (cures == NULL || cures[cause] == NULL)
+		return msg;
+	r = xasprintf("%s: %s", msg, cures[cause]);
+	free(msg);
+	return r;
+}
+
 struct kv *
 kv_new(struct http *http, struct azure_cred *cred, const char *vault,
     char **err)
@@ -39,8 +61,7 @@ kv_new(struct http *http, struct azure_cred *cred, const char *vault,
 	size_t n;
 
 	if (vault == NULL || *vault == '\0') {
-		*err = xstrdup("no vault: give --vault NAME|URL or set "
-		    "KEY_VAULT_NAME");
+		*err = xstrdup("no vault given");
 		return NULL;
 	}
 	if (strstr(vault, "://") == NULL) {
@@ -405,7 +426,7 @@ kv_make_url(struct kv *kv, const char *path_query, char **err)
 	return r;
 }
 
-/* A transport failure, with the cure when the name does not resolve. */
+/* A transport failure; the tool's cure when the name does not resolve. */
 static jv
 kv_transport_error(struct kv *kv, const struct http_req *r)
 {
@@ -414,9 +435,8 @@ kv_transport_error(struct kv *kv, const struct http_req *r)
 
 	if (!msg_stop && (strstr(r->err, "resolve") != NULL ||
 	    strstr(r->err, "Resolv") != NULL)) {
-		m = xasprintf("cannot resolve %s: check the vault name "
-		    "(--vault, KEY_VAULT_NAME) or, behind a private endpoint, "
-		    "the private DNS zone", kv->host);
+		m = with_cure(xasprintf("cannot resolve %s", kv->host),
+		    KV_CAUSE_UNRESOLVED);
 	} else {
 		e = az_transport_msg(kv->host, r);
 		m = e;
@@ -625,68 +645,119 @@ kv_list_all(struct kv *kv, const char *path_query)
 }
 
 
+static enum kv_cause
+cause_of(long status, const char *code, const char *inner, const char *m)
+{
+	if (status == 403 && az_eq(inner, "ForbiddenByRbac"))
+		return KV_CAUSE_RBAC;
+	if (status == 403 && az_eq(inner, "AccessDenied"))
+		return KV_CAUSE_ACCESS_POLICY;
+	if (status == 403 && az_eq(inner, "ForbiddenByFirewall"))
+		return KV_CAUSE_FIREWALL;
+	if (status == 403 && az_eq(inner, "ForbiddenByConnection"))
+		return KV_CAUSE_CONNECTION;
+	if (status == 403 && az_eq(inner, "SecretDisabled"))
+		return KV_CAUSE_DISABLED;
+	if (status == 409 && az_eq(inner, "ObjectIsDeletedButRecoverable"))
+		return KV_CAUSE_DELETED;
+	if (status == 409 && (az_eq(inner, "ObjectIsBeingDeleted") ||
+	    az_eq(inner, "ObjectIsBeingRecovered")))
+		return KV_CAUSE_BUSY;
+	if (status == 413 || strcasestr(m, "too large") != NULL ||
+	    strcasestr(m, "exceeds") != NULL)
+		return KV_CAUSE_TOO_LARGE;
+	if (status == 400 && strcasestr(m, "invalid name") != NULL)
+		return KV_CAUSE_BAD_NAME;
+	if (status == 429)
+		return KV_CAUSE_THROTTLED;
+	if (status == 401)
+		return KV_CAUSE_TOKEN;
+	if (status == 404 && az_eq(code, "SecretNotFound"))
+		return KV_CAUSE_NOT_FOUND;
+	return KV_CAUSE_NONE;
+}
+
+enum kv_cause
+kv_cause(jv body, long status)
+{
+	char *code, *inner, *msg;
+	enum kv_cause c;
+
+	az_codes(body, &code, &inner, &msg);
+	c = cause_of(status, code, inner, msg != NULL ? msg : "");
+	free(code);
+	free(inner);
+	free(msg);
+	return c;
+}
+
 char *
 kv_errmsg(jv body, long status)
 {
 	char *code, *inner, *msg, *r;
 	const char *m;
+	enum kv_cause c;
 
 	az_codes(body, &code, &inner, &msg);
 	m = msg != NULL ? msg : "";
-	if (status == 403 && az_eq(inner, "ForbiddenByRbac"))
-		r = xstrdup("forbidden by Azure RBAC: the identity lacks the "
-		    "Key Vault Secrets Officer role on the vault (kv-grant, "
-		    "or az role assignment create; new assignments take a "
-		    "few minutes to apply)");
-	else if (status == 403 && az_eq(inner, "AccessDenied"))
-		r = xstrdup("forbidden by the vault's access policy: give the "
-		    "identity secret permissions get, list, set and recover, "
-		    "or move the vault to Azure RBAC");
-	else if (status == 403 && az_eq(inner, "ForbiddenByFirewall"))
+	switch ((c = cause_of(status, code, inner, m))) {
+	case KV_CAUSE_RBAC:
+		r = xstrdup("forbidden by Azure RBAC");
+		break;
+	case KV_CAUSE_ACCESS_POLICY:
+		r = xstrdup("forbidden by the vault's access policy");
+		break;
+	case KV_CAUSE_FIREWALL:
 		r = xstrdup("blocked by the vault's firewall: add this "
 		    "client's address to the vault's network rules, or reach "
 		    "it through a private endpoint");
-	else if (status == 403 && az_eq(inner, "ForbiddenByConnection"))
+		break;
+	case KV_CAUSE_CONNECTION:
 		r = xstrdup("the vault refuses public network access: reach "
 		    "it through its private endpoint (and private DNS), or "
 		    "allow this network");
-	else if (status == 403 && az_eq(inner, "SecretDisabled"))
+		break;
+	case KV_CAUSE_DISABLED:
 		r = xstrdup("the secret's current version is disabled in the "
-		    "vault: enable it, or write with --force");
-	else if (status == 409 && az_eq(inner, "ObjectIsDeletedButRecoverable"))
-		r = xstrdup("the name is soft-deleted in the vault: rerun "
-		    "with --recover to recover it, or purge it first "
-		    "(az keyvault secret purge)");
-	else if (status == 409 && (az_eq(inner, "ObjectIsBeingDeleted") ||
-	    az_eq(inner, "ObjectIsBeingRecovered")))
+		    "vault");
+		break;
+	case KV_CAUSE_DELETED:
+		r = xstrdup("the name is soft-deleted in the vault");
+		break;
+	case KV_CAUSE_BUSY:
 		r = xasprintf("the name is being %s in the vault: retry "
 		    "in a minute", az_eq(inner, "ObjectIsBeingDeleted") ?
 		    "deleted" : "recovered");
-	else if (status == 413 || strcasestr(m, "too large") != NULL ||
-	    strcasestr(m, "exceeds") != NULL)
-		r = xstrdup("the value is too large for Key Vault (25 KB): "
-		    "split it with kv-name --split, or keep it in Vault");
-	else if (status == 400 && strcasestr(m, "invalid name") != NULL)
-		r = xasprintf("Key Vault rejects the secret name (%s): map "
-		    "names with kv-name", m);
-	else if (status == 429)
-		r = xstrdup("throttled by Key Vault and out of retries: lower "
-		    "--write-rate or -j");
-	else if (status == 401)
+		break;
+	case KV_CAUSE_TOO_LARGE:
+		r = xstrdup("the value is too large for Key Vault (25 KB)");
+		break;
+	case KV_CAUSE_BAD_NAME:
+		r = xasprintf("Key Vault rejects the secret name (%s)", m);
+		break;
+	case KV_CAUSE_THROTTLED:
+		r = xstrdup("throttled by Key Vault and out of retries");
+		break;
+	case KV_CAUSE_TOKEN:
 		r = xasprintf("Key Vault rejected the token%s%s (a token for "
 		    "another tenant or cloud?)", *m ? ": " : "", m);
-	else if (status == 404 && az_eq(code, "SecretNotFound"))
+		break;
+	case KV_CAUSE_NOT_FOUND:
 		r = xstrdup("secret not found");
-	else if (code != NULL || *m != '\0')
-		r = xasprintf("HTTP %ld %s%s%s%s%s", status,
-		    code != NULL ? code : "", inner != NULL ? "/" : "",
-		    inner != NULL ? inner : "", *m ? ": " : "", m);
-	else
-		r = xasprintf("Key Vault answered HTTP %ld", status);
+		break;
+	default:
+		if (code != NULL || *m != '\0')
+			r = xasprintf("HTTP %ld %s%s%s%s%s", status,
+			    code != NULL ? code : "", inner != NULL ? "/" : "",
+			    inner != NULL ? inner : "", *m ? ": " : "", m);
+		else
+			r = xasprintf("Key Vault answered HTTP %ld", status);
+		break;
+	}
 	free(code);
 	free(inner);
 	free(msg);
-	return r;
+	return with_cure(r, c);
 }
 
 char *
