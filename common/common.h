@@ -531,8 +531,10 @@ int	 vault_in_mount(const char *path, const char *mount);
 int	 vault_version_state(jv meta /* borrowed */);
 
 /*
- * azure.c: Azure credentials (DefaultAzureCredential's order), the Key
- * Vault data plane and Azure Resource Manager.
+ * azcred.c: Azure credentials, tried in DefaultAzureCredential's order
+ * (environment, workload identity, managed identity, az: azcli.c), and
+ * the tokens they get.  azhttp.c and azcli.c have no part in this
+ * header: what the Azure files share is in azure_int.h.
  */
 struct azure_cred;
 /* The chain from the environment; NULL and *err if nothing is usable. */
@@ -549,6 +551,10 @@ char	*azure_token(struct azure_cred *, const char *scope, int force,
 /* The credential that got a token ("EnvironmentCredential"), or NULL. */
 const char *azure_cred_name(struct azure_cred *);
 
+/*
+ * kv.c: the Key Vault data plane: its challenge, calls, paged lists and
+ * the causes of its refusals.
+ */
 /*
  * 1 when every URL of scopes (space-separated) is on vault_host or a
  * parent domain of it; else 0 and *bad, the first that is not (malloc'd).
@@ -615,6 +621,33 @@ char	*kv_errmsg(jv body /* borrowed */, long status);
  */
 void	 kv_set_cures(const char *const *table);
 
+/* The message of an invalid kv_call or kv_list_all result; malloc'd. */
+char	*kv_call_msg(jv r /* consumed */);
+/* error.innererror.code of a Key Vault answer, or "" (borrowed). */
+const char *kv_inner_code(jv body /* borrowed */);
+
+/*
+ * kvname.c: the record <-> Key Vault format: secret and vault names,
+ * how a record's data becomes a value, the tags and where the secrets
+ * came from.  No network code, so that kv-name links without it.
+ */
+/*
+ * Secret names match ^[0-9A-Za-z-]{1,127}$ (about-keys-secrets-
+ * certificates.md) and compare without regard to case (Key Vault REST
+ * API: "Secret names are case-insensitive",
+ * about-keys-secrets-certificates.md).
+ */
+#define KV_NAME_MAX	127
+int	 kv_name_valid(const char *);
+/* A vault's name: 3 to 24 letters, digits and '-' (what kv_new takes). */
+int	 kv_vault_name_valid(const char *);
+/* A tag of a secret bundle or item, or NULL (borrowed from item). */
+const char *kv_tag(jv item /* borrowed */, const char *name);
+/* Its vault-version tag as a number > 0, else -1. */
+long	 kv_tag_version(jv item /* borrowed */);
+/* A record's "mount/path" as the vault-path tag holds it, or NULL. */
+char	*kv_record_vpath(jv rec /* borrowed */);
+
 /*
  * How a record's data becomes a Key Vault value (kv-put writes it,
  * kv-check compares it): one key and !json: the value as a plain string
@@ -651,26 +684,8 @@ char	*kv_migrated_from(void);
 const char *kv_target(const char *given);
 
 /*
- * Secret names match ^[0-9A-Za-z-]{1,127}$ (about-keys-secrets-
- * certificates.md) and compare without regard to case (Key Vault REST API: "Secret names
- * are case-insensitive", about-keys-secrets-certificates.md).
- * In kvname.c, so that kv-name links without the network code.
+ * arm.c: Azure Resource Manager (kv-grant's role assignments).
  */
-#define KV_NAME_MAX	127
-int	 kv_name_valid(const char *);
-/* A vault's name: 3 to 24 letters, digits and '-' (what kv_new takes). */
-int	 kv_vault_name_valid(const char *);
-/* The message of an invalid kv_call or kv_list_all result; malloc'd. */
-char	*kv_call_msg(jv r /* consumed */);
-/* error.innererror.code of a Key Vault answer, or "" (borrowed). */
-const char *kv_inner_code(jv body /* borrowed */);
-/* A tag of a secret bundle or item, or NULL (borrowed from item). */
-const char *kv_tag(jv item /* borrowed */, const char *name);
-/* Its vault-version tag as a number > 0, else -1. */
-long	 kv_tag_version(jv item /* borrowed */);
-/* A record's "mount/path" as the vault-path tag holds it, or NULL. */
-char	*kv_record_vpath(jv rec /* borrowed */);
-
 struct arm;
 /* AZURE_RESOURCE_MANAGER_URL or https://management.azure.com. */
 struct arm *arm_new(struct http *, struct azure_cred *, char **err);
