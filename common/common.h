@@ -163,6 +163,14 @@ void	 msg_output_error(int errnum);
 int	 msg_output_errno(void);
 /* The standard "--version" output. */
 void	 msg_version(void) V2K_NORETURN;
+/*
+ * A server's string made fit for a one-line message: at most len bytes
+ * of s (to its NUL; SIZE_MAX for all), without the white space and
+ * control characters at its ends, each run of control characters within
+ * one space, cut after max bytes with "..." added.  s may be NULL (then
+ * "").  malloc'd.
+ */
+char	*msg_clean(const char *s, size_t len, size_t max);
 
 /*
  * rec.c: newline-delimited JSON records in and out.
@@ -303,6 +311,11 @@ int	 time_parse_rfc3339(const char *, time_t *);
  * nanoseconds, about 292 years).
  */
 int	 time_parse_duration(const char *, int plain, double *secs);
+/*
+ * The az CLI's expiresOn, local time without a zone ("2024-06-01
+ * 12:00:00.123456"): 0 and *out, or -1 if malformed.
+ */
+int	 time_parse_local(const char *, time_t *out);
 
 /*
  * http.c: the HTTP engine.  One engine thread drives libcurl's multi
@@ -549,8 +562,10 @@ int	 vault_in_mount(const char *path, const char *mount);
 int	 vault_version_state(jv meta /* borrowed */);
 
 /*
- * azure.c: Azure credentials (DefaultAzureCredential's order), the Key
- * Vault data plane and Azure Resource Manager.
+ * azcred.c: Azure credentials, tried in DefaultAzureCredential's order
+ * (environment, workload identity, managed identity, az: azcli.c), and
+ * the tokens they get.  azhttp.c and azcli.c have no part in this
+ * header: what the Azure files share is in azure_int.h.
  */
 struct azure_cred;
 /* The chain from the environment; NULL and *err if nothing is usable. */
@@ -568,10 +583,14 @@ char	*azure_token(struct azure_cred *, const char *scope, int force,
 const char *azure_cred_name(struct azure_cred *);
 
 /*
+ * kv.c: the Key Vault data plane: its challenge, calls, paged lists and
+ * the causes of its refusals.
+ */
+/*
  * 1 when every URL of scopes (space-separated) is on vault_host or a
  * parent domain of it; else 0 and *bad, the first that is not (malloc'd).
  */
-int	 azure_scope_ok(const char *vault_host, const char *scopes,
+int	 kv_scope_ok(const char *vault_host, const char *scopes,
 	    char **bad);
 
 struct kv;
@@ -600,10 +619,67 @@ jv	 kv_call(struct kv *, const char *method, const char *path_query,
  */
 jv	 kv_list_all(struct kv *, const char *path_query, long *status);
 /*
- * A message for a failed data-plane answer that names the cure:
- * ForbiddenByRbac, ForbiddenByFirewall, bad name, value too large, ...
+ * Why Key Vault refused, or could not be reached.  The library says what
+ * happened; what to do about it is the tool's (kv_set_cures).
+ */
+enum kv_cause {
+	KV_CAUSE_NONE,
+	KV_CAUSE_UNRESOLVED,		/* the vault's host does not resolve */
+	KV_CAUSE_RBAC,			/* 403 ForbiddenByRbac */
+	KV_CAUSE_ACCESS_POLICY,		/* 403 AccessDenied */
+	KV_CAUSE_FIREWALL,		/* 403 ForbiddenByFirewall */
+	KV_CAUSE_CONNECTION,		/* 403 ForbiddenByConnection */
+	KV_CAUSE_DISABLED,		/* 403 SecretDisabled */
+	KV_CAUSE_DELETED,		/* 409 ObjectIsDeletedButRecoverable */
+	KV_CAUSE_BUSY,			/* 409 being deleted or recovered */
+	KV_CAUSE_TOO_LARGE,		/* 413, or a message saying so */
+	KV_CAUSE_BAD_NAME,		/* 400 invalid name */
+	KV_CAUSE_THROTTLED,		/* 429 after every retry */
+	KV_CAUSE_TOKEN,			/* 401 */
+	KV_CAUSE_NOT_FOUND,		/* 404 SecretNotFound */
+	KV_CAUSE_COUNT
+};
+/* The cause of a failed data-plane answer. */
+enum kv_cause kv_cause(jv body /* borrowed */, long status);
+/*
+ * A message for a failed data-plane answer: what the service said
+ * (ForbiddenByRbac, ForbiddenByFirewall, bad name, value too large, ...),
+ * then ": " and the tool's cure of its cause, if it has one.
  */
 char	*kv_errmsg(jv body /* borrowed */, long status);
+/*
+ * The tool's cures, indexed by cause (KV_CAUSE_COUNT entries, NULL where
+ * it has none), in its own terms: kv_errmsg and kv_call's messages end
+ * with them.  Set once, before the first call; the table is borrowed.
+ */
+void	 kv_set_cures(const char *const *table);
+
+/* The message of an invalid kv_call or kv_list_all result; malloc'd. */
+char	*kv_call_msg(jv r /* consumed */);
+/* error.innererror.code of a Key Vault answer, or "" (borrowed). */
+const char *kv_inner_code(jv body /* borrowed */);
+
+/*
+ * kvname.c: the record <-> Key Vault format: secret and vault names,
+ * how a record's data becomes a value, the tags and where the secrets
+ * came from.  No network code, so that kv-name links without it.
+ */
+/*
+ * Secret names match ^[0-9A-Za-z-]{1,127}$ (about-keys-secrets-
+ * certificates.md) and compare without regard to case (Key Vault REST
+ * API: "Secret names are case-insensitive",
+ * about-keys-secrets-certificates.md).
+ */
+#define KV_NAME_MAX	127
+int	 kv_name_valid(const char *);
+/* A vault's name: 3 to 24 letters, digits and '-' (what kv_new takes). */
+int	 kv_vault_name_valid(const char *);
+/* A tag of a secret bundle or item, or NULL (borrowed from item). */
+const char *kv_tag(jv item /* borrowed */, const char *name);
+/* Its vault-version tag as a number > 0, else -1. */
+long	 kv_tag_version(jv item /* borrowed */);
+/* A record's "mount/path" as the vault-path tag holds it, or NULL. */
+char	*kv_record_vpath(jv rec /* borrowed */);
 
 /*
  * How a record's data becomes a Key Vault value (kv-put writes it,
@@ -645,27 +721,6 @@ char	*kv_migrated_from(void);
  * is unset or empty.
  */
 const char *kv_target(const char *given);
-
-/*
- * Secret names match ^[0-9A-Za-z-]{1,127}$ (about-keys-secrets-
- * certificates.md) and compare without regard to case (Key Vault REST API: "Secret names
- * are case-insensitive", about-keys-secrets-certificates.md).
- * In kvname.c, so that kv-name links without the network code.
- */
-#define KV_NAME_MAX	127
-int	 kv_name_valid(const char *);
-/* A vault's name: 3 to 24 letters, digits and '-' (what kv_new takes). */
-int	 kv_vault_name_valid(const char *);
-/* The message of an invalid kv_call or kv_list_all result; malloc'd. */
-char	*kv_call_msg(jv r /* consumed */);
-/* error.innererror.code of a Key Vault answer, or "" (borrowed). */
-const char *kv_inner_code(jv body /* borrowed */);
-/* A tag of a secret bundle or item, or NULL (borrowed from item). */
-const char *kv_tag(jv item /* borrowed */, const char *name);
-/* Its vault-version tag as a number > 0, else -1. */
-long	 kv_tag_version(jv item /* borrowed */);
-/* A record's "mount/path" as the vault-path tag holds it, or NULL. */
-char	*kv_record_vpath(jv rec /* borrowed */);
 
 /*
  * kvver.c: the versions of one Key Vault secret (its current version,
@@ -763,6 +818,9 @@ int	 kvvers_find(const struct kvvers *, const char *version);
 int	 kvvers_find_tag(const struct kvvers *, long vv, const char *vpath,
 	    const char *ns);
 
+/*
+ * arm.c: Azure Resource Manager (kv-grant's role assignments).
+ */
 struct arm;
 /* AZURE_RESOURCE_MANAGER_URL or https://management.azure.com. */
 struct arm *arm_new(struct http *, struct azure_cred *, char **err);

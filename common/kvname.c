@@ -1,6 +1,7 @@
-/* kvname.c: the syntax of Key Vault names, and what they came from. */
+/* kvname.c: the record <-> Key Vault format: names, values and tags. */
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,4 +67,89 @@ kv_target(const char *given)
 	if (given == NULL)
 		given = getenv("KEY_VAULT_NAME");
 	return given != NULL && *given != '\0' ? given : NULL;
+}
+
+char *
+kv_shape_value(jv data, int json, const char **content_type, size_t *len,
+    char **err)
+{
+	jv d = jv_invalid();
+	char *r;
+	int n;
+
+	*len = 0;
+	if (jv_get_kind(data) != JV_KIND_OBJECT) {
+		*err = xstrdup("data is not a JSON object");
+		return NULL;
+	}
+	n = jv_object_length(jv_copy(data));
+	if (n == 1 && !json) {
+		jv_object_foreach(data, k, v) {
+			jv_free(k);
+			if (jv_get_kind(v) == JV_KIND_STRING) {
+				/*
+				 * As is, U+0000 included: a secret value is
+				 * any string (SetSecret's "value" is a JSON
+				 * string), so the bytes are counted, never
+				 * cut at a NUL.
+				 */
+				*content_type = "text/plain";
+				d = v;
+			} else {
+				*content_type = jv_get_kind(v) ==
+				    JV_KIND_OBJECT || jv_get_kind(v) ==
+				    JV_KIND_ARRAY ? "application/json" :
+				    "text/plain";
+				d = jv_dump_string(v, JV_PRINT_SORTED);
+			}
+		}
+	} else {
+		d = jv_dump_string(jv_copy(data), JV_PRINT_SORTED);
+		*content_type = "application/json";
+	}
+	*len = (size_t)jv_string_length_bytes(jv_copy(d));
+	r = xmalloc(*len + 1);
+	memcpy(r, jv_string_value(d), *len);
+	r[*len] = '\0';
+	/* Wipes a dump; a member that data still holds is only freed. */
+	jv_wipe_free(d);
+	return r;
+}
+
+const char *
+kv_tag(jv item, const char *name)
+{
+	jv tags;
+	const char *s = NULL;
+
+	if (jv_get_kind(item) != JV_KIND_OBJECT)
+		return NULL;
+	tags = jv_object_get(jv_copy(item), jv_string("tags"));
+	if (jv_get_kind(tags) == JV_KIND_OBJECT)
+		s = rec_str(tags, name);
+	/* The string lives on in item, which holds tags. */
+	jv_free(tags);
+	return s;
+}
+
+long
+kv_tag_version(jv item)
+{
+	const char *s = kv_tag(item, KV_TAG_VERSION);
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno == 0 && *end == '\0' && v > 0 ? v : -1;
+}
+
+char *
+kv_record_vpath(jv rec)
+{
+	const char *m = rec_str(rec, "mount"), *p = rec_str(rec, "path");
+
+	return m != NULL && p != NULL ? xasprintf("%s/%s", m, p) : NULL;
 }

@@ -430,3 +430,41 @@ msg_version(void)
 	printf("%s (vault2kv) %s\n", progname, V2K_VERSION);
 	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
 }
+
+/* White space and control characters: what a message does not show. */
+static int
+blank(int c)
+{
+	return c == ' ' || (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+char *
+msg_clean(const char *s, size_t len, size_t max)
+{
+	struct buf b;
+	const char *e;
+	int sp = 0;
+
+	buf_init(&b);
+	buf_addstr(&b, "");
+	if (s == NULL)
+		return buf_detach(&b);
+	e = s + strnlen(s, len);
+	while (s < e && blank(*s))
+		s++;
+	while (e > s && blank(e[-1]))
+		e--;
+	for (; s < e && b.len < max; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			sp = 1;
+			continue;
+		}
+		if (sp)
+			buf_addc(&b, ' ');
+		sp = 0;
+		buf_addc(&b, *s);
+	}
+	if (s < e)
+		buf_addstr(&b, "...");
+	return buf_detach(&b);
+}

@@ -159,3 +159,23 @@ time_parse_duration(const char *s, int plain, double *secs)
 	}
 	return go_duration(s, secs);
 }
+
+/* The CLI's expiresOn: local time without a zone. */
+int
+time_parse_local(const char *s, time_t *out)
+{
+	struct tm tm;
+	const char *p;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((p = strptime(s, "%Y-%m-%d %H:%M:%S", &tm)) == NULL)
+		return -1;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (*p != '\0')
+		return -1;
+	tm.tm_isdst = -1;
+	*out = mktime(&tm);
+	return *out == (time_t)-1 ? -1 : 0;
+}

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1095,20 +1096,6 @@ vault_call(struct vault *v, const char *method, const char *path, jv body,
 	return call(v, NULL, method, path, NULL, body, 0, 0, status);
 }
 
-/* Control characters become spaces; whitespace is trimmed. */
-static void
-clean_add(struct buf *b, const char *s, size_t n)
-{
-	while (n > 0 && isspace((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		n--;
-	for (; n > 0; s++, n--)
-		buf_addc(b, (unsigned char)*s < ' ' || *s == 0x7f ? ' ' : *s);
-}
-
 /*
  * Vault wraps its errors in go-multierror's text ("1 error occurred:\n\t*
  * permission denied\n\n"): keep the items, joined by "; ".
@@ -1119,6 +1106,7 @@ vault_errmsg(jv body, long status)
 	struct buf b;
 	jv errs, e;
 	const char *s, *item, *end;
+	char *t;
 
 	buf_init(&b);
 	errs = jv_get_kind(body) == JV_KIND_OBJECT ?
@@ -1136,11 +1124,16 @@ vault_errmsg(jv body, long status)
 					end = item + strlen(item);
 				if (b.len > 0)
 					buf_addstr(&b, "; ");
-				clean_add(&b, item, (size_t)(end - item));
+				t = msg_clean(item, (size_t)(end - item), 400);
+				buf_addstr(&b, t);
+				free(t);
 				item = strstr(end, "\t* ");
 			}
-		} else
-			clean_add(&b, s, strlen(s));
+		} else {
+			t = msg_clean(s, SIZE_MAX, 400);
+			buf_addstr(&b, t);
+			free(t);
+		}
 	}
 	jv_free(e);
 	jv_free(errs);

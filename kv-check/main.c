@@ -89,6 +89,23 @@ usage(void)
 	exit(EXIT_FATAL);
 }
 
+/*
+ * What to do when Key Vault refuses, in kv-check's terms (kv_errmsg):
+ * it only reads, and paces with --rate.
+ */
+static const char *const cures[KV_CAUSE_COUNT] = {
+	[KV_CAUSE_UNRESOLVED] = "check the vault name (--vault, "
+	    "KEY_VAULT_NAME) or, behind a private endpoint, the private DNS "
+	    "zone",
+	[KV_CAUSE_RBAC] = "the identity lacks the Key Vault Secrets User "
+	    "role on the vault (kv-grant, or az role assignment create; new "
+	    "assignments take a few minutes to apply)",
+	[KV_CAUSE_ACCESS_POLICY] = "give the identity secret permissions get "
+	    "and list, or move the vault to Azure RBAC",
+	[KV_CAUSE_BAD_NAME] = "map names with kv-name",
+	[KV_CAUSE_THROTTLED] = "lower --rate or -j",
+};
+
 /* Both NULL, or the same string. */
 static int
 same_str(const char *a, const char *b)
@@ -764,6 +781,7 @@ main(int argc, char *argv[])
 		msg_fatal("cannot start the HTTP engine");
 	if ((cred = azure_cred_new(http, &err)) == NULL)
 		msg_fatal("%s", err);
+	kv_set_cures(cures);
 	if ((c.kv = kv_new(http, cred, vault, &err)) == NULL)
 		msg_fatal("%s", err);
 	/* Reads only: the budget of all other transactions. */

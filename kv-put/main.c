@@ -99,6 +99,25 @@ usage(void)
 	exit(EXIT_FATAL);
 }
 
+/* What to do when Key Vault refuses, in kv-put's terms (kv_errmsg). */
+static const char *const cures[KV_CAUSE_COUNT] = {
+	[KV_CAUSE_UNRESOLVED] = "check the vault name (--vault, "
+	    "KEY_VAULT_NAME) or, behind a private endpoint, the private DNS "
+	    "zone",
+	[KV_CAUSE_RBAC] = "the identity lacks the Key Vault Secrets Officer "
+	    "role on the vault (kv-grant, or az role assignment create; new "
+	    "assignments take a few minutes to apply)",
+	[KV_CAUSE_ACCESS_POLICY] = "give the identity secret permissions get, "
+	    "list, set and recover, or move the vault to Azure RBAC",
+	[KV_CAUSE_DISABLED] = "enable it, or write with --force",
+	[KV_CAUSE_DELETED] = "rerun with --recover to recover it, or purge it "
+	    "first (az keyvault secret purge)",
+	[KV_CAUSE_TOO_LARGE] = "split it with kv-name --split, or keep it in "
+	    "Vault",
+	[KV_CAUSE_BAD_NAME] = "map names with kv-name",
+	[KV_CAUSE_THROTTLED] = "lower --write-rate or -j",
+};
+
 /*
  * The mapping could not be written: no write to Key Vault may start any
  * more, for its line would be lost too.  Set by the emitting thread.
@@ -1117,6 +1136,7 @@ main(int argc, char *argv[])
 	p.http = http;
 	if ((cred = azure_cred_new(http, &err)) == NULL)
 		fatal_free(NULL, err);
+	kv_set_cures(cures);
 	if ((p.kv = kv_new(http, cred, vault, &err)) == NULL)
 		fatal_free(NULL, err);
 	kv_set_budget(p.kv, write_rate / 10.0, all_rate / 10.0);

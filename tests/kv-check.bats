@@ -503,6 +503,21 @@ kv-check: try 'kv-check -h' for usage"
 	assert_output ""
 }
 
+@test "a vault that refuses the identity: the cure is kv-check's (a reader's role, no write options)" {
+	local d
+	for d in rbac access-policy; do
+		admin "$KV_URL/_admin/config" -d "{\"deny\":\"$d\"}" >/dev/null
+		run -2 --separate-stderr kv-check <<<'{"name":"secret-app-api"}'
+		assert_output ""
+		case $d in
+		rbac) assert_regex "$stderr" "forbidden by Azure RBAC: the identity lacks the Key Vault Secrets User role on the vault" ;;
+		access-policy) assert_regex "$stderr" "forbidden by the vault's access policy: give the identity secret permissions get and list, or move" ;;
+		esac
+		[[ $stderr != *Officer* && $stderr != *write-rate* && $stderr != *" set and recover"* ]]
+	done
+	admin "$KV_URL/_admin/config" -d '{"deny":null}' >/dev/null
+}
+
 @test "an empty input checks nothing and exits 0" {
 	run -0 --separate-stderr kv-check </dev/null
 	assert_equal "$output" ""

@@ -5,13 +5,13 @@
  *	resource="https://vault.azure.net"
  *
  * needs: azure_challenge_parse
- * shim: common/azure.c
+ * shim: common/kv.c
  *
- * Wanted in common.h (azure.c), today the static challenge_parse:
+ * Wanted in common.h (kv.c), today the static challenge_parse:
  *	void azure_challenge_parse(const char *value, char **authorization,
  *	    char **resource, char **scope);
  * each out malloc'd, or NULL when the Bearer challenge lacks it.  Until
- * then run.sh builds this with FUZZ_SHIM: azure.c is included here and
+ * then run.sh builds this with FUZZ_SHIM: kv.c is included here and
  * the static function called directly.  The shim also runs
  * kv_take_challenge, which checks the resource against the vault's host.
  */
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #ifdef FUZZ_SHIM
-#include "../../common/azure.c"
+#include "../../common/kv.c"
 
 void	azure_challenge_parse(const char *, char **, char **, char **);
 

@@ -4,16 +4,15 @@
  * or expires_on as unix seconds or RFC 3339.
  *
  * needs: azure_token_parse
- * shim: common/azure.c
+ * shim: common/azcred.c
  *
- * Wanted in common.h (azure.c), today the static parse_token:
+ * Wanted in common.h (azcred.c), today the static parse_token:
  *	int azure_token_parse(jv body, time_t now, char **token,
  *	    time_t *expires_on, char **why);
  * body borrowed; 0 with *token malloc'd (the caller wipe_free's it) and
  * *expires_on > now, or -1 and a malloc'd *why.  The raw input also goes
- * to time_parse_rfc3339 (expires_on) and, with the shim, to the static
- * parse_local_time of azure.c (the CLI's expiresOn) and the refresh
- * policy (refresh_time).
+ * to time_parse_rfc3339 (expires_on), time_parse_local (the CLI's
+ * expiresOn) and, with the shim, to the refresh policy (refresh_time).
  *
  */
 
@@ -23,7 +22,7 @@
 #include <time.h>
 
 #ifdef FUZZ_SHIM
-#include "../../common/azure.c"
+#include "../../common/azcred.c"
 
 int	azure_token_parse(jv, time_t, char **, time_t *, char **);
 
@@ -31,7 +30,7 @@ int
 azure_token_parse(jv body, time_t now, char **token, time_t *expires_on,
     char **why)
 {
-	struct tokres t = { NULL, 0 };
+	struct az_tokres t = { NULL, 0 };
 
 	if (parse_token(body, now, &t, why) == -1)
 		return -1;
@@ -51,7 +50,6 @@ times(const char *s, time_t now)
 		if (r < now || r > t)
 			abort();
 	}
-	(void)parse_local_time(s, &t);
 }
 #else
 #include "common.h"
@@ -86,6 +84,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)time_parse_rfc3339(s, &t);
 	}
 #endif
+	{
+		time_t t;
+
+		(void)time_parse_local(s, &t);
+	}
 	body = rec_parse_json((const char *)data, size);
 	if (!jv_is_valid(body)) {
 		jv_free(body);

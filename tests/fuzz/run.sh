@@ -62,7 +62,8 @@ obj() {
 	local_src=$1
 	local_o=$OBJ/$(echo "${local_src#"$TOP"/}" | tr / _ | sed 's/\.c$/.o/')
 	if [ ! -f "$local_o" ] || [ "$local_src" -nt "$local_o" ] ||
-	    [ "$TOP/common/common.h" -nt "$local_o" ]; then
+	    [ "$TOP/common/common.h" -nt "$local_o" ] ||
+	    [ "$TOP/common/azure_int.h" -nt "$local_o" ]; then
 		if ! $CC $CFL -fsanitize=fuzzer-no-link -c -o "$local_o" \
 		    "$local_src" 2>"$local_o.log"; then
 			cat "$local_o.log" >&2

@@ -306,7 +306,7 @@ test_scope_ok(void)
 	int ok;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		ok = azure_scope_ok(t[i].host, t[i].scopes, &bad);
+		ok = kv_scope_ok(t[i].host, t[i].scopes, &bad);
 		if (ok != t[i].ok) {
 			fprintf(stderr, "scope_ok(%s, %s) = %d\n", t[i].host,
 			    t[i].scopes, ok);

@@ -365,6 +365,74 @@ test_versions(void)
 	CHECK(vs.v == NULL && vs.n == 0);
 }
 
+/* The library names causes, never a tool's option; the tool's cures. */
+static void
+test_causes(void)
+{
+	static const char *const cures[KV_CAUSE_COUNT] = {
+		[KV_CAUSE_THROTTLED] = "go slower",
+	};
+	static const char *const bodies[] = {
+		"{\"error\":{\"code\":\"Forbidden\",\"innererror\":"
+		    "{\"code\":\"ForbiddenByRbac\"}}}",
+		"{\"error\":{\"code\":\"Forbidden\",\"innererror\":"
+		    "{\"code\":\"SecretDisabled\"}}}",
+		"{\"error\":{\"code\":\"Conflict\",\"innererror\":"
+		    "{\"code\":\"ObjectIsDeletedButRecoverable\"}}}",
+		"{\"error\":{\"code\":\"BadParameter\",\"message\":"
+		    "\"The value is too large.\"}}",
+		"null",
+	};
+	static const long statuses[] = { 403, 403, 409, 413, 429 };
+	static const enum kv_cause want[] = { KV_CAUSE_RBAC,
+	    KV_CAUSE_DISABLED, KV_CAUSE_DELETED, KV_CAUSE_TOO_LARGE,
+	    KV_CAUSE_THROTTLED };
+	size_t i;
+	char *s;
+	jv body;
+
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		body = jv_parse(bodies[i]);
+		CHECK_EQ(kv_cause(body, statuses[i]), want[i]);
+		s = kv_errmsg(body, statuses[i]);
+		CHECK(strstr(s, "--") == NULL);
+		CHECK(strstr(s, "kv-") == NULL);
+		free(s);
+		jv_free(body);
+	}
+	s = kv_errmsg(jv_null(), 429);
+	CHECK_STR(s, "throttled by Key Vault and out of retries");
+	free(s);
+	kv_set_cures(cures);
+	s = kv_errmsg(jv_null(), 429);
+	CHECK_STR(s, "throttled by Key Vault and out of retries: go slower");
+	free(s);
+	s = kv_errmsg(jv_null(), 403);
+	CHECK_STR(s, "Key Vault answered HTTP 403");
+	free(s);
+	kv_set_cures(NULL);
+}
+
+/* One helper makes a server's text one line. */
+static void
+test_clean(void)
+{
+	char *s;
+
+	s = msg_clean("  a\r\n\tb \n", SIZE_MAX, 100);
+	CHECK_STR(s, "a b");
+	free(s);
+	s = msg_clean("abcdef", SIZE_MAX, 3);
+	CHECK_STR(s, "abc...");
+	free(s);
+	s = msg_clean("abc. def", 3, 100);
+	CHECK_STR(s, "abc");
+	free(s);
+	s = msg_clean(NULL, SIZE_MAX, 10);
+	CHECK_STR(s, "");
+	free(s);
+}
+
 static void
 test_migrated_from(void)
 {
@@ -404,6 +472,8 @@ main(void)
 	test_answers();
 	test_id();
 	test_versions();
+	test_causes();
+	test_clean();
 	test_migrated_from();
 	return unit_result("test_kv");
 }
