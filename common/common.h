@@ -198,8 +198,24 @@ int	 rec_next(struct rec_reader *, jv *out);
 #define REC_INEXACT	"cannot be carried exactly by a 64-bit float; " \
 			"store it as a string"
 jv	 rec_parse_json(const char *, size_t);
-/* One compact line and a flush; -1 on a write error (errno). */
+/*
+ * One compact line and a flush; the text and the record are wiped (it
+ * may hold secret values).  -1 on a write error (errno).
+ */
 int	 rec_write(FILE *, jv rec /* consumed */);
+/*
+ * The one way a tool writes a record: rec_write to stdout.  On a write
+ * error, -1 and the error noted once (msg_output_error: msg_finish
+ * reports it and exits 2); every later call then writes nothing and
+ * returns -1.  The caller stops taking input, lets what is in flight
+ * finish, and ends by msg_finish.
+ */
+int	 rec_emit(jv rec /* consumed */);
+/*
+ * The message an invalid jv carries (a failed call, a parse error), or
+ * fallback when it has none or v is valid; malloc'd.
+ */
+char	*rec_invalid_msg(jv v /* consumed */, const char *fallback);
 /* Does the record carry an "error" field? */
 int	 rec_failed(jv rec /* borrowed */);
 /*
@@ -253,9 +269,13 @@ char	*rec_int_problem(jv rec /* borrowed */, const char *field,
  * emit: an object (one record), an array of records (zero or more), or
  * jv_invalid() (nothing).  emit runs in the submitting thread, in order,
  * consuming each record; it returns -1 to stop the run (e.g. EPIPE).
+ * Each record carries a tag, the caller's number for what the record
+ * does not say (kv-put: its turn among its name's records), handed to
+ * fn and to emit (and lost) with each record of the result, so that no
+ * side data rides inside a record.
  */
-typedef jv	(*pool_fn)(jv rec, void *arg);
-typedef int	(*pool_emit)(jv rec, void *arg);
+typedef jv	(*pool_fn)(jv rec, long tag, void *arg);
+typedef int	(*pool_emit)(jv rec, long tag, void *arg);
 struct pool;
 struct pool *pool_new(int workers, pool_fn fn, pool_emit emit, void *arg);
 /*
@@ -266,7 +286,7 @@ struct pool *pool_new(int workers, pool_fn fn, pool_emit emit, void *arg);
  */
 void	 pool_on_lost(struct pool *, pool_emit lost);
 /* Blocks while the window is full; -1 once emit has asked to stop. */
-int	 pool_submit(struct pool *, jv rec /* consumed */);
+int	 pool_submit(struct pool *, jv rec /* consumed */, long tag);
 /* Wait for every submitted record, emit the rest; -1 if emit stopped. */
 int	 pool_finish(struct pool *);
 void	 pool_free(struct pool *);

@@ -610,7 +610,7 @@ int
 vault_ping(struct vault *v, char **err)
 {
 	struct timespec ts;
-	jv r, m2;
+	jv r;
 	char *m;
 	long status, left;
 	double end = mono_ms() + PING_BUDGET_MS;
@@ -630,11 +630,10 @@ vault_ping(struct vault *v, char **err)
 		r = call(v, "GET", "auth/token/lookup-self", NULL,
 		    jv_invalid(), 1, left, &status);
 		if (!jv_is_valid(r)) {
-			m2 = jv_invalid_get_msg(r);
+			m = rec_invalid_msg(r, "no response");
 			*err = xasprintf("cannot reach Vault at %s: %s",
-			    v->shown, jv_get_kind(m2) == JV_KIND_STRING ?
-			    jv_string_value(m2) : "no response");
-			jv_free(m2);
+			    v->shown, m);
+			free(m);
 			continue;
 		}
 		m = status == 403 || status == 429 || status >= 500 ?
@@ -696,11 +695,7 @@ vault_mount_info(struct vault *v, const char *path, char **mount,
 	r = vault_call(v, "GET", jv_string_value(p), jv_invalid(), status);
 	jv_free(p);
 	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
-		*err = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ?
-		    jv_string_value(msg) : "no answer");
-		jv_free(msg);
+		*err = rec_invalid_msg(r, "no answer");
 		return -1;
 	}
 	if (*status != 200) {

@@ -179,11 +179,7 @@ list_folder(struct walk *w, struct folder *f)
 	r = vault_call(w->vault, "LIST", p, jv_invalid(), &status);
 	free(p);
 	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
-		folder_failed(w, f, 0, xstrdup(jv_get_kind(msg) ==
-		    JV_KIND_STRING ? jv_string_value(msg) : "no answer"));
-		jv_free(msg);
+		folder_failed(w, f, 0, rec_invalid_msg(r, "no answer"));
 		return;
 	}
 	if (status == 404) {
@@ -354,12 +350,8 @@ discover(struct walk *w)
 		jv_free(r);
 		return;
 	}
-	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
-		msg_fatal("sys/mounts: %s", jv_get_kind(msg) ==
-		    JV_KIND_STRING ? jv_string_value(msg) : "no answer");
-	}
+	if (!jv_is_valid(r))
+		msg_fatal("sys/mounts: %s", rec_invalid_msg(r, "no answer"));
 	if (status != 403) {
 		err = vault_errmsg(r, status);
 		msg_fatal("cannot list mounts: sys/mounts: %s", err);
@@ -369,12 +361,9 @@ discover(struct walk *w)
 	    "sys/internal/ui/mounts");
 	r = vault_call(w->vault, "GET", "sys/internal/ui/mounts", jv_invalid(),
 	    &status);
-	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
-		msg_fatal("sys/internal/ui/mounts: %s", jv_get_kind(msg) ==
-		    JV_KIND_STRING ? jv_string_value(msg) : "no answer");
-	}
+	if (!jv_is_valid(r))
+		msg_fatal("sys/internal/ui/mounts: %s",
+		    rec_invalid_msg(r, "no answer"));
 	if (status != 200) {
 		err = vault_errmsg(r, status);
 		msg_fatal("cannot list mounts: sys/mounts and "
@@ -524,7 +513,7 @@ set_from(jv rec, const char *field, jv from, const char *key)
  * current one is deleted or destroyed).
  */
 static jv
-add_metadata(jv rec, void *arg)
+add_metadata(jv rec, long tag, void *arg)
 {
 	struct ls *ls = arg;
 	jv r, d, vers, cur, dva, kv, cm;
@@ -546,11 +535,9 @@ add_metadata(jv rec, void *arg)
 	r = vault_call(ls->vault, "GET", p, jv_invalid(), &status);
 	free(p);
 	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
-		rec = rec_error(rec, 0, "metadata: %s", jv_get_kind(msg) ==
-		    JV_KIND_STRING ? jv_string_value(msg) : "no answer");
-		jv_free(msg);
+		err = rec_invalid_msg(r, "no answer");
+		rec = rec_error(rec, 0, "metadata: %s", err);
+		free(err);
 		return rec;
 	}
 	if (status != 200) {
@@ -613,7 +600,7 @@ add_metadata(jv rec, void *arg)
 }
 
 static int
-emit(jv rec, void *arg)
+emit(jv rec, long tag, void *arg)
 {
 	struct ls *ls = arg;
 	int failed = rec_failed(rec);
@@ -637,11 +624,7 @@ emit(jv rec, void *arg)
 	}
 	msg_progress_add(failed);
 	/* A closed pipe ends the run cleanly (msg_finish reports it). */
-	if (rec_write(stdout, rec) == -1) {
-		msg_output_error(errno);
-		return -1;
-	}
-	return 0;
+	return rec_emit(rec);
 }
 
 int
@@ -751,12 +734,10 @@ main(int argc, char *argv[])
 		else
 			secrets++;
 		if (pool != NULL) {
-			if (pool_submit(pool, entry_record(&w, e)) == -1)
+			if (pool_submit(pool, entry_record(&w, e), 0) == -1)
 				break;
-		} else if (rec_write(stdout, entry_record(&w, e)) == -1) {
-			msg_output_error(errno);
+		} else if (rec_emit(entry_record(&w, e)) == -1)
 			break;
-		}
 	}
 	if (pool != NULL) {
 		pool_finish(pool);
