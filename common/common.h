@@ -308,7 +308,7 @@ char	*hash_b64url(const void *, size_t);
 char	*hash_urlencode(const char *);
 
 /*
- * timefmt.c: timestamps.
+ * timefmt.c: times as text: timestamps, durations and timeouts.
  */
 /*
  * RFC 3339 ("2018-03-22T02:24:06.945319214Z", "+01:00" offsets, a space
@@ -323,6 +323,13 @@ int	 time_parse_rfc3339(const char *, time_t *);
  * nanoseconds, about 292 years).
  */
 int	 time_parse_duration(const char *, int plain, double *secs);
+/*
+ * A timeout from the environment, as the Vault CLI reads
+ * VAULT_CLIENT_TIMEOUT: seconds ("30"), or a Go duration ("1m", "1.5s"),
+ * between 1 ms and 30 days.  0 with *ms, else -1 and a malloc'd *err
+ * (says why, not which variable).
+ */
+int	 time_parse_timeout(const char *, long *ms, char **err);
 
 /*
  * http.c: the HTTP engine.  One engine thread drives libcurl's multi
@@ -421,17 +428,18 @@ void	 http_hold(struct http *);
 void	 http_record_start(void);
 void	 http_record_end(void);
 /*
- * A timeout from the environment, as the Vault CLI reads
- * VAULT_CLIENT_TIMEOUT: seconds ("30"), or a Go duration ("1m", "1.5s").
- * 0 with *ms, else -1 and a malloc'd *err (says why, not which variable).
- */
-int	 http_parse_timeout(const char *, long *ms, char **err);
-/*
  * opts->timeout_ms from the environment variable var when it is set
  * (VAULT_CLIENT_TIMEOUT, KV_CLIENT_TIMEOUT); -1 and a malloc'd *err
  * naming var when it is not a timeout.
  */
 int	 http_opts_env(struct http_opts *, const char *var, char **err);
+/* Counters for summaries: requests sent, retried, throttled (429). */
+void	 http_stats(struct http *, long *sent, long *retried, long *throttled);
+
+/*
+ * pace.c: how soon the engine asks again.  Its names are the engine's
+ * (http_): a request's bucket is a field of struct http_req.
+ */
 /* A bucket of rate tokens/second with the given burst; starts full. */
 struct http_bucket *http_bucket_new(double rate, double burst);
 void	 http_bucket_free(struct http_bucket *);
@@ -440,11 +448,18 @@ void	 http_bucket_free(struct http_bucket *);
  * in seconds; the engine passes CLOCK_MONOTONIC.  Thread-safe.
  */
 long	 http_bucket_take(struct http_bucket *, double now);
-/* Pure helpers, exposed for tests. */
-long	 http_retry_after_ms(const char *value, time_t now);	/* -1 bad */
+/*
+ * A Retry-After value (seconds, or an HTTP date after now) in
+ * milliseconds; -1 when it is neither.
+ */
+long	 http_retry_after_ms(const char *value, time_t now);
+/* A retry-after-ms or x-ms-retry-after-ms value; -1 when not a number. */
+long	 http_retry_ms(const char *value);
+/*
+ * The wait before retry attempt (0, 1, ...): full jitter, r01 in [0, 1]
+ * times base * 2^attempt, at most cap.
+ */
 long	 http_backoff_ms(int attempt, long base, long cap, double r01);
-/* Counters for summaries: requests sent, retried, throttled (429). */
-void	 http_stats(struct http *, long *sent, long *retried, long *throttled);
 
 /*
  * proxy.c: the proxy of a request, chosen as Go's ProxyFromEnvironment
