@@ -318,14 +318,25 @@ struct collect {
 	int	 nlost;
 };
 
+/*
+ * The record's i (rec consumed).  Each record of a result must come with
+ * the tag of what was put in.
+ */
+static int
+tagged_i(jv rec, long tag)
+{
+	int i = (int)jv_number_value(jv_object_get(rec, jv_string("i")));
+
+	CHECK(tag == TAG(i));
+	return i;
+}
+
 static int
 collect_lost(jv rec, long tag, void *arg)
 {
 	struct collect *c = arg;
 
-	c->lost[c->nlost++] = (int)jv_number_value(jv_object_get(rec,
-	    jv_string("i")));
-	CHECK(tag == TAG(c->lost[c->nlost - 1]));
+	c->lost[c->nlost++] = tagged_i(rec, tag);
 	return 0;
 }
 
@@ -334,10 +345,7 @@ collect(jv rec, long tag, void *arg)
 {
 	struct collect *c = arg;
 
-	c->seen[c->n++] = (int)jv_number_value(jv_object_get(rec,
-	    jv_string("i")));
-	/* Each record of a result comes with the tag of what was put in. */
-	CHECK(tag == TAG(c->seen[c->n - 1]));
+	c->seen[c->n++] = tagged_i(rec, tag);
 	return c->stop_at && c->n >= c->stop_at ? -1 : 0;
 }
 
