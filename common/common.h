@@ -206,8 +206,24 @@ int	 rec_next(struct rec_reader *, jv *out);
 #define REC_INEXACT	"cannot be carried exactly by a 64-bit float; " \
 			"store it as a string"
 jv	 rec_parse_json(const char *, size_t);
-/* One compact line and a flush; -1 on a write error (errno). */
+/*
+ * One compact line and a flush; the text and the record are wiped (it
+ * may hold secret values).  -1 on a write error (errno).
+ */
 int	 rec_write(FILE *, jv rec /* consumed */);
+/*
+ * The one way a tool writes a record: rec_write to stdout.  On a write
+ * error, -1 and the error noted once (msg_output_error: msg_finish
+ * reports it and exits 2); every later call then writes nothing and
+ * returns -1.  The caller stops taking input, lets what is in flight
+ * finish, and ends by msg_finish.
+ */
+int	 rec_emit(jv rec /* consumed */);
+/*
+ * The message an invalid jv carries (a failed call, a parse error), or
+ * fallback when it has none or v is valid; malloc'd.
+ */
+char	*rec_invalid_msg(jv v /* consumed */, const char *fallback);
 /* Does the record carry an "error" field? */
 int	 rec_failed(jv rec /* borrowed */);
 /*
@@ -261,9 +277,13 @@ char	*rec_int_problem(jv rec /* borrowed */, const char *field,
  * emit: an object (one record), an array of records (zero or more), or
  * jv_invalid() (nothing).  emit runs in the submitting thread, in order,
  * consuming each record; it returns -1 to stop the run (e.g. EPIPE).
+ * Each record carries a tag, the caller's number for what the record
+ * does not say (kv-put: its turn among its name's records), handed to
+ * fn and to emit (and lost) with each record of the result, so that no
+ * side data rides inside a record.
  */
-typedef jv	(*pool_fn)(jv rec, void *arg);
-typedef int	(*pool_emit)(jv rec, void *arg);
+typedef jv	(*pool_fn)(jv rec, long tag, void *arg);
+typedef int	(*pool_emit)(jv rec, long tag, void *arg);
 struct pool;
 struct pool *pool_new(int workers, pool_fn fn, pool_emit emit, void *arg);
 /*
@@ -274,7 +294,7 @@ struct pool *pool_new(int workers, pool_fn fn, pool_emit emit, void *arg);
  */
 void	 pool_on_lost(struct pool *, pool_emit lost);
 /* Blocks while the window is full; -1 once emit has asked to stop. */
-int	 pool_submit(struct pool *, jv rec /* consumed */);
+int	 pool_submit(struct pool *, jv rec /* consumed */, long tag);
 /* Wait for every submitted record, emit the rest; -1 if emit stopped. */
 int	 pool_finish(struct pool *);
 void	 pool_free(struct pool *);
@@ -296,7 +316,7 @@ char	*hash_b64url(const void *, size_t);
 char	*hash_urlencode(const char *);
 
 /*
- * timefmt.c: timestamps.
+ * timefmt.c: times as text: timestamps, durations and timeouts.
  */
 /*
  * RFC 3339 ("2018-03-22T02:24:06.945319214Z", "+01:00" offsets, a space
@@ -316,6 +336,13 @@ int	 time_parse_duration(const char *, int plain, double *secs);
  * 12:00:00.123456"): 0 and *out, or -1 if malformed.
  */
 int	 time_parse_local(const char *, time_t *out);
+/*
+ * A timeout from the environment, as the Vault CLI reads
+ * VAULT_CLIENT_TIMEOUT: seconds ("30"), or a Go duration ("1m", "1.5s"),
+ * between 1 ms and 30 days.  0 with *ms, else -1 and a malloc'd *err
+ * (says why, not which variable).
+ */
+int	 time_parse_timeout(const char *, long *ms, char **err);
 
 /*
  * http.c: the HTTP engine.  One engine thread drives libcurl's multi
@@ -424,17 +451,18 @@ void	 http_hold(struct http *);
 void	 http_record_start(void);
 void	 http_record_end(void);
 /*
- * A timeout from the environment, as the Vault CLI reads
- * VAULT_CLIENT_TIMEOUT: seconds ("30"), or a Go duration ("1m", "1.5s").
- * 0 with *ms, else -1 and a malloc'd *err (says why, not which variable).
- */
-int	 http_parse_timeout(const char *, long *ms, char **err);
-/*
  * opts->timeout_ms from the environment variable var when it is set
  * (VAULT_CLIENT_TIMEOUT, KV_CLIENT_TIMEOUT); -1 and a malloc'd *err
  * naming var when it is not a timeout.
  */
 int	 http_opts_env(struct http_opts *, const char *var, char **err);
+/* Counters for summaries: requests sent, retried, throttled (429). */
+void	 http_stats(struct http *, long *sent, long *retried, long *throttled);
+
+/*
+ * pace.c: how soon the engine asks again.  Its names are the engine's
+ * (http_): a request's bucket is a field of struct http_req.
+ */
 /* A bucket of rate tokens/second with the given burst; starts full. */
 struct http_bucket *http_bucket_new(double rate, double burst);
 void	 http_bucket_free(struct http_bucket *);
@@ -443,11 +471,18 @@ void	 http_bucket_free(struct http_bucket *);
  * in seconds; the engine passes CLOCK_MONOTONIC.  Thread-safe.
  */
 long	 http_bucket_take(struct http_bucket *, double now);
-/* Pure helpers, exposed for tests. */
-long	 http_retry_after_ms(const char *value, time_t now);	/* -1 bad */
+/*
+ * A Retry-After value (seconds, or an HTTP date after now) in
+ * milliseconds; -1 when it is neither.
+ */
+long	 http_retry_after_ms(const char *value, time_t now);
+/* A retry-after-ms or x-ms-retry-after-ms value; -1 when not a number. */
+long	 http_retry_ms(const char *value);
+/*
+ * The wait before retry attempt (0, 1, ...): full jitter, r01 in [0, 1]
+ * times base * 2^attempt, at most cap.
+ */
 long	 http_backoff_ms(int attempt, long base, long cap, double r01);
-/* Counters for summaries: requests sent, retried, throttled (429). */
-void	 http_stats(struct http *, long *sent, long *retried, long *throttled);
 
 /*
  * proxy.c: the proxy of a request, chosen as Go's ProxyFromEnvironment

@@ -89,12 +89,6 @@ struct http {
 	uint64_t	 rng;
 };
 
-struct http_bucket {
-	pthread_mutex_t	 mu;
-	double		 rate, burst, tokens, last;
-	int		 primed;
-};
-
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -150,136 +144,6 @@ q_unlink(struct jobq *q, struct job **jp)
 	return j;
 }
 
-/*
- * "1", "2.5": seconds (or ms) as a number, -1 if that is not what s is.
- * RFC 9110 section 10.2.3 allows digits only; a fraction costs nothing.
- */
-static double
-parse_delta(const char *s)
-{
-	double v = 0, scale = 1;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	for (; isdigit((unsigned char)*s); s++)
-		v = v * 10 + (*s - '0');
-	if (*s == '.')
-		for (s++; isdigit((unsigned char)*s); s++)
-			v += (*s - '0') * (scale /= 10);
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return *s == '\0' ? v : -1;
-}
-
-static long
-clamp_ms(double ms)
-{
-	ms = ceil(ms);
-	return ms > 1e15 ? (long)1e15 : (long)ms;
-}
-
-long
-http_retry_after_ms(const char *value, time_t now)
-{
-	/* IMF-fixdate, then the obsolete RFC 850 and asctime forms. */
-	static const char *const fmts[] = {
-		"%a, %d %b %Y %H:%M:%S GMT",
-		"%A, %d-%b-%y %H:%M:%S GMT",
-		"%a %b %e %H:%M:%S %Y",
-	};
-	struct tm tm;
-	const char *end;
-	double secs;
-	time_t t;
-	size_t i;
-
-	if (value == NULL)
-		return -1;
-	if ((secs = parse_delta(value)) >= 0)
-		return clamp_ms(secs * 1000);
-	while (*value == ' ' || *value == '\t')
-		value++;
-	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
-		memset(&tm, 0, sizeof(tm));
-		if ((end = strptime(value, fmts[i], &tm)) == NULL)
-			continue;
-		while (*end == ' ' || *end == '\t')
-			end++;
-		if (*end != '\0' || (t = timegm(&tm)) == (time_t)-1)
-			continue;
-		return t <= now ? 0 : clamp_ms(difftime(t, now) * 1000);
-	}
-	return -1;
-}
-
-long
-http_backoff_ms(int attempt, long base, long cap, double r01)
-{
-	double d;
-
-	if (base <= 0 || cap <= 0)
-		return 0;
-	if (attempt < 0)
-		attempt = 0;
-	if (attempt > 1000)
-		attempt = 1000;
-	if ((d = ldexp((double)base, attempt)) > cap)
-		d = cap;
-	if (!(r01 > 0))
-		r01 = 0;
-	if (r01 > 1)
-		r01 = 1;
-	return (long)(r01 * d);
-}
-
-struct http_bucket *
-http_bucket_new(double rate, double burst)
-{
-	struct http_bucket *b = xcalloc(1, sizeof(*b));
-
-	pthread_mutex_init(&b->mu, NULL);
-	b->rate = rate;
-	b->burst = burst < 1 ? 1 : burst;
-	return b;
-}
-
-void
-http_bucket_free(struct http_bucket *b)
-{
-	if (b == NULL)
-		return;
-	pthread_mutex_destroy(&b->mu);
-	free(b);
-}
-
-long
-http_bucket_take(struct http_bucket *b, double now)
-{
-	long wait = 0;
-
-	if (b->rate <= 0)
-		return 0;
-	pthread_mutex_lock(&b->mu);
-	if (!b->primed) {
-		b->tokens = b->burst;
-		b->last = now;
-		b->primed = 1;
-	}
-	if (now > b->last) {
-		b->tokens = fmin(b->burst,
-		    b->tokens + (now - b->last) * b->rate);
-		b->last = now;
-	}
-	if (b->tokens >= 1)
-		b->tokens -= 1;
-	else if ((wait = (long)ceil((1 - b->tokens) / b->rate * 1000)) < 1)
-		wait = 1;
-	pthread_mutex_unlock(&b->mu);
-	return wait;
-}
-
 void
 http_opts_init(struct http_opts *o)
 {
@@ -302,7 +166,7 @@ http_opts_env(struct http_opts *o, const char *var, char **err)
 	*err = NULL;
 	if (s == NULL || *s == '\0')
 		return 0;
-	if (http_parse_timeout(s, &o->timeout_ms, &why) == -1) {
+	if (time_parse_timeout(s, &o->timeout_ms, &why) == -1) {
 		*err = xasprintf("%s: %s", var, why);
 		free(why);
 		return -1;
@@ -326,32 +190,6 @@ void
 http_record_end(void)
 {
 	record_start = 0;
-}
-
-/*
- * A timeout as the Vault CLI reads VAULT_CLIENT_TIMEOUT (hashicorp/vault
- * api/client.go ReadEnvironment uses go-secure-stdlib's
- * parseutil.ParseDurationSecond): whole seconds ("30"), days ("2d"), or
- * a Go duration ("1m30s", "1.5s", "500ms").  Milliseconds in *ms, at
- * least 1; -1 with *err if s is none of these, zero, negative, or more
- * than 30 days (a longer wait is no timeout).
- */
-int
-http_parse_timeout(const char *s, long *ms, char **err)
-{
-	double secs;
-
-	if (time_parse_duration(s, 1, &secs) == -1) {
-		*err = xasprintf("\"%s\" is not a duration (\"30s\", \"1m\", "
-		    "or seconds)", s);
-		return -1;
-	}
-	if (!(secs > 0) || secs > 30 * 86400) {
-		*err = xasprintf("\"%s\" is not between 1 ms and 30 days", s);
-		return -1;
-	}
-	*ms = (long)ceil(secs * 1000);
-	return 0;
 }
 
 /* "scheme://host:port" of an http or https URL, or NULL and err. */
@@ -442,6 +280,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	struct job *j = arg;
 	struct http_req *r = j->req;
 	char *colon, *v, *end, *s;
+	long ms;
 
 	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		free(r->www_authenticate);
@@ -475,8 +314,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 		j->ra = http_retry_after_ms(v, time(NULL));
 	} else if (hdr_is(p, colon - p, "retry-after-ms") ||
 	    hdr_is(p, colon - p, "x-ms-retry-after-ms")) {
-		if (parse_delta(v) >= 0)
-			j->ra_ms = clamp_ms(parse_delta(v));
+		if ((ms = http_retry_ms(v)) >= 0)
+			j->ra_ms = ms;
 	}
 	free(v);
 	return n;

@@ -10,6 +10,7 @@
 struct slot {
 	jv	 in;
 	jv	 out;
+	long	 tag;		/* the caller's, for fn and emit */
 	size_t	 line;		/* input line, for messages */
 	int	 done;
 };
@@ -39,6 +40,7 @@ worker(void *p)
 	struct pool *pl = p;
 	struct slot *s;
 	jv in, out;
+	long tag;
 
 	pthread_mutex_lock(&pl->mu);
 	for (;;) {
@@ -49,6 +51,7 @@ worker(void *p)
 		s = &pl->slots[pl->next++ % pl->window];
 		in = s->in;
 		s->in = jv_invalid();
+		tag = s->tag;
 		rec_set_lineno(s->line);
 		if (pl->stopped) {
 			/*
@@ -63,7 +66,7 @@ worker(void *p)
 		} else {
 			pthread_mutex_unlock(&pl->mu);
 			http_record_start();
-			out = pl->fn(in, pl->arg);
+			out = pl->fn(in, tag, pl->arg);
 			http_record_end();
 		}
 		pthread_mutex_lock(&pl->mu);
@@ -117,16 +120,16 @@ pool_on_lost(struct pool *pl, pool_emit lost)
  * asks to stop now.  Only the emitting thread sets stopped.
  */
 static int
-emit_one(struct pool *pl, jv rec, int stopped)
+emit_one(struct pool *pl, jv rec, long tag, int stopped)
 {
 	if (stopped) {
 		if (pl->lost != NULL)
-			pl->lost(rec, pl->arg);
+			pl->lost(rec, tag, pl->arg);
 		else
 			jv_wipe_free(rec);
 		return 0;
 	}
-	return pl->emit(rec, pl->arg) == -1;
+	return pl->emit(rec, tag, pl->arg) == -1;
 }
 
 /*
@@ -134,7 +137,7 @@ emit_one(struct pool *pl, jv rec, int stopped)
  * with pl->mu held, which it drops while emit runs.
  */
 static void
-emit_out(struct pool *pl, jv out)
+emit_out(struct pool *pl, jv out, long tag)
 {
 	jv e;
 	int i, n, stopped = pl->stopped, stop = 0;
@@ -148,13 +151,13 @@ emit_out(struct pool *pl, jv out)
 		n = jv_array_length(jv_copy(out));
 		for (i = 0; i < n; i++) {
 			e = jv_array_get(jv_copy(out), i);
-			if (emit_one(pl, e, stopped || stop))
+			if (emit_one(pl, e, tag, stopped || stop))
 				stop = 1;
 		}
 		jv_wipe_free(out);
 		break;
 	default:
-		stop = emit_one(pl, out, stopped);
+		stop = emit_one(pl, out, tag, stopped);
 	}
 	pthread_mutex_lock(&pl->mu);
 	if (stop)
@@ -169,6 +172,7 @@ static void
 drain(struct pool *pl, int wait)
 {
 	struct slot *s;
+	long tag;
 	jv out;
 
 	for (;;) {
@@ -182,16 +186,17 @@ drain(struct pool *pl, int wait)
 			continue;
 		}
 		out = s->out;
+		tag = s->tag;
 		s->out = jv_invalid();
 		s->done = 0;
 		pl->head++;
 		wait = 0;
-		emit_out(pl, out);
+		emit_out(pl, out, tag);
 	}
 }
 
 int
-pool_submit(struct pool *pl, jv rec)
+pool_submit(struct pool *pl, jv rec, long tag)
 {
 	struct slot *s;
 	int rc;
@@ -201,6 +206,7 @@ pool_submit(struct pool *pl, jv rec)
 		drain(pl, 1);
 	s = &pl->slots[pl->tail++ % pl->window];
 	s->in = rec;
+	s->tag = tag;
 	s->line = rec_lineno();
 	s->done = 0;
 	pthread_cond_signal(&pl->cv_work);

@@ -555,12 +555,11 @@ rec_next(struct rec_reader *rd, jv *out)
 		}
 		buf_release(&why);
 		if (!jv_is_valid(v)) {
-			jv msg = jv_invalid_get_msg(v);
+			char *m = rec_invalid_msg(v, "parse error");
 
 			snprintf(rd->err, sizeof(rd->err), "invalid JSON: %s",
-			    jv_get_kind(msg) == JV_KIND_STRING ?
-			    jv_string_value(msg) : "parse error");
-			jv_free(msg);
+			    m);
+			free(m);
 			goto bad;
 		}
 		if (jv_get_kind(v) != JV_KIND_OBJECT) {
@@ -583,17 +582,52 @@ int
 rec_write(FILE *fp, jv rec)
 {
 	jv s;
-	int rc = 0;
+	int rc = 0, e = 0;
 
-	s = jv_dump_string(rec, 0);
+	s = jv_dump_string(jv_copy(rec), 0);
+	errno = 0;
 	if (fwrite(jv_string_value(s), 1,
 	    (size_t)jv_string_length_bytes(jv_copy(s)), fp) == 0 ||
 	    putc('\n', fp) == EOF || fflush(fp) == EOF) {
-		msg_output_error(errno);
+		e = errno ? errno : EIO;
 		rc = -1;
 	}
 	jv_wipe_free(s);
+	jv_wipe_free(rec);
+	if (rc == -1)
+		errno = e;
 	return rc;
+}
+
+int
+rec_emit(jv rec)
+{
+	if (msg_output_errno() != 0) {
+		jv_wipe_free(rec);
+		return -1;
+	}
+	if (rec_write(stdout, rec) == -1) {
+		msg_output_error(errno);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+rec_invalid_msg(jv v, const char *fallback)
+{
+	jv m;
+	char *s;
+
+	if (jv_is_valid(v)) {
+		jv_free(v);
+		return xstrdup(fallback);
+	}
+	m = jv_invalid_get_msg(v);
+	s = xstrdup(jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
+	    fallback);
+	jv_free(m);
+	return s;
 }
 
 int

@@ -1,6 +1,7 @@
-/* timefmt.c: the timestamp formats the services answer with. */
+/* timefmt.c: times as text: timestamps, durations and timeouts. */
 
 #include <ctype.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -178,4 +179,30 @@ time_parse_local(const char *s, time_t *out)
 	tm.tm_isdst = -1;
 	*out = mktime(&tm);
 	return *out == (time_t)-1 ? -1 : 0;
+}
+
+/*
+ * A timeout as the Vault CLI reads VAULT_CLIENT_TIMEOUT (hashicorp/vault
+ * api/client.go ReadEnvironment uses go-secure-stdlib's
+ * parseutil.ParseDurationSecond): whole seconds ("30"), days ("2d"), or
+ * a Go duration ("1m30s", "1.5s", "500ms").  Milliseconds in *ms, at
+ * least 1; -1 with *err if s is none of these, zero, negative, or more
+ * than 30 days (a longer wait is no timeout).
+ */
+int
+time_parse_timeout(const char *s, long *ms, char **err)
+{
+	double secs;
+
+	if (time_parse_duration(s, 1, &secs) == -1) {
+		*err = xasprintf("\"%s\" is not a duration (\"30s\", \"1m\", "
+		    "or seconds)", s);
+		return -1;
+	}
+	if (!(secs > 0) || secs > 30 * 86400) {
+		*err = xasprintf("\"%s\" is not between 1 ms and 30 days", s);
+		return -1;
+	}
+	*ms = (long)ceil(secs * 1000);
+	return 0;
 }

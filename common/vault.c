@@ -1338,11 +1338,7 @@ vault_mount_info(struct vault *v, const char *ns, const char *path,
 	    status);
 	jv_free(p);
 	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
-		*err = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ?
-		    jv_string_value(msg) : "no answer");
-		jv_free(msg);
+		*err = rec_invalid_msg(r, "no answer");
 		return -1;
 	}
 	if (*status != 200) {

@@ -369,7 +369,7 @@ problems_jv(unsigned p)
  * together; returns them, without data, with "check" or "error".
  */
 static jv
-check_group(jv group, void *arg)
+check_group(jv group, long tag, void *arg)
 {
 	struct check *c = arg;
 	struct item *its;
@@ -450,7 +450,7 @@ check_group(jv group, void *arg)
 }
 
 static int
-emit(jv rec, void *arg)
+emit(jv rec, long tag, void *arg)
 {
 	struct check *c = arg;
 	jv chk, e, tool, msg;
@@ -506,11 +506,7 @@ emit(jv rec, void *arg)
 	}
 	free(label);
 	msg_progress_add(failed || differs);
-	if (rec_write(stdout, rec) == -1) {
-		msg_output_error(errno);	/* msg_finish says why */
-		return -1;
-	}
-	return 0;
+	return rec_emit(rec);	/* msg_finish says why it failed */
 }
 
 struct orphan {
@@ -597,7 +593,7 @@ find_orphans(struct check *c)
 			    jv_string(o[i].id));
 			rec = jv_object_set(rec, jv_string("check"),
 			    jv_array_append(jv_array(), jv_string("orphan")));
-			if (emit(rec, c) == -1)
+			if (emit(rec, 0, c) == -1)
 				rc = -2;
 		}
 		free(o[i].name);
@@ -811,7 +807,7 @@ main(int argc, char *argv[])
 			continue;
 		}
 		/* Another name: the group so far is complete. */
-		if (jv_is_valid(group) && pool_submit(pool, group) == -1) {
+		if (jv_is_valid(group) && pool_submit(pool, group, 0) == -1) {
 			group = jv_invalid();
 			jv_wipe_free(rec);
 			stop = 1;
@@ -837,7 +833,7 @@ main(int argc, char *argv[])
 		}
 		group = jv_array_append(jv_array(), rec);
 	}
-	if (jv_is_valid(group) && pool_submit(pool, group) == -1)
+	if (jv_is_valid(group) && pool_submit(pool, group, 0) == -1)
 		stop = 1;
 	free(gname);
 	free(gpath);

@@ -19,6 +19,8 @@
 #define RA_PATH		AUTHZ "/roleAssignments/"
 #define RD_PATH		AUTHZ "/roleDefinitions/"
 #define KV_TYPE		"/providers/Microsoft.KeyVault/vaults/"
+/* What an arm_call that got no answer says when it says nothing. */
+#define NO_ANSWER	"no answer from Azure Resource Manager"
 
 /*
  * ARM's and Bicep's guid(a, b, ...): an RFC 4122 version 5 (SHA-1) UUID
@@ -305,19 +307,6 @@ arm_code(jv body)
 	return code != NULL ? code : "";
 }
 
-/* The message of an invalid jv from arm_call, malloc'd. */
-static char *
-transport_msg(jv body)
-{
-	jv msg = jv_invalid_get_msg(body);
-	char *s;
-
-	s = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ?
-	    jv_string_value(msg) : "no answer from Azure Resource Manager");
-	jv_free(msg);
-	return s;
-}
-
 /* A nextLink (a full URL) as a path below the ARM root. */
 static const char *
 link_path(const char *link)
@@ -346,7 +335,7 @@ arm_list(struct arm *arm, const char *first, long *status, char **err)
 		free(path);
 		path = NULL;
 		if (!jv_is_valid(body)) {
-			*err = transport_msg(body);
+			*err = rec_invalid_msg(body, NO_ANSWER);
 			jv_free(all);
 			return jv_invalid();
 		}
@@ -483,7 +472,7 @@ create_one(struct grant *g, jv rec, struct ask *a)
 	body = arm_call(g->arm, "PUT", msg, body, &status);
 	free(msg);
 	if (!jv_is_valid(body)) {
-		msg = transport_msg(body);
+		msg = rec_invalid_msg(body, NO_ANSWER);
 		rec = fail(rec, a->label, status, msg);
 		free(msg);
 		return rec;
@@ -536,7 +525,7 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 		body = arm_call(g->arm, "DELETE", path, jv_invalid(), &status);
 		free(path);
 		if (!jv_is_valid(body)) {
-			msg = transport_msg(body);
+			msg = rec_invalid_msg(body, NO_ANSWER);
 			rec = fail(rec, a->label, status, msg);
 			free(msg);
 			free(found);
@@ -582,22 +571,18 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 	return rec;
 }
 
-/* Pool worker: one record, wrapped as [line number, record]. */
+/* Pool worker: one record (its line is the pool's, for rec_label). */
 static jv
-grant_one(jv in, void *arg)
+grant_one(jv rec, long tag, void *arg)
 {
 	struct grant *g = arg;
 	struct ask a;
-	size_t lineno;
 	char *err = NULL;
-	jv rec;
 
-	lineno = (size_t)jv_number_value(jv_array_get(jv_copy(in), 0));
-	rec = jv_array_get(in, 1);
 	if (rec_failed(rec) || msg_stop)
 		return rec;
 	memset(&a, 0, sizeof(a));
-	a.label = rec_label(rec, lineno);
+	a.label = rec_label(rec, 0);
 	if (parse_ask(g, rec, &a, &err) == -1) {
 		rec = fail(rec, a.label, 0, err);
 		free(err);
@@ -618,7 +603,7 @@ grant_one(jv in, void *arg)
  * kv-put and kv-check: a grant needs no value, and the output is kept.
  */
 static int
-emit(jv rec, void *arg)
+emit(jv rec, long tag, void *arg)
 {
 	struct grant *g = arg;
 	const char *s;
@@ -646,11 +631,7 @@ emit(jv rec, void *arg)
 			g->planned++;
 	}
 	msg_progress_add(failed);
-	if (rec_write(stdout, rec) == -1) {
-		msg_output_error(errno);	/* msg_finish says why */
-		return -1;
-	}
-	return 0;
+	return rec_emit(rec);	/* msg_finish says why it failed */
 }
 
 /* The vault's resource id from the first matching item, or NULL. */
@@ -881,8 +862,7 @@ main(int argc, char *argv[])
 			msg_warn(l, "%s", rd.err);
 			free(l);
 		}
-		if (pool_submit(pool, JV_ARRAY(jv_number((double)rd.lineno),
-		    rec)) == -1)
+		if (pool_submit(pool, rec, 0) == -1)
 			stopped = 1;
 	}
 	if (pool_finish(pool) == -1)

@@ -717,14 +717,17 @@ identity(struct buf *b, jv rec, const char *mount, const char *path,
 	return 0;
 }
 
+/*
+ * After a write error nothing more is written (rec_emit) and the loop
+ * stops reading: msg_finish reports it.
+ */
 static void
 emit(jv rec)
 {
 	int failed = rec_failed(rec);
 
-	if (rec_write(stdout, jv_copy(rec)) == -1)
-		msg_fatal("cannot write output: %s", strerror(errno));
-	jv_wipe_free(rec);
+	if (rec_emit(rec) == -1)
+		return;
 	nout++;
 	if (failed)
 		nfailed++;
@@ -1090,7 +1093,7 @@ main(int argc, char *argv[])
 		load_map(opt.mapfile);
 
 	rec_reader_init(&rd, stdin);
-	while ((rc = rec_next(&rd, &rec)) != 0) {
+	while (msg_output_errno() == 0 && (rc = rec_next(&rd, &rec)) != 0) {
 		if (rc == -2)
 			msg_fatal("cannot read input: %s", strerror(errno));
 		failed = nfailed;

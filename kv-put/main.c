@@ -27,7 +27,6 @@
 #define RECOVER_WAIT_S	120	/* recovery is asynchronous (Key Vault
 				   REST: Recover Deleted Secret) */
 #define BUSY_WAIT_S	60	/* ObjectIsBeingDeleted / ...Recovered */
-#define TICKET		"_kv_put_ticket"
 #define INTERRUPTED	"interrupted: not written"
 #define NO_OUTPUT	"not written: the output failed"
 
@@ -792,23 +791,19 @@ put_turn(struct job *j)
 	return rec;
 }
 
-/* A worker: check, take the name's turn, write, hand the turn on. */
+/*
+ * A worker: check, take the name's turn, write, hand the turn on.  The
+ * tag is the record's ticket for its name's turn, -1 for none.
+ */
 static jv
-put_one(jv rec, void *arg)
+put_one(jv rec, long ticket, void *arg)
 {
 	struct put *p = arg;
 	struct job j;
 	const char *name;
 	char *err = NULL, *m;
-	long ticket = -1;
-	jv t, data, v;
+	jv data, v;
 
-	t = jv_object_get(jv_copy(rec), jv_string(TICKET));
-	if (jv_get_kind(t) == JV_KIND_NUMBER) {
-		ticket = (long)jv_number_value(t);
-		rec = jv_object_delete(rec, jv_string(TICKET));
-	}
-	jv_free(t);
 	if (rec_failed(rec))
 		return strip_data(rec);
 	memset(&j, 0, sizeof(j));
@@ -929,7 +924,7 @@ interrupted(jv rec)
  * to Key Vault, say so, naming where it went.
  */
 static int
-lost(jv rec, void *arg)
+lost(jv rec, long tag, void *arg)
 {
 	struct put *p = arg;
 	const char *s = rec_str(rec, "status");
@@ -950,17 +945,17 @@ lost(jv rec, void *arg)
 
 /* Write the record's line, then count it: the summary counts lines out. */
 static int
-emit(jv rec, void *arg)
+emit(jv rec, long tag, void *arg)
 {
 	struct put *p = arg;
 	const char *s;
 	int failed;
 	jv kept = jv_copy(rec);
 
-	if (rec_write(stdout, rec) == -1) {
+	if (rec_emit(rec) == -1) {
 		atomic_store(&output_failed, 1);
 		http_hold(p->http);
-		lost(kept, p);
+		lost(kept, tag, p);
 		return -1;
 	}
 	s = rec_str(kept, "status");
@@ -994,24 +989,25 @@ emit(jv rec, void *arg)
 	return 0;
 }
 
-/* Hand the record a ticket for its name's turn (main thread). */
-static jv
-ticket(struct put *p, jv rec)
+/*
+ * The record's ticket for its name's turn (main thread), -1 when it has
+ * no turn to take: failed, or no valid name.
+ */
+static long
+ticket(struct put *p, jv rec /* borrowed */)
 {
 	const char *name;
 	struct ent *e;
 	unsigned long t;
 
-	/* A ticket field in the input is not ours. */
-	rec = jv_object_delete(rec, jv_string(TICKET));
 	if (rec_failed(rec) || (name = rec_str(rec, "name")) == NULL ||
 	    !kv_name_valid(name))
-		return rec;
+		return -1;
 	pthread_mutex_lock(&p->mu);
 	e = ent_get(p, name);
 	t = e->issued++;
 	pthread_mutex_unlock(&p->mu);
-	return jv_object_set(rec, jv_string(TICKET), jv_number((double)t));
+	return (long)t;
 }
 
 int
@@ -1153,10 +1149,8 @@ main(int argc, char *argv[])
 			msg_fatal("standard input: %s", strerror(errno));
 		if (rc == -1)
 			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
-		else
-			rec = ticket(&p, rec);
 		p.in++;
-		if (pool_submit(pool, rec) == -1)
+		if (pool_submit(pool, rec, ticket(&p, rec)) == -1)
 			break;
 	}
 	rec_reader_release(&rd);

@@ -709,3 +709,13 @@ kv-name: 8 records in, 8 out, 3 failed"
 [\"é\",\"secret-app-e\"]
 [\"鍵\",\"secret-app-$(h8 'secret/app\0k鍵')\"]"
 }
+
+@test "output full: kv-name stops reading at the first line it cannot write, says so once, and exits 2" {
+	run -2 --separate-stderr bash -c "kv-name --split >/dev/full" <<-'EOF'
+		{"mount":"secret","path":"a","data":{"k1":"v1","k2":"v2","k3":"v3"}}
+		{"mount":"secret","path":"b","data":{"k":"v"}}
+		{"mount":"secret","path":"c","data":{"k":"v"}}
+	EOF
+	assert_equal "$stderr" "kv-name: cannot write output: No space left on device
+kv-name: 1 record in, 0 out, 0 failed"
+}

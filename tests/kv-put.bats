@@ -248,6 +248,28 @@ kv-put: 1 records: 1 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 
 6	v6"
 }
 
+@test "a field named _kv_put_ticket in the input is the record's own: it passes through and orders nothing" {
+	# kv-put once kept each record's turn in such a field of the record,
+	# and dropped the input's.
+	kvadmin POST /_admin/config '{"latency_ms":30}' >/dev/null
+	local i input=
+	for i in 1 2 3 4; do
+		input+=$(rec tk-db tk/db "{\"p\":\"v$i\"}" \
+		    "{\"version\":$i,\"_kv_put_ticket\":$((4 - i))}")$'\n'
+	done
+	input+=$(rec tk_bad tk/bad '{"p":"x"}' '{"_kv_put_ticket":0}')$'\n'
+	run -1 --separate-stderr kv-put -j 8 <<<"$input"
+	assert_equal "$(jq -c '[.name, .status, ._kv_put_ticket]' <<<"$output")" '["tk-db","created",3]
+["tk-db","updated",2]
+["tk-db","updated",1]
+["tk-db","updated",0]
+["tk_bad",null,0]'
+	assert_line --index 4 --partial '"message":"tk_bad is not a Key Vault secret name: map names with kv-name"'
+	run -0 secret tk-db '[.versions[] | .value] | join(" ")'
+	assert_output "v1 v2 v3 v4"
+	assert_equal "$(state '[.secrets[].name] | join(" ")')" tk-db
+}
+
 @test "re-running a history adds nothing and maps each version to its Key Vault version" {
 	local i input=
 	for i in 1 2 3; do

@@ -233,19 +233,6 @@ fail(jv rec, long status, const char *fmt, ...)
 	return rec;
 }
 
-/* The message of an invalid jv from vault_call (consumed). */
-static char *
-call_msg(jv r)
-{
-	jv m = jv_invalid_get_msg(r);
-	char *s;
-
-	s = xstrdup(jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
-	    "no answer from Vault");
-	jv_free(m);
-	return s;
-}
-
 /*
  * Mark rec failed for an answer that is not a 200 (r, consumed and
  * wiped), or for no answer: what ("metadata: ") and why, or GONE_MSG for
@@ -257,7 +244,7 @@ answer_failed(jv rec, jv r, long status, const char *what, int warn)
 	char *m;
 
 	if (!jv_is_valid(r)) {
-		m = call_msg(r);
+		m = rec_invalid_msg(r, "no answer from Vault");
 		status = 0;
 	} else {
 		m = vault_errmsg(r, status);
@@ -580,7 +567,7 @@ dump_all(struct dump *d, jv rec, const char *ns, const char *mount,
 
 /* A pool worker: one input record in, its records out. */
 static jv
-dump_one(jv rec, void *arg)
+dump_one(jv rec, long tag, void *arg)
 {
 	struct dump *d = arg;
 	char *mount, *path, *ns;
@@ -610,7 +597,7 @@ dump_one(jv rec, void *arg)
 }
 
 static int
-emit(jv rec, void *arg)
+emit(jv rec, long tag, void *arg)
 {
 	struct dump *d = arg;
 	int failed = rec_failed(rec);
@@ -623,13 +610,7 @@ emit(jv rec, void *arg)
 	 * A closed pipe (vault-dump | head) ends the run cleanly: the pool
 	 * stops emitting, the loop stops reading and msg_finish reports it.
 	 */
-	if (rec_write(stdout, jv_copy(rec)) == -1) {
-		msg_output_error(errno);
-		jv_wipe_free(rec);
-		return -1;
-	}
-	jv_wipe_free(rec);
-	return 0;
+	return rec_emit(rec);
 }
 
 /*
@@ -870,7 +851,7 @@ main(int argc, char *argv[])
 	if (argc > 0) {
 		msg_progress_total(argc);
 		for (i = 0; i < (size_t)argc && !msg_stop; i++)
-			if (pool_submit(pool, from_arg(&d, argv[i])) == -1)
+			if (pool_submit(pool, from_arg(&d, argv[i]), 0) == -1)
 				break;
 	} else {
 		rec_reader_init(&rd, stdin);
@@ -883,7 +864,7 @@ main(int argc, char *argv[])
 				    rd.err);
 			else
 				rec = prepare(&d, rec);
-			if (pool_submit(pool, rec) == -1)
+			if (pool_submit(pool, rec, 0) == -1)
 				break;
 		}
 		rec_reader_release(&rd);

@@ -194,11 +194,7 @@ list_folder(struct walk *w, struct folder *f)
 	    &status);
 	free(p);
 	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
-		folder_failed(w, f, 0, xstrdup(jv_get_kind(msg) ==
-		    JV_KIND_STRING ? jv_string_value(msg) : "no answer"));
-		jv_free(msg);
+		folder_failed(w, f, 0, rec_invalid_msg(r, "no answer"));
 		return;
 	}
 	if (status == 404) {
@@ -381,7 +377,7 @@ static void
 discover(struct walk *w, const char *ns)
 {
 	jv r, d;
-	char *err;
+	char *err, *m;
 	long status;
 
 	r = vault_callns(w->vault, ns, "GET", "sys/mounts", NULL, jv_invalid(),
@@ -398,12 +394,9 @@ discover(struct walk *w, const char *ns)
 		return;
 	}
 	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
-		discover_failed(w, ns, 0, xasprintf("sys/mounts: %s",
-		    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) :
-		    "no answer"));
-		jv_free(msg);
+		m = rec_invalid_msg(r, "no answer");
+		discover_failed(w, ns, 0, xasprintf("sys/mounts: %s", m));
+		free(m);
 		return;
 	}
 	if (status != 403) {
@@ -420,12 +413,10 @@ discover(struct walk *w, const char *ns)
 	r = vault_callns(w->vault, ns, "GET", "sys/internal/ui/mounts", NULL,
 	    jv_invalid(), &status);
 	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
+		m = rec_invalid_msg(r, "no answer");
 		discover_failed(w, ns, 0, xasprintf("sys/internal/ui/mounts: "
-		    "%s", jv_get_kind(msg) == JV_KIND_STRING ?
-		    jv_string_value(msg) : "no answer"));
-		jv_free(msg);
+		    "%s", m));
+		free(m);
 		return;
 	}
 	if (status != 200) {
@@ -707,7 +698,7 @@ set_from(jv rec, const char *field, jv from, const char *key)
  * current one is deleted or destroyed).
  */
 static jv
-add_metadata(jv rec, void *arg)
+add_metadata(jv rec, long tag, void *arg)
 {
 	struct ls *ls = arg;
 	jv r, d, vers, cur, dva, kv, cm;
@@ -731,11 +722,9 @@ add_metadata(jv rec, void *arg)
 	    jv_invalid(), &status);
 	free(p);
 	if (!jv_is_valid(r)) {
-		jv msg = jv_invalid_get_msg(r);
-
-		rec = rec_error(rec, 0, "metadata: %s", jv_get_kind(msg) ==
-		    JV_KIND_STRING ? jv_string_value(msg) : "no answer");
-		jv_free(msg);
+		err = rec_invalid_msg(r, "no answer");
+		rec = rec_error(rec, 0, "metadata: %s", err);
+		free(err);
 		return rec;
 	}
 	if (status != 200) {
@@ -798,7 +787,7 @@ add_metadata(jv rec, void *arg)
 }
 
 static int
-emit(jv rec, void *arg)
+emit(jv rec, long tag, void *arg)
 {
 	struct ls *ls = arg;
 	int failed = rec_failed(rec);
@@ -826,11 +815,7 @@ emit(jv rec, void *arg)
 	}
 	msg_progress_add(failed);
 	/* A closed pipe ends the run cleanly (msg_finish reports it). */
-	if (rec_write(stdout, rec) == -1) {
-		msg_output_error(errno);
-		return -1;
-	}
-	return 0;
+	return rec_emit(rec);
 }
 
 int
@@ -950,12 +935,10 @@ main(int argc, char *argv[])
 		else
 			secrets++;
 		if (pool != NULL) {
-			if (pool_submit(pool, entry_record(&w, e)) == -1)
+			if (pool_submit(pool, entry_record(&w, e), 0) == -1)
 				break;
-		} else if (rec_write(stdout, entry_record(&w, e)) == -1) {
-			msg_output_error(errno);
+		} else if (rec_emit(entry_record(&w, e)) == -1)
 			break;
-		}
 	}
 	if (pool != NULL) {
 		pool_finish(pool);

@@ -48,6 +48,13 @@ test_retry_after(void)
 	CHECK_EQ(http_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT x", t0),
 	    -1);
 	CHECK_EQ(http_retry_after_ms("Sun, 32 Foo 1994 08:49:37 GMT", t0), -1);
+	/* retry-after-ms: milliseconds already, rounded up. */
+	CHECK_EQ(http_retry_ms("250"), 250);
+	CHECK_EQ(http_retry_ms(" 1.5 "), 2);
+	CHECK_EQ(http_retry_ms("0"), 0);
+	CHECK_EQ(http_retry_ms("-1"), -1);
+	CHECK_EQ(http_retry_ms("1s"), -1);
+	CHECK_EQ(http_retry_ms(NULL), -1);
 }
 
 static void
@@ -329,16 +336,16 @@ test_timeout(void)
 	long ms;
 	int i;
 
-	CHECK(http_parse_timeout("30", &ms, &err) == 0 && ms == 30000);
-	CHECK(http_parse_timeout("30s", &ms, &err) == 0 && ms == 30000);
-	CHECK(http_parse_timeout("1m30s", &ms, &err) == 0 && ms == 90000);
-	CHECK(http_parse_timeout("1.5s", &ms, &err) == 0 && ms == 1500);
-	CHECK(http_parse_timeout("500ms", &ms, &err) == 0 && ms == 500);
-	CHECK(http_parse_timeout("2d", &ms, &err) == 0 && ms == 172800000);
-	CHECK(http_parse_timeout(".5s", &ms, &err) == 0 && ms == 500);
+	CHECK(time_parse_timeout("30", &ms, &err) == 0 && ms == 30000);
+	CHECK(time_parse_timeout("30s", &ms, &err) == 0 && ms == 30000);
+	CHECK(time_parse_timeout("1m30s", &ms, &err) == 0 && ms == 90000);
+	CHECK(time_parse_timeout("1.5s", &ms, &err) == 0 && ms == 1500);
+	CHECK(time_parse_timeout("500ms", &ms, &err) == 0 && ms == 500);
+	CHECK(time_parse_timeout("2d", &ms, &err) == 0 && ms == 172800000);
+	CHECK(time_parse_timeout(".5s", &ms, &err) == 0 && ms == 500);
 	for (i = 0; bad[i] != NULL; i++) {
 		err = NULL;
-		CHECK(http_parse_timeout(bad[i], &ms, &err) == -1);
+		CHECK(time_parse_timeout(bad[i], &ms, &err) == -1);
 		CHECK(err != NULL);
 		free(err);
 	}

@@ -284,16 +284,22 @@ test_field_problem(void)
 }
 
 static int started;		/* records slow_double was given */
+static int badtags;		/* ... with another record's tag */
+
+/* The tag test_pool gives record i: not a number the record holds. */
+#define TAG(i)	(1000L + (i))
 
 /* Workers finish out of order (later records sleep less). */
 static jv
-slow_double(jv rec, void *arg)
+slow_double(jv rec, long tag, void *arg)
 {
 	int i = (int)jv_number_value(jv_object_get(jv_copy(rec),
 	    jv_string("i")));
 
 	(void)arg;
 	__atomic_add_fetch(&started, 1, __ATOMIC_RELAXED);
+	if (tag != TAG(i))
+		__atomic_add_fetch(&badtags, 1, __ATOMIC_RELAXED);
 	usleep((unsigned)((97 * i) % 13) * 300);
 	if (i % 10 == 3) {
 		jv_free(rec);
@@ -312,23 +318,34 @@ struct collect {
 	int	 nlost;
 };
 
+/*
+ * The record's i (rec consumed).  Each record of a result must come with
+ * the tag of what was put in.
+ */
 static int
-collect_lost(jv rec, void *arg)
+tagged_i(jv rec, long tag)
+{
+	int i = (int)jv_number_value(jv_object_get(rec, jv_string("i")));
+
+	CHECK(tag == TAG(i));
+	return i;
+}
+
+static int
+collect_lost(jv rec, long tag, void *arg)
 {
 	struct collect *c = arg;
 
-	c->lost[c->nlost++] = (int)jv_number_value(jv_object_get(rec,
-	    jv_string("i")));
+	c->lost[c->nlost++] = tagged_i(rec, tag);
 	return 0;
 }
 
 static int
-collect(jv rec, void *arg)
+collect(jv rec, long tag, void *arg)
 {
 	struct collect *c = arg;
 
-	c->seen[c->n++] = (int)jv_number_value(jv_object_get(rec,
-	    jv_string("i")));
+	c->seen[c->n++] = tagged_i(rec, tag);
 	return c->stop_at && c->n >= c->stop_at ? -1 : 0;
 }
 
@@ -343,7 +360,7 @@ test_pool(int workers)
 	pl = pool_new(workers, slow_double, collect, &c);
 	for (i = 0; i < 500; i++)
 		CHECK(pool_submit(pl, jv_object_set(jv_object(),
-		    jv_string("i"), jv_number(i))) == 0);
+		    jv_string("i"), jv_number(i)), TAG(i)) == 0);
 	CHECK(pool_finish(pl) == 0);
 	pool_free(pl);
 	for (i = 0, k = 0; i < 500; i++) {
@@ -361,7 +378,7 @@ test_pool(int workers)
 	pl = pool_new(workers, slow_double, collect, &c);
 	for (i = 0; i < 200; i++)
 		if (pool_submit(pl, jv_object_set(jv_object(),
-		    jv_string("i"), jv_number(i))) == -1)
+		    jv_string("i"), jv_number(i)), TAG(i)) == -1)
 			break;
 	CHECK(i < 200);
 	CHECK(pool_finish(pl) == -1);
@@ -379,7 +396,7 @@ test_pool(int workers)
 	pool_on_lost(pl, collect_lost);
 	for (i = 0; i < 200; i++)
 		if (pool_submit(pl, jv_object_set(jv_object(),
-		    jv_string("i"), jv_number(i))) == -1)
+		    jv_string("i"), jv_number(i)), TAG(i)) == -1)
 			break;
 	CHECK(pool_finish(pl) == -1);
 	pool_free(pl);
@@ -390,6 +407,29 @@ test_pool(int workers)
 		CHECK(c.lost[k] > c.lost[k - 1] ||
 		    (c.lost[k] == c.lost[k - 1] && c.lost[k] % 10 == 5));
 	CHECK(c.nlost == 0 || c.lost[0] >= c.seen[9]);
+}
+
+static void
+test_invalid_msg(void)
+{
+	char *m;
+
+	m = rec_invalid_msg(jv_invalid_with_msg(jv_string("timed out")),
+	    "no answer");
+	CHECK_STR(m, "timed out");
+	free(m);
+	m = rec_invalid_msg(jv_invalid(), "no answer");
+	CHECK_STR(m, "no answer");
+	free(m);
+	m = rec_invalid_msg(jv_invalid_with_msg(jv_number(3)), "no answer");
+	CHECK_STR(m, "no answer");
+	free(m);
+	m = rec_invalid_msg(jv_object(), "no answer");
+	CHECK_STR(m, "no answer");
+	free(m);
+	m = rec_invalid_msg(rec_parse_json("{\"a\":", 5), "parse error");
+	CHECK(strstr(m, "while parsing") == NULL && *m != '\0');
+	free(m);
 }
 
 int
@@ -404,5 +444,7 @@ main(void)
 	test_pool(1);
 	test_pool(4);
 	test_pool(16);
+	CHECK(badtags == 0);
+	test_invalid_msg();
 	return unit_result("test_rec");
 }
