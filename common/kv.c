@@ -767,18 +767,7 @@ kv_errmsg(jv body, long status)
 char *
 kv_call_msg(jv r)
 {
-	jv msg;
-	char *m;
-
-	if (jv_is_valid(r) || !jv_invalid_has_msg(jv_copy(r))) {
-		jv_free(r);
-		return xstrdup("failed");
-	}
-	msg = jv_invalid_get_msg(r);
-	m = xstrdup(jv_get_kind(msg) == JV_KIND_STRING ?
-	    jv_string_value(msg) : "failed");
-	jv_free(msg);
-	return m;
+	return rec_invalid_msg(r, "failed");
 }
 
 const char *
