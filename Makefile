@@ -50,7 +50,7 @@ $(STAMP): FORCE
 		echo "$(FLAGS_NOW)" >$@; fi
 
 common/%.o: common/%.c common/common.h common/azure_int.h \
-	    common/vault_int.h $(STAMP)
+	    common/http_int.h common/vault_int.h $(STAMP)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 common/libcommon.a: $(LIBOBJ)
