@@ -49,7 +49,8 @@ $(STAMP): FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(FLAGS_NOW)" ]; then \
 		echo "$(FLAGS_NOW)" >$@; fi
 
-common/%.o: common/%.c common/common.h common/azure_int.h $(STAMP)
+common/%.o: common/%.c common/common.h common/azure_int.h \
+	    common/http_int.h common/vault_int.h $(STAMP)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 common/libcommon.a: $(LIBOBJ)

@@ -354,6 +354,8 @@ int	 time_parse_timeout(const char *, long *ms, char **err);
  * per round: 429s to attempts sent before the cut do not cut again) and
  * creeps back up on success; an optional token bucket paces a class of
  * requests under a known rate budget.
+ * How one attempt's easy handle is set up is httpeasy.c's, which has no
+ * part in this header: what the engine's files share is in http_int.h.
  */
 struct http_opts {
 	int	 max_inflight;		/* per host, upper bound; default 16 */
@@ -508,14 +510,15 @@ char	*proxy_url(const char *value);
 int	 proxy_bypass(const char *no_proxy, const char *host, const char *port);
 
 /*
- * vault.c: HashiCorp Vault (and OpenBao) client over the engine.  Reads
- * VAULT_ADDR (VAULT_AGENT_ADDR wins), VAULT_TOKEN (else VAULT_TOKEN_PATH
- * or ~/.vault-token), VAULT_NAMESPACE, VAULT_CACERT, VAULT_CACERT_BYTES,
- * VAULT_CAPATH, VAULT_CLIENT_CERT, VAULT_CLIENT_KEY,
- * VAULT_TLS_SERVER_NAME, VAULT_SKIP_VERIFY, VAULT_MAX_RETRIES,
- * VAULT_RATE_LIMIT, VAULT_PROXY_ADDR, VAULT_HTTP_PROXY, VAULT_SRV_LOOKUP;
- * each as BAO_* first, as OpenBao's client does.  Renews a renewable
- * token before it expires (auth/token/renew-self).
+ * vaultenv.c: the HashiCorp Vault (and OpenBao) client and its
+ * configuration.  Reads VAULT_ADDR (VAULT_AGENT_ADDR wins), VAULT_TOKEN
+ * (else VAULT_TOKEN_PATH or ~/.vault-token), VAULT_NAMESPACE,
+ * VAULT_CACERT, VAULT_CACERT_BYTES, VAULT_CAPATH, VAULT_CLIENT_CERT,
+ * VAULT_CLIENT_KEY, VAULT_TLS_SERVER_NAME, VAULT_SKIP_VERIFY,
+ * VAULT_MAX_RETRIES, VAULT_RATE_LIMIT, VAULT_PROXY_ADDR,
+ * VAULT_HTTP_PROXY, VAULT_SRV_LOOKUP; each as BAO_* first, as OpenBao's
+ * client does.  What the Vault files share is in vault_int.h, which no
+ * tool includes.
  */
 struct vault;
 /*
@@ -536,6 +539,12 @@ const char *vault_addr(struct vault *);
 const char *vault_warning(struct vault *, int i);
 /* VAULT_NAMESPACE without slashes at its ends, or NULL when unset. */
 const char *vault_namespace(struct vault *);
+
+/*
+ * vault.c: the client's calls over the engine, and what it makes of
+ * Vault's answers.  Renews a renewable token before it expires
+ * (auth/token/renew-self).
+ */
 /*
  * One API call: path below /v1/ ("sys/mounts", "secret/metadata/app"),
  * raw: each segment is percent-encoded here, '/' kept.  Returns the

@@ -1,9 +1,11 @@
+/* http.c: the HTTP engine: its thread, queues, limits, retries, deadlines. */
+
 /*
- * http.c: the HTTP engine.  One thread per struct http drives libcurl's
- * multi interface; callers hand it requests and sleep until they finish.
+ * One thread per struct http drives libcurl's multi interface; callers
+ * hand it requests and sleep until they finish.  How one attempt's easy
+ * handle is set up is httpeasy.c's.
  */
 
-#include <ctype.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,83 +13,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
 #include <openssl/rand.h>
 
 #include "common.h"
+#include "http_int.h"
 
-#define RESP_MAX	(64 * 1024 * 1024)	/* a longer body is an error */
 #define RA_MAX_MS	600000L		/* Retry-After is honoured up to this */
 #define STOP_POLL_MS	200		/* how soon msg_stop is noticed */
-#define SPARE_MAX	64		/* idle easy handles kept for reuse */
-
-struct job;
-struct jobq {
-	struct job	*head;
-	struct job	**tail;
-};
-
-/* The adaptive in-flight limit of one scheme://host:port. */
-struct host {
-	char		*key;
-	int		 limit;
-	int		 inflight;
-	int		 streak;	/* successes since the last move */
-	unsigned	 epoch;		/* bumped on every cut */
-	struct host	*next;
-};
-
-/* One http_do call; lives on the caller's stack until done is set. */
-struct job {
-	struct http_req	*req;
-	char		*key;
-	struct host	*host;
-	struct curl_slist *hdrs;
-	char		*proxy;		/* the proxy URL, or NULL: direct */
-	/* With req->tls_server_name: the URL on that name, where to connect
-	   instead, and the Host header the URL's own authority gives. */
-	char		*sni_url;
-	struct curl_slist *connect_to;
-	char		*host_hdr;
-	double		 due;		/* earliest start (ms, monotonic) */
-	double		 start;		/* http_do was called (ms) */
-	double		 deadline;	/* give up by then (ms) */
-	CURL		*easy;		/* the attempt in flight, or NULL */
-	unsigned	 epoch;		/* host->epoch at the start */
-	long		 ra;		/* Retry-After of this attempt, or -1 */
-	long		 ra_ms;		/* retry-after-ms and x-ms-..., or -1 */
-	int		 done;
-	int		 rc;
-	int		 timeouts;	/* attempts that got no answer in time */
-	pthread_cond_t	 cv;
-	char		 errbuf[CURL_ERROR_SIZE];
-	struct job	*next;
-};
-
-struct http {
-	struct http_opts opts;
-	char		*cafile;	/* trust from the environment */
-	char		*capath;
-	struct proxy_env proxy;		/* read once, as Go does */
-	CURLM		*multi;
-	pthread_t	 thread;
-	pthread_mutex_t	 mu;		/* incoming, quit, the counters */
-	struct jobq	 incoming;
-	int		 quit;
-	atomic_int	 hold;		/* http_hold: send nothing more */
-	long		 sent, retried, throttled;
-	/* Only the engine thread touches the rest. */
-	struct jobq	 waiting;
-	struct jobq	 running;	/* jobs with an attempt in flight */
-	struct host	*hosts;
-	int		 active;	/* easy handles in the multi */
-	CURL		*spare[SPARE_MAX];
-	int		 nspare;
-	uint64_t	 rng;
-};
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -97,8 +32,8 @@ curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static double
-now_ms(void)
+double
+http_now_ms(void)
 {
 	struct timespec ts;
 
@@ -183,7 +118,7 @@ static _Thread_local double record_start;
 void
 http_record_start(void)
 {
-	record_start = now_ms();
+	record_start = http_now_ms();
 }
 
 void
@@ -267,186 +202,6 @@ fail(struct http *h, struct job *j, const char *msg)
 	finish(h, j, -1);
 }
 
-static int
-hdr_is(const char *name, size_t len, const char *want)
-{
-	return strlen(want) == len && strncasecmp(name, want, len) == 0;
-}
-
-/* Header lines of the response; a new status line forgets the last one's. */
-static size_t
-on_header(char *p, size_t size, size_t n, void *arg)
-{
-	struct job *j = arg;
-	struct http_req *r = j->req;
-	char *colon, *v, *end, *s;
-	long ms;
-
-	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
-		free(r->www_authenticate);
-		free(r->location);
-		r->www_authenticate = r->location = NULL;
-		j->ra = j->ra_ms = -1;
-		return n;
-	}
-	if ((colon = memchr(p, ':', n)) == NULL)
-		return n;
-	for (v = colon + 1; v < p + n && (*v == ' ' || *v == '\t'); v++)
-		;
-	for (end = p + n; end > v && isspace((unsigned char)end[-1]); end--)
-		;
-	v = xstrndup(v, end - v);
-	if (hdr_is(p, colon - p, "www-authenticate")) {
-		/* Several challenges: one list, as RFC 9110 5.3 allows. */
-		if (r->www_authenticate != NULL) {
-			s = xasprintf("%s, %s", r->www_authenticate, v);
-			free(r->www_authenticate);
-			free(v);
-			v = s;
-		}
-		r->www_authenticate = v;
-		v = NULL;
-	} else if (hdr_is(p, colon - p, "location")) {
-		free(r->location);
-		r->location = v;
-		v = NULL;
-	} else if (hdr_is(p, colon - p, "retry-after")) {
-		j->ra = http_retry_after_ms(v, time(NULL));
-	} else if (hdr_is(p, colon - p, "retry-after-ms") ||
-	    hdr_is(p, colon - p, "x-ms-retry-after-ms")) {
-		if ((ms = http_retry_ms(v)) >= 0)
-			j->ra_ms = ms;
-	}
-	free(v);
-	return n;
-}
-
-static size_t
-on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct job *j = arg;
-
-	if (j->req->resp.len + n > RESP_MAX)
-		return 0;
-	buf_add(&j->req->resp, p, n);
-	return n;
-}
-
-/* Authorization headers travel in the list: wipe it before freeing. */
-static void
-slist_wipe_free(struct curl_slist *l)
-{
-	struct curl_slist *s;
-
-	for (s = l; s != NULL; s = s->next)
-		wipe(s->data, strlen(s->data));
-	curl_slist_free_all(l);
-}
-
-static int
-set_request(struct http *h, CURL *e, struct job *j)
-{
-	struct http_req *r = j->req;
-	const char *const *hp;
-	struct curl_slist *l;
-	double left;
-	int body;
-
-	for (hp = r->headers; hp != NULL && *hp != NULL; hp++) {
-		if ((l = curl_slist_append(j->hdrs, *hp)) == NULL)
-			return -1;
-		j->hdrs = l;
-	}
-	if (j->host_hdr != NULL) {
-		if ((l = curl_slist_append(j->hdrs, j->host_hdr)) == NULL)
-			return -1;
-		j->hdrs = l;
-	}
-	/* No 100-continue round trip before a body. */
-	if ((l = curl_slist_append(j->hdrs, "Expect:")) == NULL)
-		return -1;
-	j->hdrs = l;
-
-	curl_easy_setopt(e, CURLOPT_URL, j->sni_url != NULL ? j->sni_url :
-	    r->url);
-	if (j->connect_to != NULL)
-		curl_easy_setopt(e, CURLOPT_CONNECT_TO, j->connect_to);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	/* Wait to multiplex over HTTP/2 rather than open more connections. */
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT,
-	    strncasecmp(r->url, "https:", 6) == 0 ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-	    h->opts.connect_timeout_ms);
-	/* Each attempt gets what is left of the request's budget. */
-	left = j->deadline - now_ms();
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, left >= h->opts.timeout_ms ?
-	    h->opts.timeout_ms : left >= 1 ? (long)left : 1L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "vault2kv/" V2K_VERSION);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->hdrs);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, j);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
-
-	/* Trust named by the request replaces the defaults entirely. */
-	if (r->cablob != NULL) {
-		struct curl_blob blob;
-
-		blob.data = (void *)r->cablob;
-		blob.len = r->cabloblen;
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-		if (curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK)
-			return -1;
-	} else if (r->cafile != NULL || r->capath != NULL) {
-		curl_easy_setopt(e, CURLOPT_CAINFO, r->cafile);
-		curl_easy_setopt(e, CURLOPT_CAPATH, r->capath);
-	} else {
-		if (h->cafile != NULL)
-			curl_easy_setopt(e, CURLOPT_CAINFO, h->cafile);
-		if (h->capath != NULL)
-			curl_easy_setopt(e, CURLOPT_CAPATH, h->capath);
-	}
-	/*
-	 * Always set: "" keeps libcurl from reading http_proxy, all_proxy
-	 * and no_proxy itself, by rules that are not Go's (lower-case
-	 * http_proxy only, no CIDR in no_proxy).  An empty NOPROXY list
-	 * keeps its no_proxy from exempting a host from our choice.
-	 */
-	curl_easy_setopt(e, CURLOPT_PROXY, j->proxy != NULL ? j->proxy : "");
-	curl_easy_setopt(e, CURLOPT_NOPROXY, "");
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r->insecure ? 0L : 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r->insecure ? 0L : 2L);
-	/* Mutual TLS: the client certificate and its key, PEM files. */
-	if (r->sslcert != NULL) {
-		curl_easy_setopt(e, CURLOPT_SSLCERT, r->sslcert);
-		curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
-		curl_easy_setopt(e, CURLOPT_SSLKEY, r->sslkey);
-		curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
-	}
-
-	/* Without a body, a method other than POST, PUT, PATCH sends none. */
-	body = r->body != NULL || strcmp(r->method, "POST") == 0 ||
-	    strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0;
-	if (body) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)r->bodylen);
-	}
-	if (strcmp(r->method, "HEAD") == 0)
-		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-	else if (strcmp(r->method, body ? "POST" : "GET") != 0)
-		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
-	return 0;
-}
-
 static void
 attempt(struct http *h, struct job *j)
 {
@@ -472,10 +227,10 @@ attempt(struct http *h, struct job *j)
 		fail(h, j, "out of memory");
 		return;
 	}
-	if (set_request(h, e, j) == -1 ||
+	if (http_easy_set(h, e, j) == -1 ||
 	    curl_multi_add_handle(h->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
-		slist_wipe_free(j->hdrs);
+		http_slist_wipe_free(j->hdrs);
 		fail(h, j, "cannot start a transfer");
 		return;
 	}
@@ -500,7 +255,7 @@ static long
 start_due(struct http *h)
 {
 	struct job *j, **jp;
-	double now = now_ms();
+	double now = http_now_ms();
 	long wait = -1, w;
 
 	for (jp = &h->waiting.head; (j = *jp) != NULL;) {
@@ -609,7 +364,7 @@ done(struct http *h, CURL *e, CURLcode rc)
 		h->spare[h->nspare++] = e;
 	else
 		curl_easy_cleanup(e);
-	slist_wipe_free(j->hdrs);
+	http_slist_wipe_free(j->hdrs);
 	j->hdrs = NULL;
 	j->easy = NULL;
 	running_del(h, j);
@@ -644,9 +399,9 @@ done(struct http *h, CURL *e, CURLcode rc)
 		 * a second) before the deadline is not made: the request
 		 * ends with what it has.
 		 */
-		if (now_ms() + delay + (h->opts.timeout_ms < 2000 ?
+		if (http_now_ms() + delay + (h->opts.timeout_ms < 2000 ?
 		    h->opts.timeout_ms / 2 : 1000) <= j->deadline) {
-			j->due = now_ms() + delay;
+			j->due = http_now_ms() + delay;
 			q_push(&h->waiting, j);
 			return;
 		}
@@ -659,7 +414,8 @@ done(struct http *h, CURL *e, CURLcode rc)
 		/* Say what was waited for: the caller adds the request. */
 		r->timed_out = 1;
 		snprintf(r->err, sizeof(r->err), "within %.0f s "
-		    "(%d attempt%s)", ceil((now_ms() - j->start) / 1e3 - 0.05),
+		    "(%d attempt%s)",
+		    ceil((http_now_ms() - j->start) / 1e3 - 0.05),
 		    r->attempts, r->attempts == 1 ? "" : "s");
 		r->status = 0;
 		finish(h, j, -1);
@@ -685,7 +441,7 @@ cancel_running(struct http *h)
 		curl_multi_remove_handle(h->multi, j->easy);
 		curl_easy_cleanup(j->easy);
 		j->easy = NULL;
-		slist_wipe_free(j->hdrs);
+		http_slist_wipe_free(j->hdrs);
 		j->hdrs = NULL;
 		j->host->inflight--;
 		h->active--;
@@ -745,70 +501,6 @@ env_dup(const char *name)
 	const char *s = getenv(name);
 
 	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
-}
-
-/*
- * A TLS server name other than the URL's host, as Go's tls.Config
- * ServerName (hashicorp/vault api/client.go, ConfigureTLS: TLSServerName):
- * the name sent in SNI and verified in the certificate, while the
- * connection goes to the URL's host and port and the Host header stays
- * the URL's (Go's request keeps URL.Host).  libcurl verifies and sends
- * the URL's host, so the URL is put on the name and CURLOPT_CONNECT_TO
- * sends the connection to the real host.  Only https:// URLs have a
- * handshake: others are left as they are.
- */
-static int
-sni_rewrite(struct job *j, const char *url, const char *name)
-{
-	const char *auth, *end, *at, *h, *he, *port;
-	struct curl_slist *l;
-	char *ct;
-	size_t hn;
-
-	if (strncasecmp(url, "https://", 8) != 0)
-		return 0;
-	auth = url + 8;
-	end = auth + strcspn(auth, "/?#");
-	for (at = end; at > auth && at[-1] != '@'; at--)
-		;
-	h = at;
-	if (*h == '[') {
-		if ((he = memchr(h, ']', (size_t)(end - h))) == NULL)
-			return -1;
-		he++;
-	} else if ((he = memchr(h, ':', (size_t)(end - h))) == NULL)
-		he = end;
-	hn = (size_t)(he - h);
-	if (hn == 0)
-		return -1;
-	port = he < end && *he == ':' && he + 1 < end ? he + 1 : "443";
-	if (port != he + 1) {
-		j->sni_url = xasprintf("https://%.*s%s:443%s",
-		    (int)(at - auth), auth, name, end);
-		ct = xasprintf("%s:443:%.*s:443", name, (int)hn, h);
-	} else {
-		j->sni_url = xasprintf("https://%.*s%s:%.*s%s",
-		    (int)(at - auth), auth, name, (int)(end - port), port, end);
-		ct = xasprintf("%s:%.*s:%.*s:%.*s", name, (int)(end - port),
-		    port, (int)hn, h, (int)(end - port), port);
-	}
-	l = curl_slist_append(NULL, ct);
-	free(ct);
-	if (l == NULL)
-		return -1;
-	j->connect_to = l;
-	j->host_hdr = xasprintf("Host: %.*s", (int)(end - at), at);
-	return 0;
-}
-
-static void
-job_sni_free(struct job *j)
-{
-	wipe_free(j->sni_url);		/* may hold a user:password */
-	curl_slist_free_all(j->connect_to);
-	free(j->host_hdr);
-	j->sni_url = j->host_hdr = NULL;
-	j->connect_to = NULL;
 }
 
 struct http *
@@ -929,11 +621,11 @@ http_do(struct http *h, struct http_req *r)
 		free(j.key);
 		return -1;
 	}
-	if (r->tls_server_name != NULL && sni_rewrite(&j, r->url,
+	if (r->tls_server_name != NULL && http_sni_rewrite(&j, r->url,
 	    r->tls_server_name) == -1) {
 		snprintf(r->err, sizeof(r->err), "cannot connect by the TLS "
 		    "server name");
-		job_sni_free(&j);
+		http_sni_free(&j);
 		wipe_free(j.proxy);
 		free(j.key);
 		return -1;
@@ -942,7 +634,7 @@ http_do(struct http *h, struct http_req *r)
 	 * The deadline: the request's budget, cut to what is left of the
 	 * record's.  A record past its budget makes no more requests.
 	 */
-	j.start = now_ms();
+	j.start = http_now_ms();
 	budget = r->budget_ms > 0 ? r->budget_ms : h->opts.budget_ms;
 	j.deadline = j.start + budget;
 	if (record_start > 0 &&
@@ -954,7 +646,7 @@ http_do(struct http *h, struct http_req *r)
 		r->timed_out = 1;
 		snprintf(r->err, sizeof(r->err), "in time: the record's limit "
 		    "of %.0f s is spent", h->opts.record_budget_ms / 1e3);
-		job_sni_free(&j);
+		http_sni_free(&j);
 		wipe_free(j.proxy);
 		free(j.key);
 		return -1;
@@ -969,7 +661,7 @@ http_do(struct http *h, struct http_req *r)
 		pthread_cond_wait(&j.cv, &h->mu);
 	pthread_mutex_unlock(&h->mu);
 	pthread_cond_destroy(&j.cv);
-	job_sni_free(&j);
+	http_sni_free(&j);
 	wipe_free(j.proxy);
 	free(j.key);
 	return j.rc;

@@ -61,9 +61,12 @@ status=0
 obj() {
 	local_src=$1
 	local_o=$OBJ/$(echo "${local_src#"$TOP"/}" | tr / _ | sed 's/\.c$/.o/')
-	if [ ! -f "$local_o" ] || [ "$local_src" -nt "$local_o" ] ||
-	    [ "$TOP/common/common.h" -nt "$local_o" ] ||
-	    [ "$TOP/common/azure_int.h" -nt "$local_o" ]; then
+	local_stale=0
+	[ -f "$local_o" ] && [ ! "$local_src" -nt "$local_o" ] || local_stale=1
+	for local_h in "$TOP"/common/*.h; do
+		[ "$local_h" -nt "$local_o" ] && local_stale=1
+	done
+	if [ "$local_stale" = 1 ]; then
 		if ! $CC $CFL -fsanitize=fuzzer-no-link -c -o "$local_o" \
 		    "$local_src" 2>"$local_o.log"; then
 			cat "$local_o.log" >&2
