@@ -164,6 +164,13 @@ int	 msg_output_errno(void);
 /* The standard "--version" output. */
 void	 msg_version(void) V2K_NORETURN;
 /*
+ * The options every tool reads alike, for the default: of its getopt
+ * switch: -q (quiet), -v (more, once per -v; not after -q), version_opt
+ * (the tool's code of --version: msg_version); anything else is usage()
+ * (which must not return).
+ */
+void	 msg_option(int ch, int version_opt, void (*usage)(void));
+/*
  * A server's string made fit for a one-line message: at most len bytes
  * of s (to its NUL; SIZE_MAX for all), without the white space and
  * control characters at its ends, each run of control characters within

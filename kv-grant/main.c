@@ -764,17 +764,11 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "hj:nqrs:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'h':
-			usage();
-			break;
 		case 'j':
 			jobs = (int)xstrtonum(optarg, 1, 64, "-j");
 			break;
 		case 'n':
 			g.dry_run = 1;
-			break;
-		case 'q':
-			msg_verbosity = -1;
 			break;
 		case 'r':
 			g.revoke = 1;
@@ -785,18 +779,11 @@ main(int argc, char *argv[])
 		case OPT_SCOPE:
 			scope = optarg;
 			break;
-		case 'v':
-			if (msg_verbosity >= 0)
-				msg_verbosity++;
-			break;
 		case OPT_VAULT:
 			vault = optarg;
 			break;
-		case OPT_VERSION:
-			msg_version();
-			break;
 		default:
-			usage();
+			msg_option(ch, OPT_VERSION, usage);
 		}
 	}
 	argc -= optind;

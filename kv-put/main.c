@@ -1060,15 +1060,8 @@ main(int argc, char *argv[])
 		case 'n':
 			p.dry_run = 1;
 			break;
-		case 'q':
-			msg_verbosity = -1;
-			break;
 		case 'r':
 			p.recover = 1;
-			break;
-		case 'v':
-			if (msg_verbosity >= 0)
-				msg_verbosity++;
 			break;
 		case OPT_EXPIRES:
 			p.expires_given = 1;
@@ -1088,15 +1081,12 @@ main(int argc, char *argv[])
 		case OPT_VAULT:
 			vault = optarg;
 			break;
-		case OPT_VERSION:
-			msg_version();
 		case OPT_WRITE_RATE:
 			write_rate = (long)xstrtonum(optarg, 1, 1000000,
 			    "--write-rate");
 			break;
-		case 'h':
 		default:
-			usage();
+			msg_option(ch, OPT_VERSION, usage);
 		}
 	}
 	argc -= optind;

@@ -858,18 +858,8 @@ main(int argc, char *argv[])
 		case 'l':
 			lflag = 1;
 			break;
-		case 'q':
-			msg_verbosity = -1;
-			break;
-		case 'v':
-			if (msg_verbosity >= 0)
-				msg_verbosity++;
-			break;
-		case OPT_VERSION:
-			msg_version();
-		case 'h':
 		default:
-			usage();
+			msg_option(ch, OPT_VERSION, usage);
 		}
 	}
 	argc -= optind;
