@@ -872,4 +872,24 @@ jv	 arm_call(struct arm *, const char *method, const char *path_query,
 	    jv body /* consumed */, long *status);
 char	*arm_errmsg(jv body /* borrowed */, long status);
 
+/*
+ * start.c: the engines a tool's main starts, set from the environment.
+ * Any failure is fatal (msg_fatal): for start-up only.
+ */
+/*
+ * The HTTP engine with jobs requests in flight, its timeout from the
+ * environment variable timeout_var.  patient: throttling must not fail
+ * a record (429s retried for long, a request given 10 timeouts in all
+ * and a record 15), for the tools that write or compare whole runs.
+ */
+struct http *start_http(const char *timeout_var, int jobs, int patient);
+/* The Vault client on http, its warnings said, the server asked once. */
+struct vault *start_vault(struct http *);
+/*
+ * The Key Vault client of vault (a name or URL) on http, with the
+ * tool's cures (kv_set_cures); *cred its credential, freed by the tool.
+ */
+struct kv *start_kv(struct http *, const char *vault,
+	    const char *const *cures, struct azure_cred **cred);
+
 #endif

@@ -747,7 +747,6 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct grant g;
-	struct http_opts ho;
 	struct http *http = NULL;
 	struct azure_cred *cred = NULL;
 	struct rec_reader rd;
@@ -817,12 +816,7 @@ main(int argc, char *argv[])
 
 	/* A dry run with --scope needs no Azure at all. */
 	if (!g.dry_run || scope == NULL) {
-		http_opts_init(&ho);
-		if (http_opts_env(&ho, "KV_CLIENT_TIMEOUT", &err) == -1)
-			msg_fatal("%s", err);
-		ho.max_inflight = jobs;
-		if ((http = http_new(&ho)) == NULL)
-			msg_fatal("cannot start the HTTP engine");
+		http = start_http("KV_CLIENT_TIMEOUT", jobs, 0);
 		if ((cred = azure_cred_new(http, &err)) == NULL ||
 		    (g.arm = arm_new(http, cred, &err)) == NULL ||
 		    (scope == NULL &&

@@ -831,14 +831,13 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct http_opts ho;
 	struct http *http;
 	struct walk w;
 	struct ls ls;
 	struct pool *pool = NULL;
 	struct entry *e, *prev;
 	struct mount *m;
-	char *err, where[256];
+	char where[256];
 	size_t i, nreal = 0;
 	long secrets = 0, failed = 0;
 	int ch, jobs = JOBS_DEFAULT, lflag = 0, status = EXIT_OK;
@@ -868,18 +867,8 @@ main(int argc, char *argv[])
 		msg_usage_error("-A lists every mount of every namespace: no "
 		    "mount or folder with it");
 
-	http_opts_init(&ho);
-	if (http_opts_env(&ho, vault_envname("CLIENT_TIMEOUT"), &err) == -1)
-		msg_fatal("%s", err);
-	ho.max_inflight = jobs;
-	if ((http = http_new(&ho)) == NULL)
-		msg_fatal("cannot start the HTTP engine");
-	if ((w.vault = vault_new(http, &err)) == NULL)
-		msg_fatal("%s", err);
-	for (i = 0; vault_warning(w.vault, (int)i) != NULL; i++)
-		msg_warn(NULL, "%s", vault_warning(w.vault, (int)i));
-	if (vault_ping(w.vault, &err) == -1)
-		msg_fatal("%s", err);
+	http = start_http(vault_envname("CLIENT_TIMEOUT"), jobs, 0);
+	w.vault = start_vault(http);
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 	w.progress = !lflag;
