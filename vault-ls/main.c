@@ -164,6 +164,23 @@ folder_failed(struct walk *w, struct folder *f, long status, char *error)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* The data.keys array of a LIST answer (r consumed), or invalid. */
+static jv
+list_keys(jv r)
+{
+	jv keys;
+
+	keys = jv_get_kind(r) == JV_KIND_OBJECT ?
+	    jv_getpath(jv_copy(r), JV_ARRAY(jv_string("data"),
+	    jv_string("keys"))) : jv_invalid();
+	jv_free(r);
+	if (jv_get_kind(keys) != JV_KIND_ARRAY) {
+		jv_free(keys);
+		return jv_invalid();
+	}
+	return keys;
+}
+
 /*
  * LIST one folder: secrets become entries, subfolders join the queue.
  * KV v2 lists below metadata/, v1 the path itself; an empty or missing
@@ -215,12 +232,7 @@ list_folder(struct walk *w, struct folder *f)
 		jv_free(r);
 		return;
 	}
-	keys = jv_get_kind(r) == JV_KIND_OBJECT ?
-	    jv_getpath(jv_copy(r), JV_ARRAY(jv_string("data"),
-	    jv_string("keys"))) : jv_invalid();
-	jv_free(r);
-	if (jv_get_kind(keys) != JV_KIND_ARRAY) {
-		jv_free(keys);
+	if (!jv_is_valid(keys = list_keys(r))) {
 		folder_failed(w, f, status, xstrdup("LIST answer without "
 		    "data.keys"));
 		return;
@@ -490,12 +502,7 @@ discover_all(struct walk *w, const char *base)
 			free(ns);
 			continue;
 		}
-		keys = jv_get_kind(r) == JV_KIND_OBJECT ?
-		    jv_getpath(jv_copy(r), JV_ARRAY(jv_string("data"),
-		    jv_string("keys"))) : jv_invalid();
-		jv_free(r);
-		if (jv_get_kind(keys) != JV_KIND_ARRAY) {
-			jv_free(keys);
+		if (!jv_is_valid(keys = list_keys(r))) {
 			ns_failed(w, ns, status, xstrdup("cannot list its "
 			    "namespaces: LIST answer without data.keys"));
 			free(ns);
