@@ -9,18 +9,7 @@ setup_file() {
 	# The server certificate also names *.vault.localhost (curl resolves
 	# every .localhost name to the loopback): a vault below a parent
 	# domain, as kv-one.vault.azure.net is below vault.azure.net.
-	mkdir -p "$d/tls"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=v2k-test-ca \
-	    -keyout "$d/tls/ca.key" -out "$d/tls/ca.pem" \
-	    -addext basicConstraints=critical,CA:TRUE \
-	    -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
-	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
-	    -keyout "$d/tls/server.key" -out "$d/tls/server.csr" >/dev/null 2>&1
-	printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.vault.localhost' \
-	    'basicConstraints=CA:FALSE' 'extendedKeyUsage=serverAuth' >"$d/tls/ext.cnf"
-	openssl x509 -req -in "$d/tls/server.csr" -CA "$d/tls/ca.pem" \
-	    -CAkey "$d/tls/ca.key" -CAcreateserial -days 2 \
-	    -extfile "$d/tls/ext.cnf" -out "$d/tls/server.pem" >/dev/null 2>&1
+	tls_setup "$d/tls" 'IP:127.0.0.1,DNS:localhost,DNS:*.vault.localhost'
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-client \
 	    -keyout "$d/client.key" -out "$d/client.crt" >/dev/null 2>&1
 	cat "$d/client.crt" "$d/client.key" >"$d/client.pem"
@@ -51,16 +40,6 @@ setup() {
 	export AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9
 	REC='{"mount":"secret","path":"app/db","name":"app-db","data":{"password":"pw-Kq3"}}'
 	REC2='{"mount":"secret","path":"app/api","name":"app-api","data":{"key":"pw-Lm4"}}'
-}
-
-# kvadmin METHOD PATH [JSON]
-kvadmin() {
-	if [ -n "${3:-}" ]; then
-		admin "$KV_URL$2" -X "$1" -H 'Content-Type: application/json' \
-		    -d "$3"
-	else
-		admin "$KV_URL$2" -X "$1"
-	fi
 }
 
 # requests [JQ-FILTER]: the stand-in's request log, one compact line each

@@ -42,15 +42,6 @@ setup() {
 	    "tag_length":512,"purge_protection":false}' >/dev/null
 }
 
-# kvadmin METHOD PATH [JSON]
-kvadmin() {
-	if [ -n "${3:-}" ]; then
-		admin "$KV_URL$2" -X "$1" -H 'Content-Type: application/json' -d "$3"
-	else
-		admin "$KV_URL$2" -X "$1"
-	fi
-}
-
 # jget PATH: read JSON on stdin, print the value at a dotted path
 jget() {
 	"$PY" -c 'import json, sys
