@@ -201,10 +201,3 @@ proxied() {
 		assert_equal "$stderr" "vault-dump: 1 record, 1 secret exported, 0 failed"
 	done
 }
-
-# kv_admin_challenge RESOURCE: the resource the Key Vault stand-in's
-# challenge names
-kv_admin_challenge() {
-	admin "$KV_URL/_admin/config" -X POST -H 'Content-Type: application/json' \
-	    -d "{\"challenge_resource\":\"$1\"}" >/dev/null
-}

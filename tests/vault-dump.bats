@@ -22,10 +22,7 @@ setup_file() {
 	# A secrets engine that mints credentials when read.
 	admin "$VAULT_URL/_admin/seed" -X POST \
 	    -d '{"mounts":{"database/":{"type":"database"}}}' >/dev/null
-	vault_policy team1 <<-'EOF'
-		{"policy": "path \"secret/metadata/\" { capabilities = [\"list\"] }\npath \"secret/metadata/team1/*\" { capabilities = [\"list\", \"read\"] }\npath \"secret/data/team1/*\" { capabilities = [\"read\"] }\n"}
-	EOF
-	TEAM1_TOKEN=$(vault_token '{"policies":["team1"]}')
+	TEAM1_TOKEN=$(team1_token)
 	export TEAM1_TOKEN
 }
 

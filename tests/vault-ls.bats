@@ -20,12 +20,7 @@ setup_file() {
 	EOF
 	admin "$VAULT_URL/_admin/seed" -X POST \
 	    --data-binary "@$BATS_FILE_TMPDIR/bulk.json" >/dev/null
-	# A token limited to secret/team1, made the way an operator would.
-	vault_policy team1 <<-'EOF'
-		{"policy": "path \"secret/metadata/\" { capabilities = [\"list\"] }\npath \"secret/metadata/team1/*\" { capabilities = [\"list\", \"read\"] }\npath \"secret/data/team1/*\" { capabilities = [\"read\"] }\n"}
-	EOF
-	TEAM1_TOKEN=$(vault_token \
-	    '{"policies":["team1"],"no_default_policy":false}')
+	TEAM1_TOKEN=$(team1_token)
 	export TEAM1_TOKEN
 }
 
