@@ -873,8 +873,8 @@ jv	 arm_call(struct arm *, const char *method, const char *path_query,
 char	*arm_errmsg(jv body /* borrowed */, long status);
 
 /*
- * start.c: the engines a tool's main starts, set from the environment.
- * Any failure is fatal (msg_fatal): for start-up only.
+ * start.c: the engines a tool's main starts (from the environment) and
+ * stops.  Any failure to start is fatal (msg_fatal): for start-up only.
  */
 /*
  * The HTTP engine with jobs requests in flight, its timeout from the
@@ -891,5 +891,11 @@ struct vault *start_vault(struct http *);
  */
 struct kv *start_kv(struct http *, const char *vault,
 	    const char *const *cures, struct azure_cred **cred);
+/*
+ * The end of start_http and start_kv: the engine's counters for the
+ * summary (http_stats), then kv, cred and http freed.
+ */
+void	 stop_kv(struct kv *, struct azure_cred *, struct http *, long *sent,
+	    long *retried, long *throttled);
 
 #endif

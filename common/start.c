@@ -1,4 +1,4 @@
-/* start.c: the engines a tool's main starts, set from the environment. */
+/* start.c: a tool's engines, started from the environment and stopped. */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,4 +61,15 @@ start_kv(struct http *http, const char *vault, const char *const *cures,
 	if ((kv = kv_new(http, *cred, vault, &err)) == NULL)
 		msg_fatal("%s", err);
 	return kv;
+}
+
+void
+stop_kv(struct kv *kv, struct azure_cred *cred, struct http *http,
+    long *sent, long *retried, long *throttled)
+{
+	http_stats(http, sent, retried, throttled);
+	kv_free(kv);
+	azure_cred_free(cred);
+	/* The engine's thread stops before the exit. */
+	http_free(http);
 }

@@ -818,10 +818,7 @@ main(int argc, char *argv[])
 	if (c.orphans && !stop && !msg_stop && find_orphans(&c) == -1)
 		status = EXIT_PARTIAL;
 
-	http_stats(http, &sent, &retried, &throttled);
-	kv_free(c.kv);
-	azure_cred_free(cred);
-	http_free(http);
+	stop_kv(c.kv, cred, http, &sent, &retried, &throttled);
 	cimap_free(c.seen);
 	free(c.from);
 	if (c.differ + c.failed > 0)

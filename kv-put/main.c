@@ -1128,10 +1128,7 @@ main(int argc, char *argv[])
 	pool_finish(pool);
 	pool_free(pool);
 
-	http_stats(http, &sent, &retried, &throttled);
-	kv_free(p.kv);
-	azure_cred_free(cred);
-	http_free(http);
+	stop_kv(p.kv, cred, http, &sent, &retried, &throttled);
 	cimap_iterate(p.names, ent_free, NULL);
 	cimap_free(p.names);
 	free(p.from);
