@@ -164,6 +164,13 @@ int	 msg_output_errno(void);
 /* The standard "--version" output. */
 void	 msg_version(void) V2K_NORETURN;
 /*
+ * The options every tool reads alike, for the default: of its getopt
+ * switch: -q (quiet), -v (more, once per -v; not after -q), version_opt
+ * (the tool's code of --version: msg_version); anything else is usage()
+ * (which must not return).
+ */
+void	 msg_option(int ch, int version_opt, void (*usage)(void));
+/*
  * A server's string made fit for a one-line message: at most len bytes
  * of s (to its NUL; SIZE_MAX for all), without the white space and
  * control characters at its ends, each run of control characters within
@@ -873,5 +880,31 @@ void	 arm_free(struct arm *);
 jv	 arm_call(struct arm *, const char *method, const char *path_query,
 	    jv body /* consumed */, long *status);
 char	*arm_errmsg(jv body /* borrowed */, long status);
+
+/*
+ * start.c: the engines a tool's main starts (from the environment) and
+ * stops.  Any failure to start is fatal (msg_fatal): for start-up only.
+ */
+/*
+ * The HTTP engine with jobs requests in flight, its timeout from the
+ * environment variable timeout_var.  patient: throttling must not fail
+ * a record (429s retried for long, a request given 10 timeouts in all
+ * and a record 15), for the tools that write or compare whole runs.
+ */
+struct http *start_http(const char *timeout_var, int jobs, int patient);
+/* The Vault client on http, its warnings said, the server asked once. */
+struct vault *start_vault(struct http *);
+/*
+ * The Key Vault client of vault (a name or URL) on http, with the
+ * tool's cures (kv_set_cures); *cred its credential, freed by the tool.
+ */
+struct kv *start_kv(struct http *, const char *vault,
+	    const char *const *cures, struct azure_cred **cred);
+/*
+ * The end of start_http and start_kv: the engine's counters for the
+ * summary (http_stats), then kv, cred and http freed.
+ */
+void	 stop_kv(struct kv *, struct azure_cred *, struct http *, long *sent,
+	    long *retried, long *throttled);
 
 #endif

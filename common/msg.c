@@ -431,6 +431,20 @@ msg_version(void)
 	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
 }
 
+void
+msg_option(int ch, int version_opt, void (*usage)(void))
+{
+	if (ch == 'q')
+		msg_verbosity = -1;
+	else if (ch == 'v') {
+		if (msg_verbosity >= 0)
+			msg_verbosity++;
+	} else if (ch == version_opt)
+		msg_version();
+	else
+		usage();
+}
+
 /* White space and control characters: what a message does not show. */
 static int
 blank(int c)

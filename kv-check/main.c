@@ -695,14 +695,13 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct http_opts ho;
 	struct http *http;
 	struct azure_cred *cred;
 	struct rec_reader rd;
 	struct pool *pool;
 	struct check c;
 	const char *vault = NULL, *name;
-	char *err = NULL, *gname = NULL, *gpath = NULL, *gns = NULL;
+	char *gname = NULL, *gpath = NULL, *gns = NULL;
 	long all_rate = ALL_BUDGET, sent, retried, throttled;
 	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0;
 	jv rec, group = jv_invalid();
@@ -715,13 +714,6 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'j':
 			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
-			break;
-		case 'q':
-			msg_verbosity = -1;
-			break;
-		case 'v':
-			if (msg_verbosity >= 0)
-				msg_verbosity++;
 			break;
 		case OPT_EXPIRES:
 			if (strcmp(optarg, "never") == 0)
@@ -743,11 +735,8 @@ main(int argc, char *argv[])
 		case OPT_VAULT:
 			vault = optarg;
 			break;
-		case OPT_VERSION:
-			msg_version();
-		case 'h':
 		default:
-			usage();
+			msg_option(ch, OPT_VERSION, usage);
 		}
 	}
 	argc -= optind;
@@ -761,25 +750,8 @@ main(int argc, char *argv[])
 	c.now = time(NULL);
 	c.seen = cimap_new(0);
 	c.from = kv_migrated_from();
-	http_opts_init(&ho);
-	ho.max_inflight = jobs;
-	/* Throttling must not fail a record: retry 429s for long. */
-	ho.max_retries = 16;
-	/*
-	 * Which lasts: a request may take 10 timeouts in all, a record 15
-	 * (a server that does not answer still fails a request after 3).
-	 */
-	if (http_opts_env(&ho, "KV_CLIENT_TIMEOUT", &err) == -1)
-		msg_fatal("%s", err);
-	ho.budget_ms = 10 * ho.timeout_ms;
-	ho.record_budget_ms = 15 * ho.timeout_ms;
-	if ((http = http_new(&ho)) == NULL)
-		msg_fatal("cannot start the HTTP engine");
-	if ((cred = azure_cred_new(http, &err)) == NULL)
-		msg_fatal("%s", err);
-	kv_set_cures(cures);
-	if ((c.kv = kv_new(http, cred, vault, &err)) == NULL)
-		msg_fatal("%s", err);
+	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
+	c.kv = start_kv(http, vault, cures, &cred);
 	/* Reads only: the budget of all other transactions. */
 	kv_set_budget(c.kv, 0, all_rate / 10.0);
 	preflight(&c);
@@ -846,10 +818,7 @@ main(int argc, char *argv[])
 	if (c.orphans && !stop && !msg_stop && find_orphans(&c) == -1)
 		status = EXIT_PARTIAL;
 
-	http_stats(http, &sent, &retried, &throttled);
-	kv_free(c.kv);
-	azure_cred_free(cred);
-	http_free(http);
+	stop_kv(c.kv, cred, http, &sent, &retried, &throttled);
 	cimap_free(c.seen);
 	free(c.from);
 	if (c.differ + c.failed > 0)

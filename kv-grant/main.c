@@ -747,7 +747,6 @@ main(int argc, char *argv[])
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct grant g;
-	struct http_opts ho;
 	struct http *http = NULL;
 	struct azure_cred *cred = NULL;
 	struct rec_reader rd;
@@ -764,17 +763,11 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "hj:nqrs:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'h':
-			usage();
-			break;
 		case 'j':
 			jobs = (int)xstrtonum(optarg, 1, 64, "-j");
 			break;
 		case 'n':
 			g.dry_run = 1;
-			break;
-		case 'q':
-			msg_verbosity = -1;
 			break;
 		case 'r':
 			g.revoke = 1;
@@ -785,18 +778,11 @@ main(int argc, char *argv[])
 		case OPT_SCOPE:
 			scope = optarg;
 			break;
-		case 'v':
-			if (msg_verbosity >= 0)
-				msg_verbosity++;
-			break;
 		case OPT_VAULT:
 			vault = optarg;
 			break;
-		case OPT_VERSION:
-			msg_version();
-			break;
 		default:
-			usage();
+			msg_option(ch, OPT_VERSION, usage);
 		}
 	}
 	argc -= optind;
@@ -830,12 +816,7 @@ main(int argc, char *argv[])
 
 	/* A dry run with --scope needs no Azure at all. */
 	if (!g.dry_run || scope == NULL) {
-		http_opts_init(&ho);
-		if (http_opts_env(&ho, "KV_CLIENT_TIMEOUT", &err) == -1)
-			msg_fatal("%s", err);
-		ho.max_inflight = jobs;
-		if ((http = http_new(&ho)) == NULL)
-			msg_fatal("cannot start the HTTP engine");
+		http = start_http("KV_CLIENT_TIMEOUT", jobs, 0);
 		if ((cred = azure_cred_new(http, &err)) == NULL ||
 		    (g.arm = arm_new(http, cred, &err)) == NULL ||
 		    (scope == NULL &&

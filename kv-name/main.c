@@ -1037,9 +1037,6 @@ main(int argc, char *argv[])
 		case 'p':
 			opt.prefix = optarg;
 			break;
-		case 'q':
-			msg_verbosity = -1;
-			break;
 		case 'r':
 			opt.vault = optarg;
 			break;
@@ -1065,10 +1062,8 @@ main(int argc, char *argv[])
 		case OPT_STRIP_MOUNT:
 			opt.strip_mount = 1;
 			break;
-		case OPT_VERSION:
-			msg_version();
 		default:
-			usage();
+			msg_option(ch, OPT_VERSION, usage);
 		}
 	}
 	argc -= optind;

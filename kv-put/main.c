@@ -1029,7 +1029,6 @@ main(int argc, char *argv[])
 		{ "write-rate",	required_argument,	NULL, OPT_WRITE_RATE },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct http_opts ho;
 	struct http *http;
 	struct azure_cred *cred;
 	struct rec_reader rd;
@@ -1037,7 +1036,6 @@ main(int argc, char *argv[])
 	struct put p;
 	struct tm tm;
 	const char *vault = NULL, *cn;
-	char *err = NULL;
 	long write_rate = WRITE_BUDGET, all_rate = ALL_BUDGET;
 	long sent, retried, throttled;
 	char ni[48];
@@ -1060,15 +1058,8 @@ main(int argc, char *argv[])
 		case 'n':
 			p.dry_run = 1;
 			break;
-		case 'q':
-			msg_verbosity = -1;
-			break;
 		case 'r':
 			p.recover = 1;
-			break;
-		case 'v':
-			if (msg_verbosity >= 0)
-				msg_verbosity++;
 			break;
 		case OPT_EXPIRES:
 			p.expires_given = 1;
@@ -1088,15 +1079,12 @@ main(int argc, char *argv[])
 		case OPT_VAULT:
 			vault = optarg;
 			break;
-		case OPT_VERSION:
-			msg_version();
 		case OPT_WRITE_RATE:
 			write_rate = (long)xstrtonum(optarg, 1, 1000000,
 			    "--write-rate");
 			break;
-		case 'h':
 		default:
-			usage();
+			msg_option(ch, OPT_VERSION, usage);
 		}
 	}
 	argc -= optind;
@@ -1115,26 +1103,9 @@ main(int argc, char *argv[])
 	pthread_cond_init(&p.cv, NULL);
 	p.names = cimap_new(0);
 
-	http_opts_init(&ho);
-	ho.max_inflight = jobs;
-	/* Throttling must never fail a record: retry 429s for long. */
-	ho.max_retries = 16;
-	/*
-	 * Which lasts: a request may take 10 timeouts in all, a record 15
-	 * (a server that does not answer still fails a request after 3).
-	 */
-	if (http_opts_env(&ho, "KV_CLIENT_TIMEOUT", &err) == -1)
-		msg_fatal("%s", err);
-	ho.budget_ms = 10 * ho.timeout_ms;
-	ho.record_budget_ms = 15 * ho.timeout_ms;
-	if ((http = http_new(&ho)) == NULL)
-		msg_fatal("cannot start the HTTP engine");
+	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
 	p.http = http;
-	if ((cred = azure_cred_new(http, &err)) == NULL)
-		fatal_free(NULL, err);
-	kv_set_cures(cures);
-	if ((p.kv = kv_new(http, cred, vault, &err)) == NULL)
-		fatal_free(NULL, err);
+	p.kv = start_kv(http, vault, cures, &cred);
 	kv_set_budget(p.kv, write_rate / 10.0, all_rate / 10.0);
 
 	survey(&p);
@@ -1157,10 +1128,7 @@ main(int argc, char *argv[])
 	pool_finish(pool);
 	pool_free(pool);
 
-	http_stats(http, &sent, &retried, &throttled);
-	kv_free(p.kv);
-	azure_cred_free(cred);
-	http_free(http);
+	stop_kv(p.kv, cred, http, &sent, &retried, &throttled);
 	cimap_iterate(p.names, ent_free, NULL);
 	cimap_free(p.names);
 	free(p.from);

@@ -9,29 +9,14 @@ setup_file() {
 	# The server certificate also names *.vault.localhost (curl resolves
 	# every .localhost name to the loopback): a vault below a parent
 	# domain, as kv-one.vault.azure.net is below vault.azure.net.
-	mkdir -p "$d/tls"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=v2k-test-ca \
-	    -keyout "$d/tls/ca.key" -out "$d/tls/ca.pem" \
-	    -addext basicConstraints=critical,CA:TRUE \
-	    -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
-	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
-	    -keyout "$d/tls/server.key" -out "$d/tls/server.csr" >/dev/null 2>&1
-	printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.vault.localhost' \
-	    'basicConstraints=CA:FALSE' 'extendedKeyUsage=serverAuth' >"$d/tls/ext.cnf"
-	openssl x509 -req -in "$d/tls/server.csr" -CA "$d/tls/ca.pem" \
-	    -CAkey "$d/tls/ca.key" -CAcreateserial -days 2 \
-	    -extfile "$d/tls/ext.cnf" -out "$d/tls/server.pem" >/dev/null 2>&1
+	tls_setup "$d/tls" 'IP:127.0.0.1,DNS:localhost,DNS:*.vault.localhost'
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-client \
 	    -keyout "$d/client.key" -out "$d/client.crt" >/dev/null 2>&1
 	cat "$d/client.crt" "$d/client.key" >"$d/client.pem"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=stranger \
 	    -keyout "$d/other.key" -out "$d/other.crt" >/dev/null 2>&1
 	cat "$d/other.crt" "$d/other.key" >"$d/other.pem"
-	export FEDERATED_TOKEN=fed.$RANDOM$RANDOM.token
-	export IDENTITY_HEADER_VALUE=idh-$RANDOM$RANDOM
-	start_keyvault --client-cert "$d/client.crt" \
-	    --federated-token "$FEDERATED_TOKEN" \
-	    --identity-header "$IDENTITY_HEADER_VALUE"
+	start_keyvault_identities "$d/client.crt"
 }
 
 teardown_file() {
@@ -53,19 +38,23 @@ setup() {
 	REC2='{"mount":"secret","path":"app/api","name":"app-api","data":{"key":"pw-Lm4"}}'
 }
 
-# kvadmin METHOD PATH [JSON]
-kvadmin() {
-	if [ -n "${3:-}" ]; then
-		admin "$KV_URL$2" -X "$1" -H 'Content-Type: application/json' \
-		    -d "$3"
-	else
-		admin "$KV_URL$2" -X "$1"
-	fi
-}
-
 # requests [JQ-FILTER]: the stand-in's request log, one compact line each
 requests() {
 	kvadmin GET /_admin/requests | jq -c ".requests[] | ${1:-.}"
+}
+
+# signed_in CREDENTIAL: kv-put -v creates $REC, signed in with CREDENTIAL
+# (its run's output and stderr stay for the test to look at).
+signed_in() {
+	run -0 --separate-stderr kv-put -v <<<"$REC"
+	assert_output --partial '"status":"created"'
+	[[ $stderr == *"signed in with $1"* ]]
+}
+
+# no_token: the stand-in was asked for no token.
+no_token() {
+	run -0 requests 'select(.kind == "token")'
+	assert_output ''
 }
 
 # value NAME: the current value the stand-in holds for NAME
@@ -117,9 +106,7 @@ fake_az() {
 @test "a client certificate signs an RS256 assertion the tenant accepts" {
 	unset AZURE_CLIENT_SECRET
 	export AZURE_CLIENT_CERTIFICATE_PATH=$BATS_FILE_TMPDIR/client.pem
-	run -0 --separate-stderr kv-put -v <<<"$REC"
-	assert_output --partial '"status":"created"'
-	[[ $stderr == *"signed in with EnvironmentCredential"* ]]
+	signed_in EnvironmentCredential
 	run -0 requests 'select(.kind == "token") | [.status, .body.client_assertion_type, .body.client_secret]'
 	assert_output '[200,"urn:ietf:params:oauth:client-assertion-type:jwt-bearer",null]'
 }
@@ -139,17 +126,14 @@ fake_az() {
 	export AZURE_TOKEN_CREDENTIALS=EnvironmentCredential
 	run -2 --separate-stderr kv-put <<<"$REC"
 	[[ $stderr == *"EnvironmentCredential: $BATS_FILE_TMPDIR/client.crt: a PEM file with the certificate and its unencrypted private key is needed"* ]]
-	run -0 requests 'select(.kind == "token")'
-	assert_output ''
+	no_token
 }
 
 @test "workload identity sends the federated token file as the assertion" {
 	unset AZURE_CLIENT_SECRET
 	printf '%s\n' "$FEDERATED_TOKEN" >"$BATS_TEST_TMPDIR/fed"
 	export AZURE_FEDERATED_TOKEN_FILE=$BATS_TEST_TMPDIR/fed
-	run -0 --separate-stderr kv-put -v <<<"$REC"
-	assert_output --partial '"status":"created"'
-	[[ $stderr == *"signed in with WorkloadIdentityCredential"* ]]
+	signed_in WorkloadIdentityCredential
 	run -0 requests 'select(.kind == "token") | .body.client_assertion_type'
 	assert_output '"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"'
 }
@@ -175,9 +159,7 @@ fake_az() {
 	unset AZURE_CLIENT_SECRET AZURE_TENANT_ID
 	export IDENTITY_ENDPOINT=$KV_URL/msi/token
 	export IDENTITY_HEADER=$IDENTITY_HEADER_VALUE
-	run -0 --separate-stderr kv-put -v <<<"$REC"
-	assert_output --partial '"status":"created"'
-	[[ $stderr == *"signed in with ManagedIdentityCredential"* ]]
+	signed_in ManagedIdentityCredential
 	run -0 requests 'select(.kind == "msi") | [.path, .query["api-version"], .query.resource, .headers["x-identity-header"]]'
 	assert_output '["/msi/token","2019-08-01","https://127.0.0.1","<redacted>"]'
 	[[ $stderr != *"$IDENTITY_HEADER_VALUE"* ]]
@@ -186,9 +168,7 @@ fake_az() {
 @test "managed identity through the instance metadata endpoint" {
 	unset AZURE_CLIENT_SECRET AZURE_TENANT_ID
 	export AZURE_POD_IDENTITY_AUTHORITY_HOST=$KV_URL
-	run -0 --separate-stderr kv-put -v <<<"$REC"
-	assert_output --partial '"status":"created"'
-	[[ $stderr == *"signed in with ManagedIdentityCredential"* ]]
+	signed_in ManagedIdentityCredential
 	run -0 requests 'select(.kind == "msi") | [.path, .query["api-version"], .query.resource, .query.client_id, .headers.metadata]'
 	assert_output '["/metadata/identity/oauth2/token","2018-02-01","https://127.0.0.1","test-client","true"]'
 }
@@ -196,9 +176,7 @@ fake_az() {
 @test "the Azure CLI gets the token and sees nothing but the scope and tenant" {
 	unset AZURE_CLIENT_SECRET AZURE_TENANT_ID
 	fake_az
-	run -0 --separate-stderr kv-put -v <<<"$REC"
-	assert_output --partial '"status":"created"'
-	[[ $stderr == *"signed in with AzureCliCredential"* ]]
+	signed_in AzureCliCredential
 	run -0 cat "$BATS_TEST_TMPDIR/az.args"
 	# The tenant comes from the vault's challenge.
 	assert_output "account
@@ -244,8 +222,7 @@ test-tenant"
 	export AZURE_POD_IDENTITY_AUTHORITY_HOST=$KV_URL
 	run -0 --separate-stderr kv-put -v <<<"$REC"
 	[[ $stderr == *"signed in with ManagedIdentityCredential"* ]]
-	run -0 requests 'select(.kind == "token")'
-	assert_output ''
+	no_token
 }
 
 @test "AZURE_TOKEN_CREDENTIALS=prod leaves the Azure CLI out" {
@@ -265,7 +242,7 @@ test-tenant"
 }
 
 @test "a challenge for another domain's resource gets no token" {
-	kvadmin POST /_admin/config '{"challenge_resource":"https://vault.attacker.example"}' >/dev/null
+	kv_admin_challenge https://vault.attacker.example
 	run -2 --separate-stderr kv-put <<<"$REC"
 	assert_output ''
 	assert_equal "$stderr" "kv-put: $KV_URL: listing secrets: 127.0.0.1 asks for a token for https://vault.attacker.example, which is not of its own domain: no token sent (check the vault URL)"
@@ -277,7 +254,7 @@ test-tenant"
 
 @test "a challenge for a parent domain of the vault's host is accepted" {
 	local port=${KV_URL##*:}
-	kvadmin POST /_admin/config '{"challenge_resource":"https://vault.localhost"}' >/dev/null
+	kv_admin_challenge https://vault.localhost
 	run -0 --separate-stderr kv-put --vault "https://KV-One.Vault.localhost:$port/" <<<"$REC"
 	assert_output --partial '"status":"created"'
 	run -0 requests 'select(.kind == "token") | .body.scope'
@@ -286,11 +263,10 @@ test-tenant"
 
 @test "a challenge for a domain that only ends like the vault's is refused" {
 	local port=${KV_URL##*:}
-	kvadmin POST /_admin/config '{"challenge_resource":"https://ault.localhost"}' >/dev/null
+	kv_admin_challenge https://ault.localhost
 	run -2 --separate-stderr kv-put --vault "https://kv-one.vault.localhost:$port" <<<"$REC"
 	[[ $stderr == *"kv-one.vault.localhost asks for a token for https://ault.localhost, which is not of its own domain: no token sent"* ]]
-	run -0 requests 'select(.kind == "token")'
-	assert_output ''
+	no_token
 }
 
 @test "the first request carries neither a token nor a body" {

@@ -57,3 +57,78 @@ admin() {
 	shift
 	curl -sS --cacert "${TLS_DIR:-/dev/null}/ca.pem" "$@" "$url"
 }
+
+# start_keyvault_identities CERT [ARGS...]: start_keyvault that also
+# knows the application certificate CERT (PEM), a federated token
+# (FEDERATED_TOKEN) and a managed identity header (IDENTITY_HEADER_VALUE),
+# both made new here and exported.
+start_keyvault_identities() {
+	local cert=$1
+	shift
+	export FEDERATED_TOKEN=fed.$RANDOM$RANDOM.token
+	export IDENTITY_HEADER_VALUE=idh-$RANDOM$RANDOM
+	start_keyvault --client-cert "$cert" \
+	    --federated-token "$FEDERATED_TOKEN" \
+	    --identity-header "$IDENTITY_HEADER_VALUE" "$@"
+}
+
+# kvadmin METHOD PATH [JSON]: call the Key Vault stand-in's admin endpoint
+# PATH, with JSON as the body when given.
+kvadmin() {
+	if [ -n "${3:-}" ]; then
+		admin "$KV_URL$2" -X "$1" -H 'Content-Type: application/json' \
+		    -d "$3"
+	else
+		admin "$KV_URL$2" -X "$1"
+	fi
+}
+
+# kv_admin_challenge RESOURCE: the resource the Key Vault stand-in's
+# challenge names.
+kv_admin_challenge() {
+	kvadmin POST /_admin/config "{\"challenge_resource\":\"$1\"}" \
+	    >/dev/null
+}
+
+# vault_policy NAME: the Vault stand-in's policy NAME, its JSON body
+# ({"policy": "..."}) read from stdin; as root.
+vault_policy() {
+	curl -sfS -X PUT -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/sys/policy/$1" --data-binary @- >/dev/null
+}
+
+# vault_token JSON: a new token of the Vault stand-in, made by root with
+# the request body JSON ({"policies": [...]}); fails when none comes.
+vault_token() {
+	local t
+	t=$(curl -sfS -X POST -H "X-Vault-Token: root" \
+	    "$VAULT_URL/v1/auth/token/create" -d "$1" |
+	    jq -r .auth.client_token)
+	[ -n "$t" ] && [ "$t" != null ] || return 1
+	printf '%s\n' "$t"
+}
+
+# team1_token: a token of the Vault stand-in seeded with
+# tests/fixtures/vault/tree.json that reaches secret/team1 only, made the
+# way an operator would (a policy, then a token of it).
+team1_token() {
+	vault_policy team1 <<-'EOF' || return 1
+		{"policy": "path \"secret/metadata/\" { capabilities = [\"list\"] }\npath \"secret/metadata/team1/*\" { capabilities = [\"list\", \"read\"] }\npath \"secret/data/team1/*\" { capabilities = [\"read\"] }\n"}
+	EOF
+	vault_token '{"policies":["team1"]}'
+}
+
+# pipeline [VAULT-DUMP-ARGS...]: the whole run, vault-ls | vault-dump |
+# kv-name | kv-put | kv-check, each stage's output kept in $W (ls, dump,
+# named, put, check) and stderr in $W/*.err; sets PS to the exit statuses
+# of the nine commands: vault-ls tee vault-dump tee kv-name tee kv-put tee
+# kv-check.
+pipeline() {
+	# "!": a failing stage must not end the test here (set -e).
+	! vault-ls 2>"$W/ls.err" | tee "$W/ls" |
+	    vault-dump "$@" 2>"$W/dump.err" | tee "$W/dump" |
+	    kv-name 2>"$W/name.err" | tee "$W/named" |
+	    kv-put 2>"$W/put.err" | tee "$W/put" |
+	    kv-check 2>"$W/check.err" >"$W/check"
+	PS="${PIPESTATUS[*]}"
+}

@@ -23,16 +23,6 @@ setup() {
 	    "delete_delay":0.5,"recover_delay":0.5}' >/dev/null
 }
 
-# kvadmin METHOD PATH [JSON]
-kvadmin() {
-	if [ -n "${3:-}" ]; then
-		admin "$KV_URL$2" -X "$1" -H 'Content-Type: application/json' \
-		    -d "$3"
-	else
-		admin "$KV_URL$2" -X "$1"
-	fi
-}
-
 # requests [JQ-FILTER]: the stand-in's request log, one compact line each
 requests() {
 	kvadmin GET /_admin/requests | jq -rc ".requests[] | ${1:-.}"

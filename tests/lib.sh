@@ -13,10 +13,12 @@ _rundir() {
 	echo "${V2K_RUNDIR:-${BATS_FILE_TMPDIR:-$BATS_TEST_TMPDIR}}"
 }
 
-# tls_setup DIR: a throwaway CA and a server certificate for 127.0.0.1 and
-# localhost in DIR (ca.pem, server.pem, server.key), made with openssl.
+# tls_setup DIR [SAN]: a throwaway CA and a server certificate for
+# 127.0.0.1 and localhost in DIR (ca.pem, server.pem, server.key), made
+# with openssl; SAN, when given, is the certificate's subjectAltName
+# instead (IP:127.0.0.1,DNS:localhost,DNS:*.localhost).
 tls_setup() {
-	local d=$1
+	local d=$1 san=${2:-IP:127.0.0.1,DNS:localhost,DNS:*.localhost}
 	[ -f "$d/server.pem" ] && return 0
 	mkdir -p "$d"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=v2k-test-ca \
@@ -25,7 +27,7 @@ tls_setup() {
 	    -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1 || return 1
 	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
 	    -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1 || return 1
-	printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.localhost' \
+	printf '%s\n' "subjectAltName=$san" \
 	    'basicConstraints=CA:FALSE' 'extendedKeyUsage=serverAuth' >"$d/ext.cnf"
 	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
 	    -CAcreateserial -days 2 -extfile "$d/ext.cnf" \

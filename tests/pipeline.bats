@@ -122,20 +122,6 @@ versions() {
 	kvstate | jq -r '.secrets[] | "\(.name) \(.versions | length)"' | sort
 }
 
-# pipeline [VAULT-DUMP-ARGS]: the whole run, each stage's output kept in
-# $W (ls, dump, named, put, check) and stderr in $W/*.err; sets PS to
-# the exit statuses of the nine commands: vault-ls tee vault-dump tee
-# kv-name tee kv-put tee kv-check.
-pipeline() {
-	# "!": a failing stage must not end the test here (set -e).
-	! vault-ls 2>"$W/ls.err" | tee "$W/ls" |
-	    vault-dump "$@" 2>"$W/dump.err" | tee "$W/dump" |
-	    kv-name 2>"$W/name.err" | tee "$W/named" |
-	    kv-put 2>"$W/put.err" | tee "$W/put" |
-	    kv-check 2>"$W/check.err" >"$W/check"
-	PS="${PIPESTATUS[*]}"
-}
-
 @test "the first run migrates every secret of KV v1 and v2, nested, unicode and multi-key, and kv-check says ok" {
 	pipeline
 	assert_equal "$PS" "0 0 0 0 0 0 0 0 0"

@@ -13,28 +13,14 @@ setup_file() {
 	start_vault --seed "$BATS_TEST_DIRNAME/fixtures/vault/tree.json"
 	# The Key Vault stand-in's certificate also names *.vault.localhost
 	# (curl takes no wildcard right below a top-level name).
-	local d=$BATS_FILE_TMPDIR/tls
-	mkdir -p "$d"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=v2k-test-ca \
-	    -keyout "$d/ca.key" -out "$d/ca.pem" \
-	    -addext basicConstraints=critical,CA:TRUE \
-	    -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
-	openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 \
-	    -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1
-	printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:*.vault.localhost' \
-	    'basicConstraints=CA:FALSE' 'extendedKeyUsage=serverAuth' >"$d/ext.cnf"
-	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-	    -CAcreateserial -days 2 -extfile "$d/ext.cnf" \
-	    -out "$d/server.pem" >/dev/null 2>&1
+	tls_setup "$BATS_FILE_TMPDIR/tls" \
+	    'IP:127.0.0.1,DNS:localhost,DNS:*.vault.localhost'
 	export IDENTITY_HEADER_VALUE=idh-$RANDOM$RANDOM
 	start_keyvault --identity-header "$IDENTITY_HEADER_VALUE"
 	_start PROXY proxy.py --log "$BATS_FILE_TMPDIR/proxy.log"
 	export PROXY_URL
 	# A token of its own, long enough to be looked for in the log.
-	TOK=$(curl -sfS -X POST -H "X-Vault-Token: root" \
-	    "$VAULT_URL/v1/auth/token/create" -d '{"policies":["root"]}' |
-	    jq -r .auth.client_token)
-	[ -n "$TOK" ] && [ "$TOK" != null ]
+	TOK=$(vault_token '{"policies":["root"]}')
 	export TOK
 }
 
@@ -214,11 +200,4 @@ proxied() {
 		VAULT_SKIP_VERIFY=$v run -0 --separate-stderr vault-dump secret/app/db
 		assert_equal "$stderr" "vault-dump: 1 record, 1 secret exported, 0 failed"
 	done
-}
-
-# kv_admin_challenge RESOURCE: the resource the Key Vault stand-in's
-# challenge names
-kv_admin_challenge() {
-	admin "$KV_URL/_admin/config" -X POST -H 'Content-Type: application/json' \
-	    -d "{\"challenge_resource\":\"$1\"}" >/dev/null
 }

@@ -17,13 +17,9 @@ setup_file() {
 	cat "$d/client.key" "$d/client.crt" >"$d/client.pem"
 	export CLIENT_CERT_PEM=$d/client.pem CLIENT_KEY=$d/client.key
 	export CLIENT_CRT=$d/client.crt
-	export FEDERATED_TOKEN=fed.$RANDOM$RANDOM.token
-	export IDENTITY_HEADER_VALUE=idh-$RANDOM$RANDOM
 	export KV_SUBSCRIPTION=00000000-0000-0000-0000-000000000000
 	export KV_RG=rg-test KV_VAULT_NAME=kv-test
-	start_keyvault --client-cert "$CLIENT_CERT_PEM" \
-	    --federated-token "$FEDERATED_TOKEN" \
-	    --identity-header "$IDENTITY_HEADER_VALUE"
+	start_keyvault_identities "$CLIENT_CERT_PEM"
 }
 
 teardown_file() {
@@ -40,15 +36,6 @@ setup() {
 	    "token_lifetime":3600,"challenge_resource":"https://127.0.0.1",
 	    "empty_pages":false,"delete_delay":0.5,"recover_delay":0.5,
 	    "tag_length":512,"purge_protection":false}' >/dev/null
-}
-
-# kvadmin METHOD PATH [JSON]
-kvadmin() {
-	if [ -n "${3:-}" ]; then
-		admin "$KV_URL$2" -X "$1" -H 'Content-Type: application/json' -d "$3"
-	else
-		admin "$KV_URL$2" -X "$1"
-	fi
 }
 
 # jget PATH: read JSON on stdin, print the value at a dotted path
@@ -186,7 +173,7 @@ token_with_assertion() {
 	run kvcurl -H 'Authorization: Bearer nope' "$KV_URL/secrets?api-version=7.5"
 	assert_output '{"error":{"code":"Unauthorized","message":"AKV10000: Request is missing a Bearer or PoP token."}}'
 	# --challenge-resource at run time
-	kvadmin POST /_admin/config '{"challenge_resource":"https://vault.azure.net"}' >/dev/null
+	kv_admin_challenge https://vault.azure.net
 	run kvcurl -si "$KV_URL/secrets?api-version=7.5"
 	assert_output --partial 'resource="https://vault.azure.net"'
 }

@@ -65,17 +65,6 @@ setup() {
 
 N=26
 
-# pipeline: vault-ls | vault-dump | kv-name | kv-put | kv-check with every
-# stage's output in $W and PS the nine exit statuses (see pipeline.bats).
-pipeline() {
-	! vault-ls 2>"$W/ls.err" | tee "$W/ls" |
-	    vault-dump "$@" 2>"$W/dump.err" | tee "$W/dump" |
-	    kv-name 2>"$W/name.err" | tee "$W/named" |
-	    kv-put 2>"$W/put.err" | tee "$W/put" |
-	    kv-check 2>"$W/check.err" >"$W/check"
-	PS="${PIPESTATUS[*]}"
-}
-
 # mtls: the variables that reach the mutual-TLS stand-in.
 mtls() {
 	export VAULT_ADDR=$MTLS_URL VAULT_TOKEN=root

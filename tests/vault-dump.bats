@@ -22,14 +22,7 @@ setup_file() {
 	# A secrets engine that mints credentials when read.
 	admin "$VAULT_URL/_admin/seed" -X POST \
 	    -d '{"mounts":{"database/":{"type":"database"}}}' >/dev/null
-	curl -sfS -X PUT -H "X-Vault-Token: root" \
-	    "$VAULT_URL/v1/sys/policy/team1" --data-binary @- <<-'EOF'
-		{"policy": "path \"secret/metadata/\" { capabilities = [\"list\"] }\npath \"secret/metadata/team1/*\" { capabilities = [\"list\", \"read\"] }\npath \"secret/data/team1/*\" { capabilities = [\"read\"] }\n"}
-	EOF
-	TEAM1_TOKEN=$(curl -sfS -X POST -H "X-Vault-Token: root" \
-	    "$VAULT_URL/v1/auth/token/create" -d '{"policies":["team1"]}' |
-	    jq -r .auth.client_token)
-	[ -n "$TEAM1_TOKEN" ] && [ "$TEAM1_TOKEN" != null ]
+	TEAM1_TOKEN=$(team1_token)
 	export TEAM1_TOKEN
 }
 

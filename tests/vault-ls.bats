@@ -20,16 +20,7 @@ setup_file() {
 	EOF
 	admin "$VAULT_URL/_admin/seed" -X POST \
 	    --data-binary "@$BATS_FILE_TMPDIR/bulk.json" >/dev/null
-	# A token limited to secret/team1, made the way an operator would.
-	curl -sfS -X PUT -H "X-Vault-Token: root" \
-	    "$VAULT_URL/v1/sys/policy/team1" --data-binary @- <<-'EOF'
-		{"policy": "path \"secret/metadata/\" { capabilities = [\"list\"] }\npath \"secret/metadata/team1/*\" { capabilities = [\"list\", \"read\"] }\npath \"secret/data/team1/*\" { capabilities = [\"read\"] }\n"}
-	EOF
-	TEAM1_TOKEN=$(curl -sfS -X POST -H "X-Vault-Token: root" \
-	    "$VAULT_URL/v1/auth/token/create" \
-	    -d '{"policies":["team1"],"no_default_policy":false}' |
-	    jq -r .auth.client_token)
-	[ -n "$TEAM1_TOKEN" ] && [ "$TEAM1_TOKEN" != null ]
+	TEAM1_TOKEN=$(team1_token)
 	export TEAM1_TOKEN
 }
 
@@ -180,12 +171,8 @@ GET /v1/secret/metadata/team1/svc/key 200"
 }
 
 @test "-l turns a secret whose metadata it may not read into an error record" {
-	curl -sfS -X PUT -H "X-Vault-Token: root" \
-	    "$VAULT_URL/v1/sys/policy/listonly" \
-	    -d '{"policy":"path \"secret/metadata/app/*\" { capabilities = [\"list\"] }"}'
-	tok=$(curl -sfS -X POST -H "X-Vault-Token: root" \
-	    "$VAULT_URL/v1/auth/token/create" -d '{"policies":["listonly"]}' |
-	    jq -r .auth.client_token)
+	vault_policy listonly <<<'{"policy":"path \"secret/metadata/app/*\" { capabilities = [\"list\"] }"}'
+	tok=$(vault_token '{"policies":["listonly"]}')
 	VAULT_TOKEN=$tok run -1 --separate-stderr vault-ls -l -j 1 secret/app
 	assert_output '{"mount":"secret","path":"app/api","kv":2,"error":{"tool":"vault-ls","status":403,"message":"metadata: permission denied"}}
 {"mount":"secret","path":"app/db","kv":2,"error":{"tool":"vault-ls","status":403,"message":"metadata: permission denied"}}'

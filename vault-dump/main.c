@@ -780,13 +780,11 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct http_opts ho;
 	struct http *http;
 	struct rec_reader rd;
 	struct pool *pool;
 	struct dump d;
 	const char *p, *why;
-	char *err;
 	jv rec;
 	size_t i, n;
 	long nread;
@@ -803,18 +801,8 @@ main(int argc, char *argv[])
 		case 'j':
 			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
 			break;
-		case 'q':
-			msg_verbosity = -1;
-			break;
-		case 'v':
-			if (msg_verbosity >= 0)
-				msg_verbosity++;
-			break;
-		case OPT_VERSION:
-			msg_version();
-		case 'h':
 		default:
-			usage();
+			msg_option(ch, OPT_VERSION, usage);
 		}
 	}
 	argc -= optind;
@@ -831,18 +819,8 @@ main(int argc, char *argv[])
 			    argv[i], why);
 	}
 
-	http_opts_init(&ho);
-	if (http_opts_env(&ho, vault_envname("CLIENT_TIMEOUT"), &err) == -1)
-		msg_fatal("%s", err);
-	ho.max_inflight = jobs;
-	if ((http = http_new(&ho)) == NULL)
-		msg_fatal("cannot start the HTTP engine");
-	if ((d.vault = vault_new(http, &err)) == NULL)
-		msg_fatal("%s", err);
-	for (i = 0; vault_warning(d.vault, (int)i) != NULL; i++)
-		msg_warn(NULL, "%s", vault_warning(d.vault, (int)i));
-	if (vault_ping(d.vault, &err) == -1)
-		msg_fatal("%s", err);
+	http = start_http(vault_envname("CLIENT_TIMEOUT"), jobs, 0);
+	d.vault = start_vault(http);
 	atomic_init(&d.read, 0);
 	atomic_init(&d.deleted, 0);
 	atomic_init(&d.destroyed, 0);

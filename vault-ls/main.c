@@ -164,6 +164,23 @@ folder_failed(struct walk *w, struct folder *f, long status, char *error)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* The data.keys array of a LIST answer (r consumed), or invalid. */
+static jv
+list_keys(jv r)
+{
+	jv keys;
+
+	keys = jv_get_kind(r) == JV_KIND_OBJECT ?
+	    jv_getpath(jv_copy(r), JV_ARRAY(jv_string("data"),
+	    jv_string("keys"))) : jv_invalid();
+	jv_free(r);
+	if (jv_get_kind(keys) != JV_KIND_ARRAY) {
+		jv_free(keys);
+		return jv_invalid();
+	}
+	return keys;
+}
+
 /*
  * LIST one folder: secrets become entries, subfolders join the queue.
  * KV v2 lists below metadata/, v1 the path itself; an empty or missing
@@ -215,12 +232,7 @@ list_folder(struct walk *w, struct folder *f)
 		jv_free(r);
 		return;
 	}
-	keys = jv_get_kind(r) == JV_KIND_OBJECT ?
-	    jv_getpath(jv_copy(r), JV_ARRAY(jv_string("data"),
-	    jv_string("keys"))) : jv_invalid();
-	jv_free(r);
-	if (jv_get_kind(keys) != JV_KIND_ARRAY) {
-		jv_free(keys);
+	if (!jv_is_valid(keys = list_keys(r))) {
 		folder_failed(w, f, status, xstrdup("LIST answer without "
 		    "data.keys"));
 		return;
@@ -490,12 +502,7 @@ discover_all(struct walk *w, const char *base)
 			free(ns);
 			continue;
 		}
-		keys = jv_get_kind(r) == JV_KIND_OBJECT ?
-		    jv_getpath(jv_copy(r), JV_ARRAY(jv_string("data"),
-		    jv_string("keys"))) : jv_invalid();
-		jv_free(r);
-		if (jv_get_kind(keys) != JV_KIND_ARRAY) {
-			jv_free(keys);
+		if (!jv_is_valid(keys = list_keys(r))) {
 			ns_failed(w, ns, status, xstrdup("cannot list its "
 			    "namespaces: LIST answer without data.keys"));
 			free(ns);
@@ -831,14 +838,13 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct http_opts ho;
 	struct http *http;
 	struct walk w;
 	struct ls ls;
 	struct pool *pool = NULL;
 	struct entry *e, *prev;
 	struct mount *m;
-	char *err, where[256];
+	char where[256];
 	size_t i, nreal = 0;
 	long secrets = 0, failed = 0;
 	int ch, jobs = JOBS_DEFAULT, lflag = 0, status = EXIT_OK;
@@ -858,18 +864,8 @@ main(int argc, char *argv[])
 		case 'l':
 			lflag = 1;
 			break;
-		case 'q':
-			msg_verbosity = -1;
-			break;
-		case 'v':
-			if (msg_verbosity >= 0)
-				msg_verbosity++;
-			break;
-		case OPT_VERSION:
-			msg_version();
-		case 'h':
 		default:
-			usage();
+			msg_option(ch, OPT_VERSION, usage);
 		}
 	}
 	argc -= optind;
@@ -878,18 +874,8 @@ main(int argc, char *argv[])
 		msg_usage_error("-A lists every mount of every namespace: no "
 		    "mount or folder with it");
 
-	http_opts_init(&ho);
-	if (http_opts_env(&ho, vault_envname("CLIENT_TIMEOUT"), &err) == -1)
-		msg_fatal("%s", err);
-	ho.max_inflight = jobs;
-	if ((http = http_new(&ho)) == NULL)
-		msg_fatal("cannot start the HTTP engine");
-	if ((w.vault = vault_new(http, &err)) == NULL)
-		msg_fatal("%s", err);
-	for (i = 0; vault_warning(w.vault, (int)i) != NULL; i++)
-		msg_warn(NULL, "%s", vault_warning(w.vault, (int)i));
-	if (vault_ping(w.vault, &err) == -1)
-		msg_fatal("%s", err);
+	http = start_http(vault_envname("CLIENT_TIMEOUT"), jobs, 0);
+	w.vault = start_vault(http);
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 	w.progress = !lflag;

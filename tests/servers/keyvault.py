@@ -268,6 +268,11 @@ def scope_covers(outer, inner):
     return outer == "/" or inner == outer or inner.startswith(outer + "/")
 
 
+def bare(segs, n):
+    """segs is n path segments, or n and an empty one (a trailing /)."""
+    return len(segs) == n or (len(segs) == n + 1 and segs[n] == "")
+
+
 class HTTPError(Exception):
     pass
 
@@ -871,57 +876,51 @@ class App:
                                "supported version (%s)."
                                % (ver or "", KV_LATEST))
 
-        if top == "secrets":
-            if len(segs) == 1 or (len(segs) == 2 and segs[1] == ""):
-                if method != "GET":
-                    return self.not_allowed()
-                return self.list_secrets(path.rstrip("/"), q, ver)
-            name = unquote(segs[1])
-            if not NAME_RE.match(name):
-                return self.kv_err(400, "BadParameter", MSG_BAD_NAME.format(name))
-            rest = segs[2:]
-            if not rest or rest == [""]:
-                if method == "PUT":
-                    return self.set_secret(name, body)
-                if method == "GET":
-                    return self.get_secret(name, None)
-                if method == "PATCH":
-                    return self.update_secret(name, None, body)
-                if method == "DELETE" and not rest:
-                    return self.delete_secret(name)
-                return self.not_allowed()
-            if rest[0].lower() == "versions" and (len(rest) == 1 or rest[1:] == [""]):
-                if method != "GET":
-                    return self.not_allowed()
-                return self.list_versions(name, path.rstrip("/"), q, ver)
-            if len(rest) == 1 or (len(rest) == 2 and rest[1] == ""):
-                vid = unquote(rest[0])
-                if method == "GET":
-                    return self.get_secret(name, vid)
-                if method == "PATCH":
-                    return self.update_secret(name, vid, body)
-                return self.not_allowed()
+        if top not in ("secrets", "deletedsecrets"):
             return self.kv_not_found_route()
+        if bare(segs, 1):
+            if method != "GET":
+                return self.not_allowed()
+            if top == "secrets":
+                return self.list_secrets(path.rstrip("/"), q, ver)
+            return self.list_deleted(path.rstrip("/"), q, ver)
+        name = unquote(segs[1])
+        if not NAME_RE.match(name):
+            return self.kv_err(400, "BadParameter", MSG_BAD_NAME.format(name))
+        rest = segs[2:]
         if top == "deletedsecrets":
-            if len(segs) == 1 or (len(segs) == 2 and segs[1] == ""):
-                if method != "GET":
-                    return self.not_allowed()
-                return self.list_deleted(path.rstrip("/"), q, ver)
-            name = unquote(segs[1])
-            if not NAME_RE.match(name):
-                return self.kv_err(400, "BadParameter", MSG_BAD_NAME.format(name))
-            rest = segs[2:]
-            if not rest or rest == [""]:
+            if bare(rest, 0):
                 if method == "GET":
                     return self.get_deleted(name)
                 if method == "DELETE":
                     return self.purge(name)
                 return self.not_allowed()
-            if rest[0].lower() == "recover" and (len(rest) == 1 or rest[1:] == [""]):
+            if rest[0].lower() == "recover" and bare(rest, 1):
                 if method != "POST":
                     return self.not_allowed()
                 return self.recover(name)
             return self.kv_not_found_route()
+        if bare(rest, 0):
+            if method == "PUT":
+                return self.set_secret(name, body)
+            if method == "GET":
+                return self.get_secret(name, None)
+            if method == "PATCH":
+                return self.update_secret(name, None, body)
+            if method == "DELETE" and not rest:
+                return self.delete_secret(name)
+            return self.not_allowed()
+        if rest[0].lower() == "versions" and bare(rest, 1):
+            if method != "GET":
+                return self.not_allowed()
+            return self.list_versions(name, path.rstrip("/"), q, ver)
+        if bare(rest, 1):
+            vid = unquote(rest[0])
+            if method == "GET":
+                return self.get_secret(name, vid)
+            if method == "PATCH":
+                return self.update_secret(name, vid, body)
+            return self.not_allowed()
         return self.kv_not_found_route()
 
     def not_allowed(self):

@@ -1560,11 +1560,15 @@ class Vault:
                           "cluster_id": "00000000-0000-0000-0000-000000000000",
                           "recovery_seal": False, "storage_type": "inmem"})
 
+    def _check_update(self, ctx, tid):
+        """A write here is an "update" (ctx.op becomes it): the op, and
+        the policy check's denial or None."""
+        if ctx.op == "write":
+            ctx.op = "update"
+        return ctx.op, self._check(ctx, tid, ctx.op)
+
     def _sys(self, ctx, tid, sub):
-        op = ctx.op
-        if op == "write":
-            op = ctx.op = "update"
-        denied = self._check(ctx, tid, op)
+        op, denied = self._check_update(ctx, tid)
         if denied:
             return denied
         ns = ctx.ns
@@ -1834,10 +1838,7 @@ class Vault:
     # -- auth/token [docs auth/token] ------------------------------------
 
     def _token(self, ctx, tid, sub):
-        op = ctx.op
-        if op == "write":
-            op = ctx.op = "update"
-        denied = self._check(ctx, tid, op)
+        op, denied = self._check_update(ctx, tid)
         if denied:
             return denied
         tok = ctx.token
