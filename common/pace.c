@@ -1,6 +1,8 @@
+/* pace.c: how soon to ask again: rate buckets, backoff, Retry-After. */
+
 /*
- * pace.c: how soon to ask again: the token bucket of a rate budget, the
- * backoff between retries and the server's Retry-After.
+ * The token bucket of a rate budget, the backoff between retries and the
+ * server's Retry-After.
  */
 
 #include <ctype.h>
