@@ -1,11 +1,10 @@
 /* proxy.c: which proxy a request goes through. */
 
 /*
- * The rule is Go's
- * ProxyFromEnvironment, which the Vault CLI and the Azure SDK for Go use
- * (golang.org/x/net/http/httpproxy, proxy.go: FromEnvironment, useProxy,
- * config.init), so that vault2kv goes where they go whatever libcurl's
- * own reading of the environment would do.
+ * The rule is Go's ProxyFromEnvironment, which the Vault CLI and the
+ * Azure SDK for Go use (golang.org/x/net/http/httpproxy, proxy.go:
+ * FromEnvironment, useProxy, config.init), so that vault2kv goes where
+ * they go whatever libcurl's own reading of the environment would do.
  */
 
 #include <arpa/inet.h>
