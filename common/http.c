@@ -346,6 +346,86 @@ retryable(CURLcode rc, long status)
 	}
 }
 
+/*
+ * The URL as -vv shows it: no user information, no fragment, and of the
+ * query only the names, with the values of those that say how, never
+ * what (api-version, list, version, maxresults): a nextLink's
+ * $skiptoken or a query a caller one day fills with something secret
+ * stays out of the terminal and the logs.
+ */
+static void
+trace_url(struct buf *b, const char *url)
+{
+	static const char *const shown[] = {
+		"api-version", "list", "version", "maxresults", NULL
+	};
+	const char *p, *at, *slash, *q, *end, *eq;
+	size_t n;
+	int i, first = 1;
+
+	end = url + strcspn(url, "#");
+	if ((p = strstr(url, "://")) != NULL && p < end) {
+		p += 3;
+		buf_add(b, url, (size_t)(p - url));
+		slash = p + strcspn(p, "/?#");
+		at = memchr(p, '@', (size_t)(slash - p));
+		if (at != NULL)
+			p = at + 1;
+	} else
+		p = url;
+	q = p + strcspn(p, "?#");
+	buf_add(b, p, (size_t)(q - p));
+	while (q < end) {
+		q++;				/* '?' or '&' */
+		n = strcspn(q, "&#");
+		if (q + n > end)
+			n = (size_t)(end - q);
+		if (n > 0) {
+			eq = memchr(q, '=', n);
+			buf_addc(b, first ? '?' : '&');
+			first = 0;
+			buf_add(b, q, eq != NULL ? (size_t)(eq - q) : n);
+			for (i = 0; eq != NULL && shown[i] != NULL; i++)
+				if ((size_t)(eq - q) == strlen(shown[i]) &&
+				    strncmp(q, shown[i], strlen(shown[i])) == 0)
+					break;
+			if (eq != NULL && shown[i] != NULL)
+				buf_add(b, eq, n - (size_t)(eq - q));
+			else if (eq != NULL)
+				buf_addstr(b, "=...");
+		}
+		q += n;
+	}
+}
+
+/*
+ * -vv: one line an attempt, in the engine thread: method, URL (as
+ * trace_url shows it), the status or curl's error, how long the attempt
+ * took, its number, and the wait before the next one when there is one.
+ * Never a header or a body: tokens and values travel only there.
+ */
+static void
+trace(struct http_req *r, CURLcode rc, long status, curl_off_t us,
+    long retry_ms)
+{
+	struct buf b;
+
+	if (msg_verbosity < 2)
+		return;
+	buf_init(&b);
+	buf_printf(&b, "%s ", r->method != NULL ? r->method : "GET");
+	trace_url(&b, r->url);
+	if (rc == CURLE_OK)
+		buf_printf(&b, ": %ld", status);
+	else
+		buf_printf(&b, ": %s", curl_easy_strerror(rc));
+	buf_printf(&b, ", %.0f ms, attempt %d", us / 1e3, r->attempts);
+	if (retry_ms >= 0)
+		buf_printf(&b, ", retry in %ld ms", retry_ms);
+	msg_debug("http", "%s", b.data);
+	buf_release(&b);
+}
+
 static void
 done(struct http *h, CURL *e, CURLcode rc)
 {
@@ -353,12 +433,14 @@ done(struct http *h, CURL *e, CURLcode rc)
 	struct job *j;
 	char *priv;
 	long status = 0, delay;
+	curl_off_t us = 0;
 
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, &priv);
 	j = (struct job *)priv;
 	r = j->req;
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &us);
 	curl_multi_remove_handle(h->multi, e);
 	if (h->nspare < SPARE_MAX)
 		h->spare[h->nspare++] = e;
@@ -381,6 +463,8 @@ done(struct http *h, CURL *e, CURLcode rc)
 	    r->attempts <= (r->max_retries > 0 ? r->max_retries :
 	    h->opts.max_retries) &&
 	    j->timeouts < HTTP_TIMEOUT_TRIES) {
+		if (msg_stop || atomic_load(&h->hold))
+			trace(r, rc, status, us, -1);
 		if (msg_stop) {
 			fail(h, j, "interrupted");
 			return;
@@ -401,11 +485,13 @@ done(struct http *h, CURL *e, CURLcode rc)
 		 */
 		if (http_now_ms() + delay + (h->opts.timeout_ms < 2000 ?
 		    h->opts.timeout_ms / 2 : 1000) <= j->deadline) {
+			trace(r, rc, status, us, delay);
 			j->due = http_now_ms() + delay;
 			q_push(&h->waiting, j);
 			return;
 		}
 	}
+	trace(r, rc, status, us, -1);
 	if (rc == CURLE_OK) {
 		finish(h, j, 0);
 		return;
