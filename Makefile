@@ -59,7 +59,7 @@ common/libcommon.a: $(LIBOBJ)
 
 # Each tool: TOOL/*.c linked with libcommon.a into TOOL/TOOL.
 .SECONDEXPANSION:
-$(BINS): $$(sort $$(wildcard $$(dir $$@)*.c)) common/common.h \
+$(BINS): $$(sort $$(wildcard $$(dir $$@)*.[ch])) common/common.h \
 	    common/libcommon.a $(STAMP)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) \
 	    $(LINKALLOC) common/libcommon.a $(ALL_LDFLAGS) $(LIBS)

@@ -143,14 +143,25 @@ void	 msg_exit(int status) V2K_NORETURN;
 /* "tool: message" then the usage line hint; exit 2. */
 void	 msg_usage_error(const char *fmt, ...) V2K_PRINTF(1, 2) V2K_NORETURN;
 /*
- * Progress: count records as they finish; when stderr is a terminal and
- * not -q, one line is redrawn at most a few times a second:
- * "tool: 120/2000 records, 35.2/s, 1 failed".  total < 0 when unknown.
+ * Progress: count records as they finish, each with its fate (REC_OK,
+ * REC_FAILED_HERE, REC_FAILED_UPSTREAM: rec_fate; any other non-zero
+ * is failed here); when stderr is a terminal and not -q, one line is
+ * redrawn at most a few times a second:
+ * "tool: 120/2000 records, 35.2/s, 1 failed, ETA 0:54".  total < 0 when
+ * unknown.
  */
 void	 msg_progress_total(long total);
-void	 msg_progress_add(int failed);
+void	 msg_progress_add(int fate);
 long	 msg_done(void);
-long	 msg_failed(void);
+long	 msg_failed(void);		/* here and upstream */
+long	 msg_failed_upstream(void);
+/*
+ * The summary's words for failed records (the tool's count, upstream's
+ * included): "3 failed" when none failed upstream, else "1 failed here,
+ * 2 failed upstream", the upstream ones counted by msg_progress_add.
+ * A static buffer: for the main thread's summary.
+ */
+const char *msg_failed_text(long failed);
 /*
  * The run's end: print "tool: SUMMARY" (unless -q), flush and close
  * stdout (a write error is fatal), and return the exit status to use:
@@ -233,6 +244,15 @@ int	 rec_emit(jv rec /* consumed */);
 char	*rec_invalid_msg(jv v /* consumed */, const char *fallback);
 /* Does the record carry an "error" field? */
 int	 rec_failed(jv rec /* borrowed */);
+/*
+ * The record's fate as a summary counts it: REC_OK; REC_FAILED_HERE,
+ * its error is this tool's (error.tool, a bad input line's included);
+ * REC_FAILED_UPSTREAM, an earlier stage's, passed on unchanged.
+ */
+#define REC_OK			0
+#define REC_FAILED_HERE		1
+#define REC_FAILED_UPSTREAM	2
+int	 rec_fate(jv rec /* borrowed */);
 /*
  * Mark the record failed: sets "error" to {"tool","status","message"}
  * (status is the HTTP status, or 0 for null).

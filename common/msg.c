@@ -22,6 +22,7 @@ static int progress_shown;		/* a progress line is on screen */
 static long progress_total = -1;
 static long progress_done;
 static long progress_failed;
+static long progress_upstream;		/* of progress_failed */
 static double progress_start;
 static double progress_drawn;
 static int output_errno;		/* why stdout failed, if it did */
@@ -306,14 +307,16 @@ msg_progress_total(long total)
 }
 
 void
-msg_progress_add(int failed)
+msg_progress_add(int fate)
 {
 	double t, el;
 
 	pthread_mutex_lock(&msg_lock);
 	progress_done++;
-	if (failed)
+	if (fate != REC_OK)
 		progress_failed++;
+	if (fate == REC_FAILED_UPSTREAM)
+		progress_upstream++;
 	if (progress_tty && msg_verbosity >= 0) {
 		t = now_s();
 		if (t - progress_drawn >= 0.25) {
@@ -353,6 +356,31 @@ msg_failed(void)
 	n = progress_failed;
 	pthread_mutex_unlock(&msg_lock);
 	return n;
+}
+
+long
+msg_failed_upstream(void)
+{
+	long n;
+
+	pthread_mutex_lock(&msg_lock);
+	n = progress_upstream;
+	pthread_mutex_unlock(&msg_lock);
+	return n;
+}
+
+const char *
+msg_failed_text(long failed)
+{
+	static char text[80];
+	long up = msg_failed_upstream();
+
+	if (up <= 0)
+		snprintf(text, sizeof(text), "%ld failed", failed);
+	else
+		snprintf(text, sizeof(text), "%ld failed here, %ld failed "
+		    "upstream", failed > up ? failed - up : 0, up);
+	return text;
 }
 
 void

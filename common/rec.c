@@ -637,6 +637,24 @@ rec_failed(jv rec)
 	    jv_object_has(jv_copy(rec), jv_string("error"));
 }
 
+int
+rec_fate(jv rec)
+{
+	jv tool;
+	int fate;
+
+	if (!rec_failed(rec))
+		return REC_OK;
+	tool = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("error"),
+	    jv_string("tool")));
+	/* An error without a tool's name was not made here either. */
+	fate = jv_get_kind(tool) == JV_KIND_STRING &&
+	    strcmp(jv_string_value(tool), msg_progname()) == 0 ?
+	    REC_FAILED_HERE : REC_FAILED_UPSTREAM;
+	jv_free(tool);
+	return fate;
+}
+
 jv
 rec_error(jv rec, long status, const char *fmt, ...)
 {

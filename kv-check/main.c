@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "common.h"
+#include "report.h"
 
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	64
@@ -27,6 +28,7 @@ enum {
 	OPT_JSON,
 	OPT_ORPHANS,
 	OPT_RATE,
+	OPT_REPORT,
 	OPT_VAULT,
 	OPT_VERSION
 };
@@ -64,6 +66,24 @@ struct item {
 	int		 done;		/* failed on input: passed through */
 };
 
+/* What --orphans looks at. */
+enum {
+	ORPHANS_NONE,
+	ORPHANS_INPUT,		/* the folders the input covers */
+	ORPHANS_MOUNTS,		/* the input's mounts, whole */
+	ORPHANS_ALL		/* the whole vault */
+};
+
+/*
+ * A mount of the input, in its namespace, and the deepest folder that
+ * holds every input path of it ("" for the whole mount).
+ */
+struct scope {
+	char	*ns;		/* "" for none */
+	char	*mount;
+	char	*folder;
+};
+
 struct check {
 	struct kv	*kv;
 	int		 json;
@@ -73,6 +93,9 @@ struct check {
 	time_t		 now;
 	/* Kept by the main thread only. */
 	struct cimap	*seen;		/* names in the input */
+	struct scope	*scopes;
+	size_t		 nscopes;
+	struct report	*report;	/* --report, or NULL */
 	long		 out;
 	long		 ok;
 	long		 differ;
@@ -84,8 +107,10 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: kv-check [-hqv] [-j jobs] "
-	    "[--expires days|never] [--json] [--orphans]\n"
-	    "                [--rate n] [--vault name|url]\n");
+	    "[--expires days|never] [--json]\n"
+	    "                [--orphans[=input|mounts|all]] [--rate n] "
+	    "[--report file]\n"
+	    "                [--vault name|url]\n");
 	exit(EXIT_FATAL);
 }
 
@@ -463,8 +488,7 @@ emit(jv rec, long tag, void *arg)
 	/* A bad input line has no subject: its message names the line. */
 	if (rec_str(rec, "name") != NULL || rec_str(rec, "path") != NULL)
 		label = rec_label(rec, 0);
-	if (rec_failed(rec)) {
-		failed = 1;
+	if ((failed = rec_fate(rec)) != REC_OK) {
 		c->failed++;
 		e = jv_object_get(jv_copy(rec), jv_string("error"));
 		tool = jv_object_get(jv_copy(e), jv_string("tool"));
@@ -505,7 +529,9 @@ emit(jv rec, long tag, void *arg)
 		jv_free(chk);
 	}
 	free(label);
-	msg_progress_add(failed || differs);
+	if (c->report != NULL)
+		report_add(c->report, rec);
+	msg_progress_add(failed != REC_OK ? failed : differs);
 	return rec_emit(rec);	/* msg_finish says why it failed */
 }
 
@@ -524,10 +550,91 @@ orphan_cmp(const void *a, const void *b)
 	return strcasecmp(x->name, y->name);
 }
 
+/* Does s start with the whole segments of prefix ("" matches all)? */
+static int
+under(const char *s, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return n == 0 || (strncmp(s, prefix, n) == 0 &&
+	    (s[n] == '\0' || s[n] == '/'));
+}
+
+/* An input record widens the scope of --orphans to its folder. */
+static void
+scope_add(struct check *c, jv rec /* borrowed */)
+{
+	const char *mount = rec_str(rec, "mount"), *path = rec_str(rec,
+	    "path"), *ns = rec_ns(rec), *slash;
+	struct scope *s = NULL;
+	size_t i, n;
+	char *f;
+
+	if (mount == NULL || path == NULL || *mount == '\0')
+		return;
+	if (ns == NULL)
+		ns = "";
+	for (i = 0; i < c->nscopes; i++)
+		if (strcmp(c->scopes[i].ns, ns) == 0 &&
+		    strcmp(c->scopes[i].mount, mount) == 0) {
+			s = &c->scopes[i];
+			break;
+		}
+	slash = strrchr(path, '/');
+	n = slash != NULL ? (size_t)(slash - path) : 0;
+	if (s == NULL) {
+		c->scopes = xrealloc(c->scopes, (c->nscopes + 1) *
+		    sizeof(*c->scopes));
+		s = &c->scopes[c->nscopes++];
+		s->ns = xstrdup(ns);
+		s->mount = xstrdup(mount);
+		s->folder = xstrndup(path, n);
+		return;
+	}
+	/* The common folder: cut at the last segment both share. */
+	f = s->folder;
+	for (i = 0; f[i] != '\0' && i < n && f[i] == path[i]; i++)
+		;
+	if (f[i] == '\0' && (i == n || path[i] == '/'))
+		return;			/* path is inside the folder */
+	if (i == n && f[i] == '/') {
+		f[i] = '\0';		/* the folder is inside path's */
+		return;
+	}
+	while (i > 0 && f[i] != '/')
+		i--;
+	f[i] = '\0';
+}
+
+/* Is a secret tagged vault-path vpath, vault-namespace vns, in scope? */
+static int
+in_scope(struct check *c, const char *vpath, const char *vns)
+{
+	const struct scope *s;
+	size_t i, n;
+
+	if (c->orphans == ORPHANS_ALL)
+		return 1;
+	if (vpath == NULL)
+		return 0;
+	for (i = 0; i < c->nscopes; i++) {
+		s = &c->scopes[i];
+		n = strlen(s->mount);
+		if (strcmp(s->ns, vns != NULL ? vns : "") != 0 ||
+		    strncmp(vpath, s->mount, n) != 0 || vpath[n] != '/')
+			continue;
+		if (c->orphans == ORPHANS_MOUNTS ||
+		    under(vpath + n + 1, s->folder))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * After the input: every secret of the vault that kv-put tagged as
- * migrated from Vault and that no input record named, emitted sorted
- * by name.  0; -1 when the vault cannot be listed; -2 when emit stopped.
+ * migrated from Vault, that no input record named and that lies in the
+ * scope (in_scope), emitted sorted by name.  0; -1 when the vault cannot
+ * be listed; -2 when emit stopped.
  */
 static int
 find_orphans(struct check *c)
@@ -556,7 +663,11 @@ find_orphans(struct check *c)
 		if (kv_id_parse(id, &kid) == 0 && kid.name != NULL &&
 		    from != NULL && (strcasecmp(from, c->from) == 0 ||
 		    strcmp(from, KV_MIGRATED_FROM) == 0) &&
-		    cimap_get(c->seen, kid.name) == NULL) {
+		    cimap_get(c->seen, kid.name) == NULL &&
+		    in_scope(c, kv_tag(item, KV_TAG_PATH),
+		    kv_tag(item, KV_TAG_NS) != NULL &&
+		    *kv_tag(item, KV_TAG_NS) != '\0' ?
+		    kv_tag(item, KV_TAG_NS) : NULL)) {
 			vp = kv_tag(item, KV_TAG_PATH);
 			o[n].name = kid.name;
 			kid.name = NULL;
@@ -687,9 +798,10 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "json",	no_argument,		NULL, OPT_JSON },
-		{ "orphans",	no_argument,		NULL, OPT_ORPHANS },
+		{ "orphans",	optional_argument,	NULL, OPT_ORPHANS },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "rate",	required_argument,	NULL, OPT_RATE },
+		{ "report",	required_argument,	NULL, OPT_REPORT },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
@@ -700,8 +812,9 @@ main(int argc, char *argv[])
 	struct rec_reader rd;
 	struct pool *pool;
 	struct check c;
-	const char *vault = NULL, *name;
-	char *gname = NULL, *gpath = NULL, *gns = NULL;
+	const char *vault = NULL, *name, *report = NULL;
+	char *gname = NULL, *gpath = NULL, *gns = NULL, *err, *sum, *vurl;
+	size_t i;
 	long all_rate = ALL_BUDGET, sent, retried, throttled;
 	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0;
 	jv rec, group = jv_invalid();
@@ -726,7 +839,18 @@ main(int argc, char *argv[])
 			c.json = 1;
 			break;
 		case OPT_ORPHANS:
-			c.orphans = 1;
+			if (optarg == NULL || strcmp(optarg, "input") == 0)
+				c.orphans = ORPHANS_INPUT;
+			else if (strcmp(optarg, "mounts") == 0)
+				c.orphans = ORPHANS_MOUNTS;
+			else if (strcmp(optarg, "all") == 0)
+				c.orphans = ORPHANS_ALL;
+			else
+				msg_usage_error("--orphans=%s: input, mounts "
+				    "or all", optarg);
+			break;
+		case OPT_REPORT:
+			report = optarg;
 			break;
 		case OPT_RATE:
 			all_rate = (long)xstrtonum(optarg, 1, 1000000,
@@ -746,6 +870,8 @@ main(int argc, char *argv[])
 	if ((vault = kv_target(vault)) == NULL)
 		msg_usage_error("no vault: give --vault NAME|URL or set "
 		    "KEY_VAULT_NAME");
+	if (report != NULL && (c.report = report_new(report, &err)) == NULL)
+		msg_usage_error("%s", err);
 
 	c.now = time(NULL);
 	c.seen = cimap_new(0);
@@ -769,8 +895,10 @@ main(int argc, char *argv[])
 		if (rc == 0)
 			break;
 		/* A bad line comes as an error record, said by emit. */
-		if (rc == 1)
+		if (rc == 1) {
+			scope_add(&c, rec);
 			rec = prepare(rec);
+		}
 		name = rc == 1 ? rec_str(rec, "name") : NULL;
 		if (name != NULL && gname != NULL &&
 		    strcasecmp(name, gname) == 0) {
@@ -818,19 +946,44 @@ main(int argc, char *argv[])
 	if (c.orphans && !stop && !msg_stop && find_orphans(&c) == -1)
 		status = EXIT_PARTIAL;
 
+	vurl = xstrdup(kv_url(c.kv));
 	stop_kv(c.kv, cred, http, &sent, &retried, &throttled);
 	cimap_free(c.seen);
 	free(c.from);
+	for (i = 0; i < c.nscopes; i++) {
+		free(c.scopes[i].ns);
+		free(c.scopes[i].mount);
+		free(c.scopes[i].folder);
+	}
+	free(c.scopes);
 	if (c.differ + c.failed > 0)
 		status = EXIT_PARTIAL;
 	if (c.orphans)
-		return msg_finish(status, "%ld record%s: %ld ok, %ld differ "
-		    "(%ld orphan%s), %ld failed; %ld request%s, %ld retried, "
-		    "%ld throttled", c.out, PLURAL(c.out), c.ok, c.differ,
-		    c.norphans, PLURAL(c.norphans), c.failed, sent,
+		sum = xasprintf("%ld record%s: %ld ok, %ld differ (%ld "
+		    "orphan%s), %s; %ld request%s, %ld retried, %ld throttled",
+		    c.out, PLURAL(c.out), c.ok, c.differ, c.norphans,
+		    PLURAL(c.norphans), msg_failed_text(c.failed), sent,
 		    PLURAL(sent), retried, throttled);
-	return msg_finish(status, "%ld record%s: %ld ok, %ld differ, %ld "
-	    "failed; %ld request%s, %ld retried, %ld throttled", c.out,
-	    PLURAL(c.out), c.ok, c.differ, c.failed, sent, PLURAL(sent),
-	    retried, throttled);
+	else
+		sum = xasprintf("%ld record%s: %ld ok, %ld differ, %s; %ld "
+		    "request%s, %ld retried, %ld throttled", c.out,
+		    PLURAL(c.out), c.ok, c.differ, msg_failed_text(c.failed),
+		    sent, PLURAL(sent), retried, throttled);
+	/*
+	 * The report is written before stdout is closed, whatever came
+	 * of the run: an interrupted or cut-short one says so in it.
+	 */
+	if (c.report != NULL) {
+		if (report_write(c.report, vurl, sum, stop || msg_stop ||
+		    msg_output_errno() != 0, &err) == -1) {
+			msg_error(NULL, "%s", err);
+			free(err);
+			status = EXIT_FATAL;
+		}
+		report_free(c.report);
+	}
+	status = msg_finish(status, "%s", sum);
+	free(sum);
+	free(vurl);
+	return status;
 }

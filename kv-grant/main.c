@@ -616,7 +616,7 @@ emit(jv rec, long tag, void *arg)
 		rec = jv_object_delete(rec, jv_string("data"));
 		jv_wipe_free(data);
 	}
-	failed = rec_failed(rec);
+	failed = rec_fate(rec);
 	g->n++;
 	if (!failed && (s = rec_str(rec, "status")) != NULL) {
 		if (strcmp(s, "created") == 0)
@@ -870,7 +870,7 @@ main(int argc, char *argv[])
 	else
 		buf_printf(&sum, "%ld created, %ld exist", g.created,
 		    g.exists);
-	buf_printf(&sum, ", %ld failed", msg_failed());
+	buf_printf(&sum, ", %s", msg_failed_text(msg_failed()));
 	if (g.dry_run)
 		buf_addstr(&sum, "; nothing changed");
 	else

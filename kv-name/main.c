@@ -94,7 +94,7 @@ static const char expr_prelude[] =
 static struct cimap *names;	/* name: whose, without regard to case */
 static struct cimap *pins;		/* identity: pinned entry (exact) */
 static jq_state *jq;
-static long nin, nout, nfailed;
+static long nin, nout, nfailed, nupstream;
 
 static const struct option longopts[] = {
 	{ "expr",		required_argument, NULL, 'e' },
@@ -724,13 +724,15 @@ identity(struct buf *b, jv rec, const char *mount, const char *path,
 static void
 emit(jv rec)
 {
-	int failed = rec_failed(rec);
+	int failed = rec_fate(rec);
 
 	if (rec_emit(rec) == -1)
 		return;
 	nout++;
 	if (failed)
 		nfailed++;
+	if (failed == REC_FAILED_UPSTREAM)
+		nupstream++;
 }
 
 /* One key of a split secret, as its own record. */
@@ -1017,7 +1019,7 @@ int
 main(int argc, char *argv[])
 {
 	struct rec_reader rd;
-	long failed;
+	long failed, upstream;
 	jv rec;
 	int ch, rc;
 
@@ -1092,13 +1094,15 @@ main(int argc, char *argv[])
 		if (rc == -2)
 			msg_fatal("cannot read input: %s", strerror(errno));
 		failed = nfailed;
+		upstream = nupstream;
 		if (rc == -1) {
 			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
 			nin++;
 			emit(rec);
 		} else
 			name_record(rec, rd.lineno);
-		msg_progress_add(nfailed > failed);
+		msg_progress_add(nupstream > upstream ? REC_FAILED_UPSTREAM :
+		    nfailed > failed ? REC_FAILED_HERE : REC_OK);
 	}
 	rec_reader_release(&rd);
 	cimap_free(pins);
@@ -1106,6 +1110,6 @@ main(int argc, char *argv[])
 	if (jq != NULL)
 		jq_teardown(&jq);
 	return msg_finish(nfailed > 0 ? EXIT_PARTIAL : EXIT_OK,
-	    "%ld record%s in, %ld out, %ld failed", nin, nin == 1 ? "" : "s",
-	    nout, nfailed);
+	    "%ld record%s in, %ld out, %s", nin, nin == 1 ? "" : "s",
+	    nout, msg_failed_text(nfailed));
 }

@@ -959,7 +959,7 @@ emit(jv rec, long tag, void *arg)
 		return -1;
 	}
 	s = rec_str(kept, "status");
-	failed = rec_failed(kept);
+	failed = rec_fate(kept);
 	p->out++;
 	if (s != NULL && strcmp(s, "conflict") == 0)
 		p->conflicts++;
@@ -1144,13 +1144,13 @@ main(int argc, char *argv[])
 	if (p.dry_run)
 		return msg_finish(status, "dry-run: %ld records: %ld would be "
 		    "created, %ld would be updated, %ld unchanged, %ld "
-		    "conflicts, %ld skipped, %ld failed; nothing written",
+		    "conflicts, %ld skipped, %s; nothing written",
 		    p.out, p.created, p.updated, p.unchanged, p.conflicts,
-		    p.skipped, p.failed);
+		    p.skipped, msg_failed_text(p.failed));
 	return msg_finish(status, "%ld records: %ld created, %ld updated, "
-	    "%ld unchanged, %ld conflicts, %ld skipped, %ld failed, %ld "
+	    "%ld unchanged, %ld conflicts, %ld skipped, %s, %ld "
 	    "recovered%s; %ld requests, %ld retried, %ld throttled", p.out,
 	    p.created, p.updated, p.unchanged, p.conflicts, p.skipped,
-	    p.failed, p.recovered, p.interrupted > 0 ? ni : "", sent,
+	    msg_failed_text(p.failed), p.recovered, p.interrupted > 0 ? ni : "", sent,
 	    retried, throttled);
 }

@@ -600,7 +600,7 @@ static int
 emit(jv rec, long tag, void *arg)
 {
 	struct dump *d = arg;
-	int failed = rec_failed(rec);
+	int failed = rec_fate(rec);
 
 	d->out++;
 	if (failed)
@@ -863,10 +863,11 @@ main(int argc, char *argv[])
 	if (d.all)
 		return msg_finish(status, "%ld record%s, %ld version%s "
 		    "exported, %ld deleted and %ld destroyed not exported, "
-		    "%ld failed", d.out, PLURAL(d.out), nread, PLURAL(nread),
+		    "%s", d.out, PLURAL(d.out), nread, PLURAL(nread),
 		    (long)atomic_load(&d.deleted),
-		    (long)atomic_load(&d.destroyed), d.failed);
+		    (long)atomic_load(&d.destroyed),
+		    msg_failed_text(d.failed));
 	return msg_finish(status, "%ld record%s, %ld secret%s exported, "
-	    "%ld failed", d.out, PLURAL(d.out), nread, PLURAL(nread),
-	    d.failed);
+	    "%s", d.out, PLURAL(d.out), nread, PLURAL(nread),
+	    msg_failed_text(d.failed));
 }
