@@ -1,5 +1,8 @@
 /* msg.c: messages on stderr, verbosity, progress and the final summary. */
 
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +21,17 @@ volatile sig_atomic_t msg_stop;
 static const char *progname = "vault2kv";
 static pthread_mutex_t msg_lock = PTHREAD_MUTEX_INITIALIZER;
 static int progress_tty;		/* stderr is a terminal */
+/*
+ * In a pipeline (stdin or stdout a pipe), the stages share one terminal
+ * line: each draws only its own segment, the rank-th of PROGRESS_RANKS,
+ * and never erases the others'.  -1: alone, the whole line.
+ */
+static int progress_rank = -1;
+#define PROGRESS_RANKS	6
+static const char *const stage_names[PROGRESS_RANKS][2] = {
+	{ "vault-ls", "ls" }, { "vault-dump", "dump" }, { "kv-name", "name" },
+	{ "kv-put", "put" }, { "kv-check", "check" }, { "kv-grant", "grant" }
+};
 static int progress_shown;		/* a progress line is on screen */
 static long progress_total = -1;
 static long progress_done;
@@ -62,10 +76,19 @@ wipe_stdio(void)
 	wipe(inbuf, sizeof(inbuf));
 }
 
+static int
+is_fifo(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+}
+
 void
 msg_init(const char *name)
 {
 	struct sigaction sa;
+	int i;
 
 	progname = name;
 	/* Before any I/O on the streams, as setvbuf requires. */
@@ -87,6 +110,10 @@ msg_init(const char *name)
 	sigaction(SIGTERM, &sa, NULL);
 	progress_tty = isatty(STDERR_FILENO);
 	progress_start = now_s();
+	if (progress_tty && (is_fifo(STDIN_FILENO) || is_fifo(STDOUT_FILENO)))
+		for (i = 0; i < PROGRESS_RANKS; i++)
+			if (strcmp(name, stage_names[i][0]) == 0)
+				progress_rank = i;
 }
 
 const char *
@@ -95,14 +122,84 @@ msg_progname(void)
 	return progname;
 }
 
-/* Called with msg_lock held. */
+/*
+ * Called with msg_lock held.  A stage of a pipeline clears the line
+ * whether or not it drew on it: another stage's segment may be there,
+ * and a message must start at the line's start (the segments come back
+ * at their next redraw).
+ */
 static void
 clear_progress(void)
 {
-	if (progress_shown) {
+	if (progress_shown || progress_rank >= 0) {
 		fputs("\r\033[K", stderr);
 		progress_shown = 0;
 	}
+}
+
+/* Called with msg_lock held: draw the progress line or segment. */
+static void
+draw_progress(double t)
+{
+	struct buf b, line;
+	struct winsize ws;
+	double el = t - progress_start, rate, eta;
+	int cols = 80, w, n;
+
+	rate = el > 0 ? progress_done / el : 0.0;
+	buf_init(&b);
+	if (progress_rank >= 0)
+		buf_printf(&b, "%s %ld", stage_names[progress_rank][1],
+		    progress_done);
+	else
+		buf_printf(&b, "%s: %ld", progname, progress_done);
+	if (progress_total >= 0)
+		buf_printf(&b, "/%ld", progress_total);
+	if (progress_rank < 0)
+		buf_printf(&b, " records, %.1f/s, %ld failed", rate,
+		    progress_failed);
+	/*
+	 * The time left at the rate so far, once the total is known; in a
+	 * segment, first and short ("~1:05"): the count of failures can be
+	 * cut off by a narrow terminal, the summary says it anyway.
+	 */
+	if (progress_total >= progress_done && rate > 0) {
+		eta = (progress_total - progress_done) / rate + 0.5;
+		buf_addstr(&b, progress_rank < 0 ? ", ETA " : " ~");
+		if (eta >= 3600)
+			buf_printf(&b, "%ld:%02ld:%02ld", (long)eta / 3600,
+			    (long)eta / 60 % 60, (long)eta % 60);
+		else
+			buf_printf(&b, "%ld:%02ld", (long)eta / 60,
+			    (long)eta % 60);
+	}
+	if (progress_rank >= 0)
+		buf_printf(&b, " %ld failed", progress_failed);
+	buf_init(&line);
+	if (progress_rank < 0) {
+		buf_addstr(&line, "\r\033[K");
+		buf_addstr(&line, b.data);
+	} else {
+		/*
+		 * Its own columns only, padded to their width so that a
+		 * shorter text leaves nothing of the last one: one write,
+		 * which a terminal does not interleave with another's.
+		 */
+		if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 &&
+		    ws.ws_col > 0)
+			cols = ws.ws_col;
+		w = cols / PROGRESS_RANKS;
+		n = (int)b.len < w - 1 ? (int)b.len : w - 1;
+		buf_addc(&line, '\r');
+		if (progress_rank > 0)
+			buf_printf(&line, "\033[%dC", progress_rank * w);
+		buf_printf(&line, "%-*.*s", w - 1, n < 0 ? 0 : n, b.data);
+	}
+	fflush(stderr);
+	(void)!write(STDERR_FILENO, line.data, line.len);
+	progress_shown = 1;
+	buf_release(&line);
+	buf_release(&b);
 }
 
 /*
@@ -309,7 +406,7 @@ msg_progress_total(long total)
 void
 msg_progress_add(int fate)
 {
-	double t, el;
+	double t;
 
 	pthread_mutex_lock(&msg_lock);
 	progress_done++;
@@ -321,16 +418,7 @@ msg_progress_add(int fate)
 		t = now_s();
 		if (t - progress_drawn >= 0.25) {
 			progress_drawn = t;
-			el = t - progress_start;
-			fputs("\r\033[K", stderr);
-			fprintf(stderr, "%s: %ld", progname, progress_done);
-			if (progress_total >= 0)
-				fprintf(stderr, "/%ld", progress_total);
-			fprintf(stderr, " records, %.1f/s, %ld failed",
-			    el > 0 ? progress_done / el : 0.0,
-			    progress_failed);
-			fflush(stderr);
-			progress_shown = 1;
+			draw_progress(t);
 		}
 	}
 	pthread_mutex_unlock(&msg_lock);

@@ -1124,6 +1124,8 @@ main(int argc, char *argv[])
 		if (pool_submit(pool, rec, ticket(&p, rec)) == -1)
 			break;
 	}
+	/* Every record is in: the progress line can tell how long is left. */
+	msg_progress_total(p.in);
 	rec_reader_release(&rd);
 	pool_finish(pool);
 	pool_free(pool);
