@@ -645,7 +645,26 @@ find_orphans(struct check *c)
 	char *err;
 	int i, n, len, rc = 0;
 	jv all, item, rec;
+	struct buf b;
+	size_t k;
 
+	/* -v: where orphans were looked for. */
+	if (msg_verbosity >= 1 && c->orphans != ORPHANS_ALL) {
+		buf_init(&b);
+		buf_addstr(&b, "");
+		for (k = 0; k < c->nscopes; k++)
+			buf_printf(&b, "%s%s%s%s/%s%s", k > 0 ? ", " : "",
+			    c->scopes[k].ns, *c->scopes[k].ns != '\0' ?
+			    ": " : "", c->scopes[k].mount,
+			    c->orphans == ORPHANS_INPUT ?
+			    c->scopes[k].folder : "",
+			    c->orphans == ORPHANS_INPUT &&
+			    *c->scopes[k].folder != '\0' ? "/" : "");
+		msg_info(NULL, "orphans looked for in %s (what the input "
+		    "covers; --orphans=mounts or =all for more)",
+		    c->nscopes > 0 ? b.data : "nothing");
+		buf_release(&b);
+	}
 	all = kv_list_all(c->kv, "secrets?maxresults=25", NULL);
 	if (!jv_is_valid(all)) {
 		err = kv_call_msg(all);

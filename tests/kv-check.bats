@@ -253,13 +253,13 @@ kv-check: 5 records: 4 ok, 1 differ, 0 failed; N requests, 0 retried, 0 throttle
 	EOF
 	run -0 --separate-stderr kv-check < <(source_records)
 	assert_equal "$(checks | grep -c '"ok"')" 5
-	run -1 --separate-stderr kv-check --orphans < <(source_records)
+	run -1 --separate-stderr kv-check --orphans=mounts < <(source_records)
 	assert_equal "${#lines[@]}" 6
 	assert_line -n 5 --regexp '^\{"name":"secret-gone","mount":"secret","path":"gone","id":"https://127\.0\.0\.1:[0-9]+/secrets/secret-gone","check":\["orphan"\]\}$'
 	assert_equal "$(summary)" "kv-check: secret/gone: orphan
 kv-check: 6 records: 5 ok, 1 differ (1 orphan), 0 failed; N requests, 0 retried, 0 throttled"
 	# Names compare case-insensitively, as Key Vault's do.
-	run -0 --separate-stderr kv-check --orphans < <(source_records;
+	run -0 --separate-stderr kv-check --orphans=mounts < <(source_records;
 	    echo '{"name":"SECRET-GONE"}')
 	assert_equal "${#lines[@]}" 6
 	assert_equal "$(checks | tail -n 1)" '["SECRET-GONE","ok"]'
@@ -279,14 +279,14 @@ kv-check: 6 records: 5 ok, 1 differ (1 orphan), 0 failed; N requests, 0 retried,
 		 {"name": "from-elsewhere", "value": "kcv-e", "tags": {"migrated-from":
 		  "https://other-vault.example:8200", "vault-path": "secret/x"}}]}
 	EOF
-	run -1 --separate-stderr kv-check --orphans < <(source_records)
+	run -1 --separate-stderr kv-check --orphans=all < <(source_records)
 	assert_equal "$(jq -c 'select(.check == ["orphan"]) | .name' <<<"$output")" '"from-here"
 "from-unknown"'
 }
 
-@test "--orphans with part of the mapping names every other migrated secret" {
+@test "--orphans=all with part of the mapping names every other migrated secret" {
 	migrate
-	run -1 --separate-stderr kv-check --orphans < <(grep '"app/api"' "$MAP")
+	run -1 --separate-stderr kv-check --orphans=all < <(grep '"app/api"' "$MAP")
 	assert_equal "$(checks)" '["secret-app-api","ok"]
 ["legacy-old-thing",["orphan"]]
 ["secret-app-cfg",["orphan"]]
@@ -374,7 +374,7 @@ kv-check: 6 records: 5 ok, 1 differ (1 orphan), 0 failed; N requests, 0 retried,
 	assert_equal "$output" '{"mount":"secret","path":"x","name":"secret-x","error":{"tool":"kv-put","status":403,"message":"forbidden"}}
 {"name":"secret-app-api","check":"ok"}
 {"name":"secret-app-api","error":{"tool":"kv-name","status":null,"message":"taken"}}'
-	assert_equal "$(summary)" "kv-check: 3 records: 1 ok, 0 differ, 2 failed; N requests, 0 retried, 0 throttled"
+	assert_equal "$(summary)" "kv-check: 3 records: 1 ok, 0 differ, 0 failed here, 2 failed upstream; N requests, 0 retried, 0 throttled"
 }
 
 @test "bad records are marked failed and the run goes on" {
@@ -470,8 +470,9 @@ kv-check: 5 records: 0 ok, 0 differ, 5 failed; N requests, 0 retried, 0 throttle
 }
 
 @test "usage errors exit 2 with the synopsis" {
-	local synopsis='usage: kv-check [-hqv] [-j jobs] [--expires days|never] [--json] [--orphans]
-                [--rate n] [--vault name|url]'
+	local synopsis='usage: kv-check [-hqv] [-j jobs] [--expires days|never] [--json]
+                [--orphans[=input|mounts|all]] [--rate n] [--report file]
+                [--vault name|url]'
 	run -2 --separate-stderr kv-check -x
 	assert_equal "$output" ""
 	assert_equal "$stderr" "kv-check: invalid option -- 'x'

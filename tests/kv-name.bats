@@ -293,7 +293,7 @@ kv-name: try 'kv-name -h' for usage"
 	in='{"mount":"secret","path":"x","data":{"k":"v"},"error":{"tool":"vault-dump","status":403,"message":"permission denied"}}'
 	run -1 --separate-stderr kv-name -r kv01 <<<"$in"
 	assert_equal "$output" "$in"
-	assert_equal "$stderr" "kv-name: 1 record in, 1 out, 1 failed"
+	assert_equal "$stderr" "kv-name: 1 record in, 1 out, 0 failed here, 1 failed upstream"
 }
 
 @test "records without mount or path become error records naming the field" {
