@@ -1,9 +1,10 @@
 #!/bin/sh
 # deps.sh: make sure a Debian machine has what the build, the tests and
-# the demo need; install it with apt-get when root, else name the command.
+# the demo need (chromium: the browser test of tests/report.bats); install
+# it with apt-get when root, else name the command.
 pkgs="libcurl4-openssl-dev libjq-dev libssl-dev bats bats-support bats-assert
 mandoc python3 python3-hvac python3-azure openssl curl jq clang valgrind
-gpg"
+gpg chromium"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null)
