@@ -469,3 +469,17 @@ kv-name: 1 record in, 1 out, 1 failed"
 	nogrep -qaP '[\r\e]' "$W/put.err" "$W/check.err"
 	[ -s "$W/check.err" ]
 }
+
+@test "-vv on every stage of a pipeline: each traces its requests, none shows a token or a value" {
+	vault-ls -vv secret 2>"$W/ls.err" | vault-dump -vv 2>"$W/dump.err" |
+	    kv-name -vv 2>"$W/name.err" | kv-put -vv 2>"$W/put.err" |
+	    kv-check -vv --orphans 2>"$W/check.err" >/dev/null || true
+	for t in vault-ls vault-dump kv-put kv-check; do
+		f=$W/${t#*-}.err
+		grep -qP "^$t: http: (GET|LIST|POST|PUT) https?://127\.0\.0\.1:\d+/[^ ]*: \d{3}, \d+ ms, attempt 1$" "$f" ||
+		    { echo "no trace from $t"; cat "$f"; false; }
+	done
+	grep -qP '^vault-dump: http: GET http://127\.0\.0\.1:\d+/v1/secret/data/team1/app/db: 200, ' "$W/dump.err"
+	grep -qP '^kv-put: http: GET https://127\.0\.0\.1:\d+/secrets/secret-team1-app-db/?\?api-version=7\.5: 200, ' "$W/put.err"
+	no_secrets "$W/ls.err" "$W/dump.err" "$W/name.err" "$W/put.err" "$W/check.err"
+}
