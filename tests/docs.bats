@@ -137,9 +137,10 @@ usage_options() {
 	tr '\n' ' ' | grep -o '\[-[^]]*\]' | awk '{
 		s = substr($0, 2, length($0) - 2)
 		if (s ~ /^--/) {
+			# "[--opt[=a|b]]": an optional argument counts as one.
 			n = s
-			sub(/[ =].*/, "", n)
-			a = s ~ /^--[^ =]+[ =]/ ? "arg" : "flag"
+			sub(/\[?[ =].*/, "", n)
+			a = s ~ /^--[^ =[]+\[?[ =]/ ? "arg" : "flag"
 			print n, a
 		} else if (s ~ /^-[A-Za-z0-9] /) {
 			print substr(s, 1, 2), "arg"

@@ -274,7 +274,7 @@ kv-grant: 1 record: 0 created, 0 exist, 1 failed; 3 requests, 0 retried, 0 throt
 	local bad='{"mount":"secret","path":"app/x","error":{"tool":"kv-put","status":403,"message":"denied"}}'
 	run -1 --separate-stderr kv-grant --vault "$VAULT" <<<"$bad"
 	assert_output "$bad"
-	assert_equal "$stderr" "kv-grant: 1 record: 0 created, 0 exist, 1 failed; 2 requests, 0 retried, 0 throttled"
+	assert_equal "$stderr" "kv-grant: 1 record: 0 created, 0 exist, 0 failed here, 1 failed upstream; 2 requests, 0 retried, 0 throttled"
 }
 
 @test "no record leaves with its data: granted, planned, failed or passed through" {

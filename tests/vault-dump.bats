@@ -225,7 +225,7 @@ vault-dump: 2 records, 0 secrets exported, 2 failed"
 	in='{"mount":"secret","path":"team2","kv":2,"folder":true,"error":{"tool":"vault-ls","status":403,"message":"permission denied"}}'
 	run -1 --separate-stderr vault-dump <<<"$in"
 	assert_output "$in"
-	assert_equal "$stderr" "vault-dump: 1 record, 0 secrets exported, 1 failed"
+	assert_equal "$stderr" "vault-dump: 1 record, 0 secrets exported, 0 failed here, 1 failed upstream"
 }
 
 @test "-j 1 and -j 16 give the same 2,000 records in input order" {
