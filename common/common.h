@@ -923,7 +923,10 @@ struct acl_entry {
 struct acl;
 struct acl *acl_new(void);
 void	 acl_free(struct acl *);
-/* Add pol's rules; pol must outlive the ACL. */
+/*
+ * Add pol's rules but the templated ones ({{identity...}}), which name no
+ * path until someone logs in; pol must outlive the ACL.
+ */
 void	 acl_add(struct acl *, const struct policy *pol);
 /*
  * The entry that governs a request to path (full path, namespace first;

@@ -631,6 +631,9 @@ acl_add(struct acl *a, const struct policy *pol)
 
 	for (i = 0; i < pol->n; i++) {
 		r = &pol->rules[i];
+		/* A template names a path only once someone logs in. */
+		if (strstr(r->path, "{{") != NULL)
+			continue;
 		/* "pc.Path = result.namespace.Path + pc.Path" */
 		full = xasprintf("%s%s", pol->ns, r->path);
 		len = strlen(full);
