@@ -731,9 +731,13 @@ load_roles(struct plan *pl, const char *ns, const char *nsp)
 	jv_free(d);
 }
 
-/* --principals: NDJSON {"policy", "principal", "principal_type"[, ...]}. */
-static void
-load_principals(struct plan *pl, const char *file)
+/*
+ * --principals: NDJSON {"policy", "principal", "principal_type"[,
+ * "namespace"]}, checked before Vault is asked anything: an array of
+ * [namespace path, policy, principal, type].
+ */
+static jv
+read_principals(const char *file)
 {
 	static const char *const types[] = {
 		"User", "Group", "ServicePrincipal", "ForeignGroup",
@@ -743,7 +747,7 @@ load_principals(struct plan *pl, const char *file)
 	char *nsp, *t, *err;
 	size_t i;
 	FILE *fp;
-	jv rec;
+	jv rec, out = jv_array();
 	int rc;
 
 	if ((fp = fopen(file, "r")) == NULL)
@@ -782,12 +786,14 @@ load_principals(struct plan *pl, const char *file)
 		t = trim(ns != NULL ? ns : "");
 		nsp = *t != '\0' ? xasprintf("%s/", t) : xstrdup("");
 		free(t);
-		bind(pl, id, ptype, nsp, policy, "--principals");
+		out = jv_array_append(out, JV_ARRAY(jv_string(nsp),
+		    jv_string(policy), jv_string(id), jv_string(ptype)));
 		free(nsp);
 		jv_free(rec);
 	}
 	rec_reader_release(&rd);
 	fclose(fp);
+	return out;
 }
 
 static int
@@ -1075,13 +1081,15 @@ policies_plan(struct rec_reader *rd, const char *principals_file,
 	char **nss, *nsp;
 	size_t i, j, n = 0;
 	unsigned char *covered;
-	jv out;
+	jv out, who = jv_array();
 
 	memset(&pl, 0, sizeof(pl));
 	memset(st, 0, sizeof(*st));
 	pl.st = st;
 	pl.failed = jv_array();
 	pl.warnings = jv_array();
+	if (principals_file != NULL)
+		who = read_principals(principals_file);
 	read_input(&pl, rd);
 
 	/* The namespaces the records name, each once, in order. */
@@ -1109,11 +1117,23 @@ policies_plan(struct rec_reader *rd, const char *principals_file,
 			load_roles(&pl, nss[i], nsp);
 			free(nsp);
 		}
-		if (principals_file != NULL)
-			load_principals(&pl, principals_file);
+		jv_array_foreach(who, k, b) {
+			jv x[4];
+			int q;
+
+			for (q = 0; q < 4; q++)
+				x[q] = jv_array_get(jv_copy(b), q);
+			bind(&pl, jv_string_value(x[2]), jv_string_value(x[3]),
+			    jv_string_value(x[0]), jv_string_value(x[1]),
+			    "--principals");
+			for (q = 0; q < 4; q++)
+				jv_free(x[q]);
+			jv_free(b);
+		}
 		vault_free(pl.v);
 		http_free(http);
 	}
+	jv_free(who);
 	for (i = 0; i < n; i++)
 		free(nss[i]);
 	free(nss);

@@ -183,3 +183,99 @@ assignments() {
 	run -0 assignments
 	assert_output "$(cat "$W/assignments")"
 }
+
+@test "--from-policies: a policy it cannot read, a parameter limit, an unknown policy and bad records are reported; exit 1" {
+	vault POST "" sys/namespaces/edge
+	# \u escapes are HCL, but not the subset read here: reported.
+	policy edge bad <<-'EOF2'
+		path "kv/data/\u0061/*" { capabilities = ["read"] }
+	EOF2
+	policy edge cond <<-'EOF2'
+		path "kv/data/*" {
+		  capabilities = ["create", "update"]
+		  allowed_parameters = { "k" = [] }
+		}
+	EOF2
+	cat >"$BATS_TEST_TMPDIR/who" <<-EOF2
+		{"namespace":"edge","policy":"cond","principal":"$P1","principal_type":"ServicePrincipal"}
+		{"namespace":"edge/","policy":"gone","principal":"$P2","principal_type":"group"}
+	EOF2
+	run -1 --separate-stderr kv-grant --from-policies -n --scope "$VID" \
+	    --principals "$BATS_TEST_TMPDIR/who" <<-'EOF2'
+		{"namespace":"edge","mount":"kv","path":"a/one","kv":2,"name":"edge-a-one"}
+		{"namespace":"edge","mount":"kv","path":"a/two","name":"edge-a-two"}
+		{"namespace":"edge","mount":"kv","path":"a/three","kv":3,"name":"edge-a-three"}
+		{"mount":"kv","path":"a/four","name":"edge-a-four","error":{"tool":"kv-put","status":403,"message":"denied"}}
+		not json
+	EOF2
+	assert_line -n 0 '{"warning":"unparsed","policy":"edge/bad","message":"cannot read the policy: line 1: unknown escape in a string; it is not in the plan"}'
+	assert_line -n 1 '{"warning":"conditions","policy":"edge/cond","message":"path \"kv/data/*\": allowed_parameters: a limit no Azure role can express; the plan grants the role without it"}'
+	assert_line -n 2 "{\"warning\":\"unknown-policy\",\"policy\":\"edge/gone\",\"principal\":\"$P2\",\"message\":\"--principals names policy edge/gone, which Vault does not hold\"}"
+	assert_line -n 3 --partial '"path":"a/two","name":"edge-a-two","error":{"tool":"kv-grant","status":null,"message":"kv is missing"}}'
+	assert_line -n 4 --partial '"error":{"tool":"kv-grant","status":null,"message":"kv is 3, not 1 or 2"}}'
+	assert_line -n 5 --partial '"message":"denied"}}'
+	assert_line -n 6 --partial '{"line":5,"error":'
+	assert_line -n 7 --partial "{\"principal\":\"$P1\",\"principal_type\":\"ServicePrincipal\",\"role\":\"Key Vault Secrets Officer\",\"scope\":\"vault\",\"secrets\":1,\"policy\":\"edge/cond\",\"via\":\"--principals\",\"reason\":\"path \\\"kv/data/*\\\" { capabilities = [\\\"create\\\", \\\"update\\\"] }\""
+	assert_equal "${#lines[@]}" 8
+	assert_equal "$(grep -c 'edge/bad: cannot read the policy' <<<"$stderr")" 1
+	assert_equal "${stderr##*$'\n'}" "kv-grant: dry-run: 8 records: 1 planned, 4 failed; from policies: 1 secret, 0 without a role, 1 assignment, 3 warnings (incomplete); nothing changed"
+}
+
+@test "--from-policies: a token that may not read policies or auth methods: said, exit 1" {
+	local t
+	t=$(vault_token '{"policies":["default"]}')
+	VAULT_TOKEN=$t run -1 --separate-stderr kv-grant --from-policies -n \
+	    --scope "$VID" <<<'{"mount":"secret","path":"app/db","kv":2,"name":"secret-app-db"}'
+	assert_line -n 0 '{"warning":"unreadable","message":"namespace (root): cannot list its ACL policies: permission denied; its policies are not in the plan"}'
+	assert_line -n 1 '{"warning":"unreadable","message":"namespace (root): cannot list its auth methods: permission denied; their roles are not in the plan"}'
+	assert_equal "${#lines[@]}" 2
+	[[ $stderr != *"$t"* ]]
+}
+
+@test "--from-policies: warns before applying when the plan and the subscription's assignments pass Azure's limit" {
+	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	KV_ROLE_ASSIGNMENT_LIMIT=6 run -0 --separate-stderr kv-grant \
+	    --from-policies --principals "$W/principals.ndjson" -n \
+	    <"$W/mapping.ndjson"
+	assert_line -n 0 "{\"warning\":\"limit\",\"message\":\"the plan's 7 new role assignments and the 0 of subscription $SUB make 7, past Azure's limit of 6 a subscription: give roles to groups, or at vault scope\"}"
+	assert_equal "$(grep -c 'past Azure.s limit of 6' <<<"$stderr")" 1
+	run -0 --separate-stderr kv-grant --from-policies \
+	    --principals "$W/principals.ndjson" <"$W/mapping.ndjson"
+	refute_output --partial '"limit"'
+	# The assignments that exist count once, the planned ones that
+	# exist not again.
+	KV_ROLE_ASSIGNMENT_LIMIT=7 run -0 --separate-stderr kv-grant \
+	    --from-policies --principals "$W/principals.ndjson" -n \
+	    <"$W/mapping.ndjson"
+	refute_output --partial '"limit"'
+	KV_ROLE_ASSIGNMENT_LIMIT=6 run -0 --separate-stderr kv-grant \
+	    --from-policies --principals "$W/principals.ndjson" -n \
+	    <"$W/mapping.ndjson"
+	assert_line -n 0 "{\"warning\":\"limit\",\"message\":\"the plan's 0 new role assignments and the 7 of subscription $SUB make 7, past Azure's limit of 6 a subscription: give roles to groups, or at vault scope\"}"
+}
+
+@test "--principals: a bad line is fatal and named; --principals alone is a usage error" {
+	printf '%s\n' "{\"policy\":\"lister\",\"principal\":\"$P4\",\"principal_type\":\"User\"}" \
+	    '{"policy":"lister","principal":"nope","principal_type":"User"}' \
+	    >"$BATS_TEST_TMPDIR/bad"
+	run -2 --separate-stderr kv-grant --from-policies -n --scope "$VID" \
+	    --principals "$BATS_TEST_TMPDIR/bad" <"$W/mapping.ndjson"
+	assert_output ""
+	assert_equal "$stderr" "kv-grant: --principals: $BATS_TEST_TMPDIR/bad: line 2: principal: 'nope' is not an object id (GUID)"
+	printf '%s\n' "{\"policy\":\"lister\",\"principal\":\"$P4\"}" >"$BATS_TEST_TMPDIR/bad"
+	run -2 --separate-stderr kv-grant --from-policies -n --scope "$VID" \
+	    --principals "$BATS_TEST_TMPDIR/bad" <"$W/mapping.ndjson"
+	assert_equal "$stderr" "kv-grant: --principals: $BATS_TEST_TMPDIR/bad: line 1: principal_type: missing, or not User, Group, ServicePrincipal or ForeignGroup"
+	run -2 --separate-stderr kv-grant --principals "$BATS_TEST_TMPDIR/bad" \
+	    -n --scope "$VID" </dev/null
+	assert_output ""
+	assert_equal "${stderr%%$'\n'*}" "kv-grant: --principals: only with --from-policies"
+}
+
+@test "--from-policies: Vault not reached is fatal" {
+	VAULT_ADDR=http://127.0.0.1:9 VAULT_MAX_RETRIES=0 run -2 \
+	    --separate-stderr kv-grant --from-policies -n --scope "$VID" \
+	    <"$W/mapping.ndjson"
+	assert_output ""
+	assert_equal "$(grep -c '^kv-grant: ' <<<"$stderr")" 1
+}

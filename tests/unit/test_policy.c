@@ -113,10 +113,12 @@ test_match(void)
 	    "path \"kv/+/+/x\" { capabilities = [\"read\"] }\n"
 	    "path \"kv/a/+/x\" { capabilities = [\"list\"] }\n"
 	    "path \"kv/+/c/x\" { capabilities = [\"create\"] }\n"
-	    "path \"kv/a/b*\" { capabilities = [\"delete\"] }\n", &err), 0);
+	    "path \"kv/a/b*\" { capabilities = [\"delete\"] }\n"
+	    "path \"x/y\" { capabilities = [\"read\"] }\n", &err), 0);
 	CHECK_EQ(parse(&p2, "",
 	    "path \"secret/data/app/admin\" { capabilities = [\"read\"] }\n"
-	    "path \"secret/data/*\" { capabilities = [\"update\"] }\n", &err),
+	    "path \"secret/data/*\" { capabilities = [\"update\"] }\n"
+	    "path \"x/y\" { capabilities = [\"deny\"] }\n", &err),
 	    0);
 	CHECK_EQ(parse(&p3, "team1/",
 	    "path \"kv/data/x\" { capabilities = [\"read\"] }\n", &err), 0);
@@ -131,6 +133,10 @@ test_match(void)
 	CHECK_EQ(caps(a, "secret/data/app/admin", 0), 0);
 	e = acl_match(a, "secret/data/app/admin", 0);
 	CHECK(e != NULL && e->kind == ACL_EXACT && e->caps == POL_DENY);
+	/* A later policy's deny on the same pattern wins too. */
+	e = acl_match(a, "x/y", 0);
+	CHECK(e != NULL && e->caps == POL_DENY && e->nsrc == 1);
+	CHECK_EQ(caps(a, "x/y", 0), 0);
 	/* The later first wildcard wins: "+" at 12 loses to "*" at 17. */
 	CHECK_EQ(caps(a, "secret/data/team/db", 0), POL_CREATE);
 	/* The "+" rule beats the glob secret/data/, which comes earlier. */
