@@ -97,8 +97,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: kv-grant [-hnqrv] [-j jobs] [-s subscription] "
 	    "[--scope resource-id]\n"
-	    "                [--vault name|url] [--from-policies "
-	    "[--principals file]]\n");
+	    "                [--vault name|url] [--from-policies] "
+	    "[--principals file]\n");
 	exit(EXIT_FATAL);
 }
 
