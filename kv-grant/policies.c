@@ -87,6 +87,7 @@ struct plan {
 	jv		 failed;	/* input records passed on */
 	jv		 warnings;
 	struct plan_stats *st;
+	int		 own;		/* records live in the namespace read */
 };
 
 static int
@@ -423,7 +424,7 @@ load_policies(struct plan *pl, const char *ns, const char *nsp)
 		    "list its ACL policies: %s; its policies are not in the "
 		    "plan", *ns ? ns : "(root)", err);
 		free(err);
-		pl->st->incomplete = 1;
+		pl->st->incomplete |= pl->own;
 		return;
 	}
 	keys = keys_of(r);
@@ -451,7 +452,7 @@ load_policies(struct plan *pl, const char *ns, const char *nsp)
 			warn(pl, "unreadable", label, NULL, -1, "cannot read "
 			    "the policy: %s; it is not in the plan", err);
 			free(err);
-			pl->st->incomplete = 1;
+			pl->st->incomplete |= pl->own;
 			jv_free(d);
 			jv_free(k);
 			free(label);
@@ -467,7 +468,7 @@ load_policies(struct plan *pl, const char *ns, const char *nsp)
 			warn(pl, "unparsed", label, NULL, -1, "cannot read the "
 			    "policy: %s; it is not in the plan", err);
 			free(err);
-			pl->st->incomplete = 1;
+			pl->st->incomplete |= pl->own;
 		} else {
 			if (po->p.templated)
 				templated(pl, po);
@@ -661,7 +662,7 @@ load_roles(struct plan *pl, const char *ns, const char *nsp)
 		    "list its auth methods: %s; their roles are not in the "
 		    "plan", *ns ? ns : "(root)", err);
 		free(err);
-		pl->st->incomplete = 1;
+		pl->st->incomplete |= pl->own;
 		return;
 	}
 	d = jv_object_get(jv_copy(r), jv_string("data"));
@@ -688,7 +689,7 @@ load_roles(struct plan *pl, const char *ns, const char *nsp)
 			    "its roles: %s; they are not in the plan", nsp,
 			    path, err);
 			free(err);
-			pl->st->incomplete = 1;
+			pl->st->incomplete |= pl->own;
 		}
 		if (status == 200)
 			keys = keys_of(r);
@@ -716,7 +717,7 @@ load_roles(struct plan *pl, const char *ns, const char *nsp)
 				    "cannot read the role: %s; it is not in "
 				    "the plan", via, err);
 				free(err);
-				pl->st->incomplete = 1;
+				pl->st->incomplete |= pl->own;
 			} else
 				load_role(pl, nsp, rdat, via);
 			jv_free(rdat);
@@ -1092,29 +1093,49 @@ policies_plan(struct rec_reader *rd, const char *principals_file,
 		who = read_principals(principals_file);
 	read_input(&pl, rd);
 
-	/* The namespaces the records name, each once, in order. */
-	nss = xcalloc(pl.ns + 1, sizeof(*nss));
+	/*
+	 * The namespaces the records name and those above them, whose
+	 * policies may name paths below them, each once, the root first.
+	 * What cannot be read of one without records is said, but leaves
+	 * the plan complete: a token of a namespace may not see its parent.
+	 */
+	nss = NULL;
 	for (i = 0; i < pl.ns; i++) {
-		for (j = 0; j < n; j++)
-			if (strcmp(nss[j], pl.s[i].ns) == 0)
+		const char *ns = pl.s[i].ns, *q = ns;
+		char *anc;
+
+		for (;;) {
+			anc = xstrndup(ns, (size_t)(q - ns));
+			for (j = 0; j < n; j++)
+				if (strcmp(nss[j], anc) == 0)
+					break;
+			if (j == n) {
+				nss = xrealloc(nss, (n + 1) * sizeof(*nss));
+				nss[n++] = anc;
+			} else
+				free(anc);
+			if (*q == '\0')
 				break;
-		if (j == n)
-			nss[n++] = xstrdup(pl.s[i].ns);
+			q += strcspn(q + 1, "/") + 1;
+		}
 	}
-	qsort(nss, n, sizeof(*nss), cmp_str);
+	if (n > 0)
+		qsort(nss, n, sizeof(*nss), cmp_str);
 
 	if (n > 0) {
 		/* Vault's own engine: its timeout is VAULT_CLIENT_TIMEOUT. */
 		http = start_http("VAULT_CLIENT_TIMEOUT", 4, 0);
 		pl.v = start_vault(http);
-		for (i = 0; i < n; i++) {
-			nsp = *nss[i] ? xasprintf("%s/", nss[i]) : xstrdup("");
-			load_policies(&pl, nss[i], nsp);
-			free(nsp);
-		}
-		for (i = 0; i < n; i++) {
-			nsp = *nss[i] ? xasprintf("%s/", nss[i]) : xstrdup("");
-			load_roles(&pl, nss[i], nsp);
+		for (i = 0; i < 2 * n; i++) {
+			nsp = *nss[i % n] ? xasprintf("%s/", nss[i % n]) :
+			    xstrdup("");
+			pl.own = 0;
+			for (j = 0; j < pl.ns && !pl.own; j++)
+				pl.own = strcmp(pl.s[j].ns, nss[i % n]) == 0;
+			if (i < n)
+				load_policies(&pl, nss[i], nsp);
+			else
+				load_roles(&pl, nss[i - n], nsp);
 			free(nsp);
 		}
 		jv_array_foreach(who, k, b) {

@@ -142,6 +142,13 @@ setup() {
 	load helpers
 }
 
+# bicep_guid ARGS...: ARM's guid(ARGS...), computed apart from kv-grant.
+bicep_guid() {
+	"$PY" -c 'import sys, uuid
+print(uuid.uuid5(uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830"),
+    "-".join(sys.argv[1:])))' "$@"
+}
+
 # assignments: the Key Vault stand-in's role assignments, "scope
 # principal role-guid", sorted.
 assignments() {
@@ -278,4 +285,15 @@ assignments() {
 	    <"$W/mapping.ndjson"
 	assert_output ""
 	assert_equal "$(grep -c '^kv-grant: ' <<<"$stderr")" 1
+}
+
+@test "--from-policies: the policies of a parent namespace reach the secrets of its children" {
+	printf '%s\n' "{\"policy\":\"everything-reader\",\"principal\":\"$P2\",\"principal_type\":\"Group\"}" \
+	    >"$BATS_TEST_TMPDIR/who"
+	run -0 --separate-stderr kv-grant --from-policies -n --scope "$VID" \
+	    --principals "$BATS_TEST_TMPDIR/who" < <(grep team1 "$W/mapping.ndjson")
+	assert_line -n 0 "{\"principal\":\"$P2\",\"principal_type\":\"Group\",\"role\":\"Key Vault Secrets User\",\"scope\":\"vault\",\"secrets\":2,\"policy\":\"everything-reader\",\"via\":\"--principals\",\"reason\":\"path \\\"team1/kv/data/*\\\" { capabilities = [\\\"read\\\"] }\",\"assignment\":\"$VID/providers/Microsoft.Authorization/roleAssignments/$(bicep_guid "$VID" "$P2" "/subscriptions/$SUB/providers/Microsoft.Authorization/roleDefinitions/$USER_ROLE")\",\"status\":\"planned\"}"
+	# team1's own policy reads both: the whole vault too.
+	assert_line -n 1 --partial "{\"principal\":\"$P3\",\"principal_type\":\"ServicePrincipal\",\"role\":\"Key Vault Secrets User\",\"scope\":\"vault\",\"secrets\":2,\"policy\":\"team1/web\""
+	assert_equal "${#lines[@]}" 2
 }
