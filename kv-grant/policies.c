@@ -1082,15 +1082,15 @@ policies_plan(struct rec_reader *rd, const char *principals_file,
 	char **nss, *nsp;
 	size_t i, j, n = 0;
 	unsigned char *covered;
-	jv out, who = jv_array();
+	jv out, who;
 
 	memset(&pl, 0, sizeof(pl));
 	memset(st, 0, sizeof(*st));
 	pl.st = st;
 	pl.failed = jv_array();
 	pl.warnings = jv_array();
-	if (principals_file != NULL)
-		who = read_principals(principals_file);
+	who = principals_file != NULL ? read_principals(principals_file) :
+	    jv_array();
 	read_input(&pl, rd);
 
 	/*
@@ -1159,13 +1159,15 @@ policies_plan(struct rec_reader *rd, const char *principals_file,
 		free(nss[i]);
 	free(nss);
 
-	qsort(pl.pr, pl.npr, sizeof(*pl.pr), cmp_principal);
+	if (pl.npr > 0)
+		qsort(pl.pr, pl.npr, sizeof(*pl.pr), cmp_principal);
 	for (i = 0; i < pl.npr; i++)
 		evaluate(&pl, i);
 	for (i = 0; i < pl.npols; i++)
 		if (pl.pols[i]->usable && !pl.pols[i]->held)
 			unheld(&pl, pl.pols[i]);
-	qsort(pl.as, pl.nas, sizeof(*pl.as), cmp_assign);
+	if (pl.nas > 0)
+		qsort(pl.as, pl.nas, sizeof(*pl.as), cmp_assign);
 
 	covered = xcalloc(pl.ns + 1, 1);
 	for (i = 0; i < pl.npr; i++)
