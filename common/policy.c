@@ -1,6 +1,7 @@
 /* policy.c: Vault ACL policies, parsed and matched as Vault matches them. */
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -493,11 +494,14 @@ policy_parse(struct policy *pol, const char *text, char **err)
 		p++;
 	if (*p == '{') {
 		/* HCL 1 reads a text that starts with '{' as JSON. */
-		tree = jv_parse(p);
+		tree = rec_parse_json(p, strlen(p));
 		if (!jv_is_valid(tree)) {
 			char *m2 = rec_invalid_msg(tree, "not JSON");
+			char *c = msg_clean(m2, SIZE_MAX, 300);
 
-			*err = xasprintf("JSON: %s", m2);
+			/* jq quotes the text: one line whatever it holds. */
+			*err = xasprintf("JSON: %s", c);
+			free(c);
 			free(m2);
 			return -1;
 		}
@@ -552,6 +556,19 @@ policy_parse(struct policy *pol, const char *text, char **err)
 		jv_free(it);
 	}
 	jv_free(items);
+	if (rc == -1) {
+		/* A message is one line, whatever the policy holds. */
+		char *c = msg_clean(*err, SIZE_MAX, 300);
+
+		free(*err);
+		*err = c;
+	}
+	if (pol->conditions != NULL) {
+		char *c = msg_clean(pol->conditions, SIZE_MAX, 300);
+
+		free(pol->conditions);
+		pol->conditions = c;
+	}
 	return rc;
 }
 

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,14 +143,20 @@ warn(struct plan *pl, const char *kind, const char *policy,
     const char *principal, long secrets, const char *fmt, ...)
 {
 	va_list ap;
-	char *m;
+	char *m, *sc, *mc;
 	jv r;
 
 	va_start(ap, fmt);
 	if (vasprintf(&m, fmt, ap) == -1)
 		msg_fatal("out of memory");
 	va_end(ap);
-	msg_warn(policy != NULL ? policy : principal, "%s", m);
+	/* On stderr as one line, whatever Vault's texts hold. */
+	sc = policy != NULL || principal != NULL ? msg_clean(policy != NULL ?
+	    policy : principal, SIZE_MAX, 200) : NULL;
+	mc = msg_clean(m, SIZE_MAX, 2000);
+	msg_warn(sc, "%s", mc);
+	free(sc);
+	free(mc);
 	r = jv_object_set(jv_object(), jv_string("warning"), jv_string(kind));
 	if (policy != NULL)
 		r = jv_object_set(r, jv_string("policy"), jv_string(policy));
