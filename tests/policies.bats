@@ -176,7 +176,8 @@ assignments() {
 	assert_equal "$(jq -r 'select(.warning != null) | .status' <<<"$output" |
 	    sort -u)" "null"
 	assert_line -n 0 --partial '"warning":"templated"'
-	assert_equal "${stderr##*$'\n'}" "kv-grant: 10 records: 7 created, 0 exist, 0 failed; from policies: 7 secrets, 0 without a role, 7 assignments, 3 warnings; 10 requests, 0 retried, 0 throttled"
+	# (the number of requests is left out: it depends on the cloud set-up)
+	[[ ${stderr##*$'\n'} == "kv-grant: 10 records: 7 created, 0 exist, 0 failed; from policies: 7 secrets, 0 without a role, 7 assignments, 3 warnings; "*" requests, 0 retried, 0 throttled" ]]
 	run -0 assignments
 	assert_output "$(cat "$W/assignments")"
 
