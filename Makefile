@@ -57,7 +57,8 @@ common/libcommon.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-# Each tool: TOOL/*.c linked with libcommon.a into TOOL/TOOL.
+# Each tool: TOOL/*.c (and the TOOL/*.h they share) linked with
+# libcommon.a into TOOL/TOOL.
 .SECONDEXPANSION:
 $(BINS): $$(sort $$(wildcard $$(dir $$@)*.[ch])) common/common.h \
 	    common/libcommon.a $(STAMP)

@@ -890,6 +890,75 @@ int	 kvvers_find_tag(const struct kvvers *, long vv, const char *vpath,
 	    const char *ns);
 
 /*
+ * policy.c: Vault ACL policies (HCL or JSON) parsed, and request paths
+ * matched against them as Vault's ACL does (hashicorp/vault vault/acl.go,
+ * vault/policy.go; developer.hashicorp.com/vault/docs/concepts/policies,
+ * "Priority matching").
+ */
+#define POL_DENY	0x001
+#define POL_CREATE	0x002
+#define POL_READ	0x004
+#define POL_UPDATE	0x008
+#define POL_DELETE	0x010
+#define POL_LIST	0x020
+#define POL_SUDO	0x040
+#define POL_PATCH	0x080
+#define POL_SUBSCRIBE	0x100
+#define POL_RECOVER	0x200
+struct pol_rule {
+	char		*path;		/* as written, without a leading '/' */
+	unsigned	 caps;		/* POL_*; deny alone when denied */
+};
+struct policy {
+	char		*name;		/* set by the caller, freed by it */
+	const char	*ns;		/* "" or "team-a/" (ends in '/') */
+	struct pol_rule	*rules;
+	size_t		 n;
+	int		 templated;	/* a path holds {{...}} */
+	char		*conditions;	/* the first parameter or TTL limit */
+};
+/*
+ * Parse text into pol's rules (pol zeroed, name and ns set by the
+ * caller): 0, or -1 with a malloc'd *err naming the line or path.
+ */
+int	 policy_parse(struct policy *pol, const char *text, char **err);
+void	 policy_release(struct policy *);	/* not name */
+/* The capabilities as a policy lists them, quoted, ", " between; malloc'd. */
+char	*policy_caps_str(unsigned caps);
+/* One pattern of an ACL, merged from the rules of its policies. */
+#define ACL_EXACT	0
+#define ACL_PREFIX	1	/* ended in '*', which key lacks */
+#define ACL_SEGMENT	2	/* holds a '+' segment; key as written */
+struct acl_src {
+	const struct policy	*pol;
+	const struct pol_rule	*rule;
+};
+struct acl_entry {
+	char		*key;		/* full path: namespace, then rule */
+	int		 kind;
+	unsigned	 caps;
+	struct acl_src	*src;		/* the rules that made it */
+	size_t		 nsrc;
+};
+struct acl;
+struct acl *acl_new(void);
+void	 acl_free(struct acl *);
+/*
+ * Add pol's rules but the templated ones ({{identity...}}), which name no
+ * path until someone logs in; pol must outlive the ACL.
+ */
+void	 acl_add(struct acl *, const struct policy *pol);
+/*
+ * The entry that governs a request to path (full path, namespace first;
+ * list: a LIST, path ending in '/'), or NULL.
+ */
+const struct acl_entry *acl_match(const struct acl *, const char *path,
+	    int list);
+/* Its capabilities, 0 when none or denied; *e the entry (may be NULL). */
+unsigned acl_caps(const struct acl *, const char *path, int list,
+	    const struct acl_entry **e);
+
+/*
  * arm.c: Azure Resource Manager (kv-grant's role assignments).
  */
 struct arm;

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "common.h"
+#include "policies.h"
 
 /* Azure REST api-versions: role assignments, generic resources, vaults. */
 #define API_AUTHZ	"2022-04-01"
@@ -38,6 +39,8 @@
 #define OPT_SCOPE	256
 #define OPT_VAULT	257
 #define OPT_VERSION	258
+#define OPT_POLICIES	259
+#define OPT_PRINCIPALS	260
 
 /*
  * Built-in Key Vault roles (learn.microsoft.com, Azure built-in roles and
@@ -94,7 +97,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: kv-grant [-hnqrv] [-j jobs] [-s subscription] "
 	    "[--scope resource-id]\n"
-	    "                [--vault name|url]\n");
+	    "                [--vault name|url] [--from-policies] "
+	    "[--principals file]\n");
 	exit(EXIT_FATAL);
 }
 
@@ -581,6 +585,9 @@ grant_one(jv rec, long tag, void *arg)
 
 	if (rec_failed(rec) || msg_stop)
 		return rec;
+	/* --from-policies: a finding for the reviewer, nothing to grant. */
+	if (rec_str(rec, "warning") != NULL)
+		return rec;
 	memset(&a, 0, sizeof(a));
 	a.label = rec_label(rec, 0);
 	if (parse_ask(g, rec, &a, &err) == -1) {
@@ -735,8 +742,10 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "from-policies", no_argument,		NULL, OPT_POLICIES },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
+		{ "principals",	required_argument,	NULL, OPT_PRINCIPALS },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "revoke",	no_argument,		NULL, 'r' },
 		{ "scope",	required_argument,	NULL, OPT_SCOPE },
@@ -753,6 +762,10 @@ main(int argc, char *argv[])
 	struct pool *pool;
 	struct buf sum;
 	const char *scope = NULL, *sub = NULL, *vault = NULL;
+	const char *principals = NULL;
+	struct plan_stats pst;
+	int from_policies = 0;
+	jv plan;
 	char *err = NULL;
 	long sent = 0, retried = 0, throttled = 0;
 	int ch, jobs = 8, rc, stopped = 0, status = EXIT_OK;
@@ -781,6 +794,12 @@ main(int argc, char *argv[])
 		case OPT_VAULT:
 			vault = optarg;
 			break;
+		case OPT_POLICIES:
+			from_policies = 1;
+			break;
+		case OPT_PRINCIPALS:
+			principals = optarg;
+			break;
 		default:
 			msg_option(ch, OPT_VERSION, usage);
 		}
@@ -789,6 +808,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 0)
 		usage();
+	if (principals != NULL && !from_policies)
+		msg_usage_error("--principals: only with --from-policies");
 
 	if (scope != NULL) {
 		g.vault_id = trim_slashes(scope);
@@ -834,7 +855,21 @@ main(int argc, char *argv[])
 
 	pool = pool_new(jobs, grant_one, emit, &g);
 	rec_reader_init(&rd, stdin);
-	while (!stopped && (rc = rec_next(&rd, &rec)) != 0) {
+	memset(&pst, 0, sizeof(pst));
+	if (from_policies) {
+		/* The whole input first: a plan needs every secret. */
+		plan = policies_plan(&rd, principals, &pst);
+		policies_check_limit(g.arm, g.sub, g.vault_id, &plan, &pst);
+		msg_progress_total(jv_array_length(jv_copy(plan)));
+		jv_array_foreach(plan, i, r)
+			if (!stopped && pool_submit(pool, r, 0) == -1)
+				stopped = 1;
+			else if (stopped)
+				jv_free(r);
+		jv_free(plan);
+	}
+	while (!from_policies && !stopped &&
+	    (rc = rec_next(&rd, &rec)) != 0) {
 		if (rc == -2)
 			msg_fatal("cannot read input: %s", strerror(errno));
 		if (rc == -1) {
@@ -857,7 +892,7 @@ main(int argc, char *argv[])
 	if (http != NULL)
 		http_free(http);
 
-	if (msg_failed() > 0)
+	if (msg_failed() > 0 || pst.incomplete)
 		status = EXIT_PARTIAL;
 	buf_init(&sum);
 	buf_printf(&sum, "%s%ld record%s: ", g.dry_run ? "dry-run: " : "",
@@ -871,6 +906,13 @@ main(int argc, char *argv[])
 		buf_printf(&sum, "%ld created, %ld exist", g.created,
 		    g.exists);
 	buf_printf(&sum, ", %s", msg_failed_text(msg_failed()));
+	if (from_policies)
+		buf_printf(&sum, "; from policies: %ld secret%s, %ld without a "
+		    "role, %ld assignment%s, %ld warning%s%s", pst.secrets,
+		    pst.secrets == 1 ? "" : "s", pst.uncovered,
+		    pst.assignments, pst.assignments == 1 ? "" : "s",
+		    pst.warnings, pst.warnings == 1 ? "" : "s",
+		    pst.incomplete ? " (incomplete)" : "");
 	if (g.dry_run)
 		buf_addstr(&sum, "; nothing changed");
 	else

@@ -65,3 +65,7 @@ fuzz() {
 @test "kv-name's name mapping gives valid, stable names for the kvname corpus" {
 	fuzz kvname
 }
+
+@test "Vault policy parser and ACL matching (kv-grant --from-policies) survive the policy corpus" {
+	fuzz policy
+}

@@ -362,7 +362,7 @@ kv-grant: try 'kv-grant -h' for usage"
 kv-grant: try 'kv-grant -h' for usage"
 	run -2 --separate-stderr kv-grant extra </dev/null
 	assert_equal "$stderr" "usage: kv-grant [-hnqrv] [-j jobs] [-s subscription] [--scope resource-id]
-                [--vault name|url]"
+                [--vault name|url] [--from-policies] [--principals file]"
 	run -0 kv-grant --version
 	assert_output "kv-grant (vault2kv) 0.1.0"
 }

@@ -112,6 +112,12 @@ v() {
 	assert_line "ok namespaces"
 }
 
+@test "hvac: ACL policies per namespace, azure auth methods and their roles" {
+	fidelity azure_roles
+	assert_success
+	assert_line "ok azure_roles"
+}
+
 @test "hvac: rate limit gives 429 RateLimitExceeded with Retry-After" {
 	fidelity ratelimit
 	assert_success

@@ -463,6 +463,72 @@ def s_namespaces():
     raises(hx.InvalidPath, n.sys.read_policy, "all")
 
 
+def s_azure_roles():
+    """What kv-grant --from-policies reads: sys/policies/acl (LIST and GET,
+    per namespace) and the roles of azure auth methods found in sys/auth."""
+    sp = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    grp = "0e9d8c7b-6a59-4483-9271-605f4e3d2c1b"
+    text = 'path "secret/data/fid-az/*" { capabilities = ["read"] }'
+    c = client()
+    c.adapter.put("/v1/sys/policies/acl/fid-az-read", json={"policy": text})
+    keys = c.adapter.list("/v1/sys/policies/acl")["data"]["keys"]
+    assert {"fid-az-read", "default", "root"} <= set(keys), keys
+    eq(raw("GET", "/v1/sys/policies/acl?list=true").json()["data"]["keys"], keys,
+       "GET ?list=true")
+    got = c.adapter.get("/v1/sys/policies/acl/fid-az-read")["data"]
+    eq(got, {"name": "fid-az-read", "policy": text}, "acl read")
+    raises(hx.InvalidPath, c.adapter.get, "/v1/sys/policies/acl/fid-az-none")
+    # policies of a namespace are its own
+    c.sys.create_namespace("fid-az")
+    n = client(namespace="fid-az")
+    n.adapter.put("/v1/sys/policies/acl/fid-az-ns", json={"policy": text})
+    assert "fid-az-ns" in n.adapter.list("/v1/sys/policies/acl")["data"]["keys"]
+    assert "fid-az-ns" not in c.adapter.list("/v1/sys/policies/acl")["data"]["keys"]
+    assert "root" not in n.adapter.list("/v1/sys/policies/acl")["data"]["keys"]
+    raises(hx.InvalidPath, c.adapter.get, "/v1/sys/policies/acl/fid-az-ns")
+    eq(raw("GET", "/v1/sys/policies/acl/fid-az-ns", namespace="fid-az").json()["data"]["name"],
+       "fid-az-ns", "namespace header")
+
+    # an azure auth method and its roles
+    c.sys.enable_auth_method("azure", path="fid-azure")
+    methods = c.sys.list_auth_methods()["data"]
+    eq(methods["fid-azure/"]["type"], "azure", "auth type")
+    assert methods["fid-azure/"]["accessor"].startswith("auth_azure_"), methods
+    e = raises(hx.InvalidRequest, c.sys.enable_auth_method, "azure", path="fid-azure")
+    assert "path is already in use" in str(e), e
+    raises(hx.InvalidPath, c.auth.azure.list_roles, mount_point="fid-azure")
+    c.auth.azure.create_role("Web-App", policies=["fid-az-read"],
+                             bound_service_principal_ids=[sp], mount_point="fid-azure")
+    c.adapter.post("/v1/auth/fid-azure/role/grp",
+                   json={"token_policies": "a, b", "bound_group_ids": grp})
+    eq(c.auth.azure.list_roles(mount_point="fid-azure")["keys"], ["grp", "web-app"], "roles")
+    r = c.auth.azure.read_role("web-app", mount_point="fid-azure")
+    eq(r["bound_service_principal_ids"], [sp], "sp ids")
+    eq(r["bound_group_ids"], None, "unset list")
+    eq(r["token_policies"], ["fid-az-read"], "token_policies")
+    eq(r["policies"], ["fid-az-read"], "policies")
+    eq(r["token_no_default_policy"], False, "no_default")
+    g = c.auth.azure.read_role("GRP", mount_point="fid-azure")
+    eq(g["bound_group_ids"], [grp], "group ids")
+    eq(g["token_policies"], ["a", "b"], "comma list")
+    assert "policies" not in g, g
+    e = raises(hx.InvalidRequest, c.auth.azure.create_role, "nobind",
+               policies=["x"], mount_point="fid-azure")
+    assert "at least one bound constraint" in str(e), e
+    # the roles are behind the ACL like any path
+    t = c.auth.token.create(policies=["fid-az-read"])["auth"]["client_token"]
+    raises(hx.Forbidden, client(t).auth.azure.list_roles, mount_point="fid-azure")
+    # a namespace's auth methods are its own
+    n.sys.enable_auth_method("azure")
+    n.auth.azure.create_role("ns-role", policies=["fid-az-ns"], bound_group_ids=[grp])
+    eq(n.auth.azure.list_roles()["keys"], ["ns-role"], "namespace roles")
+    assert "azure/" not in c.sys.list_auth_methods()["data"]
+    c.auth.azure.delete_role("grp", mount_point="fid-azure")
+    raises(hx.InvalidPath, c.auth.azure.read_role, "grp", mount_point="fid-azure")
+    c.sys.disable_auth_method("fid-azure")
+    assert "fid-azure/" not in c.sys.list_auth_methods()["data"]
+
+
 def s_ratelimit():
     admin("POST", "/_admin/config", {"rate_limit": 5})
     try:

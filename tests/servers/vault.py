@@ -821,7 +821,8 @@ class KV1Store:
 
 class Mount:
     __slots__ = ("path", "type", "options", "description", "accessor", "uuid",
-                 "local", "seal_wrap", "config", "store", "plugin_version")
+                 "local", "seal_wrap", "config", "store", "plugin_version",
+                 "roles")
 
     def __init__(self, path, mtype, options=None, description="", local=False,
                  seal_wrap=False, config=None):
@@ -839,6 +840,7 @@ class Mount:
         self.plugin_version = ("v0.20.0+builtin" if mtype == "kv"
                                else "v%s+builtin.vault" % VAULT_VERSION)
         self.store = None
+        self.roles = {}     # an auth method's roles: name -> spec
         if mtype == "kv":
             self.store = KV2Store() if self.kv_version() == "2" else KV1Store()
 
@@ -1134,6 +1136,13 @@ class Vault:
             return self._sys(ctx, tid, rel[4:])
         if rel.startswith("auth/token/"):
             return self._token(ctx, tid, rel[len("auth/token/"):])
+        if rel.startswith("auth/"):
+            am = None
+            for ap in ctx.ns.auth:
+                if rel[5:].startswith(ap) and (am is None or len(ap) > len(am.path)):
+                    am = ctx.ns.auth[ap]
+            if am is not None and am.type == "azure":
+                return self._azure(ctx, tid, am, rel[5 + len(am.path):])
         mount = ctx.ns.mount_for(rel)
         # create vs update by existence check [vault vault/request_handling.go]
         if op == "write":
@@ -1593,6 +1602,8 @@ class Vault:
                 return err(405, UNSUPPORTED_OP)
             return ok({p: m.info() for p, m in ns.auth.items()}, inject=True,
                       mount_type="system")
+        if sub.startswith("auth/"):
+            return self._sys_auth(ctx, clean_mount_path(sub[5:]), op)
         if sub in ("policy", "policy/", "policies/acl", "policies/acl/"):
             if op not in ("read", "list"):
                 return err(405, UNSUPPORTED_OP)
@@ -1672,6 +1683,38 @@ class Vault:
                               config={k: cfg[k] for k in ("default_lease_ttl", "max_lease_ttl",
                                                           "force_no_cache")
                                       if k in cfg and isinstance(cfg[k], (int, bool))})
+        return no_content()
+
+    def _sys_auth(self, ctx, ap, op):
+        """sys/auth/:path: enable, read and disable an auth method
+        [docs system/auth; vault vault/logical_system.go handleEnableAuth,
+        handleDisableAuth, handleAuthRead]."""
+        ns = ctx.ns
+        if not ap:
+            return err(400, "path cannot be empty")
+        if op == "read":
+            m = ns.auth.get(ap)
+            if m is None:
+                return err(400, "No auth engine at %s" % ap)
+            return ok(m.info(), inject=True, mount_type="system")
+        if op == "delete":
+            if ap == "token/":
+                return err(400, "token credential backend cannot be disabled")
+            ns.auth.pop(ap, None)
+            return no_content()
+        if op != "update":
+            return err(405, UNSUPPORTED_OP)
+        mtype = ctx.data.get("type") or ""
+        if not mtype:
+            return err(400, "backend type must be specified as a string")
+        if mtype == "token":
+            return err(400, "token credential backend cannot be instantiated")
+        for other in ns.auth:
+            if ap.startswith(other) or other.startswith(ap):
+                return err(400, "path is already in use at %s" % other)
+        m = Mount(ap, mtype, description=str(ctx.data.get("description") or ""))
+        m.accessor = "auth_%s_%s" % (mtype, _secrets.token_hex(4))
+        ns.auth[ap] = m
         return no_content()
 
     def _sys_policy(self, ctx, name, op, legacy):
@@ -1834,6 +1877,84 @@ class Vault:
         info = m.info()
         info["path"] = mns.path[len(ns.path):] + m.path
         return ok(info, mount_type="system")
+
+    # -- auth/azure roles [docs api-docs/auth/azure] -----------------------
+
+    AZURE_LISTS = ("bound_service_principal_ids", "bound_group_ids",
+                   "bound_subscription_ids", "bound_resource_groups",
+                   "bound_locations", "bound_scale_sets")
+
+    @staticmethod
+    def _comma_slice(v):
+        """framework.TypeCommaStringSlice: a list, or a comma-separated
+        string [vault sdk/framework/field_data.go]."""
+        if v is None:
+            return []
+        if isinstance(v, str):
+            return [x.strip() for x in v.split(",") if x.strip()]
+        if isinstance(v, list):
+            return [str(x) for x in v]
+        return [str(v)]
+
+    def _azure(self, ctx, tid, m, sub):
+        """The roles of an azure auth method, as the plugin keeps them
+        [hashicorp/vault-plugin-auth-azure path_role.go]: names lowered,
+        LIST of none a 404, a role without a bound constraint refused."""
+        op = ctx.op
+        mm = re.match(r"^role/(\w(?:[\w.-]*\w)?)$", sub)
+        name = mm.group(1).lower() if mm else None
+        if op == "write":
+            op = "update" if name in m.roles else "create"
+        denied = self._check(ctx, tid, op)
+        if denied:
+            return denied
+        if sub in ("role", "role/"):
+            if op != "list":
+                return err(405, UNSUPPORTED_OP)
+            if not m.roles:
+                return err(404)
+            return ok({"keys": sorted(m.roles)})
+        if name is None:
+            return err(404, UNSUPPORTED_PATH)
+        if op == "read":
+            r = m.roles.get(name)
+            if r is None:
+                return err(404)
+            d = {k: r.get(k) for k in self.AZURE_LISTS}
+            # tokenutil.PopulateTokenData
+            d.update({"token_bound_cidrs": [], "token_explicit_max_ttl": 0,
+                      "token_max_ttl": 0, "token_period": 0, "token_ttl": 0,
+                      "token_no_default_policy": r["token_no_default_policy"],
+                      "token_policies": r["token_policies"] or [],
+                      "token_type": "default", "token_num_uses": 0})
+            if r["policies"]:
+                d["policies"] = d["token_policies"]
+            return ok(d)
+        if op == "delete":
+            m.roles.pop(name, None)
+            return no_content()
+        if op not in ("create", "update"):
+            return err(405, UNSUPPORTED_OP)
+        d = ctx.data
+        r = m.roles.get(name) or {k: None for k in self.AZURE_LISTS}
+        r.setdefault("policies", [])
+        r.setdefault("token_policies", [])
+        r.setdefault("token_no_default_policy", False)
+        for k in self.AZURE_LISTS:
+            if k in d:
+                r[k] = self._comma_slice(d[k])
+        # tokenutil.UpgradeValue: "policies" sets both
+        if "token_policies" in d:
+            r["token_policies"] = self._comma_slice(d["token_policies"])
+        elif "policies" in d:
+            r["policies"] = r["token_policies"] = self._comma_slice(d["policies"])
+        if "token_no_default_policy" in d:
+            r["token_no_default_policy"] = parse_bool(str(d["token_no_default_policy"])) is True
+        if not any(r.get(k) for k in self.AZURE_LISTS):
+            return err(400, "must have at least one bound constraint when "
+                            "creating/updating a role")
+        m.roles[name] = r
+        return no_content()
 
     # -- auth/token [docs auth/token] ------------------------------------
 
