@@ -226,7 +226,7 @@ assignments() {
 	assert_line -n 7 --partial "{\"principal\":\"$P1\",\"principal_type\":\"ServicePrincipal\",\"role\":\"Key Vault Secrets Officer\",\"scope\":\"vault\",\"secrets\":1,\"policy\":\"edge/cond\",\"via\":\"--principals\",\"reason\":\"path \\\"kv/data/*\\\" { capabilities = [\\\"create\\\", \\\"update\\\"] }\""
 	assert_equal "${#lines[@]}" 8
 	assert_equal "$(grep -c 'edge/bad: cannot read the policy' <<<"$stderr")" 1
-	assert_equal "${stderr##*$'\n'}" "kv-grant: dry-run: 8 records: 1 planned, 4 failed; from policies: 1 secret, 0 without a role, 1 assignment, 3 warnings (incomplete); nothing changed"
+	assert_equal "${stderr##*$'\n'}" "kv-grant: dry-run: 8 records: 1 planned, 3 failed here, 1 failed upstream; from policies: 1 secret, 0 without a role, 1 assignment, 3 warnings (incomplete); nothing changed"
 }
 
 @test "--from-policies: a token that may not read policies or auth methods: said, exit 1" {
