@@ -36,6 +36,18 @@ UNITS	:= $(UNITSRC:.c=)
 MANS	:= $(sort $(wildcard man/*.[1-9]))
 BATS	:= $(sort $(wildcard tests/*.bats))
 
+# What --version says besides V2K_VERSION: the commit of a git checkout
+# (a tarball of make dist has none, and says none), and libjq's version,
+# which libjq 1.6 cannot tell at run time (Debian's has no pkg-config file).
+COMMIT	:= $(shell test -e .git && git describe --always --dirty 2>/dev/null)
+JQVERSION := $(shell pkg-config --modversion libjq 2>/dev/null || \
+	     dpkg-query -W -f '$${Version}' libjq-dev 2>/dev/null | \
+	     sed 's/-[^-]*$$//')
+VERSION	:= $(shell sed -n 's/^\#define[ \t]*V2K_VERSION[ \t]*"\(.*\)"/\1/p' \
+	     common/common.h)
+VERSIONDEFS = -DV2K_COMMIT='"$(COMMIT)"' -DV2K_JQ_VERSION='"$(JQVERSION)"'
+VSTAMP	 = .build-version
+
 # The flags every object was built with: a change rebuilds everything.
 STAMP	 = .build-flags
 FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)
@@ -48,6 +60,14 @@ all: $(BINS)
 $(STAMP): FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(FLAGS_NOW)" ]; then \
 		echo "$(FLAGS_NOW)" >$@; fi
+
+# Only msg.o says the commit: a new commit rebuilds it alone.
+$(VSTAMP): FORCE
+	@if [ "$$(cat $@ 2>/dev/null)" != "$(COMMIT) $(JQVERSION)" ]; then \
+		echo "$(COMMIT) $(JQVERSION)" >$@; fi
+
+common/msg.o: common/msg.c common/common.h $(STAMP) $(VSTAMP)
+	$(CC) $(ALL_CPPFLAGS) $(VERSIONDEFS) $(ALL_CFLAGS) -c -o $@ $<
 
 common/%.o: common/%.c common/common.h common/azure_int.h \
 	    common/http_int.h common/vault_int.h $(STAMP)
@@ -123,6 +143,6 @@ uninstall:
 	done
 
 clean:
-	rm -f $(BINS) $(LIBOBJ) common/libcommon.a $(UNITS) $(STAMP) \
+	rm -f $(BINS) $(LIBOBJ) common/libcommon.a $(UNITS) $(STAMP) $(VSTAMP) \
 	    $(SCANFREE)
 	rm -rf tests/fuzz/bin

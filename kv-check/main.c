@@ -80,14 +80,21 @@ struct check {
 	long		 norphans;
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: kv-check [-hqv] [-j jobs] "
-	    "[--expires days|never] [--json] [--orphans]\n"
-	    "                [--rate n] [--vault name|url]\n");
-	exit(EXIT_FATAL);
-}
+static const char synopsis[] =
+    "usage: kv-check [-hqv] [-j jobs] [--expires days|never] [--json] "
+    "[--orphans]\n"
+    "                [--rate n] [--vault name|url]\n";
+static const char options[] =
+	"      --expires days|never  the --expires kv-put was given\n"
+	"  -h, --help                print this help and exit\n"
+	"  -j, --jobs jobs           names checked at once, 1 to 64 (8)\n"
+	"      --json                compare with the values kv-put --json wrote\n"
+	"      --orphans             at the end, list secrets no record names\n"
+	"  -q, --quiet               no warnings, no summary\n"
+	"      --rate n              requests per 10 s (4000)\n"
+	"  -v, --verbose             say the outcome of every record\n"
+	"      --vault name|url      the vault (KEY_VAULT_NAME)\n"
+	"      --version             print the version and exit\n";
 
 /*
  * What to do when Key Vault refuses, in kv-check's terms (kv_errmsg):
@@ -707,6 +714,8 @@ main(int argc, char *argv[])
 	jv rec, group = jv_invalid();
 
 	msg_init("kv-check");
+	msg_help_text(synopsis, options);
+	msg_quiet_epipe();	/* read-only: | head ends it quietly */
 	memset(&c, 0, sizeof(c));
 	c.want_exp = 1;
 	while ((ch = getopt_long(argc, argv, "hj:qv", longopts, NULL)) !=
@@ -736,13 +745,13 @@ main(int argc, char *argv[])
 			vault = optarg;
 			break;
 		default:
-			msg_option(ch, OPT_VERSION, usage);
+			msg_option(ch, OPT_VERSION);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 0)
-		usage();
+		msg_usage();
 	if ((vault = kv_target(vault)) == NULL)
 		msg_usage_error("no vault: give --vault NAME|URL or set "
 		    "KEY_VAULT_NAME");

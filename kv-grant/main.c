@@ -35,9 +35,11 @@
 #define ARM_GUID_NS	"11fb06fb-712d-4ddd-98c7-e71bbd588830"
 
 /* Long options without a letter. */
-#define OPT_SCOPE	256
-#define OPT_VAULT	257
-#define OPT_VERSION	258
+#define OPT_REVOKE	256
+#define OPT_SCOPE	257
+#define OPT_SUBSCRIPTION 258
+#define OPT_VAULT	259
+#define OPT_VERSION	260
 
 /*
  * Built-in Key Vault roles (learn.microsoft.com, Azure built-in roles and
@@ -88,15 +90,20 @@ struct ask {
 	char	*assignment;	/* full role assignment id */
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: kv-grant [-hnqrv] [-j jobs] [-s subscription] "
-	    "[--scope resource-id]\n"
-	    "                [--vault name|url]\n");
-	exit(EXIT_FATAL);
-}
+static const char synopsis[] =
+    "usage: kv-grant [-hnqv] [-j jobs] [--revoke] [--scope resource-id]\n"
+    "                [--subscription subscription] [--vault name|url]\n";
+static const char options[] =
+	"  -h, --help                       print this help and exit\n"
+	"  -j, --jobs jobs                  records handled at once, 1 to 64 (8)\n"
+	"  -n, --dry-run                    create or delete nothing; print the plan\n"
+	"  -q, --quiet                      no messages but fatal ones\n"
+	"      --revoke                     delete the assignments, not create them\n"
+	"      --scope resource-id          the vault's resource id, not looked up\n"
+	"      --subscription subscription  the vault's (AZURE_SUBSCRIPTION_ID)\n"
+	"  -v, --verbose                    say what happens to each record\n"
+	"      --vault name|url             the vault (KEY_VAULT_NAME)\n"
+	"      --version                    print the version and exit\n";
 
 /* 8-4-4-4-12 hexadecimal digits. */
 static int
@@ -738,9 +745,9 @@ main(int argc, char *argv[])
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "revoke",	no_argument,		NULL, 'r' },
+		{ "revoke",	no_argument,		NULL, OPT_REVOKE },
 		{ "scope",	required_argument,	NULL, OPT_SCOPE },
-		{ "subscription", required_argument,	NULL, 's' },
+		{ "subscription", required_argument,	NULL, OPT_SUBSCRIPTION },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
@@ -759,8 +766,9 @@ main(int argc, char *argv[])
 	jv rec;
 
 	msg_init("kv-grant");
+	msg_help_text(synopsis, options);
 	memset(&g, 0, sizeof(g));
-	while ((ch = getopt_long(argc, argv, "hj:nqrs:v", longopts,
+	while ((ch = getopt_long(argc, argv, "hj:nqv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -769,10 +777,10 @@ main(int argc, char *argv[])
 		case 'n':
 			g.dry_run = 1;
 			break;
-		case 'r':
+		case OPT_REVOKE:
 			g.revoke = 1;
 			break;
-		case 's':
+		case OPT_SUBSCRIPTION:
 			sub = optarg;
 			break;
 		case OPT_SCOPE:
@@ -782,13 +790,13 @@ main(int argc, char *argv[])
 			vault = optarg;
 			break;
 		default:
-			msg_option(ch, OPT_VERSION, usage);
+			msg_option(ch, OPT_VERSION);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage();
+		msg_usage();
 
 	if (scope != NULL) {
 		g.vault_id = trim_slashes(scope);

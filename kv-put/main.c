@@ -34,6 +34,7 @@ enum {
 	OPT_EXPIRES = 256,
 	OPT_JSON,
 	OPT_RATE,
+	OPT_RECOVER,
 	OPT_VAULT,
 	OPT_VERSION,
 	OPT_WRITE_RATE
@@ -89,14 +90,24 @@ struct put {
 	long		 interrupted;
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: kv-put [-fhnqrv] [-j jobs] "
-	    "[--expires days|never] [--json] [--rate n]\n"
-	    "              [--vault name|url] [--write-rate n]\n");
-	exit(EXIT_FATAL);
-}
+static const char synopsis[] =
+    "usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] "
+    "[--rate n]\n"
+    "              [--recover] [--vault name|url] [--write-rate n]\n";
+static const char options[] =
+	"      --expires days|never  expiry of every written secret\n"
+	"  -f, --force               take over names that hold another path's secret\n"
+	"  -h, --help                print this help and exit\n"
+	"  -j, --jobs jobs           records handled at once, 1 to 64 (8)\n"
+	"      --json                write every value as a JSON object\n"
+	"  -n, --dry-run             write nothing; print the plan\n"
+	"  -q, --quiet               no warnings, no summary\n"
+	"      --rate n              requests other than writes per 10 s (4000)\n"
+	"      --recover             recover soft-deleted names, then write them\n"
+	"  -v, --verbose             say what happened to each record\n"
+	"      --vault name|url      the vault (KEY_VAULT_NAME)\n"
+	"      --version             print the version and exit\n"
+	"      --write-rate n        secret writes per 10 s (300)\n";
 
 /* What to do when Key Vault refuses, in kv-put's terms (kv_errmsg). */
 static const char *const cures[KV_CAUSE_COUNT] = {
@@ -1022,7 +1033,7 @@ main(int argc, char *argv[])
 		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "rate",	required_argument,	NULL, OPT_RATE },
-		{ "recover",	no_argument,		NULL, 'r' },
+		{ "recover",	no_argument,		NULL, OPT_RECOVER },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
@@ -1044,9 +1055,10 @@ main(int argc, char *argv[])
 	jv rec;
 
 	msg_init("kv-put");
+	msg_help_text(synopsis, options);
 	memset(&p, 0, sizeof(p));
 	p.expires_days = EXPIRES_DAYS;
-	while ((ch = getopt_long(argc, argv, "fhj:nqrv", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "fhj:nqv", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'f':
@@ -1058,7 +1070,7 @@ main(int argc, char *argv[])
 		case 'n':
 			p.dry_run = 1;
 			break;
-		case 'r':
+		case OPT_RECOVER:
 			p.recover = 1;
 			break;
 		case OPT_EXPIRES:
@@ -1084,13 +1096,13 @@ main(int argc, char *argv[])
 			    "--write-rate");
 			break;
 		default:
-			msg_option(ch, OPT_VERSION, usage);
+			msg_option(ch, OPT_VERSION);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 0)
-		usage();
+		msg_usage();
 	if ((vault = kv_target(vault)) == NULL)
 		msg_usage_error("no vault: give --vault NAME|URL or set "
 		    "KEY_VAULT_NAME");

@@ -1,0 +1,93 @@
+#!/usr/bin/env bats
+# operator.bats: what a person sees around the pipeline: a reader that goes
+# away (| head), the rollback of a migration, bash completion and the
+# release tarball.  (Help and --version are checked for every tool in
+# docs.bats, with the man pages.)
+
+setup_file() {
+	load helpers
+	env_reset
+	start_vault
+	start_keyvault
+	# 2000 secrets: vault-ls writes well over a pipe's 64 KiB.
+	"$PY" -c 'import json
+print(json.dumps({"secrets": {"secret/": {"f%02d/s%04d" % (i % 20, i):
+    {"data": {"k": "v%d" % i + "x" * 100}} for i in range(2000)}}}))' \
+	    >"$BATS_FILE_TMPDIR/seed.json"
+	admin "$VAULT_URL/_admin/seed" -X POST \
+	    --data-binary @"$BATS_FILE_TMPDIR/seed.json" >/dev/null
+	vault-ls secret >"$BATS_FILE_TMPDIR/in" 2>/dev/null
+	# The same records with 1 KiB of an operator's own field: 2 MiB of
+	# output for the stages that pass it on.
+	jq -c '.note = ("n" * 1024)' "$BATS_FILE_TMPDIR/in" \
+	    >"$BATS_FILE_TMPDIR/fat"
+}
+
+teardown_file() {
+	load helpers
+	stop_servers
+}
+
+setup() {
+	load helpers
+}
+
+# gone TOOL [ARGS...]: TOOL ARGS, its input $IN, its reader gone after one
+# byte; sets RC to its exit status and ERR to its stderr.
+gone() {
+	"$@" <"$IN" 2>"$BATS_TEST_TMPDIR/err" | head -c 1 >/dev/null
+	RC=${PIPESTATUS[0]}
+	ERR=$(cat "$BATS_TEST_TMPDIR/err")
+}
+
+@test "vault-ls | head: no message, exit 0" {
+	IN=/dev/null gone vault-ls secret
+	assert_equal "$ERR" ""
+	assert_equal "$RC" 0
+}
+
+@test "vault-dump | head: no message, exit 0" {
+	IN=$BATS_FILE_TMPDIR/in gone vault-dump -j4
+	assert_equal "$ERR" ""
+	assert_equal "$RC" 0
+}
+
+@test "kv-name | head: no message; a record failed before says so, and exit 1" {
+	IN=$BATS_FILE_TMPDIR/fat gone kv-name
+	assert_equal "$ERR" ""
+	assert_equal "$RC" 0
+	{ echo 'not json'; cat "$BATS_FILE_TMPDIR/fat"; } >"$BATS_TEST_TMPDIR/bad"
+	IN=$BATS_TEST_TMPDIR/bad gone kv-name
+	assert_equal "$RC" 1
+	assert_equal "$(wc -l <<<"$ERR")" 1
+	assert_regex "$ERR" '^kv-name: line 1: '
+}
+
+@test "kv-check | head: no message, and the status of what it wrote (a difference: 1)" {
+	head -n 300 "$BATS_FILE_TMPDIR/fat" | kv-name >"$BATS_TEST_TMPDIR/named"
+	# Nothing was migrated: the first record is missing, a difference.
+	IN=$BATS_TEST_TMPDIR/named gone kv-check
+	assert_equal "$RC" 1
+	# The records it wrote are reported; then nothing: no write error,
+	# no summary.
+	[ -n "$ERR" ]
+	refute_regex "$ERR" 'cannot write|records?:'
+	[ "$(grep -vc ': missing$' <<<"$ERR")" -eq 0 ]
+	[ "$(wc -l <<<"$ERR")" -lt 300 ]
+}
+
+@test "a full disk is still loud in a read-only stage: exit 2, the cause said" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	run -2 bash -c 'vault-ls secret 2>&1 >/dev/full'
+	assert_line --partial "vault-ls: cannot write output: No space left on device"
+}
+
+@test "kv-put | head stays loud: its mapping is incomplete, exit 2" {
+	# 100 secrets of 1 KiB of note each: 100 KiB of mapping.
+	head -n 100 "$BATS_FILE_TMPDIR/fat" | vault-dump | kv-name \
+	    >"$BATS_TEST_TMPDIR/named"
+	IN=$BATS_TEST_TMPDIR/named gone kv-put
+	assert_equal "$RC" 2
+	assert_regex "$ERR" "kv-put: secret/f[0-9]+/s[0-9]+: written to Key Vault as secret-f[0-9]+-s[0-9]+, but its mapping line was lost: Broken pipe"
+	assert_regex "$ERR" "kv-put: cannot write output: Broken pipe"
+}
