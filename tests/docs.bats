@@ -503,6 +503,40 @@ run_examples() {
 	[ -z "$bad" ] || fail "$bad"
 }
 
+# render80 PAGE: the page as "MANWIDTH=80 mandoc -Tutf8 PAGE" shows it: mandoc
+# ignores MANWIDTH and fills 78 columns, what man(1) leaves of 80.
+render80() {
+	MANWIDTH=80 mandoc -Tutf8 "$1" | LC_ALL=C.UTF-8 sed 's/.\x08//g'
+}
+
+@test "every man page fits 80 columns and its footer names the suite and its version" {
+	local p version bad="" long
+	version=$(sed -n 's/^#define[ \t]*V2K_VERSION[ \t]*"\(.*\)"/\1/p' \
+	    "$TOP/common/common.h")
+	for p in "$TOP"/man/*.[1-9]; do
+		long=$(render80 "$p" | "$PY" -c 'import sys
+for l in sys.stdin.buffer:
+    l = l.decode("utf-8").rstrip("\n")
+    if len(l) > 80:
+        print(l)')
+		[ -z "$long" ] || bad+="$(basename "$p"): wider than 80 columns:"$'\n'"$long"$'\n'
+		# A display wrapped by the terminal: a redirection alone.
+		long=$(render80 "$p" | grep -E '^ *[<>][^ ]' || true)
+		[ -z "$long" ] || bad+="$(basename "$p"): a line wrapped before a redirection:"$'\n'"$long"$'\n'
+		render80 "$p" | tail -n 1 |
+		    grep -qE "^vault2kv $version +.* vault2kv $version\$" ||
+		    bad+="$(basename "$p"): footer: $(render80 "$p" | tail -n 1)"$'\n'
+	done
+	[ -z "$bad" ] || fail "$bad"
+}
+
+@test "rendered quotes hold what they quote: the error field, the Key Vault reference" {
+	run -0 render80 "$TOP/man/vault2kv.7"
+	assert_output --partial '{"tool": ..., "status": HTTP or null, "message": ...}'
+	run -0 render80 "$TOP/man/kv-name.1"
+	assert_output --partial "‘@Microsoft.KeyVault(VaultName=vault;SecretName=name)’"
+}
+
 @test "links from README.md and .Xr references to the suite's pages resolve" {
 	local l p bad=""
 	for l in $(grep -o '](man/[^)]*)' "$TOP/README.md" | sed 's/^](//; s/)$//'); do

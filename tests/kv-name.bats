@@ -566,20 +566,21 @@ kv-name: try 'kv-name -h' for usage"
 	assert_equal "$output" ""
 	syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$man")
 	opts=$(sed -n '/^\.Sh DESCRIPTION/,/^\.Sh ENVIRONMENT/p' "$man")
-	run -2 --separate-stderr kv-name -h
+	run -0 --separate-stderr kv-name -h
+	stderr=$(sed '/^$/q' <<<"$output")
 	ucluster=$(grep -o '\[-[a-zA-Z]*\]' <<<"$stderr" | head -n 1)
 	mcluster=$(grep -m 1 '^\.Op Fl [a-zA-Z]*$' <<<"$syn")
 	mcluster=${mcluster#.Op Fl }
-	for l in e f h m p q r s v; do
+	for l in e f h m p q v; do
 		[[ $ucluster == *$l* || $stderr == *"[-$l "* ]]
 		[[ $mcluster == *$l* ]] || grep -q "^\.Op Fl $l Ar" <<<"$syn"
 		grep -q "^\.It Fl $l" <<<"$opts"
 	done
-	for o in on-collision strip-mount; do
+	for o in on-collision reference split strip-mount; do
 		[[ $stderr == *"[--$o"* ]]
 		grep -q "^\.Op Fl -$o" <<<"$syn"
 	done
-	for o in on-collision strip-mount version; do
+	for o in on-collision reference split strip-mount version; do
 		grep -q "^\.It Fl -$o" <<<"$opts"
 	done
 }
