@@ -5,6 +5,9 @@ CC	?= cc
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANPREFIX ?= $(PREFIX)/share/man
+# bash-completion loads a command's completion from a file of its name.
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DISTDIR	?= .
 DESTDIR	?=
 
 CFLAGS	?= -O2 -g
@@ -53,7 +56,7 @@ STAMP	 = .build-flags
 FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 
 .PHONY: all check unit test-bats demo bench fuzz deps install uninstall \
-	clean FORCE
+	dist clean FORCE
 
 all: $(BINS)
 
@@ -130,17 +133,32 @@ fuzz:
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 \
-	    $(DESTDIR)$(MANPREFIX)/man7
+	    $(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(COMPLETIONDIR)
 	for b in $(BINS); do install -m 755 $$b $(DESTDIR)$(BINDIR)/; done
 	for m in $(MANS); do \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANPREFIX)/man$$s/; \
 	done
+	for t in $(TOOLS); do \
+		install -m 644 man/vault2kv.bash $(DESTDIR)$(COMPLETIONDIR)/$$t; \
+	done
 
 uninstall:
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for t in $(TOOLS); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(COMPLETIONDIR)/$$t; \
+	done
 	for m in $(MANS); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANPREFIX)/man$$s/$${m#man/}; \
 	done
+
+# dist: vault2kv-VERSION.tar.gz of the commit checked out (git archive:
+# what is committed, never build products), which builds and passes
+# make check without git.
+dist:
+	@test -e .git || { echo "make dist: needs a git checkout" >&2; exit 2; }
+	@git diff --quiet HEAD || echo "make dist: uncommitted changes are" \
+	    "not in the tarball: it holds $$(git describe --always)" >&2
+	git archive --format=tar.gz --prefix=vault2kv-$(VERSION)/ \
+	    -o $(DISTDIR)/vault2kv-$(VERSION).tar.gz HEAD
 
 clean:
 	rm -f $(BINS) $(LIBOBJ) common/libcommon.a $(UNITS) $(STAMP) $(VSTAMP) \

@@ -171,7 +171,9 @@ void	 msg_version(void) V2K_NORETURN;
 /*
  * The tool's help, set at the start of main: synopsis is its usage
  * ("usage: tool ...\n", as the man page's SYNOPSIS), options its option
- * list, one option a line: "  -x, --long arg  what it does".
+ * list, one option a line: "  -x, --long ARG  what it does", the
+ * argument in capitals, or as its literal words ("error|suffix", "DAYS|never"):
+ * man/vault2kv.bash completes from it.
  */
 void	 msg_help_text(const char *synopsis, const char *options);
 /* -h, --help: the synopsis, the option list and the man page, on stdout; exit 0. */

@@ -85,15 +85,15 @@ static const char synopsis[] =
     "[--orphans]\n"
     "                [--rate n] [--vault name|url]\n";
 static const char options[] =
-	"      --expires days|never  the --expires kv-put was given\n"
+	"      --expires DAYS|never  the --expires kv-put was given\n"
 	"  -h, --help                print this help and exit\n"
-	"  -j, --jobs jobs           names checked at once, 1 to 64 (8)\n"
+	"  -j, --jobs JOBS           names checked at once, 1 to 64 (8)\n"
 	"      --json                compare with the values kv-put --json wrote\n"
 	"      --orphans             at the end, list secrets no record names\n"
 	"  -q, --quiet               no warnings, no summary\n"
-	"      --rate n              requests per 10 s (4000)\n"
+	"      --rate N              requests per 10 s (4000)\n"
 	"  -v, --verbose             say the outcome of every record\n"
-	"      --vault name|url      the vault (KEY_VAULT_NAME)\n"
+	"      --vault NAME|URL      the vault (KEY_VAULT_NAME)\n"
 	"      --version             print the version and exit\n";
 
 /*

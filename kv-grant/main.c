@@ -95,14 +95,14 @@ static const char synopsis[] =
     "                [--subscription subscription] [--vault name|url]\n";
 static const char options[] =
 	"  -h, --help                       print this help and exit\n"
-	"  -j, --jobs jobs                  records handled at once, 1 to 64 (8)\n"
+	"  -j, --jobs JOBS                  records handled at once, 1 to 64 (8)\n"
 	"  -n, --dry-run                    create or delete nothing; print the plan\n"
 	"  -q, --quiet                      no messages but fatal ones\n"
 	"      --revoke                     delete the assignments, not create them\n"
-	"      --scope resource-id          the vault's resource id, not looked up\n"
-	"      --subscription subscription  the vault's (AZURE_SUBSCRIPTION_ID)\n"
+	"      --scope RESOURCE-ID          the vault's resource id, not looked up\n"
+	"      --subscription SUBSCRIPTION  the vault's (AZURE_SUBSCRIPTION_ID)\n"
 	"  -v, --verbose                    say what happens to each record\n"
-	"      --vault name|url             the vault (KEY_VAULT_NAME)\n"
+	"      --vault NAME|URL             the vault (KEY_VAULT_NAME)\n"
 	"      --version                    print the version and exit\n";
 
 /* 8-4-4-4-12 hexadecimal digits. */

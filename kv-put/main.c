@@ -95,19 +95,19 @@ static const char synopsis[] =
     "[--rate n]\n"
     "              [--recover] [--vault name|url] [--write-rate n]\n";
 static const char options[] =
-	"      --expires days|never  expiry of every written secret\n"
+	"      --expires DAYS|never  expiry of every written secret\n"
 	"  -f, --force               take over names that hold another path's secret\n"
 	"  -h, --help                print this help and exit\n"
-	"  -j, --jobs jobs           records handled at once, 1 to 64 (8)\n"
+	"  -j, --jobs JOBS           records handled at once, 1 to 64 (8)\n"
 	"      --json                write every value as a JSON object\n"
 	"  -n, --dry-run             write nothing; print the plan\n"
 	"  -q, --quiet               no warnings, no summary\n"
-	"      --rate n              requests other than writes per 10 s (4000)\n"
+	"      --rate N              requests other than writes per 10 s (4000)\n"
 	"      --recover             recover soft-deleted names, then write them\n"
 	"  -v, --verbose             say what happened to each record\n"
-	"      --vault name|url      the vault (KEY_VAULT_NAME)\n"
+	"      --vault NAME|URL      the vault (KEY_VAULT_NAME)\n"
 	"      --version             print the version and exit\n"
-	"      --write-rate n        secret writes per 10 s (300)\n";
+	"      --write-rate N        secret writes per 10 s (300)\n";
 
 /* What to do when Key Vault refuses, in kv-put's terms (kv_errmsg). */
 static const char *const cures[KV_CAUSE_COUNT] = {

@@ -91,3 +91,82 @@ gone() {
 	assert_regex "$ERR" "kv-put: secret/f[0-9]+/s[0-9]+: written to Key Vault as secret-f[0-9]+-s[0-9]+, but its mapping line was lost: Broken pipe"
 	assert_regex "$ERR" "kv-put: cannot write output: Broken pipe"
 }
+
+# complete WORD...: COMPREPLY of the bash completion for the command line
+# WORD... (the last word is the one being completed), one a line.
+complete_words() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$(($# - 1))
+	COMPREPLY=()
+	_vault2kv
+	printf '%s\n' "${COMPREPLY[@]}"
+}
+
+@test "bash completion: options from each tool's --help, values and file names" {
+	. "$TOP/man/vault2kv.bash"
+	run -0 complete -p kv-put
+	assert_output "complete -F _vault2kv kv-put"
+	for t in vault-ls vault-dump kv-name kv-put kv-check kv-grant; do
+		# Every long option the tool knows, and nothing else.
+		run -0 complete_words "$t" --
+		want=$("$t" --help | grep -o -- '--[a-z-]*' | sort -u)
+		assert_equal "$(sort <<<"$output")" "$want"
+	done
+	run -0 complete_words kv-put --re
+	assert_output "--recover"
+	run -0 complete_words kv-name --on-collision su
+	assert_output "suffix"
+	run -0 complete_words kv-name --on-collision = ""
+	assert_output "error
+suffix"
+	run -0 complete_words kv-put --expires ""
+	assert_output "never"
+	run -0 complete_words kv-put --vault ""
+	assert_output ""
+	# A FILE argument completes file names.
+	cd "$BATS_TEST_TMPDIR"
+	touch mapping.ndjson
+	run -0 complete_words kv-name -m map
+	assert_output "mapping.ndjson"
+	# The short options too, and none of the letters no tool has.
+	run -0 complete_words kv-grant -
+	assert_line -- "-n"
+	refute_line -- "-r"
+	refute_line -- "-s"
+}
+
+@test "make install puts the tools, the pages and the completion of each tool in DESTDIR" {
+	run -0 make -C "$TOP" --no-print-directory install \
+	    DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/usr
+	cd "$BATS_TEST_TMPDIR/root/usr"
+	for t in vault-ls vault-dump kv-name kv-put kv-check kv-grant; do
+		[ -x "bin/$t" ]
+		[ -f "share/man/man1/$t.1" ]
+		cmp "share/bash-completion/completions/$t" "$TOP/man/vault2kv.bash"
+	done
+	[ -f share/man/man7/vault2kv.7 ]
+}
+
+@test "make dist: a tarball of the commit that builds and passes the unit tests outside git" {
+	local d=$BATS_TEST_TMPDIR v
+	v=$(sed -n 's/^#define[ \t]*V2K_VERSION[ \t]*"\(.*\)"/\1/p' \
+	    "$TOP/common/common.h")
+	git -C "$TOP" rev-parse --git-dir >/dev/null 2>&1 ||
+	    skip "not a git checkout: make dist needs one"
+	run -0 make -C "$TOP" --no-print-directory dist DISTDIR="$d"
+	[ -f "$d/vault2kv-$v.tar.gz" ]
+	tar tzf "$d/vault2kv-$v.tar.gz" >"$d/list"
+	grep -qx "vault2kv-$v/LICENSE" "$d/list"
+	grep -qx "vault2kv-$v/Makefile" "$d/list"
+	grep -qx "vault2kv-$v/man/vault2kv.bash" "$d/list"
+	run -1 grep -E '\.(o|a)$|/\.build-|/kv-put/kv-put$' "$d/list"
+	mkdir "$d/unpacked"
+	tar xzf "$d/vault2kv-$v.tar.gz" -C "$d/unpacked"
+	cd "$d/unpacked/vault2kv-$v"
+	[ ! -e .git ]
+	run -0 make -j2
+	run -0 make unit
+	# Outside git, --version names no commit.
+	run -0 ./kv-put/kv-put --version
+	assert_line -n 0 "kv-put (vault2kv) $v"
+}

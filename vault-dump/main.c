@@ -49,7 +49,7 @@ static const char synopsis[] =
 static const char options[] =
 	"  -a, --all-versions  one record per live KV v2 version, oldest first\n"
 	"  -h, --help          print this help and exit\n"
-	"  -j, --jobs jobs     secrets read at once, 1 to 64 (8)\n"
+	"  -j, --jobs JOBS     secrets read at once, 1 to 64 (8)\n"
 	"  -q, --quiet         no warnings, no summary\n"
 	"  -v, --verbose       say more; repeat for more\n"
 	"      --version       print the version and exit\n";

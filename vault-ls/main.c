@@ -77,7 +77,7 @@ static const char synopsis[] =
 static const char options[] =
 	"  -A, --all-namespaces  list every namespace below VAULT_NAMESPACE too\n"
 	"  -h, --help            print this help and exit\n"
-	"  -j, --jobs jobs       requests in flight at once, 1 to 64 (8)\n"
+	"  -j, --jobs JOBS       requests in flight at once, 1 to 64 (8)\n"
 	"  -l, --long            add each KV v2 secret's metadata\n"
 	"  -q, --quiet           no warnings, no counts, no summary\n"
 	"  -v, --verbose         say more; repeat for more\n"
