@@ -80,9 +80,10 @@ common/libcommon.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-# Each tool: TOOL/*.c linked with libcommon.a into TOOL/TOOL.
+# Each tool: TOOL/*.c (and its own TOOL/*.h) linked with libcommon.a
+# into TOOL/TOOL.
 .SECONDEXPANSION:
-$(BINS): $$(sort $$(wildcard $$(dir $$@)*.c)) common/common.h \
+$(BINS): $$(sort $$(wildcard $$(dir $$@)*.[ch])) common/common.h \
 	    common/libcommon.a $(STAMP)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) \
 	    $(LINKALLOC) common/libcommon.a $(ALL_LDFLAGS) $(LIBS)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "rollback.h"
 
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	64
@@ -33,8 +34,10 @@
 enum {
 	OPT_EXPIRES = 256,
 	OPT_JSON,
+	OPT_PURGE,
 	OPT_RATE,
 	OPT_RECOVER,
+	OPT_ROLLBACK,
 	OPT_VAULT,
 	OPT_VERSION,
 	OPT_WRITE_RATE
@@ -92,8 +95,9 @@ struct put {
 
 static const char synopsis[] =
     "usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] "
-    "[--rate n]\n"
-    "              [--recover] [--vault name|url] [--write-rate n]\n";
+    "[--purge]\n"
+    "              [--rate n] [--recover] [--rollback] [--vault name|url]\n"
+    "              [--write-rate n]\n";
 static const char options[] =
 	"      --expires DAYS|never  expiry of every written secret\n"
 	"  -f, --force               take over names that hold another path's secret\n"
@@ -102,8 +106,10 @@ static const char options[] =
 	"      --json                write every value as a JSON object\n"
 	"  -n, --dry-run             write nothing; print the plan\n"
 	"  -q, --quiet               no warnings, no summary\n"
+	"      --purge               with --rollback: purge what it deletes\n"
 	"      --rate N              requests other than writes per 10 s (4000)\n"
 	"      --recover             recover soft-deleted names, then write them\n"
+	"      --rollback            delete what the mapping on stdin created\n"
 	"  -v, --verbose             say what happened to each record\n"
 	"      --vault NAME|URL      the vault (KEY_VAULT_NAME)\n"
 	"      --version             print the version and exit\n"
@@ -1032,8 +1038,10 @@ main(int argc, char *argv[])
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "purge",	no_argument,		NULL, OPT_PURGE },
 		{ "rate",	required_argument,	NULL, OPT_RATE },
 		{ "recover",	no_argument,		NULL, OPT_RECOVER },
+		{ "rollback",	no_argument,		NULL, OPT_ROLLBACK },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
@@ -1049,9 +1057,9 @@ main(int argc, char *argv[])
 	const char *vault = NULL, *cn;
 	long write_rate = WRITE_BUDGET, all_rate = ALL_BUDGET;
 	long sent, retried, throttled;
-	char ni[48];
+	char ni[48], *summary;
 	time_t now;
-	int ch, rc, jobs = JOBS_DEFAULT, status;
+	int ch, rc, jobs = JOBS_DEFAULT, status, undo = 0, purge = 0;
 	jv rec;
 
 	msg_init("kv-put");
@@ -1070,8 +1078,14 @@ main(int argc, char *argv[])
 		case 'n':
 			p.dry_run = 1;
 			break;
+		case OPT_PURGE:
+			purge = 1;
+			break;
 		case OPT_RECOVER:
 			p.recover = 1;
+			break;
+		case OPT_ROLLBACK:
+			undo = 1;
 			break;
 		case OPT_EXPIRES:
 			p.expires_given = 1;
@@ -1103,6 +1117,11 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 0)
 		msg_usage();
+	if (purge && !undo)
+		msg_usage_error("--purge goes with --rollback");
+	if (undo && (p.force || p.recover || p.json || p.expires_given))
+		msg_usage_error("--rollback writes nothing: -f, --recover, "
+		    "--json and --expires have no place with it");
 	if ((vault = kv_target(vault)) == NULL)
 		msg_usage_error("no vault: give --vault NAME|URL or set "
 		    "KEY_VAULT_NAME");
@@ -1119,6 +1138,18 @@ main(int argc, char *argv[])
 	p.http = http;
 	p.kv = start_kv(http, vault, cures, &cred);
 	kv_set_budget(p.kv, write_rate / 10.0, all_rate / 10.0);
+	if (undo) {
+		status = rollback(p.kv, purge, p.dry_run, &summary);
+		stop_kv(p.kv, cred, http, &sent, &retried, &throttled);
+		cimap_free(p.names);
+		free(p.from);
+		pthread_cond_destroy(&p.cv);
+		pthread_mutex_destroy(&p.mu);
+		status = msg_finish(status, "%s; %ld requests, %ld retried, "
+		    "%ld throttled", summary, sent, retried, throttled);
+		free(summary);
+		return status;
+	}
 
 	survey(&p);
 	if ((cn = azure_cred_name(cred)) != NULL)

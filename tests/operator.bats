@@ -170,3 +170,118 @@ suffix"
 	run -0 ./kv-put/kv-put --version
 	assert_line -n 0 "kv-put (vault2kv) $v"
 }
+
+# --- rollback ---------------------------------------------------------------
+
+# kvstate: the Key Vault stand-in's secrets, every version with its value
+# and the soft-deleted ones, as one line of JSON.
+kvstate() {
+	admin "$KV_URL/_admin/state" | jq -c '.secrets'
+}
+
+# roll_seed: a small tree of its own in Vault, mount roll/ (KV v2): a has
+# two versions, b one.
+roll_seed() {
+	admin "$VAULT_URL/_admin/seed" -X POST -d '{"mounts": {"roll/": 2},
+	    "secrets": {"roll/": {
+	      "a": {"versions": [{"data": {"k": "a-1"}}, {"data": {"k": "a-2"}}]},
+	      "b": {"data": {"k": "b-1", "l": "b-2"}}}}}' >/dev/null
+}
+
+@test "rollback --purge after a migration leaves the vault exactly as it was before" {
+	kvadmin POST /_admin/reset >/dev/null
+	roll_seed
+	# What the vault held before: another application's secret, and a
+	# soft-deleted one.
+	kvadmin POST /_admin/seed '{"secrets": [
+	    {"name": "other-app", "value": "not ours"},
+	    {"name": "old-gone", "value": "x", "deleted": true}]}' >/dev/null
+	before=$(kvstate)
+	vault-ls roll | vault-dump -a | kv-name | kv-put \
+	    >"$BATS_TEST_TMPDIR/map" 2>/dev/null
+	run -0 jq -r .status "$BATS_TEST_TMPDIR/map"
+	assert_output "created
+updated
+created"
+	[ "$(kvstate)" != "$before" ]
+	# The plan first: nothing deleted.
+	run -0 --separate-stderr kv-put --rollback --purge -n \
+	    <"$BATS_TEST_TMPDIR/map"
+	assert_equal "$(jq -r '[.name, .rollback] | @tsv' <<<"$output")" \
+	    "$(printf 'roll-a\twould-purge\nroll-a\twould-purge\nroll-b\twould-purge')"
+	run -0 --separate-stderr kv-put --rollback --purge \
+	    <"$BATS_TEST_TMPDIR/map"
+	assert_equal "$(jq -r '[.name, .status, .rollback] | @tsv' <<<"$output")" \
+	    "$(printf 'roll-a\tcreated\tpurged\nroll-a\tupdated\tpurged\nroll-b\tcreated\tpurged')"
+	assert_regex "$stderr" 'rollback: 3 records; of the secrets the mapping created: 2 deleted, 2 purged'
+	assert_equal "$(kvstate)" "$before"
+	# Again: nothing left to do, nothing else touched.
+	run -0 --separate-stderr kv-put --rollback --purge \
+	    <"$BATS_TEST_TMPDIR/map"
+	assert_equal "$(jq -r .rollback <<<"$output" | sort -u)" "absent"
+	assert_equal "$(kvstate)" "$before"
+}
+
+@test "rollback without --purge leaves the created secrets soft-deleted, recoverable" {
+	kvadmin POST /_admin/reset >/dev/null
+	roll_seed
+	vault-ls roll | vault-dump | kv-name | kv-put \
+	    >"$BATS_TEST_TMPDIR/map" 2>/dev/null
+	run -0 --separate-stderr kv-put --rollback <"$BATS_TEST_TMPDIR/map"
+	assert_equal "$(jq -r .rollback <<<"$output" | sort -u)" "deleted"
+	# Deletion is asynchronous: deleting, then deleted.
+	for _ in $(seq 1 50); do
+		[ "$(kvstate | jq -r '.[].state' | sort -u)" = deleted ] && break
+		sleep 0.2
+	done
+	run -0 jq -r '.[] | [.name, .state, (.versions | length)] | @tsv' \
+	    <<<"$(kvstate)"
+	assert_output "$(printf 'roll-a\tdeleted\t1\nroll-b\tdeleted\t1')"
+}
+
+@test "rollback touches only what the mapping created: updated and unchanged stay, a secret changed since is refused" {
+	kvadmin POST /_admin/reset >/dev/null
+	roll_seed
+	vault-ls roll | vault-dump | kv-name | kv-put >/dev/null 2>&1
+	# A new value for a, a new secret c: the second run updates a,
+	# leaves b unchanged and creates c.
+	for s in a:a-3 c:c-1; do
+		curl -sfS -X POST -H "X-Vault-Token: root" \
+		    "$VAULT_URL/v1/roll/data/${s%%:*}" \
+		    -d "{\"data\": {\"k\": \"${s#*:}\"}}" >/dev/null
+	done
+	vault-ls roll | vault-dump | kv-name | kv-put \
+	    >"$BATS_TEST_TMPDIR/map" 2>/dev/null
+	run -0 jq -r '[.name, .status] | @tsv' "$BATS_TEST_TMPDIR/map"
+	assert_output "$(printf 'roll-a\tupdated\nroll-b\tunchanged\nroll-c\tcreated')"
+	after=$(kvstate)
+	# Someone writes c again after the migration: it is theirs now.
+	echo '{"mount":"roll","path":"c","kv":2,"name":"roll-c","data":{"k":"c-2"}}' |
+	    kv-put >/dev/null 2>&1
+	changed=$(kvstate)
+	run -1 --separate-stderr kv-put --rollback --purge \
+	    <"$BATS_TEST_TMPDIR/map"
+	assert_line -n 0 --partial '"rollback":"kept"'
+	assert_line -n 1 --partial '"rollback":"kept"'
+	assert_line -n 2 --regexp '"error":\{"tool":"kv-put","status":null,"message":"roll-c: changed since the migration: its current version is [0-9a-f]{32}, the mapping.s [0-9a-f]{32}; left alone"\}'
+	assert_regex "$stderr" 'roll/c: roll-c: changed since the migration'
+	assert_regex "$stderr" '2 records kept \(1 updated: their new versions stay\)'
+	# Nothing at all was deleted.
+	assert_equal "$(kvstate)" "$changed"
+	[ "$after" != "$changed" ]
+}
+
+@test "rollback refuses a dry run's plan, a bad name and --purge alone" {
+	run -1 --separate-stderr kv-put --rollback <<-'EOF'
+		{"name":"a","status":"would-create"}
+		{"name":"../x","status":"created","id":"https://v/secrets/x/0123"}
+		{"name":"ok","status":"conflict"}
+	EOF
+	assert_line -n 0 --partial 'a line of a dry run (status would-create): nothing was written'
+	assert_line -n 1 --partial '../x is not a Key Vault secret name'
+	assert_line -n 2 --partial '"rollback":"kept"'
+	run -2 --separate-stderr kv-put --purge </dev/null
+	assert_equal "${stderr_lines[0]}" "kv-put: --purge goes with --rollback"
+	run -2 --separate-stderr kv-put --rollback --recover </dev/null
+	assert_output ""
+}
