@@ -100,7 +100,7 @@ static const char options[] =
 	"  -q, --quiet                      no messages but fatal ones\n"
 	"      --revoke                     delete the assignments, not create them\n"
 	"      --scope RESOURCE-ID          the vault's resource id, not looked up\n"
-	"      --subscription SUBSCRIPTION  the vault's (AZURE_SUBSCRIPTION_ID)\n"
+	"      --subscription SUBSCRIPTION  the vault's subscription\n"
 	"  -v, --verbose                    say what happens to each record\n"
 	"      --vault NAME|URL             the vault (KEY_VAULT_NAME)\n"
 	"      --version                    print the version and exit\n";

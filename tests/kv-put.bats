@@ -429,8 +429,9 @@ kv-put: try 'kv-put -h' for usage"
 	run -2 --separate-stderr kv-put -r
 	assert_output ""
 	assert_equal "$stderr" "kv-put: invalid option -- 'r'
-usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] [--rate n]
-              [--recover] [--vault name|url] [--write-rate n]"
+usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] [--purge]
+              [--rate n] [--recover] [--rollback] [--vault name|url]
+              [--write-rate n]"
 }
 
 @test "a vault that refuses the identity is fatal, and the message names the cure" {
