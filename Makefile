@@ -5,6 +5,9 @@ CC	?= cc
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANPREFIX ?= $(PREFIX)/share/man
+# bash-completion loads a command's completion from a file of its name.
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+DISTDIR	?= .
 DESTDIR	?=
 
 CFLAGS	?= -O2 -g
@@ -36,18 +39,38 @@ UNITS	:= $(UNITSRC:.c=)
 MANS	:= $(sort $(wildcard man/*.[1-9]))
 BATS	:= $(sort $(wildcard tests/*.bats))
 
+# What --version says besides V2K_VERSION: the commit of a git checkout
+# (a tarball of make dist has none, and says none), and libjq's version,
+# which libjq 1.6 cannot tell at run time (Debian's has no pkg-config file).
+COMMIT	:= $(shell test -e .git && git describe --always --dirty 2>/dev/null)
+JQVERSION := $(shell pkg-config --modversion libjq 2>/dev/null || \
+	     dpkg-query -W -f '$${Version}' libjq-dev 2>/dev/null | \
+	     sed 's/-[^-]*$$//')
+VERSION	:= $(shell sed -n 's/^\#define[ \t]*V2K_VERSION[ \t]*"\(.*\)"/\1/p' \
+	     common/common.h)
+VERSIONDEFS = -DV2K_COMMIT='"$(COMMIT)"' -DV2K_JQ_VERSION='"$(JQVERSION)"'
+VSTAMP	 = .build-version
+
 # The flags every object was built with: a change rebuilds everything.
 STAMP	 = .build-flags
 FLAGS_NOW = $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 
 .PHONY: all check unit test-bats demo bench fuzz deps install uninstall \
-	clean FORCE
+	dist clean FORCE
 
 all: $(BINS)
 
 $(STAMP): FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(FLAGS_NOW)" ]; then \
 		echo "$(FLAGS_NOW)" >$@; fi
+
+# Only msg.o says the commit: a new commit rebuilds it alone.
+$(VSTAMP): FORCE
+	@if [ "$$(cat $@ 2>/dev/null)" != "$(COMMIT) $(JQVERSION)" ]; then \
+		echo "$(COMMIT) $(JQVERSION)" >$@; fi
+
+common/msg.o: common/msg.c common/common.h $(STAMP) $(VSTAMP)
+	$(CC) $(ALL_CPPFLAGS) $(VERSIONDEFS) $(ALL_CFLAGS) -c -o $@ $<
 
 common/%.o: common/%.c common/common.h common/azure_int.h \
 	    common/http_int.h common/vault_int.h $(STAMP)
@@ -57,8 +80,8 @@ common/libcommon.a: $(LIBOBJ)
 	rm -f $@
 	ar rcs $@ $(LIBOBJ)
 
-# Each tool: TOOL/*.c (and the TOOL/*.h they share) linked with
-# libcommon.a into TOOL/TOOL.
+# Each tool: TOOL/*.c (and its own TOOL/*.h) linked with libcommon.a
+# into TOOL/TOOL.
 .SECONDEXPANSION:
 $(BINS): $$(sort $$(wildcard $$(dir $$@)*.[ch])) common/common.h \
 	    common/libcommon.a $(STAMP)
@@ -111,19 +134,34 @@ fuzz:
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 \
-	    $(DESTDIR)$(MANPREFIX)/man7
+	    $(DESTDIR)$(MANPREFIX)/man7 $(DESTDIR)$(COMPLETIONDIR)
 	for b in $(BINS); do install -m 755 $$b $(DESTDIR)$(BINDIR)/; done
 	for m in $(MANS); do \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANPREFIX)/man$$s/; \
 	done
+	for t in $(TOOLS); do \
+		install -m 644 man/vault2kv.bash $(DESTDIR)$(COMPLETIONDIR)/$$t; \
+	done
 
 uninstall:
-	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t; done
+	for t in $(TOOLS); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(COMPLETIONDIR)/$$t; \
+	done
 	for m in $(MANS); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANPREFIX)/man$$s/$${m#man/}; \
 	done
 
+# dist: vault2kv-VERSION.tar.gz of the commit checked out (git archive:
+# what is committed, never build products), which builds and passes
+# make check without git.
+dist:
+	@test -e .git || { echo "make dist: needs a git checkout" >&2; exit 2; }
+	@git diff --quiet HEAD || echo "make dist: uncommitted changes are" \
+	    "not in the tarball: it holds $$(git describe --always)" >&2
+	git archive --format=tar.gz --prefix=vault2kv-$(VERSION)/ \
+	    -o $(DISTDIR)/vault2kv-$(VERSION).tar.gz HEAD
+
 clean:
-	rm -f $(BINS) $(LIBOBJ) common/libcommon.a $(UNITS) $(STAMP) \
+	rm -f $(BINS) $(LIBOBJ) common/libcommon.a $(UNITS) $(STAMP) $(VSTAMP) \
 	    $(SCANFREE)
 	rm -rf tests/fuzz/bin

@@ -165,22 +165,46 @@ const char *msg_failed_text(long failed);
 /*
  * The run's end: print "tool: SUMMARY" (unless -q), flush and close
  * stdout (a write error is fatal), and return the exit status to use:
- * status, or EXIT_FATAL when stdout failed or the run was interrupted.
+ * status, or EXIT_FATAL when stdout failed (see msg_quiet_epipe) or the
+ * run was interrupted.
  */
 int	 msg_finish(int status, const char *summary_fmt, ...) V2K_PRINTF(2, 3);
 /* A write to stdout failed with errnum: msg_finish reports it. */
 void	 msg_output_error(int errnum);
 /* The errnum of the first failed write to stdout, 0 if none. */
 int	 msg_output_errno(void);
-/* The standard "--version" output. */
+/*
+ * --version: "tool (vault2kv) VERSION (commit C)" (the commit when built
+ * from a git checkout), then the libcurl, OpenSSL and libjq versions on
+ * one line; exit 0.
+ */
 void	 msg_version(void) V2K_NORETURN;
 /*
- * The options every tool reads alike, for the default: of its getopt
- * switch: -q (quiet), -v (more, once per -v; not after -q), version_opt
- * (the tool's code of --version: msg_version); anything else is usage()
- * (which must not return).
+ * The tool's help, set at the start of main: synopsis is its usage
+ * ("usage: tool ...\n", as the man page's SYNOPSIS), options its option
+ * list, one option a line: "  -x, --long ARG  what it does", the
+ * argument in capitals, or as its literal words ("error|suffix", "DAYS|never"):
+ * man/vault2kv.bash completes from it.
  */
-void	 msg_option(int ch, int version_opt, void (*usage)(void));
+void	 msg_help_text(const char *synopsis, const char *options);
+/* -h, --help: the synopsis, the option list and the man page, on stdout; exit 0. */
+void	 msg_help(void) V2K_NORETURN;
+/* A usage error: the synopsis on stderr, exit 2. */
+void	 msg_usage(void) V2K_NORETURN;
+/*
+ * The options every tool reads alike, for the default: of its getopt
+ * switch: -q (quiet), -v (more, once per -v; not after -q), -h (msg_help),
+ * version_opt (the tool's code of --version: msg_version); anything else
+ * is a usage error (msg_usage).
+ */
+void	 msg_option(int ch, int version_opt);
+/*
+ * A read-only stage (it writes nothing but its output): when its reader
+ * goes away (EPIPE on stdout, as with "| head"), it ends quietly: no
+ * message from then on, no "cannot write output", no summary, and the
+ * exit status of the records it wrote (0 or 1), not 2.
+ */
+void	 msg_quiet_epipe(void);
 /*
  * A server's string made fit for a one-line message: at most len bytes
  * of s (to its NUL; SIZE_MAX for all), without the white space and

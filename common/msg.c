@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
 #include "common.h"
 
 int msg_verbosity;
@@ -40,6 +43,9 @@ static long progress_upstream;		/* of progress_failed */
 static double progress_start;
 static double progress_drawn;
 static int output_errno;		/* why stdout failed, if it did */
+static int reader_gone_quiet;		/* a read-only stage: see msg_quiet_epipe */
+static const char *help_synopsis = "";	/* msg_help_text */
+static const char *help_options = "";
 /*
  * stdio's buffers for stdin (records with their data) and stdout, ours
  * so that they can be wiped at the end: stdio never frees the buffer of
@@ -308,12 +314,28 @@ vmsg(const char *subject, const char *fmt, va_list ap)
 	buf_release(&b);
 }
 
+/*
+ * A read-only stage whose reader went away says nothing more: the
+ * messages of records nobody reads, and a summary that counts what was
+ * never seen, would only be noise after "| head".
+ */
+static int
+reader_gone(void)
+{
+	int gone;
+
+	pthread_mutex_lock(&msg_lock);
+	gone = reader_gone_quiet && output_errno == EPIPE;
+	pthread_mutex_unlock(&msg_lock);
+	return gone;
+}
+
 void
 msg_warn(const char *subject, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (msg_verbosity < 0)
+	if (msg_verbosity < 0 || reader_gone())
 		return;
 	va_start(ap, fmt);
 	vmsg(subject, fmt, ap);
@@ -325,7 +347,7 @@ msg_info(const char *subject, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (msg_verbosity < 1)
+	if (msg_verbosity < 1 || reader_gone())
 		return;
 	va_start(ap, fmt);
 	vmsg(subject, fmt, ap);
@@ -337,7 +359,7 @@ msg_debug(const char *subject, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (msg_verbosity < 2)
+	if (msg_verbosity < 2 || reader_gone())
 		return;
 	va_start(ap, fmt);
 	vmsg(subject, fmt, ap);
@@ -508,6 +530,20 @@ msg_finish(int status, const char *fmt, ...)
 		werr = errno ? errno : EIO;
 	stdout_closed = 1;
 	wipe(outbuf, sizeof(outbuf));
+	if (werr == EPIPE && reader_gone_quiet) {
+		/*
+		 * The reader went away (tool | head): what was written was
+		 * read, and the rest was not wanted.  Quiet, with the status
+		 * of the records written, as a filter that SIGPIPE ends says
+		 * nothing (but without its 141, which set -o pipefail takes
+		 * for a failure).
+		 */
+		pthread_mutex_lock(&msg_lock);
+		clear_progress();
+		pthread_mutex_unlock(&msg_lock);
+		fflush(stderr);
+		return msg_stop ? EXIT_FATAL : status;
+	}
 	if (werr) {
 		serr = werr;
 		status = EXIT_FATAL;
@@ -541,24 +577,78 @@ msg_finish(int status, const char *fmt, ...)
 }
 
 void
+msg_quiet_epipe(void)
+{
+	pthread_mutex_lock(&msg_lock);
+	reader_gone_quiet = 1;
+	pthread_mutex_unlock(&msg_lock);
+}
+
+/*
+ * The libraries as they run, which may not be the ones built against:
+ * curl_version_info and OpenSSL_version say what is loaded.  libjq 1.6
+ * exports no version (no function, no macro in jq.h), so its version is
+ * the one the Makefile found at build time.
+ */
+void
 msg_version(void)
 {
-	printf("%s (vault2kv) %s\n", progname, V2K_VERSION);
+	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+	printf("%s (vault2kv) %s", progname, V2K_VERSION);
+#ifdef V2K_COMMIT
+	if (*V2K_COMMIT != '\0')
+		printf(" (commit %s)", V2K_COMMIT);
+#endif
+	printf("\nlibcurl %s, %s, libjq %s\n", cv->version,
+	    OpenSSL_version(OPENSSL_VERSION),
+#ifdef V2K_JQ_VERSION
+	    *V2K_JQ_VERSION != '\0' ? V2K_JQ_VERSION " (at build time)" :
+#endif
+	    "(version unknown)");
 	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
 }
 
 void
-msg_option(int ch, int version_opt, void (*usage)(void))
+msg_help_text(const char *synopsis, const char *options)
+{
+	help_synopsis = synopsis;
+	help_options = options;
+}
+
+void
+msg_usage(void)
+{
+	fputs(help_synopsis, stderr);
+	msg_exit(EXIT_FATAL);
+}
+
+/*
+ * As jq and curl do: help asked for is the output, on stdout, and
+ * exit 0; only a usage error goes to stderr with exit 2.
+ */
+void
+msg_help(void)
+{
+	printf("%s\noptions:\n%s\nThe manual: man %s (the tool), man vault2kv "
+	    "(the migration).\n", help_synopsis, help_options, progname);
+	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
+}
+
+void
+msg_option(int ch, int version_opt)
 {
 	if (ch == 'q')
 		msg_verbosity = -1;
 	else if (ch == 'v') {
 		if (msg_verbosity >= 0)
 			msg_verbosity++;
-	} else if (ch == version_opt)
+	} else if (ch == 'h')
+		msg_help();
+	else if (ch == version_opt)
 		msg_version();
 	else
-		usage();
+		msg_usage();
 }
 
 /* White space and control characters: what a message does not show. */

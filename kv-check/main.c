@@ -103,16 +103,24 @@ struct check {
 	long		 norphans;
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: kv-check [-hqv] [-j jobs] "
-	    "[--expires days|never] [--json]\n"
-	    "                [--orphans[=input|mounts|all]] [--rate n] "
-	    "[--report file]\n"
-	    "                [--vault name|url]\n");
-	exit(EXIT_FATAL);
-}
+static const char synopsis[] =
+    "usage: kv-check [-hqv] [-j jobs] [--expires days|never] [--json]\n"
+    "                [--orphans[=input|mounts|all]] [--rate n] [--report file]\n"
+    "                [--vault name|url]\n";
+static const char options[] =
+	"      --expires DAYS|never  the --expires kv-put was given\n"
+	"  -h, --help                print this help and exit\n"
+	"  -j, --jobs JOBS           names checked at once, 1 to 64 (8)\n"
+	"      --json                compare with the values kv-put --json wrote\n"
+	"      --orphans[=input|mounts|all]\n"
+	"                            at the end, list secrets no record names, in\n"
+	"                            what the input covers (input), its mounts, or all\n"
+	"  -q, --quiet               no warnings, no summary\n"
+	"      --rate N              requests per 10 s (4000)\n"
+	"      --report FILE         also write the run as FILE.md or FILE.html\n"
+	"  -v, --verbose             say the outcome of every record (-vv: requests)\n"
+	"      --vault NAME|URL      the vault (KEY_VAULT_NAME)\n"
+	"      --version             print the version and exit\n";
 
 /*
  * What to do when Key Vault refuses, in kv-check's terms (kv_errmsg):
@@ -839,6 +847,8 @@ main(int argc, char *argv[])
 	jv rec, group = jv_invalid();
 
 	msg_init("kv-check");
+	msg_help_text(synopsis, options);
+	msg_quiet_epipe();	/* read-only: | head ends it quietly */
 	memset(&c, 0, sizeof(c));
 	c.want_exp = 1;
 	while ((ch = getopt_long(argc, argv, "hj:qv", longopts, NULL)) !=
@@ -879,13 +889,13 @@ main(int argc, char *argv[])
 			vault = optarg;
 			break;
 		default:
-			msg_option(ch, OPT_VERSION, usage);
+			msg_option(ch, OPT_VERSION);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 0)
-		usage();
+		msg_usage();
 	if ((vault = kv_target(vault)) == NULL)
 		msg_usage_error("no vault: give --vault NAME|URL or set "
 		    "KEY_VAULT_NAME");

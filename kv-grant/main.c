@@ -36,11 +36,13 @@
 #define ARM_GUID_NS	"11fb06fb-712d-4ddd-98c7-e71bbd588830"
 
 /* Long options without a letter. */
-#define OPT_SCOPE	256
-#define OPT_VAULT	257
-#define OPT_VERSION	258
-#define OPT_POLICIES	259
-#define OPT_PRINCIPALS	260
+#define OPT_REVOKE	256
+#define OPT_SCOPE	257
+#define OPT_SUBSCRIPTION 258
+#define OPT_VAULT	259
+#define OPT_VERSION	260
+#define OPT_POLICIES	261
+#define OPT_PRINCIPALS	262
 
 /*
  * Built-in Key Vault roles (learn.microsoft.com, Azure built-in roles and
@@ -91,16 +93,23 @@ struct ask {
 	char	*assignment;	/* full role assignment id */
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: kv-grant [-hnqrv] [-j jobs] [-s subscription] "
-	    "[--scope resource-id]\n"
-	    "                [--vault name|url] [--from-policies] "
-	    "[--principals file]\n");
-	exit(EXIT_FATAL);
-}
+static const char synopsis[] =
+    "usage: kv-grant [-hnqv] [-j jobs] [--revoke] [--scope resource-id]\n"
+    "                [--subscription subscription] [--vault name|url]\n"
+    "                [--from-policies] [--principals file]\n";
+static const char options[] =
+	"      --from-policies              plan the assignments from Vault's ACL policies\n"
+	"  -h, --help                       print this help and exit\n"
+	"  -j, --jobs JOBS                  records handled at once, 1 to 64 (8)\n"
+	"  -n, --dry-run                    create or delete nothing; print the plan\n"
+	"      --principals FILE            who holds which policy (with --from-policies)\n"
+	"  -q, --quiet                      no messages but fatal ones\n"
+	"      --revoke                     delete the assignments, not create them\n"
+	"      --scope RESOURCE-ID          the vault's resource id, not looked up\n"
+	"      --subscription SUBSCRIPTION  the vault's subscription\n"
+	"  -v, --verbose                    say what happens to each record\n"
+	"      --vault NAME|URL             the vault (KEY_VAULT_NAME)\n"
+	"      --version                    print the version and exit\n";
 
 /* 8-4-4-4-12 hexadecimal digits. */
 static int
@@ -747,9 +756,9 @@ main(int argc, char *argv[])
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "principals",	required_argument,	NULL, OPT_PRINCIPALS },
 		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "revoke",	no_argument,		NULL, 'r' },
+		{ "revoke",	no_argument,		NULL, OPT_REVOKE },
 		{ "scope",	required_argument,	NULL, OPT_SCOPE },
-		{ "subscription", required_argument,	NULL, 's' },
+		{ "subscription", required_argument,	NULL, OPT_SUBSCRIPTION },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
@@ -772,8 +781,9 @@ main(int argc, char *argv[])
 	jv rec;
 
 	msg_init("kv-grant");
+	msg_help_text(synopsis, options);
 	memset(&g, 0, sizeof(g));
-	while ((ch = getopt_long(argc, argv, "hj:nqrs:v", longopts,
+	while ((ch = getopt_long(argc, argv, "hj:nqv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -782,10 +792,10 @@ main(int argc, char *argv[])
 		case 'n':
 			g.dry_run = 1;
 			break;
-		case 'r':
+		case OPT_REVOKE:
 			g.revoke = 1;
 			break;
-		case 's':
+		case OPT_SUBSCRIPTION:
 			sub = optarg;
 			break;
 		case OPT_SCOPE:
@@ -801,13 +811,13 @@ main(int argc, char *argv[])
 			principals = optarg;
 			break;
 		default:
-			msg_option(ch, OPT_VERSION, usage);
+			msg_option(ch, OPT_VERSION);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage();
+		msg_usage();
 	if (principals != NULL && !from_policies)
 		msg_usage_error("--principals: only with --from-policies");
 

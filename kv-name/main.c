@@ -34,6 +34,8 @@
 enum {
 	OPT_COLLISION = 256,
 	OPT_NS_PREFIX,
+	OPT_REFERENCE,
+	OPT_SPLIT,
 	OPT_STRIP_MOUNT,
 	OPT_VERSION
 };
@@ -105,24 +107,33 @@ static const struct option longopts[] = {
 	{ "on-collision",	required_argument, NULL, OPT_COLLISION },
 	{ "prefix",		required_argument, NULL, 'p' },
 	{ "quiet",		no_argument,	   NULL, 'q' },
-	{ "reference",		required_argument, NULL, 'r' },
-	{ "split",		no_argument,	   NULL, 's' },
+	{ "reference",		required_argument, NULL, OPT_REFERENCE },
+	{ "split",		no_argument,	   NULL, OPT_SPLIT },
 	{ "strip-mount",	no_argument,	   NULL, OPT_STRIP_MOUNT },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
 	{ NULL,			0,		   NULL, 0 }
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: kv-name [-fhqsv] [-e expr] [-m file] "
-	    "[--namespace-prefix]\n"
-	    "               [--on-collision error|suffix] [-p prefix] "
-	    "[-r vault] [--strip-mount]\n");
-	exit(EXIT_FATAL);
-}
+static const char synopsis[] =
+    "usage: kv-name [-fhqv] [-e expr] [-m file] [--namespace-prefix]\n"
+    "               [--on-collision error|suffix] [-p prefix] "
+    "[--reference vault]\n"
+    "               [--split] [--strip-mount]\n";
+static const char options[] =
+	"  -e, --expr EXPR                  name each record with a jq expression\n"
+	"  -f, --force-rename               ignore the names records arrive with\n"
+	"  -h, --help                       print this help and exit\n"
+	"  -m, --map FILE                   pin the names of a mapping kv-put wrote\n"
+	"      --namespace-prefix           begin default names with the namespace\n"
+	"      --on-collision error|suffix  a taken name: error record, or hash suffix\n"
+	"  -p, --prefix PREFIX              begin every name with prefix-\n"
+	"  -q, --quiet                      no warnings, no summary\n"
+	"      --reference VAULT            add the App Service Key Vault reference\n"
+	"      --split                      one record per key of a multi-key secret\n"
+	"      --strip-mount                leave the mount out of default names\n"
+	"  -v, --verbose                    say which names were shortened or suffixed\n"
+	"      --version                    print the version and exit\n";
 
 static int
 is_namech(int c)
@@ -1024,7 +1035,9 @@ main(int argc, char *argv[])
 	int ch, rc;
 
 	msg_init("kv-name");
-	while ((ch = getopt_long(argc, argv, "e:fhm:p:qr:sv", longopts,
+	msg_help_text(synopsis, options);
+	msg_quiet_epipe();	/* read-only: | head ends it quietly */
+	while ((ch = getopt_long(argc, argv, "e:fhm:p:qv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'e':
@@ -1039,10 +1052,10 @@ main(int argc, char *argv[])
 		case 'p':
 			opt.prefix = optarg;
 			break;
-		case 'r':
+		case OPT_REFERENCE:
 			opt.vault = optarg;
 			break;
-		case 's':
+		case OPT_SPLIT:
 			opt.split = 1;
 			break;
 		case 'v':
@@ -1065,13 +1078,13 @@ main(int argc, char *argv[])
 			opt.strip_mount = 1;
 			break;
 		default:
-			msg_option(ch, OPT_VERSION, usage);
+			msg_option(ch, OPT_VERSION);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 0)
-		usage();
+		msg_usage();
 	if (opt.prefix != NULL)
 		check_prefix(opt.prefix);
 	if (opt.vault != NULL)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "rollback.h"
 
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	64
@@ -33,7 +34,10 @@
 enum {
 	OPT_EXPIRES = 256,
 	OPT_JSON,
+	OPT_PURGE,
 	OPT_RATE,
+	OPT_RECOVER,
+	OPT_ROLLBACK,
 	OPT_VAULT,
 	OPT_VERSION,
 	OPT_WRITE_RATE
@@ -89,14 +93,27 @@ struct put {
 	long		 interrupted;
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: kv-put [-fhnqrv] [-j jobs] "
-	    "[--expires days|never] [--json] [--rate n]\n"
-	    "              [--vault name|url] [--write-rate n]\n");
-	exit(EXIT_FATAL);
-}
+static const char synopsis[] =
+    "usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] "
+    "[--purge]\n"
+    "              [--rate n] [--recover] [--rollback] [--vault name|url]\n"
+    "              [--write-rate n]\n";
+static const char options[] =
+	"      --expires DAYS|never  expiry of every written secret\n"
+	"  -f, --force               take over names that hold another path's secret\n"
+	"  -h, --help                print this help and exit\n"
+	"  -j, --jobs JOBS           records handled at once, 1 to 64 (8)\n"
+	"      --json                write every value as a JSON object\n"
+	"  -n, --dry-run             write nothing; print the plan\n"
+	"  -q, --quiet               no warnings, no summary\n"
+	"      --purge               with --rollback: purge what it deletes\n"
+	"      --rate N              requests other than writes per 10 s (4000)\n"
+	"      --recover             recover soft-deleted names, then write them\n"
+	"      --rollback            delete what the mapping on stdin created\n"
+	"  -v, --verbose             say what happened to each record\n"
+	"      --vault NAME|URL      the vault (KEY_VAULT_NAME)\n"
+	"      --version             print the version and exit\n"
+	"      --write-rate N        secret writes per 10 s (300)\n";
 
 /* What to do when Key Vault refuses, in kv-put's terms (kv_errmsg). */
 static const char *const cures[KV_CAUSE_COUNT] = {
@@ -1021,8 +1038,10 @@ main(int argc, char *argv[])
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "quiet",	no_argument,		NULL, 'q' },
+		{ "purge",	no_argument,		NULL, OPT_PURGE },
 		{ "rate",	required_argument,	NULL, OPT_RATE },
-		{ "recover",	no_argument,		NULL, 'r' },
+		{ "recover",	no_argument,		NULL, OPT_RECOVER },
+		{ "rollback",	no_argument,		NULL, OPT_ROLLBACK },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
@@ -1038,15 +1057,16 @@ main(int argc, char *argv[])
 	const char *vault = NULL, *cn;
 	long write_rate = WRITE_BUDGET, all_rate = ALL_BUDGET;
 	long sent, retried, throttled;
-	char ni[48];
+	char ni[48], *summary;
 	time_t now;
-	int ch, rc, jobs = JOBS_DEFAULT, status;
+	int ch, rc, jobs = JOBS_DEFAULT, status, undo = 0, purge = 0;
 	jv rec;
 
 	msg_init("kv-put");
+	msg_help_text(synopsis, options);
 	memset(&p, 0, sizeof(p));
 	p.expires_days = EXPIRES_DAYS;
-	while ((ch = getopt_long(argc, argv, "fhj:nqrv", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "fhj:nqv", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'f':
@@ -1058,8 +1078,14 @@ main(int argc, char *argv[])
 		case 'n':
 			p.dry_run = 1;
 			break;
-		case 'r':
+		case OPT_PURGE:
+			purge = 1;
+			break;
+		case OPT_RECOVER:
 			p.recover = 1;
+			break;
+		case OPT_ROLLBACK:
+			undo = 1;
 			break;
 		case OPT_EXPIRES:
 			p.expires_given = 1;
@@ -1084,13 +1110,18 @@ main(int argc, char *argv[])
 			    "--write-rate");
 			break;
 		default:
-			msg_option(ch, OPT_VERSION, usage);
+			msg_option(ch, OPT_VERSION);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc > 0)
-		usage();
+		msg_usage();
+	if (purge && !undo)
+		msg_usage_error("--purge goes with --rollback");
+	if (undo && (p.force || p.recover || p.json || p.expires_given))
+		msg_usage_error("--rollback writes nothing: -f, --recover, "
+		    "--json and --expires have no place with it");
 	if ((vault = kv_target(vault)) == NULL)
 		msg_usage_error("no vault: give --vault NAME|URL or set "
 		    "KEY_VAULT_NAME");
@@ -1107,6 +1138,18 @@ main(int argc, char *argv[])
 	p.http = http;
 	p.kv = start_kv(http, vault, cures, &cred);
 	kv_set_budget(p.kv, write_rate / 10.0, all_rate / 10.0);
+	if (undo) {
+		status = rollback(p.kv, purge, p.dry_run, &summary);
+		stop_kv(p.kv, cred, http, &sent, &retried, &throttled);
+		cimap_free(p.names);
+		free(p.from);
+		pthread_cond_destroy(&p.cv);
+		pthread_mutex_destroy(&p.mu);
+		status = msg_finish(status, "%s; %ld requests, %ld retried, "
+		    "%ld throttled", summary, sent, retried, throttled);
+		free(summary);
+		return status;
+	}
 
 	survey(&p);
 	if ((cn = azure_cred_name(cred)) != NULL)

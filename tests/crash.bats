@@ -39,18 +39,18 @@ setup() {
 	[ "$(wc -l <"$BATS_FILE_TMPDIR/in")" -eq 3000 ]
 }
 
-# no_signal BYTES TOOL [ARGS...]: $RUNS runs of TOOL ARGS (its input the
-# 3000 records) | head -c BYTES, each ending in exit 2 and none by a
-# signal; every bad run is said on fd 3.  The last run's stderr stays in
-# $BATS_TEST_TMPDIR/err.
+# no_signal BYTES WANT TOOL [ARGS...]: $RUNS runs of TOOL ARGS (its input
+# the 3000 records) | head -c BYTES, each ending in exit WANT and none by
+# a signal; every bad run is said on fd 3.  The last run's stderr stays
+# in $BATS_TEST_TMPDIR/err.
 no_signal() {
-	local bytes=$1 i rc bad=0
-	shift
+	local bytes=$1 want=$2 i rc bad=0
+	shift 2
 	for i in $(seq 1 "$RUNS"); do
 		"$@" <"$BATS_FILE_TMPDIR/in" 2>"$BATS_TEST_TMPDIR/err" |
 		    head -c "$bytes" >/dev/null
 		rc=${PIPESTATUS[0]}
-		if [ "$rc" -ge 128 ] || [ "$rc" -ne 2 ]; then
+		if [ "$rc" -ge 128 ] || [ "$rc" -ne "$want" ]; then
 			echo "run $i: $1 exited $rc" >&3
 			cat "$BATS_TEST_TMPDIR/err" >&3
 			bad=$((bad + 1))
@@ -59,13 +59,14 @@ no_signal() {
 	[ "$bad" -eq 0 ]
 }
 
+# A read-only stage whose reader went away ends quietly with the status
+# of what it wrote (0 here): see msg_quiet_epipe.
 @test "vault-dump -j16 | head -c 2000: never killed by a signal in $RUNS runs" {
-	no_signal 2000 vault-dump -j16
-	# The last run said why it stopped.
-	grep -q "cannot write output: Broken pipe" "$BATS_TEST_TMPDIR/err"
+	no_signal 2000 0 vault-dump -j16
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
 }
 
 @test "vault-ls -l -j16 | head -c 300: never killed by a signal in $RUNS runs" {
-	no_signal 300 vault-ls -l -j16 secret
-	grep -q "cannot write output: Broken pipe" "$BATS_TEST_TMPDIR/err"
+	no_signal 300 0 vault-ls -l -j16 secret
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
 }

@@ -16,7 +16,10 @@
 # shows its workflow step by step instead).  Each one is rendered by mandoc,
 # so that the text is what a reader sees and copies (escapes such as \e and
 # \(aq resolved, .Dl arguments parsed as mdoc parses them), and its common
-# indentation is removed.
+# indentation is removed.  A display right after the comment line
+# .\" not run: REASON
+# is not extracted: a command that needs what the tests do not have (the az
+# CLI, a Bicep deployment, the vault CLI); the page says so to its reader.
 set -u
 export LC_ALL=C
 
@@ -122,12 +125,15 @@ mdoc() {
 		for (i = 1; i <= NR; i++) {
 			if (has_examples && sect[i] != "EXAMPLES")
 				continue
+			skip = i > 1 && src[i - 1] ~ /^\.\\"[ \t]*not run/
 			if (src[i] ~ /^\.Dl([ \t]|$)/) {
-				emit(i, i)
+				if (!skip)
+					emit(i, i)
 			} else if (src[i] ~ /^\.Bd[ \t].*-literal/) {
 				for (j = i + 1; j <= NR && src[j] !~ /^\.Ed/; j++)
 					;
-				emit(i, j)
+				if (!skip)
+					emit(i, j)
 				i = j
 			}
 		}

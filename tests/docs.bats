@@ -59,6 +59,8 @@ setup_file() {
 	export GID=5b0e9a6c-3f21-4d8e-9c47-2a6b8d1e0f93
 	# OID, the object id of an application's managed identity (kv-grant(1)).
 	export OID=0d6f2c1e-8a4b-4c3d-9e5f-7a8b9c0d1e2f
+	# IMPORTER_ID, the object id of the identity that imports (vault2kv(7)).
+	export IMPORTER_ID=7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f
 	# Whatever an example names that is not a stand-in (a real vault such
 	# as kv-prod.vault.azure.net) goes to a proxy that cannot be resolved
 	# (RFC 6761 .invalid: fails at once, where a refused connection would
@@ -193,6 +195,29 @@ mdoc_options() {
 	}' "$2" | sort -u
 }
 
+# help_options: the options of the list that -h prints (on stdin), after
+# its "options:" line: "  -x, --long arg  what it does", one a line.
+help_options() {
+	awk '/^options:$/ { on = 1; next } on && /^$/ { exit } on' |
+	    awk '{
+		sub(/^ +/, "")
+		sub(/  .*/, "")
+		n = split($0, w, " ")
+		a = "flag"
+		for (i = 1; i <= n; i++) {
+			if (w[i] ~ /^-/) {
+				sub(/,$/, "", w[i])
+				name[i] = w[i]
+			} else
+				a = "arg"
+		}
+		for (i = 1; i <= n; i++)
+			if (i in name)
+				print name[i], a
+		delete name
+	}' | sort -u
+}
+
 # names: the option names of such a list on stdin, without arg/flag.
 names() {
 	cut -d' ' -f1 | sort -u
@@ -201,19 +226,26 @@ names() {
 # check_documented TOOL: every option of the source is in usage(), the
 # SYNOPSIS and the option list, taking an argument where it does.
 check_documented() {
-	local t=$1 page=$TOP/man/$1.1 src aliases usage syn list o n a bad=""
+	local t=$1 page=$TOP/man/$1.1 src aliases usage syn list help o n a bad=""
 	[ -f "$page" ] || fail "man/$t.1: no such man page"
 	src=$(src_options "$t") || fail "cannot read the options of $t/main.c"
 	[ -n "$src" ] || fail "$t/main.c: no options found"
 	aliases=$(src_aliases "$t")
-	run -2 --separate-stderr "$t" -h
-	usage=$(usage_options <<<"$stderr")
+	run -0 --separate-stderr "$t" -h
+	usage=$(sed '/^$/q' <<<"$output" | usage_options)
+	help=$(help_options <<<"$output")
+	[ -n "$help" ] || fail "$t -h: no option list"
 	syn=$(mdoc_options SYNOPSIS "$page")
 	list=$(mdoc_options DESCRIPTION "$page")
+	# The -h list and the man page's list name the same options alike.
+	[ "$help" = "$list" ] ||
+	    bad+="the option list of $t -h and of man/$t.1 differ:"$'\n'"$(diff <(echo "$help") <(echo "$list") | grep '^[<>]')"$'\n'
 	while read -r n a; do
 		if ! grep -qxF -- "$n $a" <<<"$list"; then
 			bad+="$n ($a) is not in the option list of man/$t.1"$'\n'
 		fi
+		grep -qxF -- "$n $a" <<<"$help" ||
+		    bad+="$n ($a) is not in the option list of $t -h"$'\n'
 		# A long option that stands for a letter is shown by the letter.
 		grep -q -- "^$n " <<<"$aliases" && continue
 		case " $SYNOPSIS_EXEMPT " in *" $n "*) continue ;; esac
@@ -245,12 +277,15 @@ probe() {
 		    echo "$t ${args[*]} -h: exit $status, not 0: $stderr"
 		return
 	fi
+	# Accepted: then -h prints the help (exit 0), or the option's
+	# argument "1" is refused as a value (a usage error, exit 2).
 	if grep -qE 'unrecognized option|invalid option|requires an argument|allow an argument|is ambiguous' <<<"$stderr"; then
 		echo "$t ${args[*]} -h: refused: $(head -n 1 <<<"$stderr")"
-	elif [ "$status" -ne 2 ]; then
-		echo "$t ${args[*]} -h: exit $status, not 2: $(head -n 1 <<<"$stderr")"
-	elif [ "$a" = flag ] && ! grep -q "^usage: $t " <<<"$stderr"; then
-		echo "$t ${args[*]} -h: no usage, the option took -h as its argument: $(head -n 1 <<<"$stderr")"
+	elif [ "$status" -eq 0 ]; then
+		grep -q "^usage: $t " <<<"$output" ||
+		    echo "$t ${args[*]} -h: exit 0 without the help: $(head -n 1 <<<"$output")"
+	elif [ "$status" -ne 2 ] || [ "$a" = flag ]; then
+		echo "$t ${args[*]} -h: exit $status, not 0 (help) or 2 (a bad argument): $(head -n 1 <<<"$stderr")"
 	fi
 }
 
@@ -270,9 +305,10 @@ check_accepted() {
 	run -2 --separate-stderr "$t" "-$letter" -h
 	[[ $stderr == *"invalid option"* ]] ||
 	    fail "$t -$letter -h: no 'invalid option': $stderr"
-	run -2 --separate-stderr "$t" -h
+	run -0 --separate-stderr "$t" -h
 	doc=$(
-		usage_options <<<"$stderr" | sed 's/$/ usage()/'
+		sed '/^$/q' <<<"$output" | usage_options | sed 's/$/ usage()/'
+		help_options <<<"$output" | sed 's/$/ -h-list/'
 		mdoc_options SYNOPSIS "$page" | sed 's/$/ SYNOPSIS/'
 		mdoc_options DESCRIPTION "$page" | sed 's/$/ option-list/'
 	)
@@ -291,23 +327,47 @@ check_accepted() {
 	[ -z "$bad" ] || fail "$bad"
 }
 
-# check_help TOOL: -h and --help print the usage alone on stderr and exit 2,
-# --version prints "TOOL (vault2kv) VERSION" and exits 0.
+# check_help TOOL: -h and --help print the synopsis, the option list and
+# the man page on stdout and exit 0, as jq and curl do; a bad option prints
+# the synopsis on stderr and exits 2; --version prints "TOOL (vault2kv)
+# VERSION", the commit in a checkout, and the libraries as they run.
 check_help() {
-	local t=$1 version
+	local t=$1 version help synopsis curlv sslv commit
 	version=$(sed -n 's/^#define[ \t]*V2K_VERSION[ \t]*"\(.*\)"/\1/p' \
 	    "$TOP/common/common.h")
 	[ -n "$version" ] || fail "no V2K_VERSION in common/common.h"
-	run -2 --separate-stderr "$t" -h
-	assert_output ""
-	[[ $stderr == "usage: $t "* ]] || fail "$t -h: stderr is not a usage: $stderr"
-	local usage=$stderr
-	run -2 --separate-stderr "$t" --help
-	assert_output ""
-	assert_equal "$stderr" "$usage"
-	run -0 --separate-stderr "$t" --version
-	assert_output "$t (vault2kv) $version"
+	run -0 --separate-stderr "$t" -h
 	assert_equal "$stderr" ""
+	[[ $output == "usage: $t "* ]] || fail "$t -h: stdout is not a usage: $output"
+	assert_line "options:"
+	assert_line --partial "-h, --help"
+	assert_line --partial "man $t"
+	help=$output
+	synopsis=$(sed '/^$/q' <<<"$output")
+	run -0 --separate-stderr "$t" --help
+	assert_equal "$output" "$help"
+	assert_equal "$stderr" ""
+	# A usage error: the synopsis alone, on stderr, exit 2.
+	run -2 --separate-stderr "$t" --no-such-option
+	assert_output ""
+	assert_equal "$stderr" "$t: unrecognized option '--no-such-option'
+$synopsis"
+	run -0 --separate-stderr "$t" --version
+	assert_equal "$stderr" ""
+	assert_equal "${#lines[@]}" 2
+	if git -C "$TOP" rev-parse --git-dir >/dev/null 2>&1; then
+		# The commit it was built from (the tree may have moved on
+		# since), as git describe --always --dirty says it.
+		assert_regex "${lines[0]}" "^$t \\(vault2kv\\) ${version//./\\.} \\(commit [0-9a-f]{7,}(-dirty)?\\)\$"
+		commit=$(sed 's/.*(commit \([0-9a-f]*\).*/\1/' <<<"${lines[0]}")
+		git -C "$TOP" cat-file -e "$commit^{commit}" ||
+		    fail "$t --version: $commit is no commit of this tree"
+	else
+		assert_equal "${lines[0]}" "$t (vault2kv) $version"
+	fi
+	curlv=$(pkg-config --modversion libcurl)
+	sslv=$(openssl version | awk '{print $2}')
+	assert_regex "${lines[1]}" "^libcurl ${curlv//./\\.}, OpenSSL ${sslv//./\\.} .*, libjq 1\\.[0-9]"
 }
 
 # -------------------------------------------------------------------------
@@ -448,6 +508,41 @@ run_examples() {
 	[ -z "$bad" ] || fail "$bad"
 }
 
+# render80 PAGE: the page as "MANWIDTH=80 mandoc -Tutf8 PAGE" shows it: mandoc
+# ignores MANWIDTH and fills 78 columns, what man(1) leaves of 80.
+render80() {
+	MANWIDTH=80 mandoc -Tutf8 "$1" | LC_ALL=C.UTF-8 sed 's/.\x08//g'
+}
+
+@test "every man page fits 80 columns and its footer names the suite and its version" {
+	local p version bad="" long
+	version=$(sed -n 's/^#define[ \t]*V2K_VERSION[ \t]*"\(.*\)"/\1/p' \
+	    "$TOP/common/common.h")
+	for p in "$TOP"/man/*.[1-9]; do
+		long=$(render80 "$p" | "$PY" -c 'import sys
+for l in sys.stdin.buffer:
+    l = l.decode("utf-8").rstrip("\n")
+    # A URL cannot be broken: a line it makes long is no fault.
+    if len(l) > 80 and "https://" not in l:
+        print(l)')
+		[ -z "$long" ] || bad+="$(basename "$p"): wider than 80 columns:"$'\n'"$long"$'\n'
+		# A display wrapped by the terminal: a redirection alone.
+		long=$(render80 "$p" | grep -E '^ *[<>][^ ]' || true)
+		[ -z "$long" ] || bad+="$(basename "$p"): a line wrapped before a redirection:"$'\n'"$long"$'\n'
+		render80 "$p" | tail -n 1 |
+		    grep -qE "^vault2kv $version +.* vault2kv $version\$" ||
+		    bad+="$(basename "$p"): footer: $(render80 "$p" | tail -n 1)"$'\n'
+	done
+	[ -z "$bad" ] || fail "$bad"
+}
+
+@test "rendered quotes hold what they quote: the error field, the Key Vault reference" {
+	run -0 render80 "$TOP/man/vault2kv.7"
+	assert_output --partial '{"tool": ..., "status": HTTP or null, "message": ...}'
+	run -0 render80 "$TOP/man/kv-name.1"
+	assert_output --partial "‘@Microsoft.KeyVault(VaultName=vault;SecretName=name)’"
+}
+
 @test "links from README.md and .Xr references to the suite's pages resolve" {
 	local l p bad=""
 	for l in $(grep -o '](man/[^)]*)' "$TOP/README.md" | sed 's/^](//; s/)$//'); do
@@ -465,32 +560,32 @@ run_examples() {
 
 # --- per tool: usage, --version, options both ways, sections ------------
 
-@test "vault-ls: -h prints the usage and exits 2; --version prints the version" { check_help vault-ls; }
+@test "vault-ls: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help vault-ls; }
 @test "vault-ls: every option of the source is in usage, SYNOPSIS and option list" { check_documented vault-ls; }
 @test "vault-ls: every option usage or the man page names is accepted as documented" { check_accepted vault-ls; }
 @test "vault-ls(1) has the sections in order and the suite's exit status" { check_sections vault-ls; check_exit_status vault-ls; }
 
-@test "vault-dump: -h prints the usage and exits 2; --version prints the version" { check_help vault-dump; }
+@test "vault-dump: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help vault-dump; }
 @test "vault-dump: every option of the source is in usage, SYNOPSIS and option list" { check_documented vault-dump; }
 @test "vault-dump: every option usage or the man page names is accepted as documented" { check_accepted vault-dump; }
 @test "vault-dump(1) has the sections in order and the suite's exit status" { check_sections vault-dump; check_exit_status vault-dump; }
 
-@test "kv-name: -h prints the usage and exits 2; --version prints the version" { check_help kv-name; }
+@test "kv-name: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help kv-name; }
 @test "kv-name: every option of the source is in usage, SYNOPSIS and option list" { check_documented kv-name; }
 @test "kv-name: every option usage or the man page names is accepted as documented" { check_accepted kv-name; }
 @test "kv-name(1) has the sections in order and the suite's exit status" { check_sections kv-name; check_exit_status kv-name; }
 
-@test "kv-put: -h prints the usage and exits 2; --version prints the version" { check_help kv-put; }
+@test "kv-put: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help kv-put; }
 @test "kv-put: every option of the source is in usage, SYNOPSIS and option list" { check_documented kv-put; }
 @test "kv-put: every option usage or the man page names is accepted as documented" { check_accepted kv-put; }
 @test "kv-put(1) has the sections in order and the suite's exit status" { check_sections kv-put; check_exit_status kv-put; }
 
-@test "kv-check: -h prints the usage and exits 2; --version prints the version" { check_help kv-check; }
+@test "kv-check: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help kv-check; }
 @test "kv-check: every option of the source is in usage, SYNOPSIS and option list" { check_documented kv-check; }
 @test "kv-check: every option usage or the man page names is accepted as documented" { check_accepted kv-check; }
 @test "kv-check(1) has the sections in order and the suite's exit status" { check_sections kv-check; check_exit_status kv-check; }
 
-@test "kv-grant: -h prints the usage and exits 2; --version prints the version" { check_help kv-grant; }
+@test "kv-grant: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help kv-grant; }
 @test "kv-grant: every option of the source is in usage, SYNOPSIS and option list" { check_documented kv-grant; }
 @test "kv-grant: every option usage or the man page names is accepted as documented" { check_accepted kv-grant; }
 @test "kv-grant(1) has the sections in order and the suite's exit status" { check_sections kv-grant; check_exit_status kv-grant; }
@@ -518,6 +613,14 @@ run_examples() {
 	assert_equal "$(cat "$d/t/001.sh")" "jq '\"\\(.a)\"' x"
 	assert_equal "$(cat "$d/t/002.sh")" "a |
     b"
+	# A display marked not run is left out.
+	printf '%s\n' '.Dd January 1, 2000' '.Dt T 1' '.Os' '.Sh NAME' \
+	    '.Nm t' '.Nd t' '.Sh EXAMPLES' '.\" not run: needs Azure' \
+	    '.Dl az keyvault create' '.Dl echo run' '.\" not run: idem' \
+	    '.Bd -literal' 'az x' '.Ed' >"$d/n.1"
+	run -0 "$DOCS" "$d/n.1" "$d/n"
+	assert_output "001 $d/n.1:10"
+	assert_equal "$(cat "$d/n/001.sh")" "echo run"
 }
 
 @test "README.md: every sh example runs as written against the stand-ins" { run_examples README.md; }

@@ -322,7 +322,7 @@ run_b() {
 		echo $? >"$o/status.putB"
 		kv-check -v <"$o/name.out" >"$o/checkB.out" 2>"$o/checkB.err"
 		echo $? >"$o/status.checkB"
-		kv-grant -v -r --vault kv-test <"$o/grant.in" >"$o/grantB.out" \
+		kv-grant -v --revoke --vault kv-test <"$o/grant.in" >"$o/grantB.out" \
 		    2>"$o/grantB.err"
 		echo $? >"$o/status.grantB"
 	)

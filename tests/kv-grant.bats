@@ -122,7 +122,7 @@ seed() {
 	local in="{\"principal\":\"$P1\",\"role\":\"Key Vault Secrets User\",\"name\":\"db\"}"
 	local id="$VID/secrets/db$RA/$(bicep_guid "$VID/secrets/db" "$P1" "$RD/$SECRETS_USER")"
 	run -0 --separate-stderr kv-grant --vault "$VAULT" <<<"$in"
-	run -0 --separate-stderr kv-grant -r --vault "$VAULT" <<<"$in"
+	run -0 --separate-stderr kv-grant --revoke --vault "$VAULT" <<<"$in"
 	assert_output "{\"principal\":\"$P1\",\"role\":\"Key Vault Secrets User\",\"name\":\"db\",\"assignment\":\"$id\",\"status\":\"deleted\"}"
 	assert_equal "$stderr" "kv-grant: 1 record: 1 deleted, 0 absent, 0 failed; 3 requests, 0 retried, 0 throttled"
 	run -0 roles
@@ -135,7 +135,7 @@ seed() {
 @test "revoke also deletes an assignment made under another name" {
 	local other=7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918
 	seed "{\"roleAssignments\":[{\"scope\":\"$VID\",\"name\":\"$other\",\"roleDefinitionId\":\"$RD/$SECRETS_OFFICER\",\"principalId\":\"$P2\",\"principalType\":\"User\"},{\"scope\":\"$VID/secrets/db\",\"name\":\"$(bicep_guid x)\",\"roleDefinitionId\":\"$RD/$SECRETS_OFFICER\",\"principalId\":\"$P2\",\"principalType\":\"User\"}]}"
-	run -0 --separate-stderr kv-grant -r --vault "$VAULT" <<-EOF
+	run -0 --separate-stderr kv-grant --revoke --vault "$VAULT" <<-EOF
 		{"principal":"$P2","role":"Key Vault Secrets Officer"}
 	EOF
 	assert_output --partial "\"assignment\":\"$VID$RA/$other\",\"status\":\"deleted\""
@@ -203,7 +203,7 @@ kv-grant: 5 records: 0 created, 0 exist, 5 failed; 2 requests, 0 retried, 0 thro
 }
 
 @test "finds the vault by name through Resource Manager" {
-	run -0 --separate-stderr kv-grant -s "$SUB" --vault "$VAULT" <<-EOF
+	run -0 --separate-stderr kv-grant --subscription "$SUB" --vault "$VAULT" <<-EOF
 		{"principal":"$P1","role":"Key Vault Reader"}
 	EOF
 	assert_output --partial "\"assignment\":\"$VID$RA/"
@@ -340,7 +340,7 @@ kv-grant: 1 record: 0 created, 0 exist, 1 failed; 3 requests, 0 retried, 0 throt
 	assert_output "exists
 exists"
 	# And the revoke line of the same page.
-	recipe=$(sed -n 's/^\.Dl \(kv-grant -r .*\)/\1/p' "$TOP/man/kv-grant.1")
+	recipe=$(sed -n 's/^\.Dl \(kv-grant --revoke .*\)/\1/p' "$TOP/man/kv-grant.1")
 	assert [ -n "$recipe" ]
 	run -0 --separate-stderr bash -c "$recipe"
 	assert_equal "$stderr" "kv-grant: 2 records: 2 deleted, 0 absent, 0 failed; 4 requests, 0 retried, 0 throttled"
@@ -361,10 +361,11 @@ kv-grant: try 'kv-grant -h' for usage"
 	assert_equal "$stderr" "kv-grant: no vault: give --vault, --scope or set KEY_VAULT_NAME
 kv-grant: try 'kv-grant -h' for usage"
 	run -2 --separate-stderr kv-grant extra </dev/null
-	assert_equal "$stderr" "usage: kv-grant [-hnqrv] [-j jobs] [-s subscription] [--scope resource-id]
-                [--vault name|url] [--from-policies] [--principals file]"
+	assert_equal "$stderr" "usage: kv-grant [-hnqv] [-j jobs] [--revoke] [--scope resource-id]
+                [--subscription subscription] [--vault name|url]
+                [--from-policies] [--principals file]"
 	run -0 kv-grant --version
-	assert_output "kv-grant (vault2kv) 0.1.0"
+	assert_line -n 0 --regexp '^kv-grant \(vault2kv\) 0\.1\.0( \(commit [^)]*\))?$'
 }
 
 @test "ARM refusing the write is an error record naming the roles that may; the run goes on" {

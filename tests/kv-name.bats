@@ -280,7 +280,7 @@ kv-name: try 'kv-name -h' for usage"
 }
 
 @test "--reference adds the App Service reference and checks the vault name" {
-	run -0 kv-name -q -r prod-kv1 <<<'{"mount":"secret","path":"app/db"}'
+	run -0 kv-name -q --reference prod-kv1 <<<'{"mount":"secret","path":"app/db"}'
 	assert_output '{"mount":"secret","path":"app/db","name":"secret-app-db","reference":"@Microsoft.KeyVault(VaultName=prod-kv1;SecretName=secret-app-db)"}'
 	for v in ab 1abc a--b abc- "$(printf 'v%.0s' $(seq 1 25))" my_vault; do
 		run -2 --separate-stderr kv-name --reference "$v" </dev/null
@@ -291,7 +291,7 @@ kv-name: try 'kv-name -h' for usage"
 
 @test "passes records that arrive with an error through unchanged" {
 	in='{"mount":"secret","path":"x","data":{"k":"v"},"error":{"tool":"vault-dump","status":403,"message":"permission denied"}}'
-	run -1 --separate-stderr kv-name -r kv01 <<<"$in"
+	run -1 --separate-stderr kv-name --reference kv01 <<<"$in"
 	assert_equal "$output" "$in"
 	assert_equal "$stderr" "kv-name: 1 record in, 1 out, 0 failed here, 1 failed upstream"
 }
@@ -333,9 +333,9 @@ kv-name: 5 records in, 5 out, 5 failed"
 }
 
 @test "running kv-name over its own output changes nothing" {
-	run -1 kv-name -q --on-collision=suffix --split -r kv01 <"$FIX/stable.ndjson"
+	run -1 kv-name -q --on-collision=suffix --split --reference kv01 <"$FIX/stable.ndjson"
 	once=$output
-	run -1 kv-name -q --on-collision=suffix --split -r kv01 <<<"$once"
+	run -1 kv-name -q --on-collision=suffix --split --reference kv01 <<<"$once"
 	assert_equal "$output" "$once"
 }
 
@@ -344,9 +344,9 @@ kv-name: 5 records in, 5 out, 5 failed"
 	kv-name -q <"$FIX/stable.ndjson" >"$BATS_TEST_TMPDIR/e2" || [ $? -eq 1 ]
 	cmp "$BATS_TEST_TMPDIR/e1" "$BATS_TEST_TMPDIR/e2"
 	cmp "$FIX/stable.error.ndjson" "$BATS_TEST_TMPDIR/e1"
-	kv-name -q --on-collision=suffix --split -r kv01 <"$FIX/stable.ndjson" \
+	kv-name -q --on-collision=suffix --split --reference kv01 <"$FIX/stable.ndjson" \
 	    >"$BATS_TEST_TMPDIR/s1" || [ $? -eq 1 ]
-	kv-name -q --on-collision=suffix --split -r kv01 <"$FIX/stable.ndjson" \
+	kv-name -q --on-collision=suffix --split --reference kv01 <"$FIX/stable.ndjson" \
 	    >"$BATS_TEST_TMPDIR/s2" || [ $? -eq 1 ]
 	cmp "$BATS_TEST_TMPDIR/s1" "$BATS_TEST_TMPDIR/s2"
 	cmp "$FIX/stable.suffix.ndjson" "$BATS_TEST_TMPDIR/s1"
@@ -428,7 +428,7 @@ secret-a-b-c"
 }
 
 @test "--split makes one record per key of a multi-key secret" {
-	run -0 --separate-stderr kv-name --split -r kv01 <<-'EOF'
+	run -0 --separate-stderr kv-name --split --reference kv01 <<-'EOF'
 		{"mount":"secret","path":"app/db","version":3,"data":{"user":"u","pass word":"p"}}
 		{"mount":"secret","path":"app/one","data":{"only":"v"}}
 		{"mount":"secret","path":"app/none"}
@@ -544,18 +544,20 @@ kv-name: 4 records in, 4 out, 2 failed"
 }
 
 @test "usage errors exit 2 with the synopsis" {
-	usage="usage: kv-name [-fhqsv] [-e expr] [-m file] [--namespace-prefix]
-               [--on-collision error|suffix] [-p prefix] [-r vault] [--strip-mount]"
-	run -2 --separate-stderr kv-name -h
+	usage="usage: kv-name [-fhqv] [-e expr] [-m file] [--namespace-prefix]
+               [--on-collision error|suffix] [-p prefix] [--reference vault]
+               [--split] [--strip-mount]"
+	run -2 --separate-stderr kv-name -x
 	assert_equal "$output" ""
-	assert_equal "$stderr" "$usage"
+	assert_equal "$stderr" "kv-name: invalid option -- 'x'
+$usage"
 	run -2 --separate-stderr kv-name operand </dev/null
 	assert_equal "$stderr" "$usage"
 	run -2 --separate-stderr kv-name --on-collision=rename </dev/null
 	assert_equal "$stderr" "kv-name: --on-collision: rename is not error or suffix
 kv-name: try 'kv-name -h' for usage"
 	run -0 --separate-stderr kv-name --version
-	assert_equal "$output" "kv-name (vault2kv) 0.1.0"
+	assert_line -n 0 --regexp '^kv-name \(vault2kv\) 0\.1\.0( \(commit [^)]*\))?$'
 }
 
 @test "every option letter is in usage, the SYNOPSIS and the option list" {
@@ -564,20 +566,21 @@ kv-name: try 'kv-name -h' for usage"
 	assert_equal "$output" ""
 	syn=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/p' "$man")
 	opts=$(sed -n '/^\.Sh DESCRIPTION/,/^\.Sh ENVIRONMENT/p' "$man")
-	run -2 --separate-stderr kv-name -h
+	run -0 --separate-stderr kv-name -h
+	stderr=$(sed '/^$/q' <<<"$output")
 	ucluster=$(grep -o '\[-[a-zA-Z]*\]' <<<"$stderr" | head -n 1)
 	mcluster=$(grep -m 1 '^\.Op Fl [a-zA-Z]*$' <<<"$syn")
 	mcluster=${mcluster#.Op Fl }
-	for l in e f h m p q r s v; do
+	for l in e f h m p q v; do
 		[[ $ucluster == *$l* || $stderr == *"[-$l "* ]]
 		[[ $mcluster == *$l* ]] || grep -q "^\.Op Fl $l Ar" <<<"$syn"
 		grep -q "^\.It Fl $l" <<<"$opts"
 	done
-	for o in on-collision strip-mount; do
+	for o in on-collision reference split strip-mount; do
 		[[ $stderr == *"[--$o"* ]]
 		grep -q "^\.Op Fl -$o" <<<"$syn"
 	done
-	for o in on-collision strip-mount version; do
+	for o in on-collision reference split strip-mount version; do
 		grep -q "^\.It Fl -$o" <<<"$opts"
 	done
 }
@@ -623,7 +626,7 @@ kv-name: try 'kv-name -h' for usage"
 	printf '%s\n' '{"mount":"s","path":"db","name":"legacy-db"}' \
 	    '{"mount":"s","path":"db2","key":"user","name":"db2-login"}' \
 	    >"$BATS_TEST_TMPDIR/map"
-	run -0 --separate-stderr kv-name -s -m "$BATS_TEST_TMPDIR/map" <<-'EOF2'
+	run -0 --separate-stderr kv-name --split -m "$BATS_TEST_TMPDIR/map" <<-'EOF2'
 		{"mount":"s","path":"db","data":{"user":"u","pw":"p"}}
 		{"mount":"s","path":"db2","data":{"user":"u","pw":"p"}}
 	EOF2

@@ -425,10 +425,13 @@ kv-put: try 'kv-put -h' for usage"
 	assert_equal "$stderr" "kv-put: https://no-such-vault.invalid: listing secrets: cannot resolve no-such-vault.invalid: check the vault name (--vault, KEY_VAULT_NAME) or, behind a private endpoint, the private DNS zone"
 }
 
-@test "-h prints the usage and exits 2" {
-	run -2 --separate-stderr kv-put -h
-	assert_equal "$stderr" "usage: kv-put [-fhnqrv] [-j jobs] [--expires days|never] [--json] [--rate n]
-              [--vault name|url] [--write-rate n]"
+@test "a bad option prints the usage and exits 2" {
+	run -2 --separate-stderr kv-put -r
+	assert_output ""
+	assert_equal "$stderr" "kv-put: invalid option -- 'r'
+usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] [--purge]
+              [--rate n] [--recover] [--rollback] [--vault name|url]
+              [--write-rate n]"
 }
 
 @test "a vault that refuses the identity is fatal, and the message names the cure" {

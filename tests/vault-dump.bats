@@ -546,10 +546,11 @@ vault-dump: try 'vault-dump -h' for usage"
 	assert_equal "$stderr" "vault-dump: no Vault token: VAULT_TOKEN is not set and ~/.vault-token does not exist"
 }
 
-@test "usage goes to stderr with exit 2" {
-	run -2 --separate-stderr vault-dump --help
+@test "a usage error goes to stderr with exit 2" {
+	run -2 --separate-stderr vault-dump --no-such
 	assert_output ""
-	assert_equal "$stderr" "usage: vault-dump [-ahqv] [-j jobs] [mount/path ...]"
+	assert_equal "$stderr" "vault-dump: unrecognized option '--no-such'
+usage: vault-dump [-ahqv] [-j jobs] [mount/path ...]"
 }
 
 @test "on a terminal, a progress line counts done/total, rate and failures, and is cleared" {

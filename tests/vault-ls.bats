@@ -242,10 +242,11 @@ vault-ls: 1 secret in 1 mount, 0 failed"
 	assert_equal "${stderr_lines[0]}" "vault-ls: -j: 65 is out of range 1 to 64"
 }
 
-@test "usage goes to stderr with exit 2" {
-	run -2 --separate-stderr vault-ls -h
+@test "a usage error goes to stderr with exit 2" {
+	run -2 --separate-stderr vault-ls -Z
 	assert_output ""
-	assert_equal "$stderr" "usage: vault-ls [-Ahlqv] [-j jobs] [mount[/folder] ...]"
+	assert_equal "$stderr" "vault-ls: invalid option -- 'Z'
+usage: vault-ls [-Ahlqv] [-j jobs] [mount[/folder] ...]"
 }
 
 @test "over TLS: VAULT_CACERT or VAULT_CAPATH trust the server, VAULT_SKIP_VERIFY skips the check" {

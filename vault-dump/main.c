@@ -44,13 +44,15 @@ struct dump {
 	long		 failed;
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: vault-dump [-ahqv] [-j jobs] "
-	    "[mount/path ...]\n");
-	exit(EXIT_FATAL);
-}
+static const char synopsis[] =
+    "usage: vault-dump [-ahqv] [-j jobs] [mount/path ...]\n";
+static const char options[] =
+	"  -a, --all-versions  one record per live KV v2 version, oldest first\n"
+	"  -h, --help          print this help and exit\n"
+	"  -j, --jobs JOBS     secrets read at once, 1 to 64 (8)\n"
+	"  -q, --quiet         no warnings, no summary\n"
+	"  -v, --verbose       say more; repeat for more\n"
+	"      --version       print the version and exit\n";
 
 /* VAULT_NAMESPACE's namespace, "" for the root. */
 static const char *
@@ -791,6 +793,8 @@ main(int argc, char *argv[])
 	int ch, rc, jobs = JOBS_DEFAULT, status = EXIT_OK;
 
 	msg_init("vault-dump");
+	msg_help_text(synopsis, options);
+	msg_quiet_epipe();	/* read-only: | head ends it quietly */
 	memset(&d, 0, sizeof(d));
 	while ((ch = getopt_long(argc, argv, "ahj:qv", longopts, NULL)) !=
 	    -1) {
@@ -802,7 +806,7 @@ main(int argc, char *argv[])
 			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
 			break;
 		default:
-			msg_option(ch, OPT_VERSION, usage);
+			msg_option(ch, OPT_VERSION);
 		}
 	}
 	argc -= optind;

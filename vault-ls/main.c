@@ -72,13 +72,16 @@ struct ls {
 	long		 meta_failed;
 };
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: vault-ls [-Ahlqv] [-j jobs] "
-	    "[mount[/folder] ...]\n");
-	exit(EXIT_FATAL);
-}
+static const char synopsis[] =
+    "usage: vault-ls [-Ahlqv] [-j jobs] [mount[/folder] ...]\n";
+static const char options[] =
+	"  -A, --all-namespaces  list every namespace below VAULT_NAMESPACE too\n"
+	"  -h, --help            print this help and exit\n"
+	"  -j, --jobs JOBS       requests in flight at once, 1 to 64 (8)\n"
+	"  -l, --long            add each KV v2 secret's metadata\n"
+	"  -q, --quiet           no warnings, no counts, no summary\n"
+	"  -v, --verbose         say more; repeat for more\n"
+	"      --version         print the version and exit\n";
 
 static size_t
 mount_add(struct walk *w, const char *ns, const char *name, int kv)
@@ -851,6 +854,8 @@ main(int argc, char *argv[])
 	int interrupted;
 
 	msg_init("vault-ls");
+	msg_help_text(synopsis, options);
+	msg_quiet_epipe();	/* read-only: | head ends it quietly */
 	memset(&w, 0, sizeof(w));
 	while ((ch = getopt_long(argc, argv, "Ahj:lqv", longopts, NULL)) !=
 	    -1) {
@@ -865,7 +870,7 @@ main(int argc, char *argv[])
 			lflag = 1;
 			break;
 		default:
-			msg_option(ch, OPT_VERSION, usage);
+			msg_option(ch, OPT_VERSION);
 		}
 	}
 	argc -= optind;
