@@ -17,6 +17,9 @@ _vault2kv_help() {
 		    on {
 			sub(/^ +/, "")
 			sub(/  .*/, "")
+			# "--long[=a|b]": an optional argument, given after "=".
+			if (sub(/\[=/, " "))
+				sub(/\]$/, "")
 			gsub(/,/, "")
 			print
 		    }')"

@@ -202,6 +202,9 @@ help_options() {
 	    awk '{
 		sub(/^ +/, "")
 		sub(/  .*/, "")
+		# "--long[=a|b]": an optional argument.
+		if (sub(/\[=/, " "))
+			sub(/\]$/, "")
 		n = split($0, w, " ")
 		a = "flag"
 		for (i = 1; i <= n; i++) {
