@@ -54,6 +54,7 @@ ARM (Bearer token for https://management.azure.com):
   GET {scope}/providers/Microsoft.Authorization/permissions   the caller's
       effective permissions there: one entry per role assignment of the
       caller at the scope or above, its role definition's permissions
+      (without RBAC enforced: one entry allowing everything)
 
 RBAC (--enforce-rbac, or the config key enforce_rbac): every data-plane
 request needs its data action (ROUTE_ACTIONS) from a role assignment of the
@@ -2118,7 +2119,13 @@ class App:
             return self.arm_err(405, "MethodNotAllowed", "The requested "
                                 "method is not allowed.")
         self.arm_version(q, ARM_VERSIONS_RA)
-        perms = self.caller_permissions(info.get("client_id") or "", scope)
+        if self.cfg.enforce_rbac:
+            perms = self.caller_permissions(info.get("client_id") or "",
+                                            scope)
+        else:
+            # Nothing is enforced, so everything is allowed, and the API
+            # says so [S].
+            perms = [_perm(["*"], ["*"])]
         return (200, [json_ct()], jdump({"value": perms, "nextLink": None}))
 
     def list_roles(self, scope, q):
