@@ -245,7 +245,7 @@ vault-ls: 1 secret in 1 mount, 0 failed"
 @test "usage goes to stderr with exit 2" {
 	run -2 --separate-stderr vault-ls -h
 	assert_output ""
-	assert_equal "$stderr" "usage: vault-ls [-Ahlqv] [-j jobs] [mount[/folder] ...]"
+	assert_equal "$stderr" "usage: vault-ls [-Ahlnqv] [-j jobs] [mount[/folder] ...]"
 }
 
 @test "over TLS: VAULT_CACERT or VAULT_CAPATH trust the server, VAULT_SKIP_VERIFY skips the check" {
