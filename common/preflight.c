@@ -401,7 +401,7 @@ preflight_run(struct preflight *pf, struct kv *kv, struct arm *arm,
     const char *sub)
 {
 	const struct preflight_need *nd;
-	struct buf may, unknown;
+	struct buf may, unknown, f;
 	char *path, *m, name[37];
 	long st, list_st = 0;
 	jv body, list_body = jv_null();
@@ -508,36 +508,32 @@ preflight_run(struct preflight *pf, struct kv *kv, struct arm *arm,
 	jv_free(list_body);
 
 	/* One line of what was found. */
-	{
-		struct buf f;
-
-		buf_init(&f);
-		if (pf->rbac >= 0)
-			buf_printf(&f, "%s, ", pf->rbac ? "Azure RBAC" :
-			    "access policies");
-		if (pf->retention > 0)
-			buf_printf(&f, "soft-delete %d days, ", pf->retention);
-		else if (pf->retention == 0)
-			buf_addstr(&f, "no soft-delete, ");
-		if (pf->purge_protection >= 0)
-			buf_printf(&f, "purge protection %s; ",
-			    pf->purge_protection ? "on" : "off");
-		if (may.len > 0)
-			buf_printf(&f, "may %s (%s)", may.data, pf->from_arm &&
-			    pf->rbac != 0 ? "Resource Manager's permissions" :
-			    "probed, nothing written");
-		else
-			buf_addstr(&f, "no permission confirmed");
-		if (unknown.len > 0)
-			buf_printf(&f, "; cannot tell whether it may %s: %s",
-			    unknown.data, pf->from_arm ? "Resource Manager "
-			    "does not say for an access-policy vault, and "
-			    "that cannot be probed without writing" :
-			    "that cannot be probed without writing");
-		if (pf->arm_note != NULL)
-			buf_printf(&f, "; %s", pf->arm_note);
-		pf->facts = buf_detach(&f);
-	}
+	buf_init(&f);
+	if (pf->rbac >= 0)
+		buf_printf(&f, "%s, ", pf->rbac ? "Azure RBAC" :
+		    "access policies");
+	if (pf->retention > 0)
+		buf_printf(&f, "soft-delete %d days, ", pf->retention);
+	else if (pf->retention == 0)
+		buf_addstr(&f, "no soft-delete, ");
+	if (pf->purge_protection >= 0)
+		buf_printf(&f, "purge protection %s; ",
+		    pf->purge_protection ? "on" : "off");
+	if (may.len > 0)
+		buf_printf(&f, "may %s (%s)", may.data, pf->from_arm &&
+		    pf->rbac != 0 ? "Resource Manager's permissions" :
+		    "probed, nothing written");
+	else
+		buf_addstr(&f, "no permission confirmed");
+	if (unknown.len > 0)
+		buf_printf(&f, "; cannot tell whether it may %s: %s",
+		    unknown.data, pf->from_arm ? "Resource Manager "
+		    "does not say for an access-policy vault, and "
+		    "that cannot be probed without writing" :
+		    "that cannot be probed without writing");
+	if (pf->arm_note != NULL)
+		buf_printf(&f, "; %s", pf->arm_note);
+	pf->facts = buf_detach(&f);
 	buf_release(&may);
 	buf_release(&unknown);
 	return jv_array_length(jv_copy(pf->problems)) > 0 ? -1 : 0;
