@@ -995,6 +995,97 @@ jv	 arm_call(struct arm *, const char *method, const char *path_query,
 char	*arm_errmsg(jv body /* borrowed */, long status);
 
 /*
+ * preflight.c: what a dry run checks of a target vault before a bulk
+ * run, writing nothing: that it answers; what Resource Manager says of
+ * it (permission model, soft-delete retention, purge protection); what
+ * the identity may do there (Resource Manager's permissions API, else
+ * requests that change nothing); how long the run will take.
+ */
+#define PREFLIGHT_MAX		8	/* needs of one tool */
+/*
+ * Key Vault's data actions on secrets: getSecret/action, readMetadata/
+ * action (list), setSecret/action, recover/action (learn.microsoft.com/
+ * azure/key-vault/general/rbac-guide, and the data actions table of Key
+ * Vault's ABAC conditions page).
+ */
+#define KV_DATA_SECRETS		"Microsoft.KeyVault/vaults/secrets/"
+#define PREFLIGHT_NO_PROBE	0	/* cannot be probed without writing */
+#define PREFLIGHT_PROBE_LIST	1	/* GET secrets?maxresults=1 */
+#define PREFLIGHT_PROBE_GET	2	/* GET of a name nobody has: 404 */
+#define PREFLIGHT_UNKNOWN	0
+#define PREFLIGHT_ALLOWED	1
+#define PREFLIGHT_DENIED	2
+/* An operation the run needs; a tool's table ends with action NULL. */
+struct preflight_need {
+	const char	*action;	/* "Microsoft.KeyVault/vaults/..." */
+	int		 data;		/* a data action, else a control one */
+	const char	*verb;		/* "set secrets", for messages */
+	const char	*role;		/* the built-in role that grants it */
+	const char	*policy;	/* the access-policy permission, "set" */
+	int		 probe;		/* PREFLIGHT_*PROBE* */
+};
+struct preflight {
+	const struct preflight_need *needs;
+	const char	*vault;		/* name or URL, as given */
+	const char	*url;		/* the vault's URL, when a kv was given */
+	char		*id;		/* its resource id: in, when known */
+	int		 rbac;		/* 1 RBAC, 0 access policies, -1 unknown */
+	int		 retention;	/* soft-delete days, 0 none, -1 unknown */
+	int		 purge_protection;	/* 1, 0, -1 unknown */
+	int		 from_arm;	/* Resource Manager answered it all */
+	char		*arm_note;	/* why not, or NULL */
+	jv		 perms;		/* the permissions API's entries */
+	int		 state[PREFLIGHT_MAX];	/* PREFLIGHT_ALLOWED, ... */
+	/*
+	 * One problem record a line: {"preflight":"vault"|"permission",
+	 * "vault":URL, "missing":ACTION, "grant":ROLE, "source":
+	 * "resource-manager"|"probe", "error":{...}}; its error message
+	 * starts with the vault's URL.
+	 */
+	jv		 problems;
+	char		*facts;		/* one line of what was found */
+};
+void	 preflight_init(struct preflight *, const struct preflight_need *,
+	    const char *vault);
+void	 preflight_release(struct preflight *);
+/*
+ * Check the vault through kv (NULL: Resource Manager only) and arm (NULL:
+ * probes only; the vault is looked up in subscription sub unless pf->id
+ * is set).  0 when no problem was found, else -1.
+ */
+int	 preflight_run(struct preflight *, struct kv *, struct arm *,
+	    const char *sub);
+/* A problem of the tool's own finding, of kind ("arm", ...). */
+void	 preflight_add(struct preflight *, const char *kind, const char *fmt,
+	    ...) V2K_PRINTF(3, 4);
+/*
+ * preflight_run for kv-put and kv-check: Resource Manager asked when
+ * AZURE_SUBSCRIPTION_ID names the subscription, on an engine of its own
+ * that gives up quickly (the probes are the fallback).
+ */
+int	 preflight_kv(struct preflight *, struct kv *, struct azure_cred *);
+/*
+ * The one function here that writes: each problem as a line on stderr
+ * (even with -q) and its record on stdout (rec_emit), then the facts
+ * line (unless -q).  Returns the number of problems.
+ */
+int	 preflight_emit(struct preflight *);
+/*
+ * Do the entries of a permissions API answer (borrowed) allow action:
+ * one entry's (data)actions match it and the same entry's not(Data)Actions
+ * do not?  '*' matches any run of characters, case ignored.
+ */
+int	 preflight_allows(jv perms /* borrowed */, const char *action,
+	    int data);
+/*
+ * Seconds n requests take at a budget per window: budget at once, then
+ * budget/window a second (Key Vault counts per 10 s).
+ */
+double	 preflight_duration(double n, double budget, double window);
+/* "under 10 s", "19 s", "3 min 20 s", "2 h 5 min"; malloc'd. */
+char	*preflight_seconds(double s);
+
+/*
  * start.c: the engines a tool's main starts (from the environment) and
  * stops.  Any failure to start is fatal (msg_fatal): for start-up only.
  */

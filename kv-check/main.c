@@ -104,7 +104,7 @@ struct check {
 };
 
 static const char synopsis[] =
-    "usage: kv-check [-hqv] [-j jobs] [--expires days|never] [--json]\n"
+    "usage: kv-check [-hnqv] [-j jobs] [--expires days|never] [--json]\n"
     "                [--orphans[=input|mounts|all]] [--rate n] [--report file]\n"
     "                [--vault name|url]\n";
 static const char options[] =
@@ -112,6 +112,7 @@ static const char options[] =
 	"  -h, --help                print this help and exit\n"
 	"  -j, --jobs JOBS           names checked at once, 1 to 64 (8)\n"
 	"      --json                compare with the values kv-put --json wrote\n"
+	"  -n, --dry-run             check access, compare nothing\n"
 	"      --orphans[=input|mounts|all]\n"
 	"                            at the end, list secrets no record names, in\n"
 	"                            what the input covers (input), its mounts, or all\n"
@@ -767,6 +768,71 @@ preflight(struct check *c)
 	jv_free(r);
 }
 
+/* What a check needs of the vault: list and read secrets. */
+#define SECRETS_USER	"Key Vault Secrets User"
+static const struct preflight_need needs[] = {
+	{ KV_DATA_SECRETS "readMetadata/action", 1, "list secrets",
+	    SECRETS_USER, "list", PREFLIGHT_PROBE_LIST },
+	{ KV_DATA_SECRETS "getSecret/action", 1, "read secrets",
+	    SECRETS_USER, "get", PREFLIGHT_PROBE_GET },
+	{ NULL, 0, NULL, NULL, NULL, 0 }
+};
+
+static jv prepare(jv);
+
+/*
+ * --dry-run: the pre-flight, its problems a line and a record each, then
+ * the records passed on unchecked (without their data) and counted.
+ */
+static int
+dry_run(struct check *c, struct http *http, struct azure_cred *cred,
+    const char *vault, long all_rate)
+{
+	struct preflight pf;
+	struct rec_reader rd;
+	long problems, n = 0, failed = 0, sent, retried, throttled;
+	char *d;
+	int rc, status;
+	jv rec, data;
+
+	preflight_init(&pf, needs, vault);
+	preflight_kv(&pf, c->kv, cred);
+	problems = preflight_emit(&pf);
+	preflight_release(&pf);
+	rec_reader_init(&rd, stdin);
+	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
+		if (rc == -2)
+			msg_fatal("standard input: %s", strerror(errno));
+		if (rc == -1)
+			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
+		else
+			rec = prepare(rec);
+		if (jv_object_has(jv_copy(rec), jv_string("data"))) {
+			data = jv_object_get(jv_copy(rec), jv_string("data"));
+			rec = jv_object_delete(rec, jv_string("data"));
+			jv_wipe_free(data);
+		}
+		n++;
+		failed += rec_failed(rec);
+		if (rec_emit(rec) == -1)
+			break;
+	}
+	rec_reader_release(&rd);
+	stop_kv(c->kv, cred, http, &sent, &retried, &throttled);
+	cimap_free(c->seen);
+	free(c->from);
+	/* A check reads a name's versions, then a value: two requests. */
+	d = preflight_seconds(preflight_duration(2.0 * (n - failed), all_rate,
+	    10));
+	status = problems + failed > 0 ? EXIT_PARTIAL : EXIT_OK;
+	status = msg_finish(status, "dry-run: %ld record%s: %ld to check, "
+	    "%ld failed%s; nothing compared; expected duration %s at %ld "
+	    "requests per 10 s", n, PLURAL(n), n - failed, failed,
+	    problems > 0 ? ", pre-flight problems above" : "", d, all_rate);
+	free(d);
+	return status;
+}
+
 /*
  * Check the input record before it joins a group: a name is needed.
  * Returns the record, marked failed when it cannot be checked.
@@ -821,6 +887,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "expires",	required_argument,	NULL, OPT_EXPIRES },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
@@ -843,7 +910,7 @@ main(int argc, char *argv[])
 	char *gname = NULL, *gpath = NULL, *gns = NULL, *err, *sum, *vurl;
 	size_t i;
 	long all_rate = ALL_BUDGET, sent, retried, throttled;
-	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0;
+	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0, dry = 0;
 	jv rec, group = jv_invalid();
 
 	msg_init("kv-check");
@@ -851,11 +918,14 @@ main(int argc, char *argv[])
 	msg_quiet_epipe();	/* read-only: | head ends it quietly */
 	memset(&c, 0, sizeof(c));
 	c.want_exp = 1;
-	while ((ch = getopt_long(argc, argv, "hj:qv", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "hj:nqv", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'j':
 			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
+			break;
+		case 'n':
+			dry = 1;
 			break;
 		case OPT_EXPIRES:
 			if (strcmp(optarg, "never") == 0)
@@ -909,6 +979,8 @@ main(int argc, char *argv[])
 	c.kv = start_kv(http, vault, cures, &cred);
 	/* Reads only: the budget of all other transactions. */
 	kv_set_budget(c.kv, 0, all_rate / 10.0);
+	if (dry)
+		return dry_run(&c, http, cred, vault, all_rate);
 	preflight(&c);
 
 	/*

@@ -73,6 +73,27 @@ static const char *const principal_types[] = {
 	"User", "Group", "ServicePrincipal", "ForeignGroup",
 };
 
+/*
+ * What a run needs at the vault's scope (--dry-run checks it): to write
+ * role assignments, or with --revoke to delete them.  Key Vault Data
+ * Access Administrator grants both for the Key Vault roles (its condition
+ * allows no others: User Access Administrator does), learn.microsoft.com,
+ * built-in roles, security.
+ */
+#define DATA_ACCESS_ADMIN	"Key Vault Data Access Administrator"
+static const struct preflight_need need_write[] = {
+	{ "Microsoft.Authorization/roleAssignments/write", 0,
+	    "create role assignments", DATA_ACCESS_ADMIN, NULL,
+	    PREFLIGHT_NO_PROBE },
+	{ NULL, 0, NULL, NULL, NULL, 0 }
+};
+static const struct preflight_need need_delete[] = {
+	{ "Microsoft.Authorization/roleAssignments/delete", 0,
+	    "delete role assignments", DATA_ACCESS_ADMIN, NULL,
+	    PREFLIGHT_NO_PROBE },
+	{ NULL, 0, NULL, NULL, NULL, 0 }
+};
+
 struct grant {
 	struct arm	*arm;
 	char		*vault_id;	/* the vault's resource id */
@@ -685,6 +706,34 @@ pick_vault(jv list, const char *name, const char *url)
 }
 
 /*
+ * The dry run's pre-flight: what the identity may do at the vault's
+ * scope, and whether role assignments reach its secrets at all.  Its
+ * problems go out first, a line and a record each; returns their number.
+ */
+static long
+preflight(struct grant *g, const char *vault)
+{
+	struct preflight pf;
+	long n;
+
+	preflight_init(&pf, g->revoke ? need_delete : need_write,
+	    vault != NULL ? vault : g->vault_id);
+	pf.id = xstrdup(g->vault_id);
+	preflight_run(&pf, NULL, g->arm, NULL);
+	if (!pf.from_arm)
+		preflight_add(&pf, "arm", "%s: kv-grant works through it",
+		    pf.arm_note);
+	else if (pf.rbac == 0)
+		preflight_add(&pf, "model", "the vault uses access policies: "
+		    "role assignments give no access to its secrets until it "
+		    "moves to the Azure RBAC permission model "
+		    "(enableRbacAuthorization)");
+	n = preflight_emit(&pf);
+	preflight_release(&pf);
+	return n;
+}
+
+/*
  * The resource id of the vault named (or at the https URL) vault, in
  * subscription sub, or NULL and a malloc'd *err.
  */
@@ -776,7 +825,7 @@ main(int argc, char *argv[])
 	int from_policies = 0;
 	jv plan;
 	char *err = NULL;
-	long sent = 0, retried = 0, throttled = 0;
+	long sent = 0, retried = 0, throttled = 0, problems = 0;
 	int ch, jobs = 8, rc, stopped = 0, status = EXIT_OK;
 	jv rec;
 
@@ -845,23 +894,22 @@ main(int argc, char *argv[])
 			    "name nor an https URL", vault);
 	}
 
-	/* A dry run with --scope needs no Azure at all. */
-	if (!g.dry_run || scope == NULL) {
-		http = start_http("KV_CLIENT_TIMEOUT", jobs, 0);
-		if ((cred = azure_cred_new(http, &err)) == NULL ||
-		    (g.arm = arm_new(http, cred, &err)) == NULL ||
-		    (scope == NULL &&
-		    (g.vault_id = lookup_vault(g.arm, vault, sub, &err)) ==
-		    NULL)) {
-			/* The engine's thread stops before the exit. */
-			arm_free(g.arm);
-			azure_cred_free(cred);
-			http_free(http);
-			msg_fatal("%s", err);
-		}
+	http = start_http("KV_CLIENT_TIMEOUT", jobs, 0);
+	if ((cred = azure_cred_new(http, &err)) == NULL ||
+	    (g.arm = arm_new(http, cred, &err)) == NULL ||
+	    (scope == NULL &&
+	    (g.vault_id = lookup_vault(g.arm, vault, sub, &err)) ==
+	    NULL)) {
+		/* The engine's thread stops before the exit. */
+		arm_free(g.arm);
+		azure_cred_free(cred);
+		http_free(http);
+		msg_fatal("%s", err);
 	}
 	if (scope == NULL)
 		g.sub = xstrdup(sub);
+	if (g.dry_run)
+		problems = preflight(&g, vault);
 
 	pool = pool_new(jobs, grant_one, emit, &g);
 	rec_reader_init(&rd, stdin);
@@ -902,7 +950,7 @@ main(int argc, char *argv[])
 	if (http != NULL)
 		http_free(http);
 
-	if (msg_failed() > 0 || pst.incomplete)
+	if (msg_failed() > 0 || pst.incomplete || problems > 0)
 		status = EXIT_PARTIAL;
 	buf_init(&sum);
 	buf_printf(&sum, "%s%ld record%s: ", g.dry_run ? "dry-run: " : "",
@@ -923,6 +971,8 @@ main(int argc, char *argv[])
 		    pst.assignments, pst.assignments == 1 ? "" : "s",
 		    pst.warnings, pst.warnings == 1 ? "" : "s",
 		    pst.incomplete ? " (incomplete)" : "");
+	if (problems > 0)
+		buf_addstr(&sum, ", pre-flight problems above");
 	if (g.dry_run)
 		buf_addstr(&sum, "; nothing changed");
 	else

@@ -76,6 +76,8 @@ struct put {
 	int		 expires_given;
 	char		 date[16];	/* migration-date */
 	char		*from;		/* migrated-from */
+	long		 problems;	/* found by the pre-flight (-n) */
+	const char	*unplanned;	/* why a dry run cannot plan, or NULL */
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	struct cimap	*names;		/* name: struct ent, under mu */
@@ -133,6 +135,25 @@ static const char *const cures[KV_CAUSE_COUNT] = {
 	[KV_CAUSE_BAD_NAME] = "map names with kv-name",
 	[KV_CAUSE_THROTTLED] = "lower --write-rate or -j",
 };
+
+/*
+ * What a run needs of the vault (--dry-run checks it): list, read and set
+ * secrets; recover them with --recover, the last entry.
+ */
+#define OFFICER		"Key Vault Secrets Officer"
+static const struct preflight_need needs[] = {
+	{ KV_DATA_SECRETS "readMetadata/action", 1, "list secrets", OFFICER,
+	    "list", PREFLIGHT_PROBE_LIST },
+	{ KV_DATA_SECRETS "getSecret/action", 1, "read secrets", OFFICER,
+	    "get", PREFLIGHT_PROBE_GET },
+	{ KV_DATA_SECRETS "setSecret/action", 1, "set secrets", OFFICER,
+	    "set", PREFLIGHT_NO_PROBE },
+	{ KV_DATA_SECRETS "recover/action", 1, "recover secrets", OFFICER,
+	    "recover", PREFLIGHT_NO_PROBE },
+	{ NULL, 0, NULL, NULL, NULL, 0 }
+};
+#define NEED_LIST	0
+#define NEED_RECOVER	3
 
 /*
  * The mapping could not be written: no write to Key Vault may start any
@@ -225,6 +246,28 @@ ent_take(struct ent *e, const struct kvver *v)
 	e->vver = v->vv;
 	free(e->vns);
 	e->vns = v->vns != NULL ? xstrdup(v->vns) : NULL;
+}
+
+/*
+ * The dry run's pre-flight, before anything is read for the plan: its
+ * problems go out first, a line and a record each.
+ */
+static void
+preflight(struct put *p, struct azure_cred *cred, const char *vault)
+{
+	struct preflight_need nd[sizeof(needs) / sizeof(needs[0])];
+	struct preflight pf;
+
+	memcpy(nd, needs, sizeof(needs));
+	if (!p->recover)
+		nd[NEED_RECOVER] = nd[NEED_RECOVER + 1];
+	preflight_init(&pf, nd, vault);
+	preflight_kv(&pf, p->kv, cred);
+	p->problems = preflight_emit(&pf);
+	if (pf.state[NEED_LIST] != PREFLIGHT_ALLOWED)
+		p->unplanned = "not planned: the pre-flight found that the "
+		    "vault's secrets cannot be listed";
+	preflight_release(&pf);
 }
 
 /* Learn the vault's names, their owners and the soft-deleted names. */
@@ -688,6 +731,8 @@ put_turn(struct job *j)
 
 	if (msg_stop)
 		return fail_req(rec, j->label, 0, INTERRUPTED);
+	if (p->unplanned != NULL)
+		return rec_error(strip_data(rec), 0, "%s", p->unplanned);
 	if (e->deleted) {
 		if (!p->recover) {
 			m = xasprintf("%s is soft-deleted in the vault: rerun "
@@ -1057,7 +1102,8 @@ main(int argc, char *argv[])
 	const char *vault = NULL, *cn;
 	long write_rate = WRITE_BUDGET, all_rate = ALL_BUDGET;
 	long sent, retried, throttled;
-	char ni[48], *summary;
+	char ni[48], *summary, *dstr;
+	double dur, rdur;
 	time_t now;
 	int ch, rc, jobs = JOBS_DEFAULT, status, undo = 0, purge = 0;
 	jv rec;
@@ -1151,7 +1197,10 @@ main(int argc, char *argv[])
 		return status;
 	}
 
-	survey(&p);
+	if (p.dry_run)
+		preflight(&p, cred, vault);
+	if (p.unplanned == NULL)
+		survey(&p);
 	if ((cn = azure_cred_name(cred)) != NULL)
 		msg_info(kv_url(p.kv), "signed in with %s", cn);
 
@@ -1179,19 +1228,34 @@ main(int argc, char *argv[])
 	free(p.from);
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
-	status = p.failed + p.conflicts + p.interrupted > 0 ? EXIT_PARTIAL :
-	    EXIT_OK;
+	status = p.failed + p.conflicts + p.interrupted + p.problems > 0 ?
+	    EXIT_PARTIAL : EXIT_OK;
 	snprintf(ni, sizeof(ni), ", %ld not written", p.interrupted);
 	if (p.in > p.out)
 		msg_warn(NULL, "the output failed: %ld records not reported, "
 		    "%ld of them written to Key Vault (named above)",
 		    p.in - p.out, p.unmapped);
-	if (p.dry_run)
-		return msg_finish(status, "dry-run: %ld records: %ld would be "
+	if (p.dry_run) {
+		/*
+		 * The vault takes write_rate writes per 10 s, then as many in
+		 * each 10 s after; an update or an unchanged secret is read
+		 * first, on the budget of all other requests.
+		 */
+		dur = preflight_duration(p.created + p.updated, write_rate, 10);
+		rdur = preflight_duration(p.updated + p.unchanged + p.conflicts,
+		    all_rate, 10);
+		dstr = preflight_seconds(dur > rdur ? dur : rdur);
+		rc = msg_finish(status, "dry-run: %ld records: %ld would be "
 		    "created, %ld would be updated, %ld unchanged, %ld "
-		    "conflicts, %ld skipped, %s; nothing written",
+		    "conflicts, %ld skipped, %s%s; nothing written; "
+		    "expected duration %s at %ld writes per 10 s (%.0f/s)",
 		    p.out, p.created, p.updated, p.unchanged, p.conflicts,
-		    p.skipped, msg_failed_text(p.failed));
+		    p.skipped, msg_failed_text(p.failed), p.problems > 0 ?
+		    ", pre-flight problems above" : "", dstr, write_rate,
+		    write_rate / 10.0);
+		free(dstr);
+		return rc;
+	}
 	return msg_finish(status, "%ld records: %ld created, %ld updated, "
 	    "%ld unchanged, %ld conflicts, %ld skipped, %s, %ld "
 	    "recovered%s; %ld requests, %ld retried, %ld throttled", p.out,

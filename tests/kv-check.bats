@@ -470,7 +470,7 @@ kv-check: 5 records: 0 ok, 0 differ, 5 failed; N requests, 0 retried, 0 throttle
 }
 
 @test "usage errors exit 2 with the synopsis" {
-	local synopsis='usage: kv-check [-hqv] [-j jobs] [--expires days|never] [--json]
+	local synopsis='usage: kv-check [-hnqv] [-j jobs] [--expires days|never] [--json]
                 [--orphans[=input|mounts|all]] [--rate n] [--report file]
                 [--vault name|url]'
 	run -2 --separate-stderr kv-check -x

@@ -239,7 +239,8 @@ kv-grant: 5 records: 0 created, 0 exist, 5 failed; 2 requests, 0 retried, 0 thro
 	local in="{\"principal\":\"$P1\",\"role\":\"Key Vault Secrets User\"}"
 	run -0 --separate-stderr kv-grant -n --vault "$VAULT" <<<"$in"
 	assert_output --partial "\"assignment\":\"$VID$RA/$(bicep_guid "$VID" "$P1" "$RD/$SECRETS_USER")\",\"status\":\"planned\""
-	assert_equal "$stderr" "kv-grant: dry-run: 1 record: 1 planned, 0 failed; nothing changed"
+	assert_equal "$stderr" "kv-grant: $VAULT: pre-flight: Azure RBAC, soft-delete 90 days, purge protection off; may create role assignments (Resource Manager's permissions)
+kv-grant: dry-run: 1 record: 1 planned, 0 failed; nothing changed"
 	run -0 kv-grant --vault "$VAULT" <<<"$in"
 	run -0 --separate-stderr kv-grant --dry-run --revoke --vault "$VAULT" <<<"$in"
 	assert_output --partial '"status":"planned"'
@@ -250,14 +251,23 @@ kv-grant: 5 records: 0 created, 0 exist, 5 failed; 2 requests, 0 retried, 0 thro
 	assert_equal "${#lines[@]}" 1
 }
 
-@test "--dry-run with --scope does not contact Azure at all" {
-	AZURE_CLIENT_SECRET=wrong run -0 --separate-stderr kv-grant -n \
-	    --scope "$VID" <<-EOF
+@test "--dry-run with --scope asks Resource Manager nothing but what it may do, and changes nothing" {
+	run -0 --separate-stderr kv-grant -n --scope "$VID" <<-EOF
 		{"principal":"$P1","role":"Key Vault Secrets User"}
 	EOF
 	assert_output --partial '"status":"planned"'
-	run -0 admin "$KV_URL/_admin/requests"
-	assert_output '{"requests":[]}'
+	run -0 arm_requests
+	assert_output "GET $VID
+GET $VID/providers/Microsoft.Authorization/permissions"
+	# A credential that gets no token: the pre-flight says so, exit 1.
+	AZURE_CLIENT_SECRET=wrong run -1 --separate-stderr kv-grant -n \
+	    --scope "$VID" <<-EOF
+		{"principal":"$P1","role":"Key Vault Secrets User"}
+	EOF
+	assert_line -n 0 --partial '{"preflight":"arm","vault":"'"$VID"'","error":{"tool":"kv-grant","status":null,"message":"'"$VID"': Resource Manager: reading '"$VID"': '
+	assert_line -n 1 --partial '"status":"planned"'
+	run -0 roles
+	assert_output ''
 }
 
 @test "a 400 from Resource Manager becomes an error record with its message" {

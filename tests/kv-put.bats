@@ -170,7 +170,8 @@ kv-put: 1 records: 1 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 
 	assert_line --index 1 --regexp '"name":"changed","status":"would-update"\}$'
 	assert_line --index 2 --regexp '"name":"fresh","status":"would-create"\}$'
 	assert_line --index 3 --regexp '"name":"fresh","status":"would-update"\}$'
-	assert_equal "$stderr" "kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged, 0 conflicts, 0 skipped, 0 failed; nothing written"
+	assert_equal "$stderr" "kv-put: $KV_URL: pre-flight: may list secrets, read secrets (probed, nothing written); cannot tell whether it may set secrets: that cannot be probed without writing; Resource Manager not asked (no subscription: AZURE_SUBSCRIPTION_ID)
+kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged, 0 conflicts, 0 skipped, 0 failed; nothing written; expected duration under 10 s at 300 writes per 10 s (30/s)"
 	run -0 requests 'select(.kind == "data" and .method != "GET") | .method'
 	assert_output ''
 	run -0 state '[.secrets[].name] | join(" ")'

@@ -158,6 +158,10 @@ token_with_assertion() {
 	fidelity arm
 }
 
+@test "sdk: enforced RBAC refuses Secrets User a set with ForbiddenByRbac; permissions API agrees" {
+	fidelity rbac
+}
+
 # ------------------------------------------------------ raw protocol: auth
 
 @test "401 challenge: exact status, WWW-Authenticate and body" {

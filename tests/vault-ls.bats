@@ -246,7 +246,7 @@ vault-ls: 1 secret in 1 mount, 0 failed"
 	run -2 --separate-stderr vault-ls -Z
 	assert_output ""
 	assert_equal "$stderr" "vault-ls: invalid option -- 'Z'
-usage: vault-ls [-Ahlqv] [-j jobs] [mount[/folder] ...]"
+usage: vault-ls [-Ahlnqv] [-j jobs] [mount[/folder] ...]"
 }
 
 @test "over TLS: VAULT_CACERT or VAULT_CAPATH trust the server, VAULT_SKIP_VERIFY skips the check" {

@@ -4,9 +4,11 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
 
@@ -73,12 +75,13 @@ struct ls {
 };
 
 static const char synopsis[] =
-    "usage: vault-ls [-Ahlqv] [-j jobs] [mount[/folder] ...]\n";
+    "usage: vault-ls [-Ahlnqv] [-j jobs] [mount[/folder] ...]\n";
 static const char options[] =
 	"  -A, --all-namespaces  list every namespace below VAULT_NAMESPACE too\n"
 	"  -h, --help            print this help and exit\n"
 	"  -j, --jobs JOBS       requests in flight at once, 1 to 64 (8)\n"
 	"  -l, --long            add each KV v2 secret's metadata\n"
+	"  -n, --dry-run         check the token's access and TTL, export nothing\n"
 	"  -q, --quiet           no warnings, no counts, no summary\n"
 	"  -v, --verbose         say more; repeat for more\n"
 	"      --version         print the version and exit\n";
@@ -828,11 +831,253 @@ emit(jv rec, long tag, void *arg)
 	return rec_emit(rec);
 }
 
+/*
+ * --dry-run: what an export needs of each mount, as paths of Vault's
+ * ACL: to list the mount and its folders and read the secrets' metadata
+ * (KV v2 PATH/metadata/..., vault-ls -l and vault-dump) and data
+ * (PATH/data/..., vault-dump); KV v1 keeps both at PATH/...
+ * (developer.hashicorp.com/vault/docs/secrets/kv/kv-v2, "ACL Rules").
+ * "*" stands for any secret of the mount: a policy that grants only part
+ * of a mount shows here as missing.
+ */
+static const struct need {
+	int		 kv;
+	const char	*fmt;		/* the mount's path, then this */
+	const char	*caps[3];
+} needs[] = {
+	{ 2, "%s/metadata/", { "list", NULL, NULL } },
+	{ 2, "%s/metadata/*", { "list", "read", NULL } },
+	{ 2, "%s/data/*", { "read", NULL, NULL } },
+	{ 1, "%s/", { "list", NULL, NULL } },
+	{ 1, "%s/*", { "list", "read", NULL } },
+};
+
+/* Does Vault's capability list (borrowed) hold cap?  "root" holds all. */
+static int
+has_cap(jv caps, const char *cap)
+{
+	jv c;
+	int i, n, hit = 0;
+
+	if (jv_get_kind(caps) != JV_KIND_ARRAY)
+		return 0;
+	n = jv_array_length(jv_copy(caps));
+	for (i = 0; i < n && !hit; i++) {
+		c = jv_array_get(jv_copy(caps), i);
+		hit = jv_get_kind(c) == JV_KIND_STRING &&
+		    (strcmp(jv_string_value(c), cap) == 0 ||
+		    strcmp(jv_string_value(c), "root") == 0);
+		jv_free(c);
+	}
+	return hit;
+}
+
+/*
+ * A problem of the pre-flight: a line on stderr (even with -q) and a
+ * record on stdout, before the inventory.
+ */
+static void
+problem(jv rec, const char *fmt, ...)
+{
+	va_list ap;
+	char *m;
+
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) == -1)
+		msg_fatal("out of memory");
+	va_end(ap);
+	msg_error(NULL, "%s", m);
+	rec_emit(rec_error(rec, 0, "%s", m));
+	free(m);
+}
+
+/*
+ * The token's capabilities on each mount's paths, asked of Vault in the
+ * mount's namespace (POST sys/capabilities-self {"paths": [...]}: an
+ * object of path to capabilities, developer.hashicorp.com/vault/
+ * api-docs/system/capabilities-self).  Returns the problems found.
+ */
+static long
+capabilities(struct walk *w)
+{
+	const struct need *nd;
+	struct mount *m;
+	struct buf miss, pol;
+	char *path, *e, where[256];
+	long st, problems = 0;
+	size_t i, k;
+	int c;
+	jv paths, r, caps, rec;
+
+	for (i = 0; i < w->nmounts; i++) {
+		m = &w->mounts[i];
+		if (*m->name == '\0' || m->kv == 0)
+			continue;
+		paths = jv_array();
+		for (k = 0; k < sizeof(needs) / sizeof(needs[0]); k++)
+			if (needs[k].kv == m->kv)
+				paths = jv_array_append(paths, jv_string_fmt(
+				    needs[k].fmt, m->name));
+		r = vault_callns(w->vault, m->ns, "POST",
+		    "sys/capabilities-self", NULL, jv_object_set(jv_object(),
+		    jv_string("paths"), jv_copy(paths)), &st);
+		if (*m->ns != '\0')
+			snprintf(where, sizeof(where), " (namespace %.200s)",
+			    m->ns);
+		else
+			where[0] = '\0';
+		if (!jv_is_valid(r) || st != 200) {
+			e = jv_is_valid(r) ? vault_errmsg(r, st) :
+			    rec_invalid_msg(jv_copy(r), "no answer");
+			msg_warn(NULL, "%s/%s: cannot ask for the token's "
+			    "capabilities (sys/capabilities-self): %s",
+			    m->name, where, e);
+			free(e);
+			jv_free(r);
+			jv_free(paths);
+			continue;
+		}
+		for (k = 0; k < sizeof(needs) / sizeof(needs[0]); k++) {
+			nd = &needs[k];
+			if (nd->kv != m->kv)
+				continue;
+			path = xasprintf(nd->fmt, m->name);
+			caps = jv_getpath(jv_copy(r), JV_ARRAY(jv_string("data"),
+			    jv_string(path)));
+			/* Older servers answer at the top level. */
+			if (jv_get_kind(caps) != JV_KIND_ARRAY) {
+				jv_free(caps);
+				caps = jv_object_get(jv_copy(r),
+				    jv_string(path));
+			}
+			buf_init(&miss);
+			for (c = 0; c < 3 && nd->caps[c] != NULL; c++)
+				if (!has_cap(caps, nd->caps[c]))
+					buf_printf(&miss, "%s%s", miss.len ?
+					    ", " : "", nd->caps[c]);
+			if (miss.len > 0) {
+				buf_init(&pol);
+				buf_printf(&pol, "path \"%s\" { capabilities "
+				    "= [", path);
+				for (c = 0; c < 3 && nd->caps[c] != NULL; c++)
+					buf_printf(&pol, "%s\"%s\"", c > 0 ?
+					    ", " : "", nd->caps[c]);
+				buf_addstr(&pol, "] }");
+				rec = jv_object_set(jv_object(),
+				    jv_string("preflight"),
+				    jv_string("capability"));
+				if (*m->ns != '\0')
+					rec = jv_object_set(rec,
+					    jv_string("namespace"),
+					    jv_string(m->ns));
+				rec = jv_object_set(rec, jv_string("mount"),
+				    jv_string(m->name));
+				rec = jv_object_set(rec, jv_string("path"),
+				    jv_string(path));
+				rec = jv_object_set(rec, jv_string("missing"),
+				    jv_string(miss.data));
+				rec = jv_object_set(rec, jv_string("grant"),
+				    jv_string(pol.data));
+				problem(rec, "%s/%s: the token lacks %s on %s: "
+				    "the mount cannot be exported; a policy "
+				    "with %s grants it", m->name, where,
+				    miss.data, path, pol.data);
+				buf_release(&pol);
+				problems++;
+			}
+			buf_release(&miss);
+			jv_free(caps);
+			free(path);
+		}
+		jv_free(r);
+		jv_free(paths);
+	}
+	return problems;
+}
+
+/*
+ * The token's remaining life against the migration's expected duration
+ * (auth/token/lookup-self: ttl, renewable, explicit_max_ttl,
+ * creation_time; developer.hashicorp.com/vault/api-docs/auth/token):
+ * the pipeline goes at Key Vault's pace, KV_WRITES writes at once, then
+ * KV_WRITES per 10 s.  Says what it found in out; returns 1 for a
+ * problem, else 0.
+ */
+#define KV_WRITES	300
+static long
+token_life(struct vault *v, long secrets, char *out, size_t outsz)
+{
+	double dur, ttl = 0, max = 0, created = 0, left;
+	char *ds, *ts;
+	long st;
+	int renewable;
+	jv r, d, x;
+
+	dur = preflight_duration(secrets, KV_WRITES, 10);
+	ds = preflight_seconds(dur);
+	r = vault_call(v, "GET", "auth/token/lookup-self", jv_invalid(), &st);
+	if (!jv_is_valid(r) || st != 200) {
+		jv_free(r);
+		snprintf(out, outsz, "expected duration %s at Key Vault's %d "
+		    "writes per 10 s; the token's TTL unknown (lookup-self "
+		    "failed)", ds, KV_WRITES);
+		free(ds);
+		return 0;
+	}
+	d = jv_object_get(r, jv_string("data"));
+	x = jv_object_get(jv_copy(d), jv_string("ttl"));
+	if (jv_get_kind(x) == JV_KIND_NUMBER)
+		ttl = jv_number_value(x);
+	jv_free(x);
+	x = jv_object_get(jv_copy(d), jv_string("explicit_max_ttl"));
+	if (jv_get_kind(x) == JV_KIND_NUMBER)
+		max = jv_number_value(x);
+	jv_free(x);
+	x = jv_object_get(jv_copy(d), jv_string("creation_time"));
+	if (jv_get_kind(x) == JV_KIND_NUMBER)
+		created = jv_number_value(x);
+	jv_free(x);
+	x = jv_object_get(d, jv_string("renewable"));
+	renewable = jv_get_kind(x) == JV_KIND_TRUE;
+	jv_free(x);
+	if (ttl <= 0) {
+		snprintf(out, outsz, "expected duration %s at Key Vault's %d "
+		    "writes per 10 s; the token does not expire", ds, KV_WRITES);
+		free(ds);
+		return 0;
+	}
+	/* Renewed as it goes (vault.c), but never past explicit_max_ttl. */
+	left = ttl;
+	if (renewable)
+		left = max > 0 && created > 0 ? created + max -
+		    (double)time(NULL) : -1;
+	ts = preflight_seconds(left > 0 ? left : ttl);
+	snprintf(out, outsz, "expected duration %s at Key Vault's %d writes "
+	    "per 10 s; the token has %s left%s", ds, KV_WRITES, ts,
+	    left < 0 ? ", renewable" : renewable ? " at most (explicit_max_ttl)"
+	    : ", not renewable");
+	if (left >= 0 && left < dur) {
+		problem(jv_object_set(jv_object(), jv_string("preflight"),
+		    jv_string("token")), "the token has %s left%s, less than "
+		    "the migration's expected %s (%ld secrets at Key Vault's "
+		    "%d writes per 10 s): use a token with a longer TTL",
+		    ts, renewable ? " even renewed (explicit_max_ttl)" :
+		    " and is not renewable", ds, secrets, KV_WRITES);
+		free(ts);
+		free(ds);
+		return 1;
+	}
+	free(ts);
+	free(ds);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "all-namespaces", no_argument,	NULL, 'A' },
+		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "long",	no_argument,		NULL, 'l' },
@@ -847,17 +1092,18 @@ main(int argc, char *argv[])
 	struct pool *pool = NULL;
 	struct entry *e, *prev;
 	struct mount *m;
-	char where[256];
+	char where[256], tlife[256];
 	size_t i, nreal = 0;
 	long secrets = 0, failed = 0;
-	int ch, jobs = JOBS_DEFAULT, lflag = 0, status = EXIT_OK;
+	int ch, jobs = JOBS_DEFAULT, lflag = 0, dry = 0, status = EXIT_OK;
+	long problems = 0;
 	int interrupted;
 
 	msg_init("vault-ls");
 	msg_help_text(synopsis, options);
 	msg_quiet_epipe();	/* read-only: | head ends it quietly */
 	memset(&w, 0, sizeof(w));
-	while ((ch = getopt_long(argc, argv, "Ahj:lqv", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "Ahj:lnqv", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'A':
@@ -868,6 +1114,9 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			lflag = 1;
+			break;
+		case 'n':
+			dry = 1;
 			break;
 		default:
 			msg_option(ch, OPT_VERSION);
@@ -894,6 +1143,8 @@ main(int argc, char *argv[])
 	prune_roots(&w);
 	if (w.nmounts == 0)
 		msg_warn(NULL, "no KV mount visible to this token");
+	if (dry)
+		problems = capabilities(&w);
 	walk_run(&w, jobs);
 	if ((interrupted = msg_stop) != 0)
 		goto out;
@@ -936,7 +1187,9 @@ main(int argc, char *argv[])
 		pool_free(pool);
 	}
 	failed += ls.meta_failed;
-	if (failed > 0)
+	if (dry)
+		problems += token_life(w.vault, secrets, tlife, sizeof(tlife));
+	if (failed > 0 || problems > 0)
 		status = EXIT_PARTIAL;
 
 out:
@@ -980,6 +1233,11 @@ out:
 	if (interrupted)
 		return msg_finish(EXIT_FATAL, "stopped before the listing "
 		    "ended: no output");
+	if (dry)
+		return msg_finish(status, "dry-run: %ld secret%s in %zu "
+		    "mount%s, %ld failed%s; %s", secrets, PLURAL(secrets),
+		    nreal, PLURAL(nreal), failed, problems > 0 ? ", pre-flight "
+		    "problems above" : "", tlife);
 	return msg_finish(status, "%ld secret%s in %zu mount%s, %ld failed",
 	    secrets, PLURAL(secrets), nreal, PLURAL(nreal), failed);
 }

@@ -446,6 +446,59 @@ def chk_arm():
     print("ok arm")
 
 
+def chk_rbac():
+    """--enforce-rbac: a principal with only Key Vault Secrets User reads but
+    cannot set (403 ForbiddenByRbac naming setSecret/action); the
+    permissions API reports what its assignments grant; Secrets Officer
+    then may set."""
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    sub = os.environ["KV_SUBSCRIPTION"]
+    rg, vname = os.environ["KV_RG"], os.environ["KV_VAULT_NAME"]
+    vid = admin("GET", "/_admin/state")["vault"]["id"]
+    rd = "/subscriptions/%s/providers/Microsoft.Authorization/roleDefinitions/" % sub
+    user, officer = str(uuid.uuid4()), str(uuid.uuid4())
+    n = name("rbac")
+    # The caller's object id is its client id (a fixture: not a GUID here).
+    admin("POST", "/_admin/seed", {"secrets": [{"name": n, "value": "v1"}],
+          "roleAssignments": [{"scope": vid, "name": user, "principalId": CLIENT,
+                               "roleDefinitionId": rd + "4633458b-17de-408a-b874-0445c86b69e6"}]})
+    admin("POST", "/_admin/config", {"enforce_rbac": True})
+    auth = AuthorizationManagementClient(secret_cred(), sub, base_url=KV)
+    try:
+        c = kv_client(secret_cred())
+        check(c.get_secret(n).value == "v1", "Secrets User reads")
+        check(n in [p.name for p in c.list_properties_of_secrets()], "and lists")
+        try:
+            c.set_secret(n, "v2")
+            raise AssertionError("Secrets User could set a secret")
+        except HttpResponseError as e:
+            check(http_code(e) == (403, "Forbidden", "ForbiddenByRbac"),
+                  repr(http_code(e)))
+            check("Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'"
+                  in e.error.message and "DeniedWithNoValidRBAC" in
+                  e.error.message, e.error.message)
+        perms = list(auth.permissions.list_for_resource(
+            rg, "Microsoft.KeyVault", "", "vaults", vname))
+        data = [a for p in perms for a in p.data_actions]
+        check(data == ["Microsoft.KeyVault/vaults/secrets/getSecret/action",
+                       "Microsoft.KeyVault/vaults/secrets/readMetadata/action"],
+              "permissions %r" % data)
+        admin("POST", "/_admin/seed", {"roleAssignments": [
+            {"scope": vid, "name": officer, "principalId": CLIENT,
+             "roleDefinitionId": rd + "b86a8fe4-44ce-4948-aee5-eccb2c155cd7"}]})
+        perms = list(auth.permissions.list_for_resource(
+            rg, "Microsoft.KeyVault", "", "vaults", vname))
+        check(len(perms) == 2 and any("Microsoft.KeyVault/vaults/secrets/*" in
+              p.data_actions for p in perms), "two assignments %r" %
+              [p.as_dict() for p in perms])
+        check(c.set_secret(n, "v2").value == "v2", "Secrets Officer sets")
+    finally:
+        admin("POST", "/_admin/config", {"enforce_rbac": False})
+        for ra in (user, officer):
+            auth.role_assignments.delete(vid, ra)
+    print("ok rbac")
+
+
 CHECKS = {k[4:].replace("_", "-"): v for k, v in globals().items()
           if k.startswith("chk_")}
 

@@ -51,6 +51,17 @@ ARM (Bearer token for https://management.azure.com):
   GET /subscriptions/{s}[/resourceGroups/{rg}]/providers/Microsoft.KeyVault/vaults
   GET /subscriptions/{s}[/resourceGroups/{rg}]/resources?$filter=resourceType eq
       'Microsoft.KeyVault/vaults' and name eq 'N'
+  GET {scope}/providers/Microsoft.Authorization/permissions   the caller's
+      effective permissions there: one entry per role assignment of the
+      caller at the scope or above, its role definition's permissions
+      (without RBAC enforced: one entry allowing everything)
+
+RBAC (--enforce-rbac, or the config key enforce_rbac): every data-plane
+request needs its data action (ROUTE_ACTIONS) from a role assignment of the
+caller, whose object id is its client id, at the secret, the vault or
+above; else 403 ForbiddenByRbac.  Built-in role definitions are in
+ROLE_PERMISSIONS; a custom one (roleDefinitions in a fixture) grants
+nothing.
 
 Throttling: per vault, sliding --window seconds; PUT /secrets/{n} draws on
 --write-limit (the "CREATE secret" budget), every other authenticated
@@ -103,7 +114,7 @@ Admin API (no auth; never throttled, failed, delayed or logged)
                                  tag_length, purge_protection, deny
                                  (null or one of DENIALS: every
                                  authenticated data-plane or ARM request
-                                 gets that real refusal)
+                                 gets that real refusal), enforce_rbac
   GET    /_admin/requests[?since=SEQ]   logged requests (same records as --log)
   DELETE /_admin/requests        forget them
   POST   /_admin/tokens/expire   expire every issued access token now
@@ -206,6 +217,97 @@ BUILTIN_ROLES = {
     "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
 }
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup")
+
+# The permissions of the built-in roles the stand-in enforces and reports
+# [V azdocs role-based-access-control/built-in-roles/security.md (the Key
+# Vault roles, Key Vault Data Access Administrator) and general.md (Owner,
+# Contributor, Reader, User Access Administrator, Role Based Access Control
+# Administrator); S: the Contributor and Key Vault Administrator lists are
+# abridged to what matters here].  guid -> [permission]
+_KV_READS = ["Microsoft.Authorization/*/read", "Microsoft.Insights/alertRules/*",
+             "Microsoft.Resources/deployments/*",
+             "Microsoft.Resources/subscriptions/resourceGroups/read",
+             "Microsoft.Support/*", "Microsoft.KeyVault/checkNameAvailability/read",
+             "Microsoft.KeyVault/deletedVaults/read",
+             "Microsoft.KeyVault/locations/*/read",
+             "Microsoft.KeyVault/vaults/*/read", "Microsoft.KeyVault/operations/read"]
+
+
+def _perm(actions=(), data=(), not_actions=(), not_data=()):
+    return {"actions": list(actions), "notActions": list(not_actions),
+            "dataActions": list(data), "notDataActions": list(not_data)}
+
+
+ROLE_PERMISSIONS = {
+    # Key Vault Administrator
+    "00482a5a-887f-4fb3-b363-3b7fe8e74483": [_perm(_KV_READS, ["Microsoft.KeyVault/vaults/*"])],
+    # Key Vault Reader
+    "21090545-7ca7-4776-b22c-e363652d74d2": [_perm(_KV_READS, [
+        "Microsoft.KeyVault/vaults/*/read",
+        "Microsoft.KeyVault/vaults/secrets/readMetadata/action"])],
+    # Key Vault Secrets Officer
+    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": [_perm(_KV_READS, [
+        "Microsoft.KeyVault/vaults/secrets/*"])],
+    # Key Vault Secrets User
+    "4633458b-17de-408a-b874-0445c86b69e6": [_perm((), [
+        "Microsoft.KeyVault/vaults/secrets/getSecret/action",
+        "Microsoft.KeyVault/vaults/secrets/readMetadata/action"])],
+    # Key Vault Data Access Administrator (its ABAC condition not modelled)
+    "8b54135c-b56d-4d72-a534-26097cfdc8d8": [_perm([
+        "Microsoft.Authorization/roleAssignments/write",
+        "Microsoft.Authorization/roleAssignments/delete",
+        "Microsoft.Authorization/*/read", "Microsoft.Resources/deployments/*",
+        "Microsoft.Resources/subscriptions/resourceGroups/read",
+        "Microsoft.Resources/subscriptions/read",
+        "Microsoft.Management/managementGroups/read", "Microsoft.Support/*",
+        "Microsoft.KeyVault/vaults/*/read"])],
+    # Key Vault Contributor: the vault, never its data
+    "f25e0fa2-a7c8-4377-a976-54943a77a395": [_perm([
+        "Microsoft.Authorization/*/read", "Microsoft.Insights/alertRules/*",
+        "Microsoft.KeyVault/*", "Microsoft.Resources/deployments/*",
+        "Microsoft.Resources/subscriptions/resourceGroups/read",
+        "Microsoft.Support/*"])],
+    # Owner
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": [_perm(["*"])],
+    # Contributor
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": [_perm(["*"], (), [
+        "Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write",
+        "Microsoft.Authorization/elevateAccess/Action"])],
+    # Reader
+    "acdd72a7-3385-48ef-bd42-f606fba81ae7": [_perm(["*/read"])],
+    # User Access Administrator
+    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": [_perm([
+        "*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"])],
+    # Role Based Access Control Administrator (its condition not modelled)
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": [_perm([
+        "Microsoft.Authorization/roleAssignments/write",
+        "Microsoft.Authorization/roleAssignments/delete", "*/read",
+        "Microsoft.Support/*"])],
+}
+
+# The data action each data-plane route needs [V azdocs key-vault/general/
+# rbac-guide.md and the Key Vault ABAC page (conditions-authorization-
+# actions-attributes: getSecret, readMetadata, setSecret, update, delete,
+# recover, purge); S: the deleted-secret reads as readMetadata].
+KV_DATA = "Microsoft.KeyVault/vaults/secrets/"
+
+
+def action_matches(pattern, action):
+    """An operation string against a pattern whose '*' matches any run of
+    characters, case-insensitively [V azdocs role-based-access-control/
+    role-definitions.md, "Actions" and wildcards]."""
+    rx = ".*".join(re.escape(x) for x in pattern.lower().split("*"))
+    return re.fullmatch(rx, action.lower()) is not None
+
+
+def perm_allows(perm, action, data):
+    """One permission entry allows action: in (data)actions and not in the
+    same entry's not(Data)Actions [V role-definitions.md: NotActions are
+    subtracted from the Actions of that role; another role may grant it]."""
+    allow, deny = ("dataActions", "notDataActions") if data else \
+        ("actions", "notActions")
+    return any(action_matches(p, action) for p in perm.get(allow) or []) and \
+        not any(action_matches(p, action) for p in perm.get(deny) or [])
 
 # ARM api-versions.  2023-02-01 of Microsoft.KeyVault was withdrawn
 # ("The api-version '2023-02-01' is invalid. The supported versions are ...")
@@ -378,7 +480,7 @@ class Config(base.Faults):
             "token_lifetime", "challenge_resource", "challenge_scope",
             "challenge_tenant", "empty_pages",
             "delete_delay", "recover_delay", "tag_length", "purge_protection",
-            "deny")
+            "deny", "enforce_rbac")
 
     def __init__(self, a, host):
         super().__init__(a.latency, a.fail_rate, a.fail_seed,
@@ -398,6 +500,7 @@ class Config(base.Faults):
         self.tag_length = a.tag_length
         self.purge_protection = a.purge_protection
         self.deny = None
+        self.enforce_rbac = a.enforce_rbac
 
     def as_dict(self):
         d = {k: getattr(self, k) for k in self.KEYS}
@@ -878,6 +981,10 @@ class App:
 
         if top not in ("secrets", "deletedsecrets"):
             return self.kv_not_found_route()
+        if cfg.enforce_rbac:
+            refused = self.rbac_refusal(info, method, top, segs)
+            if refused is not None:
+                return refused
         if bare(segs, 1):
             if method != "GET":
                 return self.not_allowed()
@@ -922,6 +1029,71 @@ class App:
                 return self.update_secret(name, vid, body)
             return self.not_allowed()
         return self.kv_not_found_route()
+
+    def route_action(self, method, top, segs):
+        """The data action a request needs and the resource it acts on,
+        or (None, None) for a route that answers 404 or 405 anyway."""
+        rest = segs[1:]
+        if bare(segs, 1):
+            return ((KV_DATA + "readMetadata/action", "")
+                    if method == "GET" else (None, None))
+        res = "/secrets/" + unquote(segs[1])
+        rest = segs[2:]
+        if top == "deletedsecrets":
+            if bare(rest, 0):
+                act = {"GET": "readMetadata/action", "DELETE": "purge/action"}
+            elif rest[0].lower() == "recover" and bare(rest, 1):
+                act = {"POST": "recover/action"}
+            else:
+                act = {}
+        elif bare(rest, 0):
+            act = {"PUT": "setSecret/action", "GET": "getSecret/action",
+                   "PATCH": "update/action", "DELETE": "delete"}
+        elif rest[0].lower() == "versions" and bare(rest, 1):
+            act = {"GET": "readMetadata/action"}
+        elif bare(rest, 1):
+            act = {"GET": "getSecret/action", "PATCH": "update/action"}
+        else:
+            act = {}
+        if method not in act:
+            return None, None
+        return KV_DATA + act[method], res
+
+    def caller_permissions(self, principal, scope):
+        """The permission entries of every role assignment of principal
+        at scope or above it."""
+        with self.lock:
+            rds = [role_guid(r["roleDefinitionId"]) for r in
+                   sorted(self.roles.values(), key=lambda r: r["name"])
+                   if r["principalId"] == principal.lower() and
+                   scope_covers(r["scope"], scope)]
+        out = []
+        for g in rds:
+            out += [dict(p) for p in ROLE_PERMISSIONS.get(g, [_perm()])]
+        return out
+
+    def rbac_refusal(self, info, method, top, segs):
+        """403 ForbiddenByRbac unless a role assignment of the caller grants
+        the request's data action (DENIALS["rbac"] is the real text)."""
+        action, res = self.route_action(method, top, segs)
+        if action is None:
+            return None
+        cid = info.get("client_id") or ""
+        scope = self.vault_id() + res
+        if any(perm_allows(p, action, True)
+               for p in self.caller_permissions(cid, scope)):
+            return None
+        msg = ("Caller is not authorized to perform action on resource.\r\n"
+               "If role assignments, deny assignments or role definitions "
+               "were changed recently, please observe propagation time.\r\n"
+               "Caller: appid=%s;oid=%s;iss=https://sts.windows.net/%s/\r\n"
+               "Action: '%s'\r\nResource: '%s'\r\n"
+               "Assignment: (not found)\r\nDenyAssignmentId: null\r\n"
+               "DecisionReason: 'DeniedWithNoValidRBAC' \r\n"
+               "Vault: %s;location=%s\r\n" % (
+                   cid, cid, self.tenant, action, scope.lower(),
+                   self.a.vault_name, self.a.location))
+        return self.kv_err(403, "Forbidden", msg, "ForbiddenByRbac")
 
     def not_allowed(self):
         return self.kv_err(405, "MethodNotAllowed", "The requested method is "
@@ -1719,6 +1891,10 @@ class App:
                                 "'https://management.azure.com'." % info["aud"])
         try:
             m = re.match(r"^(.*?)/providers/Microsoft\.Authorization/"
+                         r"permissions/?$", path, re.I)
+            if m:
+                return self.permissions(method, m.group(1) or "/", q, info)
+            m = re.match(r"^(.*?)/providers/Microsoft\.Authorization/"
                          r"roleAssignments(?:/([^/]*))?/?$", path, re.I)
             if m:
                 self.arm_version(q, ARM_VERSIONS_RA)
@@ -1933,6 +2109,25 @@ class App:
             self.roles[key] = rec
             return (201, [json_ct()], jdump(self.role_json(rec)))
 
+    def permissions(self, method, scope, q, info):
+        """Permissions - List For Resource [V learn.microsoft.com/rest/api/
+        authorization/permissions/list-for-resource (api-version
+        2022-04-01): GET {scope}/providers/Microsoft.Authorization/
+        permissions answers {value: [Permission], nextLink}, a Permission
+        being actions, notActions, dataActions, notDataActions]."""
+        if method != "GET":
+            return self.arm_err(405, "MethodNotAllowed", "The requested "
+                                "method is not allowed.")
+        self.arm_version(q, ARM_VERSIONS_RA)
+        if self.cfg.enforce_rbac:
+            perms = self.caller_permissions(info.get("client_id") or "",
+                                            scope)
+        else:
+            # Nothing is enforced, so everything is allowed, and the API
+            # says so [S].
+            perms = [_perm(["*"], ["*"])]
+        return (200, [json_ct()], jdump({"value": perms, "nextLink": None}))
+
     def list_roles(self, scope, q):
         flt = (q.get("$filter") or "").strip()
         at_scope, principal = False, None
@@ -2029,7 +2224,8 @@ class App:
                     cfg.challenge_resource = str(v).rstrip("/")
                 elif k in ("challenge_scope", "challenge_tenant"):
                     setattr(cfg, k, None if v is None else str(v))
-                elif k in ("fail_tokens", "empty_pages", "purge_protection"):
+                elif k in ("fail_tokens", "empty_pages", "purge_protection",
+                           "enforce_rbac"):
                     setattr(cfg, k, bool(v))
                 elif k in ("write_limit", "all_limit"):
                     setattr(cfg, k, int(v))
@@ -2218,6 +2414,10 @@ def parse_args(argv):
                    help="maximum tag name and value length (default 512)")
     g.add_argument("--recoverable-days", type=int, default=90, metavar="N",
                    help="soft-delete retention in days (7..90, default 90)")
+    g.add_argument("--enforce-rbac", action="store_true",
+                   help="the data plane obeys the role assignments made "
+                   "through ARM (the caller's object id is its client id); "
+                   "refusals are 403 ForbiddenByRbac")
     g.add_argument("--purge-protection", action="store_true",
                    help="purge protection on: recoveryLevel without "
                    "+Purgeable and purge answers 403")
