@@ -702,7 +702,7 @@ main(int argc, char *argv[])
 	struct check c;
 	const char *vault = NULL, *name;
 	char *gname = NULL, *gpath = NULL, *gns = NULL;
-	long all_rate = ALL_BUDGET, sent, retried, throttled;
+	long all_rate = 0, sent, retried, throttled;
 	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0;
 	jv rec, group = jv_invalid();
 
@@ -752,8 +752,14 @@ main(int argc, char *argv[])
 	c.from = kv_migrated_from();
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
 	c.kv = start_kv(http, vault, cures, &cred);
-	/* Reads only: the budget of all other transactions. */
-	kv_set_budget(c.kv, 0, all_rate / 10.0);
+	/*
+	 * Reads only: the budget of all other transactions, whole over its
+	 * 10-second window by default, evenly at --rate's.
+	 */
+	if (all_rate > 0)
+		kv_set_budget(c.kv, 0, all_rate / 10.0);
+	else
+		kv_set_window(c.kv, 0, ALL_BUDGET, 10);
 	preflight(&c);
 
 	/*

@@ -21,6 +21,7 @@
  */
 #define WRITE_BUDGET	300
 #define ALL_BUDGET	4000
+#define BUDGET_WINDOW	10
 #define MAX_TAGS	15	/* about-secrets.md, "Secret tags" */
 #define MAX_TAG_LEN	512	/* characters, name and value */
 #define EXPIRES_DAYS	365
@@ -36,6 +37,7 @@ enum {
 	OPT_RATE,
 	OPT_VAULT,
 	OPT_VERSION,
+	OPT_WRITE_BUDGET,
 	OPT_WRITE_RATE
 };
 
@@ -94,7 +96,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: kv-put [-fhnqrv] [-j jobs] "
 	    "[--expires days|never] [--json] [--rate n]\n"
-	    "              [--vault name|url] [--write-rate n]\n");
+	    "              [--vault name|url] [--write-budget n[/s]] "
+	    "[--write-rate n]\n");
 	exit(EXIT_FATAL);
 }
 
@@ -1010,6 +1013,24 @@ ticket(struct put *p, jv rec /* borrowed */)
 	return (long)t;
 }
 
+/* --write-budget n[/s]: n writes in any s seconds (default 10). */
+static long
+parse_budget(const char *arg, long *window)
+{
+	char *s = xstrdup(arg), *slash;
+	long n;
+
+	if ((slash = strchr(s, '/')) != NULL) {
+		*slash = '\0';
+		*window = (long)xstrtonum(slash + 1, 1, 3600,
+		    "--write-budget seconds");
+	} else
+		*window = BUDGET_WINDOW;
+	n = (long)xstrtonum(s, 1, 1000000, "--write-budget");
+	free(s);
+	return n;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1026,6 +1047,7 @@ main(int argc, char *argv[])
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
+		{ "write-budget", required_argument,	NULL, OPT_WRITE_BUDGET },
 		{ "write-rate",	required_argument,	NULL, OPT_WRITE_RATE },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -1036,7 +1058,8 @@ main(int argc, char *argv[])
 	struct put p;
 	struct tm tm;
 	const char *vault = NULL, *cn;
-	long write_rate = WRITE_BUDGET, all_rate = ALL_BUDGET;
+	long write_rate = 0, all_rate = 0;
+	long write_budget = WRITE_BUDGET, window = BUDGET_WINDOW;
 	long sent, retried, throttled;
 	char ni[48];
 	time_t now;
@@ -1079,6 +1102,9 @@ main(int argc, char *argv[])
 		case OPT_VAULT:
 			vault = optarg;
 			break;
+		case OPT_WRITE_BUDGET:
+			write_budget = parse_budget(optarg, &window);
+			break;
 		case OPT_WRITE_RATE:
 			write_rate = (long)xstrtonum(optarg, 1, 1000000,
 			    "--write-rate");
@@ -1106,7 +1132,15 @@ main(int argc, char *argv[])
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
 	p.http = http;
 	p.kv = start_kv(http, vault, cures, &cred);
+	/*
+	 * By default the vault's whole budgets, counted over their window:
+	 * an idle vault takes the first WRITE_BUDGET writes at once, and no
+	 * window however counted gets more.  --write-rate and --rate pace
+	 * evenly instead, for a vault that other jobs share.
+	 */
 	kv_set_budget(p.kv, write_rate / 10.0, all_rate / 10.0);
+	kv_set_window(p.kv, write_rate > 0 ? 0 : (int)write_budget,
+	    all_rate > 0 ? 0 : ALL_BUDGET, (double)window);
 
 	survey(&p);
 	if ((cn = azure_cred_name(cred)) != NULL)
