@@ -7,6 +7,16 @@ setup_file() {
 	load helpers
 	env_reset
 	start_keyvault
+	# A tree for vault-ls: 40 folders of 3 secrets under 8 folders, a
+	# kv v1 mount beside it, keys whose order is not the server's.
+	jq -n '{mounts: {"kv1/": 1}, secrets: {
+	    "secret/": ([range(120) | {key: "t\(. % 8)/f\(. % 40)/s-\(.)",
+		value: {data: {k: "v"}}}] + [{key: "t0", value: {data: {k: 1}}},
+		{key: "t0-x", value: {data: {k: 1}}}] | from_entries),
+	    "kv1/": {"a/b": {data: {k: "v"}}, "a-b": {data: {k: "v"}},
+		"a": {data: {k: "v"}}}}}' \
+	    >"$BATS_FILE_TMPDIR/tree.json"
+	start_vault --seed "$BATS_FILE_TMPDIR/tree.json"
 }
 
 teardown_file() {
@@ -120,4 +130,54 @@ writes_within_budget() {
 	assert_regex "$stderr" 'write-budget seconds: not a number: x'
 	run -2 --separate-stderr kv-put --write-budget 10/ </dev/null
 	assert_regex "$stderr" 'write-budget seconds: not a number'
+}
+
+# walk ARGS...: the Vault stand-in's LIST requests, counted
+lists() {
+	admin "$VAULT_URL/_admin/requests" |
+	    jq '[.requests[] | select(.method == "LIST")] | length'
+}
+
+@test "vault-ls: the same output byte for byte whatever -j, run after run" {
+	local j
+	vault-ls -j 1 >"$BATS_TEST_TMPDIR/ref" 2>/dev/null
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/ref")" -eq 125 ]
+	# In path order: what a sort of the whole listing would give.
+	assert_equal "$(jq -r '[.mount, .path] | join(" ")' "$BATS_TEST_TMPDIR/ref")" \
+	    "$(jq -r '[.mount, .path] | join(" ")' "$BATS_TEST_TMPDIR/ref" | sort)"
+	for j in 1 2 3 8 16 64 8 16; do
+		vault-ls -j "$j" >"$BATS_TEST_TMPDIR/out" 2>/dev/null
+		cmp "$BATS_TEST_TMPDIR/ref" "$BATS_TEST_TMPDIR/out"
+	done
+	vault-ls -l -j 1 >"$BATS_TEST_TMPDIR/ref" 2>/dev/null
+	for j in 4 16; do
+		vault-ls -l -j "$j" >"$BATS_TEST_TMPDIR/out" 2>/dev/null
+		cmp "$BATS_TEST_TMPDIR/ref" "$BATS_TEST_TMPDIR/out"
+	done
+	# Arguments in any order: the same order out.
+	vault-ls -j 8 kv1 secret/t3 secret/t1 >"$BATS_TEST_TMPDIR/ref" 2>/dev/null
+	vault-ls -j 2 secret/t1 kv1 secret/t3 >"$BATS_TEST_TMPDIR/out" 2>/dev/null
+	cmp "$BATS_TEST_TMPDIR/ref" "$BATS_TEST_TMPDIR/out"
+	assert_equal "$(jq -r '[.mount, .path] | join(" ")' "$BATS_TEST_TMPDIR/ref" | head -4)" \
+	    "kv1 a
+kv1 a-b
+kv1 a/b
+secret t1/f1/s-1"
+}
+
+@test "vault-ls: records come out while the walk goes on" {
+	local first
+	admin "$VAULT_URL/_admin/config" -X POST -d '{"latency_ms":40}' >/dev/null
+	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
+	# One folder at a time: the walk makes 49 LISTs.  When the first
+	# record is read, most of them have not been made.
+	vault-ls -j 1 secret 2>/dev/null | {
+		read -r line
+		lists >"$BATS_TEST_TMPDIR/at-first"
+		cat >/dev/null
+	}
+	admin "$VAULT_URL/_admin/config" -X POST -d '{"latency_ms":0}' >/dev/null
+	first=$(cat "$BATS_TEST_TMPDIR/at-first")
+	[ "$(lists)" -eq 49 ]
+	[ "$first" -lt 20 ]
 }
