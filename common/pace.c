@@ -35,7 +35,8 @@ struct http_bucket {
 	int		 primed;
 	int		 limit;		/* window pacer: its budget, else 0 */
 	double		 window;	/* seconds */
-	double		*ends;		/* ring of limit answer times */
+	double		*ends;		/* ring of answer times */
+	int		 cap;		/* of ends: grows up to limit */
 	int		 head, n;	/* oldest, count in ends */
 	int		 inflight;
 };
@@ -153,7 +154,9 @@ http_window_new(int limit, double window)
 	pthread_mutex_init(&b->mu, NULL);
 	b->limit = limit < 1 ? 1 : limit;
 	b->window = window > 0 ? window : 0;
-	b->ends = xcalloc(b->limit, sizeof(*b->ends));
+	/* A large budget's ring grows as the answers come. */
+	b->cap = b->limit < 256 ? b->limit : 256;
+	b->ends = xcalloc(b->cap, sizeof(*b->ends));
 	return b;
 }
 
@@ -174,7 +177,7 @@ window_take(struct http_bucket *b, double now)
 	long wait = 0;
 
 	while (b->n > 0 && b->ends[b->head] + b->window <= now) {
-		b->head = (b->head + 1) % b->limit;
+		b->head = (b->head + 1) % b->cap;
 		b->n--;
 	}
 	if (b->inflight + b->n < b->limit)
@@ -188,6 +191,23 @@ window_take(struct http_bucket *b, double now)
 	return wait;
 }
 
+/* Twice the room (at most limit), the oldest first again. */
+static void
+ring_grow(struct http_bucket *b)
+{
+	double *ends;
+	int cap, i;
+
+	cap = b->cap > b->limit / 2 ? b->limit : b->cap * 2;
+	ends = xcalloc(cap, sizeof(*ends));
+	for (i = 0; i < b->n; i++)
+		ends[i] = b->ends[(b->head + i) % b->cap];
+	free(b->ends);
+	b->ends = ends;
+	b->cap = cap;
+	b->head = 0;
+}
+
 void
 http_bucket_done(struct http_bucket *b, double now)
 {
@@ -196,8 +216,10 @@ http_bucket_done(struct http_bucket *b, double now)
 	pthread_mutex_lock(&b->mu);
 	if (b->inflight > 0) {
 		b->inflight--;
-		/* inflight + n <= limit held before: there is room. */
-		b->ends[(b->head + b->n) % b->limit] = now;
+		/* inflight + n <= limit held before: limit is room enough. */
+		if (b->n == b->cap)
+			ring_grow(b);
+		b->ends[(b->head + b->n) % b->cap] = now;
 		b->n++;
 	}
 	pthread_mutex_unlock(&b->mu);

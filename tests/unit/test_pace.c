@@ -69,6 +69,23 @@ test_basic(void)
 	http_bucket_free(b);
 	http_bucket_free(NULL);
 	http_bucket_done(NULL, t);
+
+	/* A large budget: its ring grows, in order, as answers come. */
+	b = http_window_new(1000, 1);
+	for (i = 0; i < 1000; i++)
+		CHECK_EQ(http_bucket_take(b, t), 0);
+	CHECK(http_bucket_take(b, t) > 0);
+	for (i = 0; i < 1000; i++)
+		http_bucket_done(b, t + (i + 1) * 0.001);
+	w = http_bucket_take(b, t + 1.0005);
+	CHECK(w > 0 && w <= 1);
+	CHECK_EQ(http_bucket_take(b, t + 1.0015), 0);
+	CHECK(http_bucket_take(b, t + 1.0015) > 0);
+	CHECK_EQ(http_bucket_take(b, t + 1.5005), 0);
+	for (i = 0; i < 498; i++)
+		CHECK_EQ(http_bucket_take(b, t + 1.5005), 0);
+	CHECK(http_bucket_take(b, t + 1.5005) > 0);
+	http_bucket_free(b);
 }
 
 /*
