@@ -19,6 +19,12 @@
  * would otherwise hold the walk for ever: the subtree is an error.
  */
 #define DEPTH_MAX	64
+/*
+ * Keys listed ahead of the printer, at most (about): past that, the
+ * workers list only the folder the printer waits for, so that a slow
+ * reader downstream does not make the whole tree pile up in memory.
+ */
+#define AHEAD_MAX	4096
 #define OPT_VERSION	256
 #define PLURAL(n)	((n) == 1 ? "" : "s")
 
@@ -53,6 +59,7 @@ struct folder {
 	size_t		 mount;
 	char		*path;	/* "" or ending with '/' */
 	int		 root;
+	int		 queued;	/* in the work queue, under mu */
 	int		 listed;	/* items (or error) set, under mu */
 	struct item	*items;
 	size_t		 nitems;
@@ -83,6 +90,8 @@ struct walk {
 	struct folder	*head;
 	struct folder	*tail;
 	long		 pending;	/* folders queued or being listed */
+	long		 ahead;		/* keys listed, not yet printed */
+	struct folder	*wanted;	/* the printer waits for it */
 	struct top	*tops;
 	size_t		 ntops;
 	int		 stop;		/* the output failed: list no more */
@@ -150,6 +159,7 @@ folder_push(struct walk *w, size_t mount, char *path, int root)
 	f->mount = mount;
 	f->path = path;
 	f->root = root;
+	f->queued = 1;
 	if (w->tail != NULL)
 		w->tail->next = f;
 	else
@@ -309,23 +319,49 @@ list_folder(struct walk *w, struct folder *f)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Take f out of the work queue.  With w->mu held. */
+static void
+unqueue(struct walk *w, struct folder *f)
+{
+	struct folder **pp, *prev = NULL;
+
+	for (pp = &w->head; *pp != NULL; prev = *pp, pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			if (w->tail == f)
+				w->tail = prev;
+			break;
+		}
+	f->next = NULL;
+	f->queued = 0;
+}
+
 static void *
 walker(void *arg)
 {
 	struct walk *w = arg;
 	struct folder *f;
+	int stop;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->head == NULL && w->pending > 0)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->head == NULL)
+		for (f = NULL; f == NULL;) {
+			if (w->wanted != NULL && w->wanted->queued)
+				f = w->wanted;
+			else if (w->head != NULL && (w->ahead < AHEAD_MAX ||
+			    w->stop))
+				f = w->head;
+			else if (w->head == NULL && w->pending == 0)
+				break;
+			else
+				pthread_cond_wait(&w->cv, &w->mu);
+		}
+		if (f == NULL)
 			break;
-		f = w->head;
-		if ((w->head = f->next) == NULL)
-			w->tail = NULL;
+		unqueue(w, f);
+		stop = w->stop;
 		pthread_mutex_unlock(&w->mu);
-		if (!msg_stop && !w->stop) {
+		if (!msg_stop && !stop) {
 			http_record_start();
 			list_folder(w, f);
 			http_record_end();
@@ -333,6 +369,7 @@ walker(void *arg)
 		pthread_mutex_lock(&w->mu);
 		/* The printer's from here. */
 		f->listed = 1;
+		w->ahead += (long)f->nitems;
 		w->pending--;
 		pthread_cond_broadcast(&w->cv);
 	}
@@ -365,6 +402,7 @@ walk_join(struct walk *w, pthread_t *th, int jobs)
 
 	pthread_mutex_lock(&w->mu);
 	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	for (i = 0; i < jobs; i++)
 		pthread_join(th[i], NULL);
@@ -768,6 +806,10 @@ print_folder(struct printer *pr, struct folder *f)
 	int rc;
 
 	pthread_mutex_lock(&w->mu);
+	if (!f->listed) {
+		w->wanted = f;
+		pthread_cond_broadcast(&w->cv);
+	}
 	while (!f->listed && !msg_stop) {
 		/* A signal does not wake a condition: look now and then. */
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -777,6 +819,10 @@ print_folder(struct printer *pr, struct folder *f)
 		}
 		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 	}
+	w->wanted = NULL;
+	/* Its keys are the printer's now: the workers may list more. */
+	w->ahead -= (long)f->nitems;
+	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	if (msg_stop)
 		return -1;
