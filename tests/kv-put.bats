@@ -428,7 +428,7 @@ kv-put: try 'kv-put -h' for usage"
 @test "-h prints the usage and exits 2" {
 	run -2 --separate-stderr kv-put -h
 	assert_equal "$stderr" "usage: kv-put [-fhnqrv] [-j jobs] [--expires days|never] [--json] [--rate n]
-              [--vault name|url] [--write-rate n]"
+              [--vault name|url] [--write-budget n[/s]] [--write-rate n]"
 }
 
 @test "a vault that refuses the identity is fatal, and the message names the cure" {
