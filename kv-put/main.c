@@ -1139,8 +1139,9 @@ main(int argc, char *argv[])
 	 * evenly instead, for a vault that other jobs share.
 	 */
 	kv_set_budget(p.kv, write_rate / 10.0, all_rate / 10.0);
-	kv_set_window(p.kv, write_rate > 0 ? 0 : (int)write_budget,
-	    all_rate > 0 ? 0 : ALL_BUDGET, (double)window);
+	kv_set_window(p.kv, write_rate > 0 ? 0 : (int)write_budget, 0,
+	    (double)window);
+	kv_set_window(p.kv, 0, all_rate > 0 ? 0 : ALL_BUDGET, BUDGET_WINDOW);
 
 	survey(&p);
 	if ((cn = azure_cred_name(cred)) != NULL)
