@@ -518,12 +518,25 @@ void	 http_stats(struct http *, long *sent, long *retried, long *throttled);
  */
 /* A bucket of rate tokens/second with the given burst; starts full. */
 struct http_bucket *http_bucket_new(double rate, double burst);
+/*
+ * A window pacer: at most limit sends in any window seconds, however the
+ * server counts them (a token bucket of that burst and limit/window a
+ * second, fixed windows or a sliding one).  A send counts from its start
+ * until window seconds after its answer (http_bucket_done).  From idle,
+ * limit sends go at once.
+ */
+struct http_bucket *http_window_new(int limit, double window);
 void	 http_bucket_free(struct http_bucket *);
 /*
  * Milliseconds to wait before a token is free (0: took one now).  now is
  * in seconds; the engine passes CLOCK_MONOTONIC.  Thread-safe.
  */
 long	 http_bucket_take(struct http_bucket *, double now);
+/*
+ * The send that took a token was answered (or failed) at now: a window
+ * pacer counts it until now + window.  Nothing for a token bucket.
+ */
+void	 http_bucket_done(struct http_bucket *, double now);
 /*
  * A Retry-After value (seconds, or an HTTP date after now) in
  * milliseconds; -1 when it is neither.
@@ -694,8 +707,18 @@ struct kv *kv_new(struct http *, struct azure_cred *, const char *vault,
 	    char **err);
 void	 kv_free(struct kv *);
 const char *kv_url(struct kv *);
-/* Pace secret writes (SetSecret) at rate/s; others at all_rate/s. */
+/*
+ * Pace secret writes (SetSecret) at rate/s; others at all_rate/s (0:
+ * that class unpaced), one at a time: for a vault other writers share.
+ */
 void	 kv_set_budget(struct kv *, double write_rate, double all_rate);
+/*
+ * Or use a whole budget: at most writes secret writes, and others other
+ * calls, in any window seconds (http_window_new), so that an idle vault
+ * takes the first writes at once; a class given 0 keeps its pacing.
+ * Each kv has its own pacers.
+ */
+void	 kv_set_window(struct kv *, int writes, int others, double window);
 /*
  * One data-plane call: path_query below the vault ("secrets/n",
  * "secrets?maxresults=25"); api-version is added.  A full https URL on

@@ -183,6 +183,16 @@ running_del(struct http *h, struct job *j)
 		}
 }
 
+/* The attempt that held a token of its bucket has ended. */
+static void
+unpace(struct job *j)
+{
+	if (j->paced) {
+		http_bucket_done(j->req->bucket, http_now_ms() / 1e3);
+		j->paced = 0;
+	}
+}
+
 /* Hand the job back to its caller; the engine forgets it. */
 static void
 finish(struct http *h, struct job *j, int rc)
@@ -224,6 +234,7 @@ attempt(struct http *h, struct job *j)
 		e = h->spare[--h->nspare];
 		curl_easy_reset(e);
 	} else if ((e = curl_easy_init()) == NULL) {
+		unpace(j);
 		fail(h, j, "out of memory");
 		return;
 	}
@@ -231,6 +242,7 @@ attempt(struct http *h, struct job *j)
 	    curl_multi_add_handle(h->multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		http_slist_wipe_free(j->hdrs);
+		unpace(j);
 		fail(h, j, "cannot start a transfer");
 		return;
 	}
@@ -286,8 +298,12 @@ start_due(struct http *h)
 			w = -1;
 		} else if (j->req->bucket != NULL &&
 		    (w = http_bucket_take(j->req->bucket, now / 1e3)) > 0) {
-			j->due = now + w;
+			/*
+			 * No due time: a window pacer's token may come back
+			 * sooner, with an answer, and asking costs little.
+			 */
 		} else {
+			j->paced = j->req->bucket != NULL;
 			attempt(h, q_unlink(&h->waiting, jp));
 			continue;
 		}
@@ -452,6 +468,7 @@ done(struct http *h, CURL *e, CURLcode rc)
 	running_del(h, j);
 	j->host->inflight--;
 	h->active--;
+	unpace(j);
 
 	r->status = status;
 	r->retry_after_ms = j->ra_ms >= 0 ? j->ra_ms : j->ra;
@@ -531,6 +548,7 @@ cancel_running(struct http *h)
 		j->hdrs = NULL;
 		j->host->inflight--;
 		h->active--;
+		unpace(j);
 		fail(h, j, "interrupted");
 	}
 }

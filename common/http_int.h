@@ -51,6 +51,7 @@ struct job {
 	int		 done;
 	int		 rc;
 	int		 timeouts;	/* attempts that got no answer in time */
+	int		 paced;		/* this attempt holds a bucket token */
 	pthread_cond_t	 cv;
 	char		 errbuf[CURL_ERROR_SIZE];
 	struct job	*next;

@@ -137,6 +137,19 @@ kv_set_budget(struct kv *kv, double write_rate, double all_rate)
 	kv->abucket = all_rate > 0 ? http_bucket_new(all_rate, 1) : NULL;
 }
 
+void
+kv_set_window(struct kv *kv, int writes, int others, double window)
+{
+	if (writes > 0) {
+		http_bucket_free(kv->wbucket);
+		kv->wbucket = http_window_new(writes, window);
+	}
+	if (others > 0) {
+		http_bucket_free(kv->abucket);
+		kv->abucket = http_window_new(others, window);
+	}
+}
+
 /*
  * The parameters of the Bearer challenge in a WWW-Authenticate value:
  * Bearer authorization="https://login.windows.net/TENANT",

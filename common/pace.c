@@ -1,8 +1,8 @@
 /* pace.c: how soon to ask again: rate buckets, backoff, Retry-After. */
 
 /*
- * The token bucket of a rate budget, the backoff between retries and the
- * server's Retry-After.
+ * The pacers of a rate budget (a token bucket, or a window of sends), the
+ * backoff between retries and the server's Retry-After.
  */
 
 #include <ctype.h>
@@ -14,10 +14,31 @@
 
 #include "common.h"
 
+#define WINDOW_POLL_MS	200	/* a window pacer whose sends are all out */
+
+/*
+ * One pacer, either kind; each is an object of its own (one per budget of
+ * one vault), never shared through a global.
+ *
+ * A window pacer (limit > 0) keeps the sends of any window seconds at
+ * most limit.  A send counts from the moment it starts until window
+ * seconds after its answer: the service counts a request when it arrives,
+ * which is after the send started and before the answer, so a send that
+ * starts window seconds after another's answer arrives more than window
+ * seconds after it did.  Sends in flight are in every window; ends[] holds
+ * the answers' times of the last window in the order they came, which is
+ * the order of time.
+ */
 struct http_bucket {
 	pthread_mutex_t	 mu;
 	double		 rate, burst, tokens, last;
 	int		 primed;
+	int		 limit;		/* window pacer: its budget, else 0 */
+	double		 window;	/* seconds */
+	double		*ends;		/* ring of answer times */
+	int		 cap;		/* of ends: grows up to limit */
+	int		 head, n;	/* oldest, count in ends */
+	int		 inflight;
 };
 
 /*
@@ -125,13 +146,83 @@ http_bucket_new(double rate, double burst)
 	return b;
 }
 
+struct http_bucket *
+http_window_new(int limit, double window)
+{
+	struct http_bucket *b = xcalloc(1, sizeof(*b));
+
+	pthread_mutex_init(&b->mu, NULL);
+	b->limit = limit < 1 ? 1 : limit;
+	b->window = window > 0 ? window : 0;
+	/* A large budget's ring grows as the answers come. */
+	b->cap = b->limit < 256 ? b->limit : 256;
+	b->ends = xcalloc(b->cap, sizeof(*b->ends));
+	return b;
+}
+
 void
 http_bucket_free(struct http_bucket *b)
 {
 	if (b == NULL)
 		return;
 	pthread_mutex_destroy(&b->mu);
+	free(b->ends);
 	free(b);
+}
+
+/* The window pacer's take: a send may start when fewer than limit count. */
+static long
+window_take(struct http_bucket *b, double now)
+{
+	long wait = 0;
+
+	while (b->n > 0 && b->ends[b->head] + b->window <= now) {
+		b->head = (b->head + 1) % b->cap;
+		b->n--;
+	}
+	if (b->inflight + b->n < b->limit)
+		b->inflight++;
+	else if (b->n == 0)
+		/* All in flight: an answer frees one; the engine wakes then. */
+		wait = WINDOW_POLL_MS;
+	else if ((wait = (long)ceil((b->ends[b->head] + b->window - now) *
+	    1000)) < 1)
+		wait = 1;
+	return wait;
+}
+
+/* Twice the room (at most limit), the oldest first again. */
+static void
+ring_grow(struct http_bucket *b)
+{
+	double *ends;
+	int cap, i;
+
+	cap = b->cap > b->limit / 2 ? b->limit : b->cap * 2;
+	ends = xcalloc(cap, sizeof(*ends));
+	for (i = 0; i < b->n; i++)
+		ends[i] = b->ends[(b->head + i) % b->cap];
+	free(b->ends);
+	b->ends = ends;
+	b->cap = cap;
+	b->head = 0;
+}
+
+void
+http_bucket_done(struct http_bucket *b, double now)
+{
+	if (b == NULL || b->limit == 0)
+		return;
+	pthread_mutex_lock(&b->mu);
+	if (b->inflight > 0) {
+		b->inflight--;
+		/* inflight + n <= limit held before: limit is room enough. */
+		if (b->n == b->cap)
+			ring_grow(b);
+		b->ends[(b->head + b->n) % b->cap] = now;
+		b->n++;
+	}
+	pthread_mutex_unlock(&b->mu);
 }
 
 long
@@ -139,6 +230,12 @@ http_bucket_take(struct http_bucket *b, double now)
 {
 	long wait = 0;
 
+	if (b->limit > 0) {
+		pthread_mutex_lock(&b->mu);
+		wait = window_take(b, now);
+		pthread_mutex_unlock(&b->mu);
+		return wait;
+	}
 	if (b->rate <= 0)
 		return 0;
 	pthread_mutex_lock(&b->mu);

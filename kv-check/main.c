@@ -909,7 +909,7 @@ main(int argc, char *argv[])
 	const char *vault = NULL, *name, *report = NULL;
 	char *gname = NULL, *gpath = NULL, *gns = NULL, *err, *sum, *vurl;
 	size_t i;
-	long all_rate = ALL_BUDGET, sent, retried, throttled;
+	long all_rate = 0, sent, retried, throttled;
 	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0, dry = 0;
 	jv rec, group = jv_invalid();
 
@@ -977,10 +977,17 @@ main(int argc, char *argv[])
 	c.from = kv_migrated_from();
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
 	c.kv = start_kv(http, vault, cures, &cred);
-	/* Reads only: the budget of all other transactions. */
-	kv_set_budget(c.kv, 0, all_rate / 10.0);
+	/*
+	 * Reads only: the budget of all other transactions, whole over its
+	 * 10-second window by default, evenly at --rate's.
+	 */
+	if (all_rate > 0)
+		kv_set_budget(c.kv, 0, all_rate / 10.0);
+	else
+		kv_set_window(c.kv, 0, ALL_BUDGET, 10);
 	if (dry)
-		return dry_run(&c, http, cred, vault, all_rate);
+		return dry_run(&c, http, cred, vault,
+		    all_rate > 0 ? all_rate : ALL_BUDGET);
 	preflight(&c);
 
 	/*

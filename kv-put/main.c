@@ -22,6 +22,7 @@
  */
 #define WRITE_BUDGET	300
 #define ALL_BUDGET	4000
+#define BUDGET_WINDOW	10
 #define MAX_TAGS	15	/* about-secrets.md, "Secret tags" */
 #define MAX_TAG_LEN	512	/* characters, name and value */
 #define EXPIRES_DAYS	365
@@ -40,6 +41,7 @@ enum {
 	OPT_ROLLBACK,
 	OPT_VAULT,
 	OPT_VERSION,
+	OPT_WRITE_BUDGET,
 	OPT_WRITE_RATE
 };
 
@@ -99,7 +101,7 @@ static const char synopsis[] =
     "usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] "
     "[--purge]\n"
     "              [--rate n] [--recover] [--rollback] [--vault name|url]\n"
-    "              [--write-rate n]\n";
+    "              [--write-budget n[/s]] [--write-rate n]\n";
 static const char options[] =
 	"      --expires DAYS|never  expiry of every written secret\n"
 	"  -f, --force               take over names that hold another path's secret\n"
@@ -115,6 +117,7 @@ static const char options[] =
 	"  -v, --verbose             say what happened to each record\n"
 	"      --vault NAME|URL      the vault (KEY_VAULT_NAME)\n"
 	"      --version             print the version and exit\n"
+	"      --write-budget N[/S]  at most N writes in any S seconds (300/10)\n"
 	"      --write-rate N        secret writes per 10 s (300)\n";
 
 /* What to do when Key Vault refuses, in kv-put's terms (kv_errmsg). */
@@ -1072,6 +1075,24 @@ ticket(struct put *p, jv rec /* borrowed */)
 	return (long)t;
 }
 
+/* --write-budget n[/s]: n writes in any s seconds (default 10). */
+static long
+parse_budget(const char *arg, long *window)
+{
+	char *s = xstrdup(arg), *slash;
+	long n;
+
+	if ((slash = strchr(s, '/')) != NULL) {
+		*slash = '\0';
+		*window = (long)xstrtonum(slash + 1, 1, 3600,
+		    "--write-budget seconds");
+	} else
+		*window = BUDGET_WINDOW;
+	n = (long)xstrtonum(s, 1, 1000000, "--write-budget");
+	free(s);
+	return n;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1090,6 +1111,7 @@ main(int argc, char *argv[])
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "version",	no_argument,		NULL, OPT_VERSION },
+		{ "write-budget", required_argument,	NULL, OPT_WRITE_BUDGET },
 		{ "write-rate",	required_argument,	NULL, OPT_WRITE_RATE },
 		{ NULL,		0,			NULL, 0 }
 	};
@@ -1100,10 +1122,12 @@ main(int argc, char *argv[])
 	struct put p;
 	struct tm tm;
 	const char *vault = NULL, *cn;
-	long write_rate = WRITE_BUDGET, all_rate = ALL_BUDGET;
+	long write_rate = 0, all_rate = 0;
+	long write_budget = WRITE_BUDGET, window = BUDGET_WINDOW;
 	long sent, retried, throttled;
 	char ni[48], *summary, *dstr;
 	double dur, rdur;
+	long wb, ww;
 	time_t now;
 	int ch, rc, jobs = JOBS_DEFAULT, status, undo = 0, purge = 0;
 	jv rec;
@@ -1151,6 +1175,9 @@ main(int argc, char *argv[])
 		case OPT_VAULT:
 			vault = optarg;
 			break;
+		case OPT_WRITE_BUDGET:
+			write_budget = parse_budget(optarg, &window);
+			break;
 		case OPT_WRITE_RATE:
 			write_rate = (long)xstrtonum(optarg, 1, 1000000,
 			    "--write-rate");
@@ -1183,7 +1210,16 @@ main(int argc, char *argv[])
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
 	p.http = http;
 	p.kv = start_kv(http, vault, cures, &cred);
+	/*
+	 * By default the vault's whole budgets, counted over their window:
+	 * an idle vault takes the first WRITE_BUDGET writes at once, and no
+	 * window however counted gets more.  --write-rate and --rate pace
+	 * evenly instead, for a vault that other jobs share.
+	 */
 	kv_set_budget(p.kv, write_rate / 10.0, all_rate / 10.0);
+	kv_set_window(p.kv, write_rate > 0 ? 0 : (int)write_budget, 0,
+	    (double)window);
+	kv_set_window(p.kv, 0, all_rate > 0 ? 0 : ALL_BUDGET, BUDGET_WINDOW);
 	if (undo) {
 		status = rollback(p.kv, purge, p.dry_run, &summary);
 		stop_kv(p.kv, cred, http, &sent, &retried, &throttled);
@@ -1237,22 +1273,28 @@ main(int argc, char *argv[])
 		    p.in - p.out, p.unmapped);
 	if (p.dry_run) {
 		/*
-		 * The vault takes write_rate writes per 10 s, then as many in
-		 * each 10 s after; an update or an unchanged secret is read
-		 * first, on the budget of all other requests.
+		 * By default the vault takes write_budget writes at once, then
+		 * as many per window; --write-rate spreads them evenly.  An
+		 * update or an unchanged secret is read first, on the budget
+		 * of all other requests.
 		 */
-		dur = preflight_duration(p.created + p.updated, write_rate, 10);
-		rdur = preflight_duration(p.updated + p.unchanged + p.conflicts,
-		    all_rate, 10);
+		wb = write_rate > 0 ? write_rate : write_budget;
+		ww = write_rate > 0 ? BUDGET_WINDOW : window;
+		dur = write_rate > 0 ? (p.created + p.updated) * 10.0 /
+		    write_rate : preflight_duration(p.created + p.updated, wb,
+		    ww);
+		rdur = all_rate > 0 ? (p.updated + p.unchanged + p.conflicts) *
+		    10.0 / all_rate : preflight_duration(p.updated +
+		    p.unchanged + p.conflicts, ALL_BUDGET, BUDGET_WINDOW);
 		dstr = preflight_seconds(dur > rdur ? dur : rdur);
 		rc = msg_finish(status, "dry-run: %ld records: %ld would be "
 		    "created, %ld would be updated, %ld unchanged, %ld "
 		    "conflicts, %ld skipped, %s%s; nothing written; "
-		    "expected duration %s at %ld writes per 10 s (%.0f/s)",
+		    "expected duration %s at %ld writes per %ld s%s",
 		    p.out, p.created, p.updated, p.unchanged, p.conflicts,
 		    p.skipped, msg_failed_text(p.failed), p.problems > 0 ?
-		    ", pre-flight problems above" : "", dstr, write_rate,
-		    write_rate / 10.0);
+		    ", pre-flight problems above" : "", dstr, wb, ww,
+		    write_rate > 0 ? ", evenly" : "");
 		free(dstr);
 		return rc;
 	}

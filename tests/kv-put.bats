@@ -432,7 +432,7 @@ kv-put: try 'kv-put -h' for usage"
 	assert_equal "$stderr" "kv-put: invalid option -- 'r'
 usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] [--purge]
               [--rate n] [--recover] [--rollback] [--vault name|url]
-              [--write-rate n]"
+              [--write-budget n[/s]] [--write-rate n]"
 }
 
 @test "a vault that refuses the identity is fatal, and the message names the cure" {

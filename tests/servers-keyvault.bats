@@ -33,6 +33,7 @@ setup() {
 	kvadmin POST /_admin/config '{"latency_ms":0,"fail_rate":0,
 	    "fail_kinds":"500,503,429,drop","fail_tokens":false,
 	    "write_limit":300,"all_limit":4000,"window":10,
+	    "throttle_mode":"bucket",
 	    "token_lifetime":3600,"challenge_resource":"https://127.0.0.1",
 	    "empty_pages":false,"delete_delay":0.5,"recover_delay":0.5,
 	    "tag_length":512,"purge_protection":false}' >/dev/null
@@ -485,7 +486,8 @@ token_with_assertion() {
 @test "throttling: separate SetSecret and all-transaction budgets, Retry-After, 429s not counted" {
 	export KVTOK=$(token https://127.0.0.1)
 	kvadmin POST /_admin/reset >/dev/null
-	kvadmin POST /_admin/config '{"write_limit":2,"all_limit":3,"window":3}' >/dev/null
+	kvadmin POST /_admin/config '{"write_limit":2,"all_limit":3,"window":3,
+	    "throttle_mode":"sliding"}' >/dev/null
 	kv PUT "/secrets/th1?api-version=7.5" '{"value":"v"}' >/dev/null
 	kv PUT "/secrets/th2?api-version=7.5" '{"value":"v"}' >/dev/null
 	run kvcurl -si -X PUT -H "Authorization: Bearer $KVTOK" -H 'Content-Type: application/json' \

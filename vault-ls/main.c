@@ -20,6 +20,12 @@
  * would otherwise hold the walk for ever: the subtree is an error.
  */
 #define DEPTH_MAX	64
+/*
+ * Keys listed ahead of the printer, at most (about): past that, the
+ * workers list only the folder the printer waits for, so that a slow
+ * reader downstream does not make the whole tree pile up in memory.
+ */
+#define AHEAD_MAX	4096
 #define OPT_VERSION	256
 #define PLURAL(n)	((n) == 1 ? "" : "s")
 
@@ -36,20 +42,43 @@ struct mount {
 	long	 failed;
 };
 
-/* A secret found, or a folder (or argument) that failed. */
-struct entry {
-	size_t	 mount;
-	char	*path;
-	int	 folder;
-	long	 status;
-	char	*error;
+/*
+ * The walk is a tree of folders that workers list in parallel while the
+ * main thread prints it depth first, each folder's keys in sorted order:
+ * the records come out while the walk goes on, in the order of their
+ * paths, the same whatever the concurrency.
+ */
+struct folder;
+
+/* A key of a listed folder: a secret (sub NULL) or a subfolder. */
+struct item {
+	char		*path;		/* the secret's, below the mount */
+	struct folder	*sub;
 };
 
 struct folder {
 	size_t		 mount;
 	char		*path;	/* "" or ending with '/' */
 	int		 root;
-	struct folder	*next;
+	int		 queued;	/* in the work queue, under mu */
+	int		 listed;	/* items (or error) set, under mu */
+	struct item	*items;
+	size_t		 nitems;
+	long		 status;	/* when it failed */
+	char		*error;		/* NULL, or why it failed */
+	struct folder	*next;		/* in the work queue */
+};
+
+/*
+ * What the output starts from, sorted: a root folder to walk, or a
+ * mount, folder or namespace that failed before the walk (folder NULL).
+ */
+struct top {
+	size_t		 mount;
+	char		*path;
+	struct folder	*folder;
+	long		 status;
+	char		*error;
 };
 
 struct walk {
@@ -58,13 +87,15 @@ struct walk {
 	struct mount	*mounts;
 	size_t		 nmounts;
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
+	pthread_cond_t	 cv;		/* work queued, or a folder listed */
 	struct folder	*head;
 	struct folder	*tail;
 	long		 pending;	/* folders queued or being listed */
-	struct entry	*ents;
-	size_t		 nents;
-	size_t		 cap;
+	long		 ahead;		/* keys listed, not yet printed */
+	struct folder	*wanted;	/* the printer waits for it */
+	struct top	*tops;
+	size_t		 ntops;
+	int		 stop;		/* the output failed: list no more */
 	int		 progress;
 };
 
@@ -107,31 +138,24 @@ mount_add(struct walk *w, const char *ns, const char *name, int kv)
 	return w->nmounts++;
 }
 
-/* Called with w->mu held, or before the workers start. */
+/* Before the walk: what failed before a folder could be listed. */
 static void
-entry_add(struct walk *w, size_t mount, char *path, int folder, long status,
+top_error(struct walk *w, size_t mount, char *path, long status,
     char *error)
 {
-	struct entry *e;
+	struct top *t;
 
-	if (w->nents == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 1024;
-		w->ents = xrealloc(w->ents, w->cap * sizeof(*w->ents));
-	}
-	e = &w->ents[w->nents++];
-	e->mount = mount;
-	e->path = path;
-	e->folder = folder;
-	e->status = status;
-	e->error = error;
-	if (folder)
-		w->mounts[mount].failed++;
-	else
-		w->mounts[mount].secrets++;
+	w->tops = xrealloc(w->tops, (w->ntops + 1) * sizeof(*w->tops));
+	t = &w->tops[w->ntops++];
+	memset(t, 0, sizeof(*t));
+	t->mount = mount;
+	t->path = path;
+	t->status = status;
+	t->error = error;
 }
 
 /* Called with w->mu held, or before the workers start. */
-static void
+static struct folder *
 folder_push(struct walk *w, size_t mount, char *path, int root)
 {
 	struct folder *f;
@@ -140,13 +164,32 @@ folder_push(struct walk *w, size_t mount, char *path, int root)
 	f->mount = mount;
 	f->path = path;
 	f->root = root;
+	f->queued = 1;
 	if (w->tail != NULL)
 		w->tail->next = f;
 	else
 		w->head = f;
 	w->tail = f;
 	w->pending++;
-	pthread_cond_signal(&w->cv);
+	pthread_cond_broadcast(&w->cv);
+	return f;
+}
+
+static void
+folder_free(struct folder *f)
+{
+	size_t i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->nitems; i++) {
+		free(f->items[i].path);
+		folder_free(f->items[i].sub);
+	}
+	free(f->items);
+	free(f->path);
+	free(f->error);
+	free(f);
 }
 
 /* A failed folder: its path without the final slash. */
@@ -154,7 +197,6 @@ static void
 folder_failed(struct walk *w, struct folder *f, long status, char *error)
 {
 	struct mount *m = &w->mounts[f->mount];
-	size_t n = strlen(f->path);
 
 	if (w->all_ns && *m->ns != '\0')
 		msg_warn(NULL, "%s/%s (namespace %s): cannot list: %s",
@@ -162,12 +204,8 @@ folder_failed(struct walk *w, struct folder *f, long status, char *error)
 	else
 		msg_warn(NULL, "%s/%s: cannot list: %s", m->name, f->path,
 		    error);
-	if (w->progress)
-		msg_progress_add(1);
-	pthread_mutex_lock(&w->mu);
-	entry_add(w, f->mount, xstrndup(f->path, n > 0 ? n - 1 : 0), 1,
-	    status, error);
-	pthread_mutex_unlock(&w->mu);
+	f->status = status;
+	f->error = error;
 }
 
 /* The data.keys array of a LIST answer (r consumed), or invalid. */
@@ -187,8 +225,16 @@ list_keys(jv r)
 	return keys;
 }
 
+static int
+item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct item *)a)->path,
+	    ((const struct item *)b)->path);
+}
+
 /*
- * LIST one folder: secrets become entries, subfolders join the queue.
+ * LIST one folder: its keys become its items, and its subfolders join
+ * the queue.
  * KV v2 lists below metadata/, v1 the path itself; an empty or missing
  * folder answers a bare 404 (developer.hashicorp.com/vault/api-docs,
  * "HTTP status codes").
@@ -201,7 +247,7 @@ list_folder(struct walk *w, struct folder *f)
 	char *p, *err;
 	const char *key;
 	long status;
-	int i, n, found = 0, depth = 0;
+	int i, j, n, depth = 0;
 
 	for (key = f->path; *key != '\0'; key++)
 		depth += *key == '/';
@@ -244,27 +290,55 @@ list_folder(struct walk *w, struct folder *f)
 		return;
 	}
 	n = jv_array_length(jv_copy(keys));
-	pthread_mutex_lock(&w->mu);
+	f->items = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*f->items));
 	for (i = 0; i < n; i++) {
 		k = jv_array_get(jv_copy(keys), i);
 		if (jv_get_kind(k) == JV_KIND_STRING &&
 		    *(key = jv_string_value(k)) != '\0' &&
-		    strcmp(key, "/") != 0) {
-			p = xasprintf("%s%s", f->path, key);
-			if (key[strlen(key) - 1] == '/')
-				folder_push(w, f->mount, p, 0);
-			else {
-				entry_add(w, f->mount, p, 0, 0, NULL);
-				found++;
-			}
-		}
+		    strcmp(key, "/") != 0)
+			f->items[f->nitems++].path = xasprintf("%s%s",
+			    f->path, key);
 		jv_free(k);
 	}
-	pthread_mutex_unlock(&w->mu);
 	jv_free(keys);
-	if (w->progress)
-		while (found-- > 0)
-			msg_progress_add(0);
+	/* Sorted, once each: the order of the output, whatever the server's. */
+	if (f->nitems > 0)
+		qsort(f->items, f->nitems, sizeof(*f->items), item_cmp);
+	for (i = j = 0; (size_t)i < f->nitems; i++) {
+		if (j > 0 && strcmp(f->items[j - 1].path,
+		    f->items[i].path) == 0) {
+			free(f->items[i].path);
+			continue;
+		}
+		f->items[j++] = f->items[i];
+	}
+	f->nitems = j;
+	pthread_mutex_lock(&w->mu);
+	for (i = 0; (size_t)i < f->nitems; i++) {
+		p = f->items[i].path;
+		if (p[strlen(p) - 1] == '/') {
+			f->items[i].sub = folder_push(w, f->mount, p, 0);
+			f->items[i].path = NULL;
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Take f out of the work queue.  With w->mu held. */
+static void
+unqueue(struct walk *w, struct folder *f)
+{
+	struct folder **pp, *prev = NULL;
+
+	for (pp = &w->head; *pp != NULL; prev = *pp, pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			if (w->tail == f)
+				w->tail = prev;
+			break;
+		}
+	f->next = NULL;
+	f->queued = 0;
 }
 
 static void *
@@ -272,34 +346,44 @@ walker(void *arg)
 {
 	struct walk *w = arg;
 	struct folder *f;
+	int stop;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->head == NULL && w->pending > 0)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->head == NULL)
+		for (f = NULL; f == NULL;) {
+			if (w->wanted != NULL && w->wanted->queued)
+				f = w->wanted;
+			else if (w->head != NULL && (w->ahead < AHEAD_MAX ||
+			    w->stop))
+				f = w->head;
+			else if (w->head == NULL && w->pending == 0)
+				break;
+			else
+				pthread_cond_wait(&w->cv, &w->mu);
+		}
+		if (f == NULL)
 			break;
-		f = w->head;
-		if ((w->head = f->next) == NULL)
-			w->tail = NULL;
+		unqueue(w, f);
+		stop = w->stop;
 		pthread_mutex_unlock(&w->mu);
-		if (!msg_stop) {
+		if (!msg_stop && !stop) {
 			http_record_start();
 			list_folder(w, f);
 			http_record_end();
 		}
-		free(f->path);
-		free(f);
 		pthread_mutex_lock(&w->mu);
-		if (--w->pending == 0)
-			pthread_cond_broadcast(&w->cv);
+		/* The printer's from here. */
+		f->listed = 1;
+		w->ahead += (long)f->nitems;
+		w->pending--;
+		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-static void
-walk_run(struct walk *w, int jobs)
+static pthread_t *
+walk_start(struct walk *w, int jobs)
 {
 	pthread_t *th;
 	sigset_t all, old;
@@ -313,6 +397,18 @@ walk_run(struct walk *w, int jobs)
 		if (pthread_create(&th[i], NULL, walker, w) != 0)
 			msg_fatal("cannot start a thread");
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return th;
+}
+
+static void
+walk_join(struct walk *w, pthread_t *th, int jobs)
+{
+	int i;
+
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 	for (i = 0; i < jobs; i++)
 		pthread_join(th[i], NULL);
 	free(th);
@@ -371,7 +467,7 @@ ns_failed(struct walk *w, const char *ns, long status, char *error)
 		msg_warn(NULL, "namespace %s: %s", ns, error);
 	else
 		msg_warn(NULL, "root namespace: %s", error);
-	entry_add(w, mount_add(w, ns, "", 0), xstrdup(""), 1, status, error);
+	top_error(w, mount_add(w, ns, "", 0), xstrdup(""), status, error);
 }
 
 /*
@@ -583,7 +679,7 @@ resolve(struct walk *w, const char *arg)
 		rest = p[n] == '/' ? p + n + 1 : p + n;
 		p[n] = '\0';
 		mi = mount_add(w, own_ns(w), p, 0);
-		entry_add(w, mi, xstrdup(rest), 1, status, err);
+		top_error(w, mi, xstrdup(rest), status, err);
 		free(p);
 		return;
 	}
@@ -633,9 +729,9 @@ prune_roots(struct walk *w)
 static struct walk *sort_walk;
 
 static int
-entry_cmp(const void *a, const void *b)
+top_cmp(const void *a, const void *b)
 {
-	const struct entry *x = a, *y = b;
+	const struct top *x = a, *y = b;
 	int c;
 
 	if ((c = strcmp(sort_walk->mounts[x->mount].ns,
@@ -644,15 +740,18 @@ entry_cmp(const void *a, const void *b)
 	if ((c = strcmp(sort_walk->mounts[x->mount].name,
 	    sort_walk->mounts[y->mount].name)) != 0)
 		return c;
-	if ((c = strcmp(x->path, y->path)) != 0)
-		return c;
-	return x->folder - y->folder;
+	return strcmp(x->path, y->path);
 }
 
+/*
+ * The record of a secret, or with error set of a folder (path without
+ * its final slash), mount or namespace that failed.
+ */
 static jv
-entry_record(struct walk *w, struct entry *e)
+make_record(struct walk *w, size_t mount, const char *path, long status,
+    const char *error)
 {
-	struct mount *m = &w->mounts[e->mount];
+	struct mount *m = &w->mounts[mount];
 	jv r;
 
 	r = jv_object();
@@ -661,20 +760,126 @@ entry_record(struct walk *w, struct entry *e)
 		r = jv_object_set(r, jv_string("namespace"),
 		    jv_string(m->ns));
 		r = jv_object_set(r, jv_string("folder"), jv_true());
-		return rec_error(r, e->status, "%s", e->error);
+		return rec_error(r, status, "%s", error);
 	}
 	r = jv_object_set(r, jv_string("mount"), jv_string(m->name));
-	r = jv_object_set(r, jv_string("path"), jv_string(e->path));
+	r = jv_object_set(r, jv_string("path"), jv_string(path));
 	if (m->kv != 0)
 		r = jv_object_set(r, jv_string("kv"), jv_number(m->kv));
 	if (*m->ns != '\0')
 		r = jv_object_set(r, jv_string("namespace"),
 		    jv_string(m->ns));
-	if (e->folder) {
+	if (error != NULL) {
 		r = jv_object_set(r, jv_string("folder"), jv_true());
-		r = rec_error(r, e->status, "%s", e->error);
+		r = rec_error(r, status, "%s", error);
 	}
 	return r;
+}
+
+/* The printer's state: where records go, and what it counted. */
+struct printer {
+	struct walk	*w;
+	struct pool	*pool;		/* -l, else NULL */
+	long		 secrets;
+	long		 failed;
+};
+
+/* One record out, through the pool with -l; -1 when the output failed. */
+static int
+put(struct printer *pr, jv rec, int failed)
+{
+	if (pr->pool != NULL)
+		return pool_submit(pr->pool, rec, 0);
+	if (pr->w->progress)
+		msg_progress_add(failed);
+	return rec_emit(rec);
+}
+
+/*
+ * Print folder f depth first, as its workers list it: wait for its
+ * listing, then its keys in order, each subfolder where its key sorts.
+ * Each folder is freed once printed.  -1 when the output failed or the
+ * run was stopped.
+ */
+static int
+print_folder(struct printer *pr, struct folder *f)
+{
+	struct walk *w = pr->w;
+	struct timespec ts;
+	size_t i, n;
+	char *path;
+	int rc;
+
+	pthread_mutex_lock(&w->mu);
+	if (!f->listed) {
+		w->wanted = f;
+		pthread_cond_broadcast(&w->cv);
+	}
+	while (!f->listed && !msg_stop) {
+		/* A signal does not wake a condition: look now and then. */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if ((ts.tv_nsec += 200000000L) >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+	}
+	w->wanted = NULL;
+	/* Its keys are the printer's now: the workers may list more. */
+	w->ahead -= (long)f->nitems;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (msg_stop)
+		return -1;
+	if (f->error != NULL) {
+		n = strlen(f->path);
+		path = xstrndup(f->path, n > 0 ? n - 1 : 0);
+		pr->failed++;
+		w->mounts[f->mount].failed++;
+		rc = put(pr, make_record(w, f->mount, path, f->status,
+		    f->error), 1);
+		free(path);
+		return rc;
+	}
+	for (i = 0; i < f->nitems; i++) {
+		if (f->items[i].sub != NULL) {
+			rc = print_folder(pr, f->items[i].sub);
+			folder_free(f->items[i].sub);
+			f->items[i].sub = NULL;
+		} else {
+			pr->secrets++;
+			w->mounts[f->mount].secrets++;
+			rc = put(pr, make_record(w, f->mount,
+			    f->items[i].path, 0, NULL), 0);
+		}
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Every top in order: its folder's tree, or its error record. */
+static int
+print_all(struct printer *pr)
+{
+	struct walk *w = pr->w;
+	struct top *t;
+	size_t i;
+
+	for (i = 0; i < w->ntops; i++) {
+		t = &w->tops[i];
+		if (t->folder != NULL) {
+			if (print_folder(pr, t->folder) == -1)
+				return -1;
+			continue;
+		}
+		pr->failed++;
+		w->mounts[t->mount].failed++;
+		if (put(pr, make_record(w, t->mount, t->path, t->status,
+		    t->error), 1) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
@@ -1089,14 +1294,14 @@ main(int argc, char *argv[])
 	struct http *http;
 	struct walk w;
 	struct ls ls;
-	struct pool *pool = NULL;
-	struct entry *e, *prev;
+	struct printer pr;
+	struct folder *f;
 	struct mount *m;
+	pthread_t *th;
 	char where[256], tlife[256];
 	size_t i, nreal = 0;
-	long secrets = 0, failed = 0;
+	long secrets, failed, problems = 0;
 	int ch, jobs = JOBS_DEFAULT, lflag = 0, dry = 0, status = EXIT_OK;
-	long problems = 0;
 	int interrupted;
 
 	msg_init("vault-ls");
@@ -1145,54 +1350,43 @@ main(int argc, char *argv[])
 		msg_warn(NULL, "no KV mount visible to this token");
 	if (dry)
 		problems = capabilities(&w);
-	walk_run(&w, jobs);
-	if ((interrupted = msg_stop) != 0)
-		goto out;
-
+	/* The roots and what failed before the walk, in output order. */
+	for (f = w.head; f != NULL; f = f->next) {
+		top_error(&w, f->mount, xstrdup(f->path), 0, NULL);
+		w.tops[w.ntops - 1].folder = f;
+	}
 	sort_walk = &w;
-	if (w.nents > 0)	/* qsort(NULL, 0, ...) is undefined */
-		qsort(w.ents, w.nents, sizeof(*w.ents), entry_cmp);
+	if (w.ntops > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(w.tops, w.ntops, sizeof(*w.tops), top_cmp);
+
 	memset(&ls, 0, sizeof(ls));
 	ls.vault = w.vault;
 	ls.walk = &w;
-	if (lflag) {
-		for (i = 0, prev = NULL; i < w.nents; i++) {
-			e = &w.ents[i];
-			if (prev == NULL || entry_cmp(prev, e) != 0)
-				secrets++;
-			prev = e;
-		}
-		msg_progress_total(secrets);
-		secrets = 0;
-		pool = pool_new(jobs, add_metadata, emit, &ls);
+	memset(&pr, 0, sizeof(pr));
+	pr.w = &w;
+	if (lflag)
+		pr.pool = pool_new(jobs, add_metadata, emit, &ls);
+	th = walk_start(&w, jobs);
+	print_all(&pr);
+	if (pr.pool != NULL) {
+		pool_finish(pr.pool);
+		pool_free(pr.pool);
 	}
-	for (i = 0, prev = NULL; i < w.nents && !msg_stop; i++) {
-		e = &w.ents[i];
-		/* Overlapping arguments list the same secret twice. */
-		if (prev != NULL && entry_cmp(prev, e) == 0)
-			continue;
-		prev = e;
-		if (e->folder)
-			failed++;
-		else
-			secrets++;
-		if (pool != NULL) {
-			if (pool_submit(pool, entry_record(&w, e), 0) == -1)
-				break;
-		} else if (rec_emit(entry_record(&w, e)) == -1)
-			break;
+	walk_join(&w, th, jobs);
+	for (i = 0; i < w.ntops; i++) {
+		folder_free(w.tops[i].folder);
+		free(w.tops[i].path);
+		free(w.tops[i].error);
 	}
-	if (pool != NULL) {
-		pool_finish(pool);
-		pool_free(pool);
-	}
-	failed += ls.meta_failed;
+	free(w.tops);
+	secrets = pr.secrets;
+	failed = pr.failed + ls.meta_failed;
 	if (dry)
 		problems += token_life(w.vault, secrets, tlife, sizeof(tlife));
 	if (failed > 0 || problems > 0)
 		status = EXIT_PARTIAL;
+	interrupted = msg_stop;
 
-out:
 	/* The inventory report: secrets per mount, in mount order. */
 	if (w.nmounts > 0)	/* qsort(NULL, 0, ...) is undefined */
 		qsort(w.mounts, w.nmounts, sizeof(*w.mounts), mount_cmp);
@@ -1214,11 +1408,6 @@ out:
 			    where, m->secrets, PLURAL(m->secrets),
 			    kv_name(m->kv));
 	}
-	for (i = 0; i < w.nents; i++) {
-		free(w.ents[i].path);
-		free(w.ents[i].error);
-	}
-	free(w.ents);
 	for (i = 0; i < w.nmounts; i++) {
 		nreal += *w.mounts[i].name != '\0';
 		free(w.mounts[i].ns);
@@ -1232,7 +1421,7 @@ out:
 	http_free(http);
 	if (interrupted)
 		return msg_finish(EXIT_FATAL, "stopped before the listing "
-		    "ended: no output");
+		    "ended: the output is incomplete");
 	if (dry)
 		return msg_finish(status, "dry-run: %ld secret%s in %zu "
 		    "mount%s, %ld failed%s; %s", secrets, PLURAL(secrets),

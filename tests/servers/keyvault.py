@@ -63,10 +63,17 @@ above; else 403 ForbiddenByRbac.  Built-in role definitions are in
 ROLE_PERMISSIONS; a custom one (roleDefinitions in a fixture) grants
 nothing.
 
-Throttling: per vault, sliding --window seconds; PUT /secrets/{n} draws on
---write-limit (the "CREATE secret" budget), every other authenticated
-data-plane request on --all-limit (the "All other transactions" budget), as
-in the service-limits table.  A 429 does not count toward either budget
+Throttling: per vault; PUT /secrets/{n} draws on --write-limit (the "CREATE
+secret" budget), every other authenticated data-plane request on
+--all-limit (the "All other transactions" budget), each per --window
+seconds, as in the service-limits table ("maximum transactions allowed in
+10 seconds, per vault per region": 300 secret CREATE, 4,000 all other,
+https://learn.microsoft.com/en-us/azure/key-vault/general/service-limits).
+The service does not say how it counts its windows, so --throttle-mode
+picks one: "bucket" (the default), a token bucket that holds the budget
+and refills it over the window; "fixed", windows of --window seconds one
+after the other, each with the whole budget; "sliding", at most the budget
+in any --window seconds.  A 429 does not count toward either budget
 ("Failed requests that return a 429 do not count towards the throttle
 limits", overview-throttling).  ARM, token, managed-identity and admin
 endpoints are not throttled.  A limit of 0 disables that budget.
@@ -106,7 +113,8 @@ Admin API (no auth; never throttled, failed, delayed or logged)
   POST   /_admin/config          change knobs: latency_ms, fail_rate,
                                  fail_seed, fail_kinds, fail_tokens,
                                  write_limit, all_limit, window,
-                                 token_lifetime, challenge_resource,
+                                 throttle_mode, token_lifetime,
+                                 challenge_resource,
                                  challenge_scope (also sent as scope=,
                                  when not null), challenge_tenant (the
                                  tenant the challenge names, when not
@@ -192,6 +200,7 @@ MSG_BEING_DELETED = ("Secret {} is currently being deleted and cannot be "
                      "re-created; retry later.")  # [S] modelled on the above
 MSG_DISABLED = "Operation get is not allowed on a disabled secret."
 MSG_BAD_NAME = "The request URI contains an invalid name: {}"
+THROTTLE_MODES = ("bucket", "fixed", "sliding")
 # [O vcsjones/AzureSignTool #219: real 429 body]
 MSG_THROTTLED = ("Request was not processed because too many requests were "
                  "received. Reason: VaultRequestTypeLimitReached")
@@ -477,8 +486,8 @@ DENIALS = {
 class Config(base.Faults):
     KEYS = ("latency_ms", "fail_rate", "fail_seed", "fail_kinds",
             "fail_tokens", "write_limit", "all_limit", "window",
-            "token_lifetime", "challenge_resource", "challenge_scope",
-            "challenge_tenant", "empty_pages",
+            "throttle_mode", "token_lifetime", "challenge_resource",
+            "challenge_scope", "challenge_tenant", "empty_pages",
             "delete_delay", "recover_delay", "tag_length", "purge_protection",
             "deny", "enforce_rbac")
 
@@ -489,6 +498,7 @@ class Config(base.Faults):
         self.write_limit = a.write_limit
         self.all_limit = a.all_limit
         self.window = a.window
+        self.throttle_mode = a.throttle_mode
         self.token_lifetime = a.token_lifetime
         self.challenge_resource = (a.challenge_resource or
                                    "https://" + host).rstrip("/")
@@ -550,6 +560,9 @@ class App:
         self.seq = 0
         self.wts = collections.deque()   # create-secret timestamps
         self.ats = collections.deque()   # all other transactions
+        self.tb = {}              # "w"/"a" -> (tokens, time): bucket mode
+        self.fw = {}              # "w"/"a" -> (window number, count): fixed
+        self.t0 = time.monotonic()
         self.reqlog = base.RequestLog(
             a.log, 20000, lambda e: json.dumps(e, separators=(",", ":")))
         self.workdir = tempfile.mkdtemp(prefix="kvstandin-")
@@ -914,15 +927,42 @@ class App:
 
     # ------------------------------------------------------------ throttling
     def throttle(self, is_create):
+        """None when the request is within its budget (and counted), else
+        the seconds to wait, for Retry-After."""
         cfg = self.cfg
         now = time.monotonic()
         with self.lock:
-            dq, limit = (self.wts, cfg.write_limit) if is_create else \
-                (self.ats, cfg.all_limit)
+            kind = "w" if is_create else "a"
+            limit = cfg.write_limit if is_create else cfg.all_limit
+            if limit <= 0:
+                return None
+            if cfg.throttle_mode == "bucket":
+                # Full at first; refills the whole budget in one window.
+                rate = limit / cfg.window
+                tokens, last = self.tb.get(kind, (float(limit), now))
+                tokens = min(float(limit), tokens + (now - last) * rate)
+                if tokens < 1:
+                    self.tb[kind] = (tokens, now)
+                    return max(1, int(math.ceil((1 - tokens) / rate)))
+                self.tb[kind] = (tokens - 1, now)
+                return None
+            if cfg.throttle_mode == "fixed":
+                # Windows one after the other from the server's start.
+                n = int((now - self.t0) // cfg.window)
+                win, count = self.fw.get(kind, (n, 0))
+                if win != n:
+                    count = 0
+                if count >= limit:
+                    self.fw[kind] = (n, count)
+                    end = self.t0 + (n + 1) * cfg.window
+                    return max(1, int(math.ceil(end - now)))
+                self.fw[kind] = (n, count + 1)
+                return None
+            dq = self.wts if is_create else self.ats
             cutoff = now - cfg.window
             while dq and dq[0] <= cutoff:
                 dq.popleft()
-            if limit > 0 and len(dq) >= limit:
+            if len(dq) >= limit:
                 return max(1, int(math.ceil(dq[0] + cfg.window - now)))
             dq.append(now)
         return None
@@ -2193,6 +2233,8 @@ class App:
                 self.roles.clear()
                 self.wts.clear()
                 self.ats.clear()
+                self.tb.clear()
+                self.fw.clear()
             self.reqlog.clear()
             return ok({"ok": True})
         if p == "/_admin/requests":
@@ -2229,6 +2271,15 @@ class App:
                     setattr(cfg, k, bool(v))
                 elif k in ("write_limit", "all_limit"):
                     setattr(cfg, k, int(v))
+                elif k == "throttle_mode":
+                    if v not in THROTTLE_MODES:
+                        raise ValueError("throttle_mode must be one of %s"
+                                         % ", ".join(THROTTLE_MODES))
+                    cfg.throttle_mode = v
+                    self.tb.clear()
+                    self.fw.clear()
+                    self.wts.clear()
+                    self.ats.clear()
                 elif k == "deny":
                     if v is not None and v not in DENIALS:
                         raise ValueError("deny must be null or one of %s"
@@ -2401,7 +2452,12 @@ def parse_args(argv):
                    help="all other data-plane transactions allowed per window "
                    "(default 4000; 0 = unlimited)")
     g.add_argument("--window", type=float, default=10, metavar="S",
-                   help="throttling sliding window in seconds (default 10)")
+                   help="throttling window in seconds (default 10)")
+    g.add_argument("--throttle-mode", choices=THROTTLE_MODES,
+                   default="bucket",
+                   help="how the budgets are counted: a token bucket whose "
+                   "burst is the budget, fixed windows one after the "
+                   "other, or a sliding window (default bucket)")
     g.add_argument("--delete-delay", type=float, default=0.5, metavar="S",
                    help="seconds a soft delete takes to complete (default 0.5)")
     g.add_argument("--recover-delay", type=float, default=0.5, metavar="S",
