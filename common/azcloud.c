@@ -40,7 +40,7 @@ static const struct known {
 	    "vault.usgovcloudapi.net", "https://management.usgovcloudapi.net" },
 };
 #define NKNOWN	(sizeof(known) / sizeof(known[0]))
-#define KNOWN_NAMES	"AzureCloud, AzureChinaCloud or AzureUSGovernment"
+#define KNOWN_NAMES	"AzureCloud, AzureChinaCloud, AzureUSGovernment"
 
 struct azure_cloud {
 	struct http	*http;
@@ -231,14 +231,14 @@ azure_cloud_new(struct http *http, char **err)
 	arm = az_env("AZURE_RESOURCE_MANAGER_URL");
 	k = find_known(name != NULL ? name : "AzureCloud");
 	/*
-	 * A cloud az's configuration names but that is not known here (az
-	 * cloud register) is described by its Resource Manager's metadata.
+	 * A cloud not known here (one az cloud register made) is described
+	 * by its Resource Manager's metadata, which needs its address.
 	 */
-	if (k == NULL && (chosen || arm == NULL)) {
+	if (k == NULL && arm == NULL) {
 		n = msg_clean(name, SIZE_MAX, 80);
-		*err = xasprintf("%s: unknown cloud '%s': it is %s, or set "
-		    "AZURE_RESOURCE_MANAGER_URL to its Resource Manager",
-		    from, n, KNOWN_NAMES);
+		*err = xasprintf("%s: unknown cloud '%s' (known: %s; another "
+		    "cloud needs AZURE_RESOURCE_MANAGER_URL, its Resource "
+		    "Manager)", from, n, KNOWN_NAMES);
 		free(n);
 		free(fromcfg);
 		free(text);
@@ -259,7 +259,7 @@ azure_cloud_new(struct http *http, char **err)
 		c->arm_url = xstrdup(k->arm_url);
 		c->arm_scope = scope_of(k->arm_url);
 	} else
-		c->name = xstrdup(fromcfg);
+		c->name = msg_clean(name, SIZE_MAX, 80);
 	free(fromcfg);
 	if (arm != NULL) {
 		free(c->arm_url);
@@ -270,12 +270,15 @@ azure_cloud_new(struct http *http, char **err)
 			c->arm_err = xasprintf("AZURE_RESOURCE_MANAGER_URL %s "
 			    "is not an https URL", n);
 			free(n);
-		} else if (!chosen &&
-		    (k == NULL || !same_url(arm, k->arm_url))) {
+		} else if (k == NULL ||
+		    (!chosen && !same_url(arm, k->arm_url))) {
 			/*
-			 * Another Resource Manager than the cloud's own, with
-			 * no cloud named: a custom cloud (Azure Stack Hub),
-			 * which says what it is, as az cloud register asks.
+			 * A cloud not known here, or another Resource Manager
+			 * than the cloud's own with no cloud named by a
+			 * variable: a custom cloud (Azure Stack Hub), which
+			 * says what it is, as az cloud register asks.  A
+			 * named cloud keeps its values: the variable only
+			 * moves its endpoint.
 			 */
 			c->pending = 1;
 			if (k != NULL) {
@@ -442,8 +445,9 @@ fetch(struct azure_cloud *c, char **err)
 	char *url, *why = NULL;
 	jv doc;
 
-	if (c->meta_err != NULL) {
-		*err = xstrdup(c->meta_err);
+	if (c->meta_err != NULL || c->arm_err != NULL) {
+		*err = xstrdup(c->meta_err != NULL ? c->meta_err :
+		    c->arm_err);
 		return -1;
 	}
 	if (!c->pending)

@@ -51,8 +51,8 @@ InvalidAuthenticationTokenAudience):
       document (no token): authentication.loginEndpoint (the base URL),
       authentication.audiences (--arm-audience), suffixes.keyVaultDns (the
       host of --challenge-resource), resourceManager (the base URL)
-  GET /subscriptions                  --subscription, then each
-                                      --extra-subscription (which hold nothing)
+  GET /subscriptions                  each --extra-subscription (which hold
+                                      nothing), then --subscription
   PUT/GET/DELETE {scope}/providers/Microsoft.Authorization/roleAssignments/{guid}
   GET {scope}/providers/Microsoft.Authorization/roleAssignments[?$filter=...]
   GET /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{n}
@@ -104,6 +104,7 @@ Admin API (no auth; never throttled, failed, delayed or logged)
                                  fail_seed, fail_kinds, fail_tokens,
                                  write_limit, all_limit, window,
                                  token_lifetime, challenge_resource,
+                                 arm_audience, require_x5c,
                                  challenge_scope (also sent as scope=,
                                  when not null), challenge_tenant (the
                                  tenant the challenge names, when not
@@ -389,7 +390,7 @@ class Config(base.Faults):
     KEYS = ("latency_ms", "fail_rate", "fail_seed", "fail_kinds",
             "fail_tokens", "write_limit", "all_limit", "window",
             "token_lifetime", "challenge_resource", "challenge_scope",
-            "challenge_tenant", "arm_audience", "empty_pages",
+            "challenge_tenant", "arm_audience", "require_x5c", "empty_pages",
             "delete_delay", "recover_delay", "tag_length", "purge_protection",
             "deny")
 
@@ -407,6 +408,7 @@ class Config(base.Faults):
         self.challenge_tenant = None
         self.arm_audience = (a.arm_audience.rstrip("/")
                              if a.arm_audience else None)
+        self.require_x5c = a.require_x5c
         self.empty_pages = a.empty_pages
         self.delete_delay = a.delete_delay
         self.recover_delay = a.recover_delay
@@ -836,9 +838,11 @@ class App:
         return ARM_AUDIENCES
 
     def known_resources(self):
+        # Entra issues a token for any Resource Manager audience: which one
+        # Resource Manager takes is its own affair (arm_audiences).
         return {norm_aud(self.cfg.challenge_resource),
                 "https://vault.azure.net", "https://graph.microsoft.com"} | \
-            set(self.arm_audiences())
+            set(ARM_AUDIENCES) | set(self.arm_audiences())
 
     def metadata(self, method, q):
         """The cloud's metadata document, as ARM serves it without a token.
@@ -1578,7 +1582,7 @@ class App:
                              "Portal, Graph Explorer or directly use MS Graph "
                              "to see configured keys for app Id '%s'.]"
                              % (thumb, cid)), None
-        if self.a.require_x5c:
+        if self.cfg.require_x5c:
             # Subject name and issuer authentication: the chain comes in
             # x5c, standard base64 DER, the leaf first [V RFC 7515 4.1.6;
             # entra certificate-credentials: x5c "used for SN+I"].
@@ -1592,10 +1596,9 @@ class App:
             if leaf is None or b64url_encode(
                     hashlib.sha256(leaf).digest()) != cert.x5t256:
                 return aad_error(401, "invalid_client", 700027, "Client "
-                                 "assertion failed signature validation. "
-                                 "The certificate is trusted by subject name "
-                                 "and issuer only: send its chain in the x5c "
-                                 "header."), None  # [S]
+                                 "assertion has no x5c header holding the "
+                                 "certificate, which is trusted by subject "
+                                 "name and issuer only."), None  # [S]
         alg = header.get("alg")
         if alg not in ("RS256", "PS256"):
             return aad_error(401, "invalid_client", 5002738, "The algorithm "
@@ -1843,8 +1846,8 @@ class App:
                                 "method is not supported by the stand-in.")
         self.arm_version(q, ARM_VERSIONS_SUBS)
         items = []
-        for i, sub in enumerate([self.a.subscription] +
-                                (self.a.extra_subscription or [])):
+        for i, sub in enumerate((self.a.extra_subscription or []) +
+                                [self.a.subscription]):
             items.append({"id": "/subscriptions/" + sub,
                           "authorizationSource": "RoleBased",
                           "managedByTenants": [], "subscriptionId": sub,
@@ -2152,7 +2155,8 @@ class App:
                     cfg.arm_audience = str(v).rstrip("/") if v else None
                 elif k in ("challenge_scope", "challenge_tenant"):
                     setattr(cfg, k, None if v is None else str(v))
-                elif k in ("fail_tokens", "empty_pages", "purge_protection"):
+                elif k in ("fail_tokens", "empty_pages", "purge_protection",
+                           "require_x5c"):
                     setattr(cfg, k, bool(v))
                 elif k in ("write_limit", "all_limit"):
                     setattr(cfg, k, int(v))
