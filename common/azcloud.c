@@ -23,8 +23,8 @@
  * audience is its endpoint, as Microsoft's examples for the sovereign
  * clouds ask (MicrosoftDocs/python-sdk-docs-examples, sovereign_domain/
  * sovereign_cloud.py: credential_scopes=[resource_manager + "/.default"]),
- * and a vault's token is for https:// and its DNS suffix (the resource its
- * challenge names).
+ * and a vault's token is for https:// and its DNS suffix: the resource its
+ * challenge names (kv.c, which holds the challenge to the vault's domain).
  */
 static const struct known {
 	const char	*name;
@@ -48,7 +48,6 @@ struct azure_cloud {
 	char		*name;
 	char		*authority;	/* no trailing '/'; NULL until known */
 	char		*kv_suffix;	/* no leading '.' */
-	char		*kv_scope;
 	char		*arm_url;	/* no trailing '/' */
 	char		*arm_scope;
 	char		*arm_err;	/* why arm_url is unusable */
@@ -255,7 +254,6 @@ azure_cloud_new(struct http *http, char **err)
 		c->name = xstrdup(k->name);
 		c->authority = xstrdup(k->authority);
 		c->kv_suffix = xstrdup(k->kv_suffix);
-		c->kv_scope = xasprintf("https://%s/.default", k->kv_suffix);
 		c->arm_url = xstrdup(k->arm_url);
 		c->arm_scope = scope_of(k->arm_url);
 	} else
@@ -287,10 +285,8 @@ azure_cloud_new(struct http *http, char **err)
 			}
 			free(c->authority);
 			free(c->kv_suffix);
-			free(c->kv_scope);
 			free(c->arm_scope);
-			c->authority = c->kv_suffix = c->kv_scope = NULL;
-			c->arm_scope = NULL;
+			c->authority = c->kv_suffix = c->arm_scope = NULL;
 		}
 		if (u.scheme != NULL)
 			az_url_release(&u);
@@ -310,7 +306,6 @@ azure_cloud_free(struct azure_cloud *c)
 	free(c->name);
 	free(c->authority);
 	free(c->kv_suffix);
-	free(c->kv_scope);
 	free(c->arm_url);
 	free(c->arm_scope);
 	free(c->arm_err);
@@ -414,13 +409,7 @@ take_metadata(struct azure_cloud *c, jv doc, char **why)
 	c->arm_scope = scope_of(a);
 	sfx = jv_object_get(jv_copy(one), jv_string("suffixes"));
 	c->kv_suffix = dns_suffix(jstr(sfx, "keyVaultDns"));
-	if (c->kv_suffix != NULL)
-		c->kv_scope = xasprintf("https://%s/.default", c->kv_suffix);
 	jv_free(sfx);
-	if (jstr(one, "name") != NULL && strcmp(c->name, "custom") == 0) {
-		free(c->name);
-		c->name = msg_clean(jstr(one, "name"), SIZE_MAX, 80);
-	}
 	jv_free(aud);
 	jv_free(auds);
 	jv_free(auth);
@@ -512,12 +501,7 @@ value(struct azure_cloud *c, char **slot, const char *what, char **err)
 const char *
 azure_cloud_name(struct azure_cloud *c)
 {
-	const char *n;
-
-	pthread_mutex_lock(&c->mu);
-	n = c->name;
-	pthread_mutex_unlock(&c->mu);
-	return n;
+	return c->name;		/* set once, by azure_cloud_new */
 }
 
 const char *
@@ -531,17 +515,6 @@ azure_cloud_kv_suffix(struct azure_cloud *c, char **err)
 {
 	return value(c, &c->kv_suffix, "Key Vault DNS suffix "
 	    "(suffixes.keyVaultDns)", err);
-}
-
-const char *
-azure_cloud_kv_scope(struct azure_cloud *c)
-{
-	const char *s;
-
-	pthread_mutex_lock(&c->mu);
-	s = c->kv_scope;
-	pthread_mutex_unlock(&c->mu);
-	return s;
 }
 
 const char *

@@ -296,6 +296,7 @@ load_pem(struct azure_cred *c, const struct buf *b, const char *pass,
 {
 	BIO *bio;
 	X509 *one;
+	int i;
 
 	*ca = sk_X509_new_null();
 	if ((bio = BIO_new_mem_buf(b->data, (int)b->len)) == NULL)
@@ -323,7 +324,7 @@ load_pem(struct azure_cred *c, const struct buf *b, const char *pass,
 		return -1;
 	}
 	/* The leaf is the certificate of the key; the rest is the chain. */
-	for (int i = 0; i < sk_X509_num(*ca); i++)
+	for (i = 0; i < sk_X509_num(*ca); i++)
 		if (X509_check_private_key(sk_X509_value(*ca, i), c->key) ==
 		    1) {
 			*x = sk_X509_delete(*ca, i);

@@ -649,7 +649,7 @@ struct azure_cloud;
 /* No network yet; NULL and *err for a cloud that is not known. */
 struct azure_cloud *azure_cloud_new(struct http *, char **err);
 void	 azure_cloud_free(struct azure_cloud *);
-/* "AzureChinaCloud", az's name of a registered cloud, or "custom". */
+/* "AzureChinaCloud", the name of a cloud az registered, or "custom". */
 const char *azure_cloud_name(struct azure_cloud *);
 /*
  * The values, borrowed from the cloud, each NULL with a malloc'd *err
@@ -659,8 +659,6 @@ const char *azure_cloud_authority(struct azure_cloud *, char **err);
 const char *azure_cloud_kv_suffix(struct azure_cloud *, char **err);
 const char *azure_cloud_arm_url(struct azure_cloud *, char **err);
 const char *azure_cloud_arm_scope(struct azure_cloud *, char **err);
-/* The Key Vault scope, when known without a request; else NULL. */
-const char *azure_cloud_kv_scope(struct azure_cloud *);
 /*
  * az's default subscription in this cloud ($AZURE_CONFIG_DIR/
  * azureProfile.json), malloc'd; NULL when it names none; NULL and *err
