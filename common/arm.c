@@ -6,12 +6,10 @@
 #include "common.h"
 #include "azure_int.h"
 
-#define ARM_SCOPE	"https://management.azure.com/.default"
-#define DEFAULT_ARM	"https://management.azure.com"
-
 struct arm {
 	struct http	*http;
 	struct azure_cred *cred;
+	struct azure_cloud *cloud;	/* the credential's */
 	char		*url;
 };
 
@@ -19,28 +17,17 @@ struct arm {
 struct arm *
 arm_new(struct http *http, struct azure_cred *cred, char **err)
 {
-	const char *s = az_env("AZURE_RESOURCE_MANAGER_URL");
+	struct azure_cloud *cloud = azure_cred_cloud(cred);
+	const char *s;
 	struct arm *a;
-	struct az_url u;
-	size_t n;
 
-	if (s == NULL)
-		s = DEFAULT_ARM;
-	if (az_url_parse(s, &u) == -1 || strcmp(u.scheme, "https") != 0) {
-		if (u.scheme != NULL)
-			az_url_release(&u);
-		*err = xasprintf("AZURE_RESOURCE_MANAGER_URL %s is not an "
-		    "https URL", s);
+	if ((s = azure_cloud_arm_url(cloud, err)) == NULL)
 		return NULL;
-	}
-	az_url_release(&u);
 	a = xcalloc(1, sizeof(*a));
 	a->http = http;
 	a->cred = cred;
+	a->cloud = cloud;
 	a->url = xstrdup(s);
-	n = strlen(a->url);
-	while (n > 0 && a->url[n - 1] == '/')
-		a->url[--n] = '\0';
 	return a;
 }
 
@@ -60,11 +47,19 @@ arm_call(struct arm *a, const char *method, const char *path_query, jv body,
 	struct az_call ac;
 	struct http_req r;
 	struct buf payload;
+	const char *scope;
 	char *url, *err = NULL, *e;
 	int rc;
 	jv res;
 
 	*status = 0;
+	/* The cloud's audience: a custom cloud's metadata says which. */
+	if ((scope = azure_cloud_arm_scope(a->cloud, &err)) == NULL) {
+		jv_wipe_free(body);
+		res = jv_invalid_with_msg(jv_string(err));
+		free(err);
+		return res;
+	}
 	az_payload(body, &payload);
 	while (*path_query == '/')
 		path_query++;
@@ -75,8 +70,8 @@ arm_call(struct arm *a, const char *method, const char *path_query, jv body,
 	ac.method = method;
 	ac.url = url;
 	ac.payload = &payload;
-	/* ARM tokens are always for management.azure.com. */
-	ac.scope = ARM_SCOPE;
+	/* The token of this cloud's Resource Manager, sent only to it. */
+	ac.scope = scope;
 	rc = az_authed_call(&ac, &r, &err);
 	if (rc == -1)
 		res = jv_invalid_with_msg(jv_string(err));

@@ -689,6 +689,39 @@ char	*azure_token(struct azure_cred *, const char *scope, int force,
 	    char **err);
 /* The credential that got a token ("EnvironmentCredential"), or NULL. */
 const char *azure_cred_name(struct azure_cred *);
+/* The cloud the credential's chain was made for (azcloud.c). */
+struct azure_cloud *azure_cred_cloud(struct azure_cred *);
+
+/*
+ * azcloud.c: the Azure clouds (AzureCloud, AzureChinaCloud,
+ * AzureUSGovernment, or a custom one described by its Resource Manager's
+ * metadata document), and which one applies: AZURE_CLOUD, else az's
+ * (AZURE_CLOUD_NAME, [cloud] name in $AZURE_CONFIG_DIR/config), else
+ * AzureCloud; AZURE_AUTHORITY_HOST and AZURE_RESOURCE_MANAGER_URL replace
+ * one endpoint each.  With AZURE_RESOURCE_MANAGER_URL and no cloud named
+ * by a variable, that endpoint's metadata document says the rest, read
+ * on the first need of a value from it.
+ */
+struct azure_cloud;
+/* No network yet; NULL and *err for a cloud that is not known. */
+struct azure_cloud *azure_cloud_new(struct http *, char **err);
+void	 azure_cloud_free(struct azure_cloud *);
+/* "AzureChinaCloud", the name of a cloud az registered, or "custom". */
+const char *azure_cloud_name(struct azure_cloud *);
+/*
+ * The values, borrowed from the cloud, each NULL with a malloc'd *err
+ * when it cannot be known (the metadata document cannot be read).
+ */
+const char *azure_cloud_authority(struct azure_cloud *, char **err);
+const char *azure_cloud_kv_suffix(struct azure_cloud *, char **err);
+const char *azure_cloud_arm_url(struct azure_cloud *, char **err);
+const char *azure_cloud_arm_scope(struct azure_cloud *, char **err);
+/*
+ * az's default subscription in this cloud ($AZURE_CONFIG_DIR/
+ * azureProfile.json), malloc'd; NULL when it names none; NULL and *err
+ * when the file cannot be read.
+ */
+char	*azure_cloud_subscription(struct azure_cloud *, char **err);
 
 /*
  * kv.c: the Key Vault data plane: its challenge, calls, paged lists and
@@ -702,7 +735,10 @@ int	 kv_scope_ok(const char *vault_host, const char *scopes,
 	    char **bad);
 
 struct kv;
-/* vault is a name (https://NAME.vault.azure.net) or an https URL. */
+/*
+ * vault is a name (https://NAME. and the Key Vault DNS suffix of the
+ * credential's cloud: NAME.vault.azure.net in AzureCloud) or an https URL.
+ */
 struct kv *kv_new(struct http *, struct azure_cred *, const char *vault,
 	    char **err);
 void	 kv_free(struct kv *);
@@ -1009,7 +1045,10 @@ unsigned acl_caps(const struct acl *, const char *path, int list,
  * arm.c: Azure Resource Manager (kv-grant's role assignments).
  */
 struct arm;
-/* AZURE_RESOURCE_MANAGER_URL or https://management.azure.com. */
+/*
+ * The Resource Manager of the credential's cloud; its tokens are for
+ * that cloud's Resource Manager audience, and go nowhere else.
+ */
 struct arm *arm_new(struct http *, struct azure_cred *, char **err);
 void	 arm_free(struct arm *);
 /* path_query below the ARM root, api-version included by the caller. */

@@ -57,7 +57,8 @@ kv_new(struct http *http, struct azure_cred *cred, const char *vault,
 {
 	struct az_url u;
 	struct kv *kv;
-	char *url, *v;
+	const char *sfx;
+	char *url, *v, *e = NULL;
 	size_t n;
 
 	if (vault == NULL || *vault == '\0') {
@@ -73,7 +74,15 @@ kv_new(struct http *http, struct azure_cred *cred, const char *vault,
 			free(v);
 			return NULL;
 		}
-		url = xasprintf("https://%s.vault.azure.net", vault);
+		/* The cloud's Key Vault host: NAME.vault.azure.cn in China. */
+		sfx = azure_cloud_kv_suffix(azure_cred_cloud(cred), &e);
+		if (sfx == NULL) {
+			*err = xasprintf("vault %s: %s (give the vault's URL)",
+			    vault, e);
+			free(e);
+			return NULL;
+		}
+		url = xasprintf("https://%s.%s", vault, sfx);
 	} else {
 		url = xstrdup(vault);
 		n = strlen(url);

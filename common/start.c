@@ -55,11 +55,17 @@ start_kv(struct http *http, const char *vault, const char *const *cures,
 	struct kv *kv;
 	char *err;
 
-	if ((*cred = azure_cred_new(http, &err)) == NULL)
+	/* On failure the engine's thread stops before the exit. */
+	if ((*cred = azure_cred_new(http, &err)) == NULL) {
+		http_free(http);
 		msg_fatal("%s", err);
+	}
 	kv_set_cures(cures);
-	if ((kv = kv_new(http, *cred, vault, &err)) == NULL)
+	if ((kv = kv_new(http, *cred, vault, &err)) == NULL) {
+		azure_cred_free(*cred);
+		http_free(http);
 		msg_fatal("%s", err);
+	}
 	return kv;
 }
 

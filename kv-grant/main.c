@@ -15,6 +15,7 @@
 #define API_AUTHZ	"2022-04-01"
 #define API_RESOURCES	"2021-04-01"
 #define API_VAULTS	"2023-07-01"
+#define API_SUBS	"2022-12-01"
 
 #define AUTHZ		"/providers/Microsoft.Authorization"
 #define RA_PATH		AUTHZ "/roleAssignments/"
@@ -605,6 +606,65 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 	return rec;
 }
 
+/*
+ * A dry run says what is there already: the assignment under our name,
+ * else one of the same role, principal and scope under another name.
+ * Without Resource Manager (--scope) it cannot know, and plans.
+ */
+static jv
+plan_one(struct grant *g, jv rec, struct ask *a)
+{
+	jv body;
+	long status;
+	char *path, *msg, *found = NULL, *err = NULL;
+
+	if (g->arm == NULL) {
+		msg_info(a->label, "would %s %s", g->revoke ? "delete" :
+		    "create", a->assignment);
+		return set_result(rec, a->assignment, "planned");
+	}
+	path = xasprintf("%s?api-version=" API_AUTHZ, a->assignment);
+	body = arm_call(g->arm, "GET", path, jv_invalid(), &status);
+	free(path);
+	if (!jv_is_valid(body)) {
+		msg = rec_invalid_msg(body, NO_ANSWER);
+		rec = fail(rec, a->label, status, msg);
+		free(msg);
+		return rec;
+	}
+	if (status == 200)
+		found = xstrdup(a->assignment);
+	else if (status == 404) {
+		found = find_assignment(g, a, &status, &err);
+		if (err != NULL && status != 404) {
+			rec = fail(rec, a->label, status, err);
+			free(err);
+			jv_free(body);
+			return rec;
+		}
+		free(err);	/* 404: the scope is not there (yet) */
+	} else {
+		msg = arm_errmsg(body, status);
+		rec = fail(rec, a->label, status, msg);
+		free(msg);
+		jv_free(body);
+		return rec;
+	}
+	jv_free(body);
+	if (found != NULL) {
+		msg_info(a->label, "%s %s", g->revoke ? "would delete" :
+		    "exists", found);
+		rec = set_result(rec, found, g->revoke ? "planned" : "exists");
+	} else {
+		msg_info(a->label, "%s %s", g->revoke ? "absent" :
+		    "would create", a->assignment);
+		rec = set_result(rec, a->assignment, g->revoke ? "absent" :
+		    "planned");
+	}
+	free(found);
+	return rec;
+}
+
 /* Pool worker: one record (its line is the pool's, for rec_label). */
 static jv
 grant_one(jv rec, long tag, void *arg)
@@ -623,11 +683,9 @@ grant_one(jv rec, long tag, void *arg)
 	if (parse_ask(g, rec, &a, &err) == -1) {
 		rec = fail(rec, a.label, 0, err);
 		free(err);
-	} else if (g->dry_run) {
-		msg_info(a.label, "would %s %s", g->revoke ? "delete" :
-		    "create", a.assignment);
-		rec = set_result(rec, a.assignment, "planned");
-	} else if (g->revoke)
+	} else if (g->dry_run)
+		rec = plan_one(g, rec, &a);
+	else if (g->revoke)
 		rec = revoke_one(g, rec, &a);
 	else
 		rec = create_one(g, rec, &a);
@@ -795,6 +853,82 @@ lookup_vault(struct arm *arm, const char *vault, const char *sub, char **err)
 	return id;
 }
 
+/*
+ * The vault among every subscription the identity can list: its
+ * resource id, or NULL and a malloc'd *err.
+ */
+static char *
+search_vault(struct arm *arm, const char *vault, char **err)
+{
+	jv list, it;
+	long status;
+	const char *sub, *state;
+	char *e = NULL, *id = NULL;
+	int i, n, tried = 0;
+
+	list = arm_list(arm, "/subscriptions?api-version=" API_SUBS, &status,
+	    &e);
+	if (!jv_is_valid(list)) {
+		*err = xasprintf("vault %s: no subscription given, and the "
+		    "subscriptions cannot be listed: %s", vault, e);
+		free(e);
+		return NULL;
+	}
+	n = jv_array_length(jv_copy(list));
+	for (i = 0; i < n && id == NULL; i++) {
+		it = jv_array_get(jv_copy(list), i);
+		sub = rec_str(it, "subscriptionId");
+		state = rec_str(it, "state");
+		if (sub != NULL && is_guid(sub) && (state == NULL ||
+		    (strcasecmp(state, "Disabled") != 0 &&
+		    strcasecmp(state, "Deleted") != 0))) {
+			tried++;
+			id = lookup_vault(arm, vault, sub, &e);
+			free(e);
+			e = NULL;
+		}
+		jv_free(it);
+	}
+	jv_free(list);
+	if (id == NULL)
+		*err = xasprintf("vault %s: not found in any of the %d "
+		    "subscription%s the identity can see (give "
+		    "--subscription)", vault, tried, tried == 1 ? "" : "s");
+	return id;
+}
+
+/*
+ * The vault's resource id: in sub when given; else in az's default
+ * subscription of the cloud, else in any subscription the identity
+ * sees.  NULL and a malloc'd *err.
+ */
+static char *
+find_vault(struct arm *arm, struct azure_cred *cred, const char *vault,
+    const char *sub, char **err)
+{
+	char *def, *id, *e = NULL;
+
+	if (sub != NULL)
+		return lookup_vault(arm, vault, sub, err);
+	def = azure_cloud_subscription(azure_cred_cloud(cred), &e);
+	if (e != NULL) {
+		msg_warn(NULL, "%s", e);
+		free(e);
+		e = NULL;
+	}
+	if (def != NULL && is_guid(def)) {
+		msg_info(NULL, "subscription %s: az's default", def);
+		if ((id = lookup_vault(arm, vault, def, &e)) != NULL) {
+			free(def);
+			return id;
+		}
+		msg_info(NULL, "%s; looking in every subscription", e);
+		free(e);
+	}
+	free(def);
+	return search_vault(arm, vault, err);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -882,11 +1016,9 @@ main(int argc, char *argv[])
 			    "set KEY_VAULT_NAME");
 		if (sub == NULL)
 			sub = getenv("AZURE_SUBSCRIPTION_ID");
-		if (sub == NULL || *sub == '\0')
-			msg_usage_error("no subscription to find vault %s in: "
-			    "give --subscription or set AZURE_SUBSCRIPTION_ID",
-			    vault);
-		if (!is_guid(sub))
+		if (sub != NULL && *sub == '\0')
+			sub = NULL;
+		if (sub != NULL && !is_guid(sub))
 			msg_usage_error("subscription '%s' is not a GUID", sub);
 		if (strncasecmp(vault, "https://", 8) != 0 &&
 		    !kv_vault_name_valid(vault))
@@ -898,7 +1030,7 @@ main(int argc, char *argv[])
 	if ((cred = azure_cred_new(http, &err)) == NULL ||
 	    (g.arm = arm_new(http, cred, &err)) == NULL ||
 	    (scope == NULL &&
-	    (g.vault_id = lookup_vault(g.arm, vault, sub, &err)) ==
+	    (g.vault_id = find_vault(g.arm, cred, vault, sub, &err)) ==
 	    NULL)) {
 		/* The engine's thread stops before the exit. */
 		arm_free(g.arm);
@@ -907,7 +1039,7 @@ main(int argc, char *argv[])
 		msg_fatal("%s", err);
 	}
 	if (scope == NULL)
-		g.sub = xstrdup(sub);
+		g.sub = vault_id_sub(g.vault_id);
 	if (g.dry_run)
 		problems = preflight(&g, vault);
 
@@ -956,7 +1088,9 @@ main(int argc, char *argv[])
 	buf_printf(&sum, "%s%ld record%s: ", g.dry_run ? "dry-run: " : "",
 	    g.n, g.n == 1 ? "" : "s");
 	if (g.dry_run)
-		buf_printf(&sum, "%ld planned", g.planned);
+		buf_printf(&sum, "%ld planned, %ld %s", g.planned,
+		    g.revoke ? g.absent : g.exists, g.revoke ? "absent" :
+		    "exist");
 	else if (g.revoke)
 		buf_printf(&sum, "%ld deleted, %ld absent", g.deleted,
 		    g.absent);

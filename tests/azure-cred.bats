@@ -125,7 +125,7 @@ fake_az() {
 	export AZURE_CLIENT_CERTIFICATE_PATH=$BATS_FILE_TMPDIR/client.crt
 	export AZURE_TOKEN_CREDENTIALS=EnvironmentCredential
 	run -2 --separate-stderr kv-put <<<"$REC"
-	[[ $stderr == *"EnvironmentCredential: $BATS_FILE_TMPDIR/client.crt: a PEM file with the certificate and its unencrypted private key is needed"* ]]
+	[[ $stderr == *"EnvironmentCredential: $BATS_FILE_TMPDIR/client.crt: a PEM file with the certificate and its private key (or a PKCS#12 file) is needed"* ]]
 	no_token
 }
 

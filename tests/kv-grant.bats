@@ -240,8 +240,11 @@ kv-grant: 5 records: 0 created, 0 exist, 5 failed; 2 requests, 0 retried, 0 thro
 	run -0 --separate-stderr kv-grant -n --vault "$VAULT" <<<"$in"
 	assert_output --partial "\"assignment\":\"$VID$RA/$(bicep_guid "$VID" "$P1" "$RD/$SECRETS_USER")\",\"status\":\"planned\""
 	assert_equal "$stderr" "kv-grant: $VAULT: pre-flight: Azure RBAC, soft-delete 90 days, purge protection off; may create role assignments (Resource Manager's permissions)
-kv-grant: dry-run: 1 record: 1 planned, 0 failed; nothing changed"
+kv-grant: dry-run: 1 record: 1 planned, 0 exist, 0 failed; nothing changed"
 	run -0 kv-grant --vault "$VAULT" <<<"$in"
+	run -0 --separate-stderr kv-grant -n --vault "$VAULT" <<<"$in"
+	assert_output --partial "\"assignment\":\"$VID$RA/$(bicep_guid "$VID" "$P1" "$RD/$SECRETS_USER")\",\"status\":\"exists\""
+	assert_equal "$stderr" "kv-grant: dry-run: 1 record: 0 planned, 1 exist, 0 failed; nothing changed"
 	run -0 --separate-stderr kv-grant --dry-run --revoke --vault "$VAULT" <<<"$in"
 	assert_output --partial '"status":"planned"'
 	run -0 arm_requests
@@ -294,6 +297,7 @@ kv-grant: 1 record: 0 created, 0 exist, 1 failed; 3 requests, 0 retried, 0 throt
 		{"mount":"secret","path":"app/x","data":{"k":"val-MARKER-3"},"error":{"tool":"kv-put","status":403,"message":"denied"}}
 		{"role":"Key Vault Secrets User","name":"c","data":{"k":"val-MARKER-4"}}
 	EOF
+	# The dry run comes second: it finds what the first run created.
 	for dry in "" -n; do
 		run -1 --separate-stderr kv-grant $dry -j 4 --vault "$VAULT" \
 		    <"$BATS_TEST_TMPDIR/in"
@@ -302,7 +306,7 @@ kv-grant: 1 record: 0 created, 0 exist, 1 failed; 3 requests, 0 retried, 0 throt
 		refute_output --partial MARKER
 		refute_regex "$stderr" MARKER
 		assert_line -n 0 --partial '"name":"a"'
-		assert_line -n 0 --regexp '"status":"(created|planned)"'
+		assert_line -n 0 --regexp '"status":"(created|exists)"'
 		assert_line -n 1 --partial '"error":{"tool":"kv-grant"'
 		assert_line -n 2 '{"mount":"secret","path":"app/x","error":{"tool":"kv-put","status":403,"message":"denied"}}'
 		assert_line -n 3 --partial '"error":{"tool":"kv-grant"'
@@ -364,8 +368,8 @@ exists"
 	run -2 --separate-stderr kv-grant --scope /subscriptions/x/resourceGroups/r </dev/null
 	assert_equal "$stderr" "kv-grant: --scope: '/subscriptions/x/resourceGroups/r' is not a Key Vault resource id (/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/NAME)
 kv-grant: try 'kv-grant -h' for usage"
-	AZURE_SUBSCRIPTION_ID= run -2 --separate-stderr kv-grant --vault "$VAULT" </dev/null
-	assert_equal "$stderr" "kv-grant: no subscription to find vault $VAULT in: give --subscription or set AZURE_SUBSCRIPTION_ID
+	AZURE_SUBSCRIPTION_ID=0c8e2f4a run -2 --separate-stderr kv-grant --vault "$VAULT" </dev/null
+	assert_equal "$stderr" "kv-grant: subscription '0c8e2f4a' is not a GUID
 kv-grant: try 'kv-grant -h' for usage"
 	KEY_VAULT_NAME= run -2 --separate-stderr kv-grant </dev/null
 	assert_equal "$stderr" "kv-grant: no vault: give --vault, --scope or set KEY_VAULT_NAME

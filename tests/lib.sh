@@ -67,7 +67,9 @@ start_vault() {
 }
 
 # start_keyvault [ARGS...]: the Key Vault stand-in over TLS with a throwaway
-# CA; exports the variables a tool needs to reach it with a client secret.
+# CA; exports the variables a tool needs to reach it with a client secret,
+# as the public cloud (AZURE_CLOUD) with its endpoints pointed at it: no
+# metadata document is read (tests/clouds.bats reads it).
 start_keyvault() {
 	local dir=$(_rundir)
 	tls_setup "$dir/tls" || return 1
@@ -77,7 +79,7 @@ start_keyvault() {
 	    --log "$dir/keyvault.log" "$@" || return 1
 	export KV_URL KV_PID
 	export KEY_VAULT_NAME=$KV_URL AZURE_AUTHORITY_HOST=$KV_URL
-	export AZURE_RESOURCE_MANAGER_URL=$KV_URL
+	export AZURE_RESOURCE_MANAGER_URL=$KV_URL AZURE_CLOUD=AzureCloud
 	export AZURE_TENANT_ID=test-tenant AZURE_CLIENT_ID=test-client
 	export AZURE_CLIENT_SECRET=test-secret-Zq8
 	export SSL_CERT_FILE=$dir/tls/ca.pem CURL_CA_BUNDLE=$dir/tls/ca.pem

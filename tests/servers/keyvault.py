@@ -44,7 +44,15 @@ Managed identity:
   GET /msi/token?api-version=2019-08-01&resource=R   header X-IDENTITY-HEADER
   GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=R
                                                      header Metadata: true
-ARM (Bearer token for https://management.azure.com):
+ARM (Bearer token for --arm-audience, default https://management.azure.com
+or https://management.core.windows.net; any other audience gets 401
+InvalidAuthenticationTokenAudience):
+  GET /metadata/endpoints?api-version=2022-09-01  the cloud's metadata
+      document (no token): authentication.loginEndpoint (the base URL),
+      authentication.audiences (--arm-audience), suffixes.keyVaultDns (the
+      host of --challenge-resource), resourceManager (the base URL)
+  GET /subscriptions                  each --extra-subscription (which hold
+                                      nothing), then --subscription
   PUT/GET/DELETE {scope}/providers/Microsoft.Authorization/roleAssignments/{guid}
   GET {scope}/providers/Microsoft.Authorization/roleAssignments[?$filter=...]
   GET /subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/{n}
@@ -115,6 +123,7 @@ Admin API (no auth; never throttled, failed, delayed or logged)
                                  write_limit, all_limit, window,
                                  throttle_mode, token_lifetime,
                                  challenge_resource,
+                                 arm_audience, require_x5c,
                                  challenge_scope (also sent as scope=,
                                  when not null), challenge_tenant (the
                                  tenant the challenge names, when not
@@ -128,11 +137,14 @@ Admin API (no auth; never throttled, failed, delayed or logged)
   POST   /_admin/tokens/expire   expire every issued access token now
 
 Request log (--log FILE and /_admin/requests): one JSON object per request:
-seq, time, kind (data|arm|token|msi), method, path, query (name -> last
+seq, time, kind (data|arm|token|msi|meta), method, path, query (name -> last
 value), status (0 = connection dropped), injected (500|503|429|drop|null),
 request_id, headers (lower-case names; authorization, x-identity-header
-redacted), body (parsed JSON or form; client_secret, client_assertion and
-a secret's "value" redacted).
+redacted), aud (the audience of the Bearer token the request carried, null
+when it carried none this stand-in issued), body (parsed JSON or form;
+client_secret, client_assertion and a secret's "value" redacted; a client
+assertion's JOSE header is kept as assertion_header, without x5c's
+certificates: x5c_count says how many it held).
 """
 
 import argparse
@@ -336,6 +348,8 @@ ARM_VERSIONS_RES = ("2015-11-01", "2016-02-01", "2016-09-01", "2017-05-10",
                     "2018-05-01", "2019-05-01", "2019-10-01", "2020-06-01",
                     "2020-10-01", "2021-01-01", "2021-04-01", "2022-09-01",
                     "2023-07-01", "2024-03-01", "2024-07-01")
+ARM_VERSIONS_SUBS = ("2016-06-01", "2020-01-01", "2021-01-01", "2022-01-01",
+                     "2022-12-01")
 ARM_AUDIENCES = ("https://management.azure.com",
                  "https://management.core.windows.net")
 
@@ -487,7 +501,8 @@ class Config(base.Faults):
     KEYS = ("latency_ms", "fail_rate", "fail_seed", "fail_kinds",
             "fail_tokens", "write_limit", "all_limit", "window",
             "throttle_mode", "token_lifetime", "challenge_resource",
-            "challenge_scope", "challenge_tenant", "empty_pages",
+            "challenge_scope", "challenge_tenant", "arm_audience",
+            "require_x5c", "empty_pages",
             "delete_delay", "recover_delay", "tag_length", "purge_protection",
             "deny", "enforce_rbac")
 
@@ -504,6 +519,9 @@ class Config(base.Faults):
                                    "https://" + host).rstrip("/")
         self.challenge_scope = None
         self.challenge_tenant = None
+        self.arm_audience = (a.arm_audience.rstrip("/")
+                             if a.arm_audience else None)
+        self.require_x5c = a.require_x5c
         self.empty_pages = a.empty_pages
         self.delete_delay = a.delete_delay
         self.recover_delay = a.recover_delay
@@ -767,6 +785,7 @@ class App:
                  "path": path, "query": q, "status": None, "injected": None,
                  "request_id": str(uuid.uuid4()),
                  "headers": redact_headers(headers),
+                 "aud": self.token_aud(headers),
                  "body": redact_body(path, headers, body)}
         res = None
         if kind in ("data", "arm") or cfg.fail_tokens:
@@ -786,6 +805,8 @@ class App:
                     res = self.arm(method, path, q, headers, body)
                 elif kind == "token":
                     res = self.entra(method, path, q, headers, body)
+                elif kind == "meta":
+                    res = self.metadata(method, q)
                 else:
                     res = self.msi(method, path, q, headers, body)
             except Exception as e:  # a bug here must not kill the connection
@@ -919,11 +940,65 @@ class App:
             return info, "expired"
         return info, None
 
+    def token_aud(self, headers):
+        """The audience of the Bearer token a request carries, or None."""
+        auth = headers.get("Authorization") or ""
+        if auth[:7].lower() != "bearer ":
+            return None
+        with self.lock:
+            info = self.tokens.get(auth[7:].strip())
+        return info["aud"] if info else None
+
+    def arm_audiences(self):
+        if self.cfg.arm_audience:
+            return (norm_aud(self.cfg.arm_audience),)
+        return ARM_AUDIENCES
+
     def known_resources(self):
+        # Entra issues a token for any Resource Manager audience: which one
+        # Resource Manager takes is its own affair (arm_audiences).
         return {norm_aud(self.cfg.challenge_resource),
-                "https://vault.azure.net", "https://management.azure.com",
-                "https://management.core.windows.net",
-                "https://graph.microsoft.com"}
+                "https://vault.azure.net", "https://graph.microsoft.com"} | \
+            set(ARM_AUDIENCES) | set(self.arm_audiences())
+
+    def metadata(self, method, q):
+        """The cloud's metadata document, as ARM serves it without a token.
+
+        Shape of api-version 2022-09-01: one object [V hashicorp/go-azure-sdk
+        sdk/environments metaDataResponse20220901; Azure/azure-cli
+        cloud.py _arm_to_cli_mapper reads the same keys]; 2019-05-01 and
+        older answer a list of clouds."""
+        if method != "GET":
+            return self.arm_err(405, "MethodNotAllowed", "The requested "
+                                "method is not supported.")  # [S]
+        v = q.get("api-version")
+        if v not in ("2019-05-01", "2020-06-01", "2022-09-01"):
+            return self.arm_err(400, "InvalidApiVersionParameter", "The "
+                                "api-version '%s' is invalid. The supported "
+                                "versions are '2022-09-01,2020-06-01,"
+                                "2019-05-01'." % v)  # [S]
+        b = self.base
+        kv = urlsplit(self.cfg.challenge_resource).hostname or ""
+        if self.cfg.arm_audience:
+            auds = [self.cfg.arm_audience]
+            name = "StandInCloud"
+        else:
+            auds = ["https://management.core.windows.net/",
+                    "https://management.azure.com/"]
+            name = "AzureCloud"
+        doc = {"portal": b, "name": name,
+               "authentication": {"loginEndpoint": b + "/",
+                                  "audiences": auds, "tenant": "common",
+                                  "identityProvider": "AAD"},
+               "media": b, "graphAudience": b, "graph": b,
+               "suffixes": {"keyVaultDns": kv, "storage": "core.localhost",
+                            "sqlServerHostname": "database.localhost",
+                            "acrLoginServer": "azurecr.localhost"},
+               "batch": b, "resourceManager": b + "/",
+               "vmImageAliasDoc": b, "activeDirectoryDataLake": b,
+               "sqlManagement": b, "microsoftGraphResourceId": b + "/",
+               "gallery": b}
+        return (200, [json_ct()], jdump(doc if v == "2022-09-01" else [doc]))
 
     # ------------------------------------------------------------ throttling
     def throttle(self, is_create):
@@ -1720,6 +1795,23 @@ class App:
                              "Portal, Graph Explorer or directly use MS Graph "
                              "to see configured keys for app Id '%s'.]"
                              % (thumb, cid)), None
+        if self.cfg.require_x5c:
+            # Subject name and issuer authentication: the chain comes in
+            # x5c, standard base64 DER, the leaf first [V RFC 7515 4.1.6;
+            # entra certificate-credentials: x5c "used for SN+I"].
+            x5c = header.get("x5c")
+            leaf = None
+            if isinstance(x5c, list) and x5c and isinstance(x5c[0], str):
+                try:
+                    leaf = base64.b64decode(x5c[0], validate=True)
+                except Exception:
+                    leaf = None
+            if leaf is None or b64url_encode(
+                    hashlib.sha256(leaf).digest()) != cert.x5t256:
+                return aad_error(401, "invalid_client", 700027, "Client "
+                                 "assertion has no x5c header holding the "
+                                 "certificate, which is trusted by subject "
+                                 "name and issuer only."), None  # [S]
         alg = header.get("alg")
         if alg not in ("RS256", "PS256"):
             return aad_error(401, "invalid_client", 5002738, "The algorithm "
@@ -1920,15 +2012,15 @@ class App:
                                 "token expiry UTC time '%s' is earlier than "
                                 "current UTC time '%s'." % (fmt(info["exp"]),
                                                             fmt(time.time())))
-        if norm_aud(info["aud"]) not in ARM_AUDIENCES:
+        if norm_aud(info["aud"]) not in self.arm_audiences():
+            # [O Azure/azure-cli #25009 and others: this code and message]
+            allowed = ",".join("'%s/','%s'" % (x, x)
+                               for x in self.arm_audiences())
             return self.arm_err(401, "InvalidAuthenticationTokenAudience",
                                 "The access token has been obtained for wrong "
                                 "audience or resource '%s'. It should exactly "
                                 "match with one of the allowed audiences "
-                                "'https://management.core.windows.net/',"
-                                "'https://management.core.windows.net',"
-                                "'https://management.azure.com/',"
-                                "'https://management.azure.com'." % info["aud"])
+                                "%s." % (info["aud"], allowed))
         try:
             m = re.match(r"^(.*?)/providers/Microsoft\.Authorization/"
                          r"permissions/?$", path, re.I)
@@ -1947,6 +2039,12 @@ class App:
 
     def arm_scope_check(self, sub, rg=None):
         a = self.a
+        if sub.lower() in [x.lower() for x in a.extra_subscription or []]:
+            if rg is not None:
+                raise HTTPError(self.arm_err(404, "ResourceGroupNotFound",
+                                             "Resource group '%s' could not "
+                                             "be found." % rg))
+            return False
         if sub.lower() != a.subscription.lower():
             raise HTTPError(self.arm_err(404, "SubscriptionNotFound",
                                          "The subscription '%s' could not be "
@@ -1955,9 +2053,34 @@ class App:
             raise HTTPError(self.arm_err(404, "ResourceGroupNotFound",
                                          "Resource group '%s' could not be "
                                          "found." % rg))
+        return True
+
+    def subscriptions(self, method, q):
+        """Subscriptions - List [V azure-rest-api-specs resources
+        subscriptions 2022-12-01 examples/GetSubscriptions.json]."""
+        if method != "GET":
+            return self.arm_err(405, "MethodNotAllowed", "The requested "
+                                "method is not supported by the stand-in.")
+        self.arm_version(q, ARM_VERSIONS_SUBS)
+        items = []
+        for i, sub in enumerate((self.a.extra_subscription or []) +
+                                [self.a.subscription]):
+            items.append({"id": "/subscriptions/" + sub,
+                          "authorizationSource": "RoleBased",
+                          "managedByTenants": [], "subscriptionId": sub,
+                          "tenantId": self.tenant,
+                          "displayName": "Subscription %d" % (i + 1),
+                          "state": "Enabled",
+                          "subscriptionPolicies": {
+                              "locationPlacementId": "Public_2014-09-01",
+                              "quotaId": "PayAsYouGo_2014-09-01",
+                              "spendingLimit": "Off"}})
+        return self.arm_page(items, "/subscriptions", q)
 
     def arm_vaults(self, method, path, q):
         a = self.a
+        if path.rstrip("/").lower() == "/subscriptions":
+            return self.subscriptions(method, q)
         m = re.match(r"^/subscriptions/([^/]+)(?:/resourceGroups/([^/]+))?"
                      r"/providers/Microsoft\.KeyVault/vaults(?:/([^/]+))?/?$",
                      path, re.I)
@@ -1967,7 +2090,8 @@ class App:
                                     "method is not supported by the stand-in.")
             self.arm_version(q, ARM_VERSIONS_KV)
             sub, rg, name = m.group(1), m.group(2), m.group(3)
-            self.arm_scope_check(sub, rg)
+            if not self.arm_scope_check(sub, rg):
+                return self.arm_page([], path, q)
             if name is not None:
                 if rg is None:
                     return self.arm_err(404, "NotFound", "The requested "
@@ -1988,7 +2112,8 @@ class App:
                 return self.arm_err(405, "MethodNotAllowed", "The requested "
                                     "method is not supported by the stand-in.")
             self.arm_version(q, ARM_VERSIONS_RES)
-            self.arm_scope_check(m.group(1), m.group(2))
+            if not self.arm_scope_check(m.group(1), m.group(2)):
+                return self.arm_page([], path, q)
             flt = q.get("$filter") or ""
             want = {}
             if flt.strip():
@@ -2264,10 +2389,12 @@ class App:
                     cfg.reseed(int(v))
                 elif k == "challenge_resource":
                     cfg.challenge_resource = str(v).rstrip("/")
+                elif k == "arm_audience":
+                    cfg.arm_audience = str(v).rstrip("/") if v else None
                 elif k in ("challenge_scope", "challenge_tenant"):
                     setattr(cfg, k, None if v is None else str(v))
                 elif k in ("fail_tokens", "empty_pages", "purge_protection",
-                           "enforce_rbac"):
+                           "enforce_rbac", "require_x5c"):
                     setattr(cfg, k, bool(v))
                 elif k in ("write_limit", "all_limit"):
                     setattr(cfg, k, int(v))
@@ -2321,6 +2448,8 @@ def classify(path):
         return "arm"
     if low in ("/msi/token", "/metadata/identity/oauth2/token"):
         return "msi"
+    if low == "/metadata/endpoints":
+        return "meta"
     if re.match(r"^/[^/]+/oauth2/(v2\.0/)?token$", low) or \
             re.match(r"^/[^/]+/(v2\.0/)?\.well-known/openid-configuration$", low) or \
             low == "/common/discovery/instance":
@@ -2342,6 +2471,20 @@ def redact_headers(headers):
     return out
 
 
+def assertion_header(jwt):
+    """A client assertion's JOSE header (no secret in it), x5c counted."""
+    try:
+        hd = json.loads(b64url_decode(jwt.split(".")[0]))
+    except Exception:
+        return None
+    if not isinstance(hd, dict):
+        return None
+    if "x5c" in hd:
+        x5c = hd.pop("x5c")
+        hd["x5c_count"] = len(x5c) if isinstance(x5c, list) else -1
+    return hd
+
+
 def redact_body(path, headers, body):
     if not body:
         return None
@@ -2353,6 +2496,10 @@ def redact_body(path, headers, body):
     if "x-www-form-urlencoded" in ct or re.search(r"/oauth2/", path):
         form = {}
         for k, v in parse_qsl(text, keep_blank_values=True):
+            if k == "client_assertion":
+                hd = assertion_header(v)
+                if hd is not None:
+                    form["assertion_header"] = hd
             if k in ("client_secret", "client_assertion", "assertion",
                      "refresh_token", "password"):
                 v = "<redacted>"
@@ -2430,6 +2577,14 @@ def parse_args(argv):
     g.add_argument("--challenge-resource", default=None, metavar="URL",
                    help="resource in the 401 challenge and the audience the "
                    "data plane accepts (default https://HOST, no port)")
+    g.add_argument("--arm-audience", default=None, metavar="URL",
+                   help="the only token audience Resource Manager accepts, "
+                   "published by /metadata/endpoints (default the public "
+                   "cloud's two)")
+    g.add_argument("--require-x5c", action="store_true",
+                   help="the --client-cert certificates are registered for "
+                   "subject name and issuer authentication: an assertion "
+                   "must carry the certificate as the first of its x5c")
     g.add_argument("--token-lifetime", type=float, default=3600, metavar="S",
                    help="lifetime of issued access tokens in seconds "
                    "(default 3600)")
@@ -2441,6 +2596,9 @@ def parse_args(argv):
                    help="resource group (default rg-test)")
     g.add_argument("--vault-name", default="kv-test",
                    help="vault name (default kv-test)")
+    g.add_argument("--extra-subscription", action="append", metavar="ID",
+                   help="another subscription GET /subscriptions lists, "
+                   "which holds no vault (repeatable)")
     g.add_argument("--location", default="westus",
                    help="region reported by ARM and x-ms-keyvault-region "
                    "(default westus)")
