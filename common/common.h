@@ -653,6 +653,13 @@ const char *kv_url(struct kv *);
 /* Pace secret writes (SetSecret) at rate/s; others at all_rate/s. */
 void	 kv_set_budget(struct kv *, double write_rate, double all_rate);
 /*
+ * And a budget shared with the run's other vaults (the subscription's):
+ * each write, each other call, first waits for a token of write or all
+ * (borrowed, outliving kv; NULL for none).
+ */
+void	 kv_set_shared_budget(struct kv *, struct http_bucket *write,
+	    struct http_bucket *all);
+/*
  * One data-plane call: path_query below the vault ("secrets/n",
  * "secrets?maxresults=25"); api-version is added.  A full https URL on
  * the vault's host (a nextLink) is taken as is.  Handles the 401
@@ -772,6 +779,78 @@ char	*kv_migrated_from(void);
  * is unset or empty.
  */
 const char *kv_target(const char *given);
+
+/*
+ * kvvault.c: the vault a record goes to (its "vault" field: a name or an
+ * https URL), in one spelling, and the hosts that may be one.
+ */
+/*
+ * The canonical form: a name in lower case; a URL as
+ * https://HOST[:PORT][/PATH], the host in lower case, no port for 443,
+ * no trailing '/'.  malloc'd, or NULL and a malloc'd *err.
+ */
+char	*kv_vault_canon(const char *vault, char **err);
+/*
+ * What tells vaults apart (canon borrowed): https://NAME.vault.azure.net,
+ * or of another cloud's Key Vault domain, is NAME, as a name is;
+ * any other URL is itself.  malloc'd.
+ */
+char	*kv_vault_key(const char *canon);
+/*
+ * May a record's vault (canonical) be written to?  A name, or a URL on a
+ * cloud's Key Vault domain (NAME.vault.azure.net, ...); else only the
+ * trusted vault (the operator's default, canonical URL, may be NULL)
+ * and its siblings: the same parent domain and port.  1, or 0 and a
+ * malloc'd *err.
+ */
+int	 kv_vault_host_ok(const char *canon, const char *trusted,
+	    char **err);
+
+/*
+ * kvset.c: the vaults of one run, each its own Key Vault client (its own
+ * write budget, pacing and connections), made when a record first names
+ * it, all under one budget five times a vault's (the subscription's).
+ * Thread-safe.
+ */
+struct kvvault {
+	struct kv	*kv;		/* NULL when it could not be made */
+	char		*url;		/* canonical (kv_vault_canon) URL */
+	char		*key;		/* kv_vault_key */
+	char		*err;		/* why it could not be made */
+	void		*data;		/* the tool's */
+};
+struct kvset;
+/*
+ * The set, with the default vault dflt (--vault, KEY_VAULT_NAME; NULL
+ * for none), the budgets of each vault (per second; 0 for none).  NULL
+ * and a malloc'd *err when dflt cannot be a vault.
+ */
+struct kvset *kvset_new(struct http *, struct azure_cred *, const char *dflt,
+	    double write_rate, double all_rate, char **err);
+void	 kvset_free(struct kvset *);
+/* The default vault, or NULL. */
+struct kvvault *kvset_default(struct kvset *);
+/*
+ * The vault of a record whose "vault" field is vault (NULL: it has
+ * none, the default's), made on first use (*fresh 1 then): checked by
+ * kv_vault_canon and kv_vault_host_ok against the default.  NULL and a
+ * malloc'd *err ("vault ...: why") when it is bad or no vault is given.
+ */
+struct kvvault *kvset_get(struct kvset *, const char *vault, int *fresh,
+	    char **err);
+/* fn for each vault made, in that order, until it returns non-zero. */
+int	 kvset_iterate(struct kvset *,
+	    int (*fn)(struct kvvault *, void *arg), void *arg);
+/*
+ * start_kv for several vaults: the credential, the tool's cures and the
+ * set with its default vault (may be NULL); fatal when they fail.
+ */
+struct kvset *start_kvset(struct http *, const char *vault,
+	    const char *const *cures, double write_rate, double all_rate,
+	    struct azure_cred **cred);
+/* stop_kv for a set. */
+void	 stop_kvset(struct kvset *, struct azure_cred *, struct http *,
+	    long *sent, long *retried, long *throttled);
 
 /*
  * kvver.c: the versions of one Key Vault secret (its current version,
