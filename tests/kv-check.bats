@@ -142,7 +142,7 @@ kv-check: 5 records: 4 ok, 1 differ, 0 failed; N requests, 0 retried, 0 throttle
 	assert_line -n 2 --partial '"name":"secret-app-cfg","check":["missing"]}'
 	assert_equal "$(checks | grep -c '"ok"')" 4
 	run -1 --separate-stderr kv-check <"$MAP"
-	assert_line -n 2 --partial '"name":"secret-app-cfg","id":'
+	assert_line -n 2 --partial '"name":"secret-app-cfg","vault":"'"$KV_URL"'","id":'
 	assert_line -n 2 --partial '"check":["missing"]}'
 	assert_equal "$(checks | grep -c '"ok"')" 4
 }
