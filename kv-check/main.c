@@ -65,14 +65,14 @@ struct item {
 };
 
 struct check {
-	struct kv	*kv;
+	struct kvset	*set;		/* the vaults, each its own budget */
 	int		 json;
 	int		 want_exp;
 	int		 orphans;
 	char		*from;		/* migrated-from of this Vault */
 	time_t		 now;
 	/* Kept by the main thread only. */
-	struct cimap	*seen;		/* names in the input */
+	struct cimap	*seen;		/* vault key, ' ', name: the input */
 	long		 out;
 	long		 ok;
 	long		 differ;
@@ -196,7 +196,8 @@ value_problems(const struct kvver *k, const char *value, size_t n,
 
 /* A record with data, alone for its name: the current version. */
 static void
-check_current(struct check *c, struct item *it, const char *name)
+check_current(struct check *c, struct kv *kv, struct item *it,
+    const char *name)
 {
 	struct kvver k;
 	struct kvvers all;
@@ -208,7 +209,7 @@ check_current(struct check *c, struct item *it, const char *name)
 
 	if (shape(c, it, &value, &len, &ct) == -1)
 		return;
-	rc = kvver_read(c->kv, name, NULL, &k, &st, &err);
+	rc = kvver_read(kv, name, NULL, &k, &st, &err);
 	if (rc == KVVER_READ) {
 		it->problems |= value_problems(&k, value, len, ct);
 		it->problems |= attr_problems(c, it, &k);
@@ -223,7 +224,7 @@ check_current(struct check *c, struct item *it, const char *name)
 		free(err);
 		err = NULL;
 		it->problems |= 1u << P_DISABLED;
-		if (kvver_list(c->kv, name, &all, &st, &err) == 0) {
+		if (kvver_list(kv, name, &all, &st, &err) == 0) {
 			if (all.n > 0)
 				it->problems |= attr_problems(c, it,
 				    &all.v[all.n - 1]);
@@ -251,7 +252,7 @@ check_current(struct check *c, struct item *it, const char *name)
  * the newest.
  */
 static void
-check_versions(struct check *c, struct item *its, int nits,
+check_versions(struct check *c, struct kv *kv, struct item *its, int nits,
     const char *name)
 {
 	struct kvvers k;
@@ -280,7 +281,7 @@ check_versions(struct check *c, struct item *its, int nits,
 	}
 	if (last < 0)
 		return;
-	if (kvver_list(c->kv, name, &k, &st, &err) == -1) {
+	if (kvver_list(kv, name, &k, &st, &err) == -1) {
 		for (i = 0; i < nits; i++)
 			if (!its[i].done && its[i].err == NULL)
 				its[i].err = xstrdup(err);
@@ -329,7 +330,7 @@ check_versions(struct check *c, struct item *its, int nits,
 		prev = pos;
 		if (value == NULL || !k.v[pos].enabled)
 			continue;
-		rc = kvver_read(c->kv, name, k.v[pos].version, &got, &st,
+		rc = kvver_read(kv, name, k.v[pos].version, &got, &st,
 		    &err);
 		if (rc == KVVER_READ) {
 			it->problems |= value_problems(&got, value, len, ct);
@@ -372,11 +373,13 @@ static jv
 check_group(jv group, long tag, void *arg)
 {
 	struct check *c = arg;
+	struct kvvault *vv;
 	struct item *its;
 	const char *name = NULL, *id;
+	char *err;
 	jv out, v;
 	long long num;
-	int i, n, live = 0, first = -1;
+	int i, n, live = 0, first = -1, fresh;
 
 	n = jv_array_length(jv_copy(group));
 	its = xcalloc((size_t)n, sizeof(*its));
@@ -423,12 +426,19 @@ check_group(jv group, long tag, void *arg)
 				first = i;
 		}
 	}
-	if (first >= 0) {
+	/* The group's vault: route() made it, from the same field. */
+	if (first >= 0 && (vv = kvset_get(c->set, rec_str(its[first].rec,
+	    "vault"), &fresh, &err)) == NULL) {
+		for (i = 0; i < n; i++)
+			if (!its[i].done && its[i].err == NULL)
+				its[i].err = xstrdup(err);
+		free(err);
+	} else if (first >= 0) {
 		name = rec_str(its[first].rec, "name");
 		if (live == 1 && jv_is_valid(its[first].data))
-			check_current(c, &its[first], name);
+			check_current(c, vv->kv, &its[first], name);
 		else
-			check_versions(c, its, n, name);
+			check_versions(c, vv->kv, its, n, name);
 	}
 	out = jv_array();
 	for (i = 0; i < n; i++) {
@@ -525,26 +535,33 @@ orphan_cmp(const void *a, const void *b)
 }
 
 /*
- * After the input: every secret of the vault that kv-put tagged as
- * migrated from Vault and that no input record named, emitted sorted
- * by name.  0; -1 when the vault cannot be listed; -2 when emit stopped.
+ * After the input: every secret of a vault that kv-put tagged as
+ * migrated from Vault and that no input record of that vault named,
+ * emitted sorted by name.  0; -1 when the vault cannot be listed; -2
+ * when emit stopped.
  */
 static int
-find_orphans(struct check *c)
+find_orphans(struct kvvault *vv, void *arg)
 {
+	struct check *c = arg;
 	struct orphan *o;
 	struct kv_id kid;
 	const char *from, *id, *vp, *slash;
-	char *err;
-	int i, n, len, rc = 0;
+	char *err, *key;
+	int i, n, len, rc = 0, seen;
 	jv all, item, rec;
 
-	all = kv_list_all(c->kv, "secrets?maxresults=25", NULL);
+	/* A vault the input could not reach has no orphans to tell. */
+	if (vv->data != NULL)
+		return 0;
+	all = kv_list_all(vv->kv, "secrets?maxresults=25", NULL);
 	if (!jv_is_valid(all)) {
 		err = kv_call_msg(all);
-		msg_warn(NULL, "cannot list the vault for --orphans: %s", err);
+		msg_warn(vv->url, "cannot list the vault for --orphans: %s",
+		    err);
 		free(err);
-		return -1;
+		c->orphans = -1;
+		return 0;
 	}
 	len = jv_array_length(jv_copy(all));
 	o = xcalloc((size_t)len + 1, sizeof(*o));
@@ -552,11 +569,16 @@ find_orphans(struct check *c)
 		item = jv_array_get(jv_copy(all), i);
 		from = kv_tag(item, KV_TAG_FROM);
 		id = rec_str(item, "id");
+		seen = 1;
+		if (kv_id_parse(id, &kid) == 0 && kid.name != NULL) {
+			key = xasprintf("%s %s", vv->key, kid.name);
+			seen = cimap_get(c->seen, key) != NULL;
+			free(key);
+		}
 		/* From this Vault, or from one kv-put could not name. */
-		if (kv_id_parse(id, &kid) == 0 && kid.name != NULL &&
-		    from != NULL && (strcasecmp(from, c->from) == 0 ||
-		    strcmp(from, KV_MIGRATED_FROM) == 0) &&
-		    cimap_get(c->seen, kid.name) == NULL) {
+		if (!seen && from != NULL &&
+		    (strcasecmp(from, c->from) == 0 ||
+		    strcmp(from, KV_MIGRATED_FROM) == 0)) {
 			vp = kv_tag(item, KV_TAG_PATH);
 			o[n].name = kid.name;
 			kid.name = NULL;
@@ -589,6 +611,8 @@ find_orphans(struct check *c)
 				rec = jv_object_set(rec,
 				    jv_string("namespace"),
 				    jv_string(o[i].vns));
+			rec = jv_object_set(rec, jv_string("vault"),
+			    jv_string(vv->url));
 			rec = jv_object_set(rec, jv_string("id"),
 			    jv_string(o[i].id));
 			rec = jv_object_set(rec, jv_string("check"),
@@ -606,27 +630,78 @@ find_orphans(struct check *c)
 }
 
 /*
- * One list request before the input is read: a vault that cannot be
- * reached, or credentials that get no token or no access, are one fatal
- * error rather than a failure of every record.
+ * One list request before a vault's first record is checked: a vault
+ * that cannot be reached, or credentials that get no token or no
+ * access, are one error rather than a failure of every record.  0, or
+ * -1 and a malloc'd *err.
  */
-static void
-preflight(struct check *c)
+static int
+preflight(struct kvvault *vv, char **err)
 {
 	long st;
 	char *m;
 	jv r;
 
-	r = kv_call(c->kv, "GET", "secrets?maxresults=1", jv_invalid(), &st);
+	r = kv_call(vv->kv, "GET", "secrets?maxresults=1", jv_invalid(), &st);
 	if (!jv_is_valid(r)) {
 		m = kv_call_msg(r);
-		msg_fatal("%s: %s", kv_url(c->kv), m);
+		*err = xasprintf("%s: %s", vv->url, m);
+		free(m);
+		return -1;
 	}
 	if (st != 200) {
 		m = kv_errmsg(r, st);
-		msg_fatal("%s: listing secrets: %s", kv_url(c->kv), m);
+		*err = xasprintf("%s: listing secrets: %s", vv->url, m);
+		free(m);
+		jv_free(r);
+		return -1;
 	}
 	jv_free(r);
+	return 0;
+}
+
+/*
+ * The record's vault (main thread): its "vault" field, else the default
+ * (--vault, KEY_VAULT_NAME), asked once (preflight) when first named.
+ * The record fails when its vault is bad, missing or does not answer.
+ */
+static jv
+route(struct check *c, jv rec, struct kvvault **out)
+{
+	struct kvvault *vv = NULL;
+	char *err, *m;
+	int fresh = 0;
+
+	*out = NULL;
+	if (rec_failed(rec))
+		return rec;
+	if ((err = rec_field_problem(rec, "vault", JV_KIND_STRING, 0)) ==
+	    NULL && (vv = kvset_get(c->set, rec_str(rec, "vault"), &fresh,
+	    &err)) != NULL) {
+		if (fresh && vv->data == NULL && preflight(vv, &m) == -1) {
+			vv->data = xasprintf("vault %s", m);
+			msg_error(NULL, "%s", (char *)vv->data);
+			free(m);
+		}
+		if (vv->data != NULL)
+			err = xstrdup(vv->data);
+	}
+	if (err != NULL) {
+		rec = rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		    "%s", err);
+		free(err);
+		return rec;
+	}
+	*out = vv;
+	return rec;
+}
+
+static int
+vault_release(struct kvvault *vv, void *arg)
+{
+	free(vv->data);
+	vv->data = NULL;
+	return 0;
 }
 
 /*
@@ -700,8 +775,9 @@ main(int argc, char *argv[])
 	struct rec_reader rd;
 	struct pool *pool;
 	struct check c;
+	struct kvvault *vv, *gvault = NULL;
 	const char *vault = NULL, *name;
-	char *gname = NULL, *gpath = NULL, *gns = NULL;
+	char *gname = NULL, *gpath = NULL, *gns = NULL, *err, *key;
 	long all_rate = ALL_BUDGET, sent, retried, throttled;
 	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0;
 	jv rec, group = jv_invalid();
@@ -743,18 +819,17 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 0)
 		usage();
-	if ((vault = kv_target(vault)) == NULL)
-		msg_usage_error("no vault: give --vault NAME|URL or set "
-		    "KEY_VAULT_NAME");
+	/* None: every record must carry its own. */
+	vault = kv_target(vault);
 
 	c.now = time(NULL);
 	c.seen = cimap_new(0);
 	c.from = kv_migrated_from();
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
-	c.kv = start_kv(http, vault, cures, &cred);
 	/* Reads only: the budget of all other transactions. */
-	kv_set_budget(c.kv, 0, all_rate / 10.0);
-	preflight(&c);
+	c.set = start_kvset(http, vault, cures, 0, all_rate / 10.0, &cred);
+	if ((vv = kvset_default(c.set)) != NULL && preflight(vv, &err) == -1)
+		msg_fatal("%s", err);
 
 	/*
 	 * The records of one name travel together, as one job: a history
@@ -769,11 +844,13 @@ main(int argc, char *argv[])
 		if (rc == 0)
 			break;
 		/* A bad line comes as an error record, said by emit. */
+		vv = NULL;
 		if (rc == 1)
-			rec = prepare(rec);
+			rec = route(&c, prepare(rec), &vv);
 		name = rc == 1 ? rec_str(rec, "name") : NULL;
-		if (name != NULL && gname != NULL &&
-		    strcasecmp(name, gname) == 0) {
+		/* A failed record has no vault: it goes with its name. */
+		if (name != NULL && gname != NULL && (vv == gvault ||
+		    vv == NULL) && strcasecmp(name, gname) == 0) {
 			group = jv_array_append(group,
 			    same_path(rec, name, gpath, gns));
 			continue;
@@ -789,13 +866,18 @@ main(int argc, char *argv[])
 		free(gpath);
 		free(gns);
 		gname = gpath = gns = NULL;
+		gvault = vv;
 		if (name != NULL) {
 			gname = xstrdup(name);
 			gpath = kv_record_vpath(rec);
 			gns = rec_ns(rec) != NULL ? xstrdup(rec_ns(rec)) :
 			    NULL;
-			/* Any value: the map is a set. */
-			if (cimap_put(c.seen, name, &c) != NULL &&
+			/* Any value: the map is a set.  Names are per vault. */
+			key = vv != NULL ? xasprintf("%s %s", vv->key, name) :
+			    NULL;
+			rc = key != NULL && cimap_put(c.seen, key, &c) != NULL;
+			free(key);
+			if (rc &&
 			    !rec_failed(rec))
 				rec = rec_error(jv_object_delete(rec,
 				    jv_string("data")), 0, "records of %s are "
@@ -815,10 +897,13 @@ main(int argc, char *argv[])
 		stop = 1;
 	pool_free(pool);
 	status = EXIT_OK;
-	if (c.orphans && !stop && !msg_stop && find_orphans(&c) == -1)
+	if (c.orphans && !stop && !msg_stop)
+		kvset_iterate(c.set, find_orphans, &c);
+	if (c.orphans == -1)
 		status = EXIT_PARTIAL;
 
-	stop_kv(c.kv, cred, http, &sent, &retried, &throttled);
+	kvset_iterate(c.set, vault_release, NULL);
+	stop_kvset(c.set, cred, http, &sent, &retried, &throttled);
 	cimap_free(c.seen);
 	free(c.from);
 	if (c.differ + c.failed > 0)
