@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,13 +71,26 @@ static const char *const principal_types[] = {
 
 struct grant {
 	struct arm	*arm;
-	char		*vault_id;	/* the vault's resource id */
+	char		*vault_id;	/* the default vault's id, or NULL */
 	char		*sub;		/* its subscription */
+	char		*dflt_url;	/* the default, canonical, or NULL */
+	char		*dflt_key;	/* its kv_vault_key, or NULL */
+	pthread_mutex_t	 mu;
+	struct cimap	*vaults;	/* a record's vault: struct found */
 	int		 dry_run;
 	int		 revoke;
 	/* counts, kept by emit (one thread) */
 	long		 n, created, exists, deleted, absent, planned;
 };
+
+/* A record's vault, looked up once: its resource id, or why not. */
+struct found {
+	char	*id;
+	char	*err;
+};
+
+static char *lookup_vault(struct arm *, const char *, const char *,
+	    char **);
 
 /* What one record asks for, as plain strings owned by the worker. */
 struct ask {
@@ -201,13 +215,79 @@ role_def(const char *role, const char *sub, char **err)
 }
 
 /*
+ * The resource id of the record's vault: its "vault" field (checked as
+ * kv-put checks it, then looked up in the subscription once), else the
+ * default's.  Borrowed from g, or NULL and a malloc'd *err.
+ */
+static const char *
+record_vault_id(struct grant *g, jv rec, char **err)
+{
+	struct found *f;
+	const char *v;
+	char *canon, *key, *m;
+
+	if ((*err = rec_field_problem(rec, "vault", JV_KIND_STRING, 0)) !=
+	    NULL)
+		return NULL;
+	if ((v = rec_str(rec, "vault")) == NULL) {
+		if (g->vault_id == NULL)
+			*err = xstrdup("no vault: the record has no vault "
+			    "field, and neither --vault, --scope nor "
+			    "KEY_VAULT_NAME names a default");
+		return g->vault_id;
+	}
+	if ((canon = kv_vault_canon(v, &m)) == NULL) {
+		*err = xasprintf("vault %s", *v == '\0' ? "is empty" : m);
+		free(m);
+		return NULL;
+	}
+	key = kv_vault_key(canon);
+	/* kv-put's mapping names the default too. */
+	if (g->dflt_key != NULL && strcmp(key, g->dflt_key) == 0) {
+		free(key);
+		free(canon);
+		return g->vault_id;
+	}
+	pthread_mutex_lock(&g->mu);
+	if ((f = cimap_get(g->vaults, key)) == NULL) {
+		f = xcalloc(1, sizeof(*f));
+		if (!kv_vault_host_ok(canon, g->dflt_url, &m)) {
+			f->err = xasprintf("vault %s", m);
+			free(m);
+		} else if (g->arm == NULL)
+			f->err = xasprintf("vault %s: a dry run with --scope "
+			    "does not look vaults up", canon);
+		else
+			f->id = lookup_vault(g->arm, canon, g->sub, &f->err);
+		cimap_put(g->vaults, key, f);
+	}
+	pthread_mutex_unlock(&g->mu);
+	free(key);
+	free(canon);
+	if (f->err != NULL)
+		*err = xstrdup(f->err);
+	return f->id;
+}
+
+static int
+found_free(const char *key, void *val, void *arg)
+{
+	struct found *f = val;
+
+	free(f->id);
+	free(f->err);
+	free(f);
+	return 0;
+}
+
+/*
  * Read what the record asks for into a; 0, or -1 with *err (malloc'd)
  * naming the field.
  */
 static int
 parse_ask(struct grant *g, jv rec, struct ask *a, char **err)
 {
-	const char *principal, *role, *name = NULL;
+	const char *principal, *role, *name = NULL, *vid;
 	char uuid[37];
 	char *joined;
 	size_t i;
@@ -280,8 +360,10 @@ parse_ask(struct grant *g, jv rec, struct ask *a, char **err)
 		    "name", name);
 		return -1;
 	}
-	a->scope = name != NULL ? xasprintf("%s/secrets/%s", g->vault_id,
-	    name) : xstrdup(g->vault_id);
+	if ((vid = record_vault_id(g, rec, err)) == NULL)
+		return -1;
+	a->scope = name != NULL ? xasprintf("%s/secrets/%s", vid, name) :
+	    xstrdup(vid);
 
 	/* Bicep: guid(scope.id, principalId, roleDefinitionId). */
 	joined = xasprintf("%s-%s-%s", a->scope, a->principal, a->roledef);
@@ -797,29 +879,35 @@ main(int argc, char *argv[])
 			    "resource id (/subscriptions/SUB/resourceGroups/RG"
 			    "%sNAME)", scope, KV_TYPE);
 	} else {
-		if ((vault = kv_target(vault)) == NULL)
-			msg_usage_error("no vault: give --vault, --scope or "
-			    "set KEY_VAULT_NAME");
+		/* None: every record must carry its own. */
+		vault = kv_target(vault);
 		if (sub == NULL)
 			sub = getenv("AZURE_SUBSCRIPTION_ID");
 		if (sub == NULL || *sub == '\0')
 			msg_usage_error("no subscription to find vault %s in: "
 			    "give --subscription or set AZURE_SUBSCRIPTION_ID",
-			    vault);
+			    vault != NULL ? vault : "of a record");
 		if (!is_guid(sub))
 			msg_usage_error("subscription '%s' is not a GUID", sub);
-		if (strncasecmp(vault, "https://", 8) != 0 &&
+		if (vault != NULL && strncasecmp(vault, "https://", 8) != 0 &&
 		    !kv_vault_name_valid(vault))
 			msg_usage_error("vault '%s' is neither a Key Vault "
 			    "name nor an https URL", vault);
+		if (vault != NULL &&
+		    (g.dflt_url = kv_vault_canon(vault, &err)) == NULL)
+			msg_usage_error("%s", err);
+		if (g.dflt_url != NULL)
+			g.dflt_key = kv_vault_key(g.dflt_url);
 	}
+	pthread_mutex_init(&g.mu, NULL);
+	g.vaults = cimap_new(0);
 
 	/* A dry run with --scope needs no Azure at all. */
 	if (!g.dry_run || scope == NULL) {
 		http = start_http("KV_CLIENT_TIMEOUT", jobs, 0);
 		if ((cred = azure_cred_new(http, &err)) == NULL ||
 		    (g.arm = arm_new(http, cred, &err)) == NULL ||
-		    (scope == NULL &&
+		    (scope == NULL && vault != NULL &&
 		    (g.vault_id = lookup_vault(g.arm, vault, sub, &err)) ==
 		    NULL)) {
 			/* The engine's thread stops before the exit. */
@@ -880,5 +968,10 @@ main(int argc, char *argv[])
 	buf_release(&sum);
 	free(g.vault_id);
 	free(g.sub);
+	free(g.dflt_url);
+	free(g.dflt_key);
+	cimap_iterate(g.vaults, found_free, NULL);
+	cimap_free(g.vaults);
+	pthread_mutex_destroy(&g.mu);
 	return status;
 }
