@@ -302,6 +302,17 @@ struct pool *pool_new(int workers, pool_fn fn, pool_emit emit, void *arg);
 void	 pool_on_lost(struct pool *, pool_emit lost);
 /* Blocks while the window is full; -1 once emit has asked to stop. */
 int	 pool_submit(struct pool *, jv rec /* consumed */, long tag);
+/*
+ * Lanes, before the first submit: the records of one lane (kv-put: of
+ * one vault) are worked on by at most per_lane workers at once, and each
+ * lane brings per_lane workers of its own, started when it is first
+ * used, so that a slow lane (a vault at its budget) holds up no other.
+ * Up to window records are read ahead (results still go out in input
+ * order): a lane's records past the others' are reached only within it.
+ */
+void	 pool_set_lanes(struct pool *, int per_lane, unsigned long window);
+int	 pool_submit_lane(struct pool *, jv rec /* consumed */, long tag,
+	    int lane);
 /* Wait for every submitted record, emit the rest; -1 if emit stopped. */
 int	 pool_finish(struct pool *);
 void	 pool_free(struct pool *);
@@ -818,6 +829,7 @@ struct kvvault {
 	char		*key;		/* kv_vault_key */
 	char		*err;		/* why it could not be made */
 	void		*data;		/* the tool's */
+	int		 idx;		/* 0, 1, ... in the order made */
 };
 struct kvset;
 /*

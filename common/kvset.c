@@ -34,6 +34,7 @@ add(struct kvset *s, const char *key)
 	struct kvvault *v = xcalloc(1, sizeof(*v));
 
 	v->key = xstrdup(key);
+	v->idx = (int)s->n;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 8;
 		s->all = xrealloc(s->all, s->cap * sizeof(*s->all));

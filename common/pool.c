@@ -12,6 +12,8 @@ struct slot {
 	jv	 out;
 	long	 tag;		/* the caller's, for fn and emit */
 	size_t	 line;		/* input line, for messages */
+	int	 lane;		/* pool_submit_lane's, or -1 */
+	int	 started;
 	int	 done;
 };
 
@@ -24,15 +26,45 @@ struct pool {
 	struct slot	*slots;
 	unsigned long	 window;	/* slots in the ring */
 	unsigned long	 head;		/* next to emit */
-	unsigned long	 next;		/* next for a worker */
+	unsigned long	 next;		/* no slot before it waits to start */
 	unsigned long	 tail;		/* next free */
 	int		 closing;
+	/* Lanes (pool_set_lanes): per_lane workers each, started on demand. */
+	int		 per_lane;	/* 0: no lanes */
+	int		*busy;		/* workers at work in each lane */
+	int		 nlanes;
 	int		 stopped;	/* emit asked to stop */
 	pool_fn		 fn;
 	pool_emit	 emit;
 	pool_emit	 lost;		/* results after the stop, or NULL */
 	void		*arg;
 };
+
+/*
+ * The oldest slot that waits to start and whose lane has a worker to
+ * spare, or NULL.  Called with pl->mu held.
+ */
+static struct slot *
+take_slot(struct pool *pl)
+{
+	struct slot *s;
+	unsigned long i;
+
+	for (i = pl->next; i != pl->tail; i++) {
+		s = &pl->slots[i % pl->window];
+		if (s->started || (s->lane >= 0 &&
+		    pl->busy[s->lane] >= pl->per_lane))
+			continue;
+		s->started = 1;
+		if (s->lane >= 0)
+			pl->busy[s->lane]++;
+		while (pl->next != pl->tail &&
+		    pl->slots[pl->next % pl->window].started)
+			pl->next++;
+		return s;
+	}
+	return NULL;
+}
 
 static void *
 worker(void *p)
@@ -44,11 +76,10 @@ worker(void *p)
 
 	pthread_mutex_lock(&pl->mu);
 	for (;;) {
-		while (pl->next == pl->tail && !pl->closing)
+		while ((s = take_slot(pl)) == NULL && !pl->closing)
 			pthread_cond_wait(&pl->cv_work, &pl->mu);
-		if (pl->next == pl->tail)
+		if (s == NULL)
 			break;
-		s = &pl->slots[pl->next++ % pl->window];
 		in = s->in;
 		s->in = jv_invalid();
 		tag = s->tag;
@@ -73,6 +104,11 @@ worker(void *p)
 		s->out = out;
 		s->done = 1;
 		pthread_cond_broadcast(&pl->cv_done);
+		/* A lane's worker is free: its next slot may start. */
+		if (s->lane >= 0) {
+			pl->busy[s->lane]--;
+			pthread_cond_broadcast(&pl->cv_work);
+		}
 	}
 	pthread_mutex_unlock(&pl->mu);
 	return NULL;
@@ -107,6 +143,39 @@ pool_new(int workers, pool_fn fn, pool_emit emit, void *arg)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return pl;
+}
+
+/* n more workers; with pl->mu held, or before the first submit. */
+static void
+add_workers(struct pool *pl, int n)
+{
+	sigset_t all, old;
+	int i;
+
+	pl->threads = xrealloc(pl->threads, (size_t)(pl->nthreads + n) *
+	    sizeof(*pl->threads));
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&pl->threads[pl->nthreads], NULL, worker,
+		    pl) != 0)
+			msg_fatal("cannot start a worker thread");
+		pl->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void
+pool_set_lanes(struct pool *pl, int per_lane, unsigned long window)
+{
+	if (per_lane < 1)
+		per_lane = 1;
+	pl->per_lane = per_lane;
+	if (window > pl->window) {
+		free(pl->slots);
+		pl->window = window;
+		pl->slots = xcalloc(pl->window, sizeof(*pl->slots));
+	}
 }
 
 void
@@ -198,18 +267,38 @@ drain(struct pool *pl, int wait)
 int
 pool_submit(struct pool *pl, jv rec, long tag)
 {
+	return pool_submit_lane(pl, rec, tag, -1);
+}
+
+int
+pool_submit_lane(struct pool *pl, jv rec, long tag, int lane)
+{
 	struct slot *s;
 	int rc;
 
 	pthread_mutex_lock(&pl->mu);
+	if (pl->per_lane == 0 || lane < 0)
+		lane = -1;
+	else if (lane >= pl->nlanes) {
+		/* A new lane brings its own workers. */
+		pl->busy = xrealloc(pl->busy, (size_t)(lane + 1) *
+		    sizeof(*pl->busy));
+		memset(pl->busy + pl->nlanes, 0, (size_t)(lane + 1 -
+		    pl->nlanes) * sizeof(*pl->busy));
+		add_workers(pl, (lane + 1 - pl->nlanes) * pl->per_lane);
+		pl->nlanes = lane + 1;
+	}
 	while (pl->tail - pl->head == pl->window)
 		drain(pl, 1);
 	s = &pl->slots[pl->tail++ % pl->window];
 	s->in = rec;
 	s->tag = tag;
 	s->line = rec_lineno();
+	s->lane = lane;
+	s->started = 0;
 	s->done = 0;
-	pthread_cond_signal(&pl->cv_work);
+	/* Any idle worker may be the one whose lane this is. */
+	pthread_cond_broadcast(&pl->cv_work);
 	drain(pl, 0);
 	rc = pl->stopped ? -1 : 0;
 	pthread_mutex_unlock(&pl->mu);
@@ -248,5 +337,6 @@ pool_free(struct pool *pl)
 	pthread_mutex_destroy(&pl->mu);
 	free(pl->slots);
 	free(pl->threads);
+	free(pl->busy);
 	free(pl);
 }

@@ -13,6 +13,7 @@
 
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	64
+#define READ_AHEAD	4096	/* records, for the vaults' lanes */
 /*
  * The published per-vault budgets (learn.microsoft.com, Key Vault service
  * limits): "Secret CREATE" 300 and all other transactions 4,000 per 10
@@ -1205,7 +1206,14 @@ main(int argc, char *argv[])
 	if ((cn = azure_cred_name(cred)) != NULL)
 		msg_info(vv != NULL ? vv->url : NULL, "signed in with %s", cn);
 
+	/*
+	 * A lane, and -j workers, for each vault: a vault paced at its
+	 * budget holds up no other.  The input is read up to READ_AHEAD
+	 * records ahead, so that the next vault's records are reached
+	 * while the first's still wait for their turn at its budget.
+	 */
 	pool = pool_new(jobs, put_one, emit, &p);
+	pool_set_lanes(pool, jobs, READ_AHEAD);
 	pool_on_lost(pool, lost);
 	rec_reader_init(&rd, stdin);
 	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
@@ -1215,7 +1223,8 @@ main(int argc, char *argv[])
 			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
 		p.in++;
 		rec = route(&p, rec, &vv);
-		if (pool_submit(pool, rec, ticket(&p, rec, vv)) == -1)
+		if (pool_submit_lane(pool, rec, ticket(&p, rec, vv),
+		    vv != NULL ? vv->idx : -1) == -1)
 			break;
 	}
 	rec_reader_release(&rd);

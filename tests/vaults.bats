@@ -113,13 +113,14 @@ for v in sorted(ts):
 	assert_regex "${stderr##*$'\n'}" '^kv-put: 600 records: 600 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 failed, 0 recovered; '
 	# The mapping says where each secret went: the mount's vault.
 	assert_equal "$(jq -r 'select(.vault != {"team-a":env.KV_A,"team-b":env.KV_B,"team-c":env.KV_C}[.mount])' "$W/map")" ""
-	assert_equal "$(jq -r 'select(.id | startswith(.vault + "/secrets/") | not)' "$W/map" | head -c 300)" ""
+	assert_equal "$(jq -c 'select(.vault as $v | .id | startswith($v + "/secrets/") | not)' "$W/map" 2>&1 | head -c 300)" ""
 	for v in A B C; do
 		u=KV_$v
 		assert_equal "$(names "${!u}" | wc -l)" 200
 	done
 	# Each vault within its own budget, the three together well over
-	# one vault's: they were written side by side.
+	# twice one vault's: they were written side by side, though the
+	# input holds all of team-a's records before team-b's.
 	run -0 busiest
 	local all a b c
 	read -r _ all <<<"$(grep '^all ' <<<"$output")"
@@ -127,7 +128,7 @@ for v in sorted(ts):
 		read -r _ n <<<"$(grep "^kv-$v " <<<"$output")"
 		[ "$n" -le "$WLIMIT" ] || fail "kv-$v: $n writes in 1 s, over its budget of $WLIMIT: $output"
 	done
-	[ "$all" -gt "$WLIMIT" ] || fail "the vaults were not written side by side: $output"
+	[ "$all" -gt $((2 * WLIMIT)) ] || fail "the vaults were not written side by side: $output"
 	# Nothing lost: each record checks out in its own vault, no orphans.
 	run -0 --separate-stderr kv-check --orphans <"$W/map"
 	assert_equal "$(jq -r .check <<<"$output" | sort | uniq -c | awk '{print $1, $2}')" "600 ok"
