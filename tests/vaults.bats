@@ -110,6 +110,8 @@ for v in sorted(ts):
 	run -0 --separate-stderr kv-put --write-rate $((WLIMIT * 9)) <"$W/named"
 	printf '%s\n' "$output" >"$W/map"
 	assert_equal "${#lines[@]}" 600
+	# In input order, though the vaults were written side by side.
+	assert_equal "$(jq -r .path "$W/map")" "$(jq -r .path "$W/named")"
 	assert_regex "${stderr##*$'\n'}" '^kv-put: 600 records: 600 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 failed, 0 recovered; '
 	# The mapping says where each secret went: the mount's vault.
 	assert_equal "$(jq -r 'select(.vault != {"team-a":env.KV_A,"team-b":env.KV_B,"team-c":env.KV_C}[.mount])' "$W/map")" ""
