@@ -307,10 +307,15 @@ int	 pool_submit(struct pool *, jv rec /* consumed */, long tag);
  * one vault) are worked on by at most per_lane workers at once, and each
  * lane brings per_lane workers of its own, started when it is first
  * used, so that a slow lane (a vault at its budget) holds up no other.
- * Up to window records are read ahead (results still go out in input
- * order): a lane's records past the others' are reached only within it.
  */
-void	 pool_set_lanes(struct pool *, int per_lane, unsigned long window);
+void	 pool_set_lanes(struct pool *, int per_lane);
+/*
+ * Read up to window records ahead (2 a worker at first; results still
+ * go out in input order): a lane's records past the others' are reached
+ * only within it.  It never shrinks.  Any time, from the submitting
+ * thread.
+ */
+void	 pool_grow(struct pool *, unsigned long window);
 int	 pool_submit_lane(struct pool *, jv rec /* consumed */, long tag,
 	    int lane);
 /* Wait for every submitted record, emit the rest; -1 if emit stopped. */

@@ -42,10 +42,11 @@ struct pool {
 
 /*
  * The oldest slot that waits to start and whose lane has a worker to
- * spare, or NULL.  Called with pl->mu held.
+ * spare: 1 and *idx, its index, or 0.  Called with pl->mu held.  A
+ * worker keeps the index, not the slot: the ring may grow (pool_grow).
  */
-static struct slot *
-take_slot(struct pool *pl)
+static int
+take_slot(struct pool *pl, unsigned long *idx)
 {
 	struct slot *s;
 	unsigned long i;
@@ -61,9 +62,10 @@ take_slot(struct pool *pl)
 		while (pl->next != pl->tail &&
 		    pl->slots[pl->next % pl->window].started)
 			pl->next++;
-		return s;
+		*idx = i;
+		return 1;
 	}
-	return NULL;
+	return 0;
 }
 
 static void *
@@ -71,15 +73,18 @@ worker(void *p)
 {
 	struct pool *pl = p;
 	struct slot *s;
+	unsigned long idx;
 	jv in, out;
 	long tag;
+	int got;
 
 	pthread_mutex_lock(&pl->mu);
 	for (;;) {
-		while ((s = take_slot(pl)) == NULL && !pl->closing)
+		while (!(got = take_slot(pl, &idx)) && !pl->closing)
 			pthread_cond_wait(&pl->cv_work, &pl->mu);
-		if (s == NULL)
+		if (!got)
 			break;
+		s = &pl->slots[idx % pl->window];
 		in = s->in;
 		s->in = jv_invalid();
 		tag = s->tag;
@@ -101,6 +106,7 @@ worker(void *p)
 			http_record_end();
 		}
 		pthread_mutex_lock(&pl->mu);
+		s = &pl->slots[idx % pl->window];
 		s->out = out;
 		s->done = 1;
 		pthread_cond_broadcast(&pl->cv_done);
@@ -166,16 +172,30 @@ add_workers(struct pool *pl, int n)
 }
 
 void
-pool_set_lanes(struct pool *pl, int per_lane, unsigned long window)
+pool_set_lanes(struct pool *pl, int per_lane)
 {
-	if (per_lane < 1)
-		per_lane = 1;
-	pl->per_lane = per_lane;
+	pthread_mutex_lock(&pl->mu);
+	pl->per_lane = per_lane < 1 ? 1 : per_lane;
+	pthread_mutex_unlock(&pl->mu);
+}
+
+void
+pool_grow(struct pool *pl, unsigned long window)
+{
+	struct slot *slots;
+	unsigned long i;
+
+	pthread_mutex_lock(&pl->mu);
 	if (window > pl->window) {
+		/* Each slot moves to where its index falls in the new ring. */
+		slots = xcalloc(window, sizeof(*slots));
+		for (i = pl->head; i != pl->tail; i++)
+			slots[i % window] = pl->slots[i % pl->window];
 		free(pl->slots);
+		pl->slots = slots;
 		pl->window = window;
-		pl->slots = xcalloc(pl->window, sizeof(*pl->slots));
 	}
+	pthread_mutex_unlock(&pl->mu);
 }
 
 void

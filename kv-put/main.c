@@ -1134,7 +1134,7 @@ main(int argc, char *argv[])
 	long sent, retried, throttled;
 	char ni[48];
 	time_t now;
-	int ch, rc, jobs = JOBS_DEFAULT, status;
+	int ch, rc, jobs = JOBS_DEFAULT, status, deep = 0;
 	jv rec;
 
 	msg_init("kv-put");
@@ -1206,14 +1206,9 @@ main(int argc, char *argv[])
 	if ((cn = azure_cred_name(cred)) != NULL)
 		msg_info(vv != NULL ? vv->url : NULL, "signed in with %s", cn);
 
-	/*
-	 * A lane, and -j workers, for each vault: a vault paced at its
-	 * budget holds up no other.  The input is read up to READ_AHEAD
-	 * records ahead, so that the next vault's records are reached
-	 * while the first's still wait for their turn at its budget.
-	 */
+	/* A lane, and -j workers, for each vault: none holds up another. */
 	pool = pool_new(jobs, put_one, emit, &p);
-	pool_set_lanes(pool, jobs, READ_AHEAD);
+	pool_set_lanes(pool, jobs);
 	pool_on_lost(pool, lost);
 	rec_reader_init(&rd, stdin);
 	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
@@ -1222,6 +1217,16 @@ main(int argc, char *argv[])
 		if (rc == -1)
 			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
 		p.in++;
+		/*
+		 * Records that name vaults: read up to READ_AHEAD of them
+		 * ahead, so that the next vault's records are reached while
+		 * the first's still wait at its budget.  A run into the
+		 * default vault alone keeps its memory flat.
+		 */
+		if (rc == 1 && !deep && rec_str(rec, "vault") != NULL) {
+			pool_grow(pool, READ_AHEAD);
+			deep = 1;
+		}
 		rec = route(&p, rec, &vv);
 		if (pool_submit_lane(pool, rec, ticket(&p, rec, vv),
 		    vv != NULL ? vv->idx : -1) == -1)
