@@ -75,6 +75,8 @@ struct grant {
 	char		*sub;		/* its subscription */
 	char		*dflt_url;	/* the default, canonical, or NULL */
 	char		*dflt_key;	/* its kv_vault_key, or NULL */
+	char		*dflt_key2;	/* that of its vaultUri, or NULL */
+	int		 asked_uri;	/* default_uri done */
 	pthread_mutex_t	 mu;
 	struct cimap	*vaults;	/* a record's vault: struct found */
 	int		 dry_run;
@@ -91,6 +93,7 @@ struct found {
 
 static char *lookup_vault(struct arm *, const char *, const char *,
 	    char **);
+static void default_uri(struct grant *);
 
 /* What one record asks for, as plain strings owned by the worker. */
 struct ask {
@@ -242,13 +245,20 @@ record_vault_id(struct grant *g, jv rec, char **err)
 		return NULL;
 	}
 	key = kv_vault_key(canon);
-	/* kv-put's mapping names the default too. */
-	if (g->dflt_key != NULL && strcmp(key, g->dflt_key) == 0) {
+	pthread_mutex_lock(&g->mu);
+	/* kv-put's mapping names the default too, by its URL: ask once. */
+	if (!g->asked_uri && g->arm != NULL && g->vault_id != NULL &&
+	    (g->dflt_key == NULL || strcmp(key, g->dflt_key) != 0)) {
+		g->asked_uri = 1;
+		default_uri(g);
+	}
+	if ((g->dflt_key != NULL && strcmp(key, g->dflt_key) == 0) ||
+	    (g->dflt_key2 != NULL && strcmp(key, g->dflt_key2) == 0)) {
+		pthread_mutex_unlock(&g->mu);
 		free(key);
 		free(canon);
 		return g->vault_id;
 	}
-	pthread_mutex_lock(&g->mu);
 	if ((f = cimap_get(g->vaults, key)) == NULL) {
 		f = xcalloc(1, sizeof(*f));
 		if (!kv_vault_host_ok(canon, g->dflt_url, &m)) {
@@ -278,6 +288,37 @@ found_free(const char *key, void *val, void *arg)
 	free(f->err);
 	free(f);
 	return 0;
+}
+
+/*
+ * The default vault's URL as Resource Manager has it (properties.vaultUri):
+ * the mapping of kv-put names the vault by it, and a record's vault on its
+ * host or a sibling is then allowed, as kv-put allowed it.  Nothing when
+ * it cannot be read: records naming the vault by URL are then looked up.
+ */
+static void
+default_uri(struct grant *g)
+{
+	char *path, *canon, *err = NULL;
+	const char *u;
+	long st = 0;
+	jv r, pr;
+
+	path = xasprintf("%s?api-version=" API_VAULTS, g->vault_id);
+	r = arm_call(g->arm, "GET", path, jv_invalid(), &st);
+	free(path);
+	if (jv_is_valid(r) && st == 200) {
+		pr = jv_object_get(jv_copy(r), jv_string("properties"));
+		if ((u = rec_str(pr, "vaultUri")) != NULL &&
+		    (canon = kv_vault_canon(u, &err)) != NULL) {
+			g->dflt_key2 = kv_vault_key(canon);
+			free(g->dflt_url);
+			g->dflt_url = canon;
+		}
+		free(err);
+		jv_free(pr);
+	}
+	jv_free(r);
 }
 
 /*
@@ -970,6 +1011,7 @@ main(int argc, char *argv[])
 	free(g.sub);
 	free(g.dflt_url);
 	free(g.dflt_key);
+	free(g.dflt_key2);
 	cimap_iterate(g.vaults, found_free, NULL);
 	cimap_free(g.vaults);
 	pthread_mutex_destroy(&g.mu);

@@ -372,3 +372,13 @@ vault is empty"
 	read -r _ all <<<"$(grep '^all ' <<<"$output")"
 	[ "$all" -le 30 ] || fail "more than the subscription's budget in 1 s: $output"
 }
+
+@test "kv-grant --vault NAME over kv-put's mapping: the mapping's URL of that vault is the default vault" {
+	run -0 --separate-stderr kv-put <<-EOF
+		{"mount":"team-a","path":"x","name":"g1","data":{"v":"1"}}
+	EOF
+	printf '%s\n' "$output" | jq -c --arg p "$P1" '. + {principal: $p, role: "Key Vault Secrets User"}' >"$W/grant.in"
+	assert_equal "$(jq -r .vault "$W/grant.in")" "$KV_A"
+	run -0 --separate-stderr kv-grant --vault kv-a <"$W/grant.in"
+	assert_output --partial "\"assignment\":\"/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.KeyVault/vaults/kv-a/secrets/g1/providers/Microsoft.Authorization/roleAssignments/"
+}
