@@ -981,9 +981,15 @@ record_vault(jv *rec, const char *evault, const char *mount,
 	const struct rule *r;
 	const char *v = evault, *ns;
 	char *canon, *m, *vk;
-	int rc;
+	int rc, isnull;
+	jv k;
 
-	if (v == NULL && (rc = get_str(*rec, "vault", &v, why)) == -1)
+	/* null is no vault, as for kv-put. */
+	k = jv_object_get(jv_copy(*rec), jv_string("vault"));
+	isnull = jv_get_kind(k) == JV_KIND_NULL;
+	jv_free(k);
+	if (v == NULL && !isnull &&
+	    (rc = get_str(*rec, "vault", &v, why)) == -1)
 		return NULL;
 	if (v == NULL && nrules > 0) {
 		if (get_str(*rec, "namespace", &ns, why) != 1)

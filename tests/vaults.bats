@@ -186,6 +186,9 @@ kv-own"
 kv-team-b x-ns1-x
 kv-team-a x-root-x"
 	assert_equal "$(jq -r .vault <<<"$output" | tail -n 1)" kv-team-a
+	# A vault of null is none: the map chooses, as kv-put's default would.
+	run -0 --separate-stderr kv-name --vault-map "$W/r1" <<<'{"mount":"team-b","path":"z","vault":null}'
+	assert_output '{"mount":"team-b","path":"z","vault":"kv-fallback","name":"team-b-z"}'
 	# An object without a name keeps the default rule's name.
 	run -0 --separate-stderr kv-name -e '{vault: "KV-Upper"}' <<<'{"mount":"m","path":"a/b"}'
 	assert_output '{"mount":"m","path":"a/b","vault":"kv-upper","name":"m-a-b"}'
