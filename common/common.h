@@ -346,6 +346,22 @@ struct pool *pool_new(int workers, pool_fn fn, pool_emit emit, void *arg);
 void	 pool_on_lost(struct pool *, pool_emit lost);
 /* Blocks while the window is full; -1 once emit has asked to stop. */
 int	 pool_submit(struct pool *, jv rec /* consumed */, long tag);
+/*
+ * Lanes, before the first submit: the records of one lane (kv-put: of
+ * one vault) are worked on by at most per_lane workers at once, and each
+ * lane brings per_lane workers of its own, started when it is first
+ * used, so that a slow lane (a vault at its budget) holds up no other.
+ */
+void	 pool_set_lanes(struct pool *, int per_lane);
+/*
+ * Read up to window records ahead (2 a worker at first; results still
+ * go out in input order): a lane's records past the others' are reached
+ * only within it.  It never shrinks.  Any time, from the submitting
+ * thread.
+ */
+void	 pool_grow(struct pool *, unsigned long window);
+int	 pool_submit_lane(struct pool *, jv rec /* consumed */, long tag,
+	    int lane);
 /* Wait for every submitted record, emit the rest; -1 if emit stopped. */
 int	 pool_finish(struct pool *);
 void	 pool_free(struct pool *);
@@ -756,6 +772,13 @@ void	 kv_set_budget(struct kv *, double write_rate, double all_rate);
  */
 void	 kv_set_window(struct kv *, int writes, int others, double window);
 /*
+ * And a budget shared with the run's other vaults (the subscription's):
+ * each write, each other call, first waits for a token of write or all
+ * (borrowed, outliving kv; NULL for none).
+ */
+void	 kv_set_shared_budget(struct kv *, struct http_bucket *write,
+	    struct http_bucket *all);
+/*
  * One data-plane call: path_query below the vault ("secrets/n",
  * "secrets?maxresults=25"); api-version is added.  A full https URL on
  * the vault's host (a nextLink) is taken as is.  Handles the 401
@@ -875,6 +898,86 @@ char	*kv_migrated_from(void);
  * is unset or empty.
  */
 const char *kv_target(const char *given);
+
+/*
+ * kvvault.c: the vault a record goes to (its "vault" field: a name or an
+ * https URL), in one spelling, and the hosts that may be one.
+ */
+/*
+ * The canonical form: a name in lower case; a URL as
+ * https://HOST[:PORT][/PATH], the host in lower case, no port for 443,
+ * no trailing '/'.  malloc'd, or NULL and a malloc'd *err.
+ */
+char	*kv_vault_canon(const char *vault, char **err);
+/*
+ * What tells vaults apart (canon borrowed): https://NAME.vault.azure.net,
+ * or of another cloud's Key Vault domain, is NAME, as a name is;
+ * any other URL is itself.  malloc'd.
+ */
+char	*kv_vault_key(const char *canon);
+/*
+ * May a record's vault (canonical) be written to?  A name, or a URL on a
+ * cloud's Key Vault domain (NAME.vault.azure.net, ...); else only the
+ * trusted vault (the operator's default, canonical URL, may be NULL)
+ * and its siblings: the same parent domain and port.  1, or 0 and a
+ * malloc'd *err.
+ */
+int	 kv_vault_host_ok(const char *canon, const char *trusted,
+	    char **err);
+
+/*
+ * kvset.c: the vaults of one run, each its own Key Vault client (its own
+ * write budget, pacing and connections), made when a record first names
+ * it, all under one budget five times a vault's (the subscription's).
+ * Thread-safe.
+ */
+struct kvvault {
+	struct kv	*kv;		/* NULL when it could not be made */
+	char		*url;		/* canonical (kv_vault_canon) URL */
+	char		*key;		/* kv_vault_key */
+	char		*err;		/* why it could not be made */
+	void		*data;		/* the tool's */
+	int		 idx;		/* 0, 1, ... in the order made */
+};
+struct kvset;
+/*
+ * The set, with the default vault dflt (--vault, KEY_VAULT_NAME; NULL
+ * for none), the budgets of each vault (per second; 0 for none).  NULL
+ * and a malloc'd *err when dflt cannot be a vault.
+ */
+struct kvset *kvset_new(struct http *, struct azure_cred *, const char *dflt,
+	    double write_rate, double all_rate, char **err);
+void	 kvset_free(struct kvset *);
+/*
+ * Whole budgets for every vault of the set, made or to be made
+ * (kv_set_window: writes per wwindow s, others per awindow s; 0 keeps a
+ * class's pacing), and the subscription's five times as much.
+ */
+void	 kvset_set_window(struct kvset *, int writes, double wwindow,
+	    int others, double awindow);
+/* The default vault, or NULL. */
+struct kvvault *kvset_default(struct kvset *);
+/*
+ * The vault of a record whose "vault" field is vault (NULL: it has
+ * none, the default's), made on first use (*fresh 1 then): checked by
+ * kv_vault_canon and kv_vault_host_ok against the default.  NULL and a
+ * malloc'd *err ("vault ...: why") when it is bad or no vault is given.
+ */
+struct kvvault *kvset_get(struct kvset *, const char *vault, int *fresh,
+	    char **err);
+/* fn for each vault made, in that order, until it returns non-zero. */
+int	 kvset_iterate(struct kvset *,
+	    int (*fn)(struct kvvault *, void *arg), void *arg);
+/*
+ * start_kv for several vaults: the credential, the tool's cures and the
+ * set with its default vault (may be NULL); fatal when they fail.
+ */
+struct kvset *start_kvset(struct http *, const char *vault,
+	    const char *const *cures, double write_rate, double all_rate,
+	    struct azure_cred **cred);
+/* stop_kv for a set. */
+void	 stop_kvset(struct kvset *, struct azure_cred *, struct http *,
+	    long *sent, long *retried, long *throttled);
 
 /*
  * kvver.c: the versions of one Key Vault secret (its current version,

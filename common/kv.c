@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common.h"
 #include "azure_int.h"
@@ -26,6 +27,8 @@ struct kv {
 	char		*tenant;	/* from the challenge, or NULL */
 	struct http_bucket *wbucket;
 	struct http_bucket *abucket;
+	struct http_bucket *swbucket;	/* shared with other vaults */
+	struct http_bucket *sabucket;
 };
 
 
@@ -156,6 +159,32 @@ kv_set_window(struct kv *kv, int writes, int others, double window)
 	if (others > 0) {
 		http_bucket_free(kv->abucket);
 		kv->abucket = http_window_new(others, window);
+	}
+}
+
+void
+kv_set_shared_budget(struct kv *kv, struct http_bucket *write,
+    struct http_bucket *all)
+{
+	kv->swbucket = write;
+	kv->sabucket = all;
+}
+
+/* Wait for a token of a shared bucket (the engine paces the vault's). */
+static void
+shared_wait(struct http_bucket *b)
+{
+	struct timespec now, ts;
+	long ms;
+
+	while (b != NULL && !msg_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((ms = http_bucket_take(b, now.tv_sec + now.tv_nsec /
+		    1e9)) <= 0)
+			break;
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
 	}
 }
 
@@ -566,6 +595,7 @@ kv_call(struct kv *kv, const char *method, const char *path_query, jv body,
 	    strncmp(path_query + strspn(path_query, "/"), "secrets/", 8) == 0;
 	if ((url = kv_make_url(kv, path_query, &err)) == NULL)
 		goto fail;
+	shared_wait(write ? kv->swbucket : kv->sabucket);
 	rc = kv_challenge(kv, method, url, &r, &have_first, &err);
 	if (rc == -2) {
 		res = kv_transport_error(kv, &r);

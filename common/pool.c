@@ -12,6 +12,8 @@ struct slot {
 	jv	 out;
 	long	 tag;		/* the caller's, for fn and emit */
 	size_t	 line;		/* input line, for messages */
+	int	 lane;		/* pool_submit_lane's, or -1 */
+	int	 started;
 	int	 done;
 };
 
@@ -24,9 +26,13 @@ struct pool {
 	struct slot	*slots;
 	unsigned long	 window;	/* slots in the ring */
 	unsigned long	 head;		/* next to emit */
-	unsigned long	 next;		/* next for a worker */
+	unsigned long	 next;		/* no slot before it waits to start */
 	unsigned long	 tail;		/* next free */
 	int		 closing;
+	/* Lanes (pool_set_lanes): per_lane workers each, started on demand. */
+	int		 per_lane;	/* 0: no lanes */
+	int		*busy;		/* workers at work in each lane */
+	int		 nlanes;
 	int		 stopped;	/* emit asked to stop */
 	pool_fn		 fn;
 	pool_emit	 emit;
@@ -34,21 +40,51 @@ struct pool {
 	void		*arg;
 };
 
+/*
+ * The oldest slot that waits to start and whose lane has a worker to
+ * spare: 1 and *idx, its index, or 0.  Called with pl->mu held.  A
+ * worker keeps the index, not the slot: the ring may grow (pool_grow).
+ */
+static int
+take_slot(struct pool *pl, unsigned long *idx)
+{
+	struct slot *s;
+	unsigned long i;
+
+	for (i = pl->next; i != pl->tail; i++) {
+		s = &pl->slots[i % pl->window];
+		if (s->started || (s->lane >= 0 &&
+		    pl->busy[s->lane] >= pl->per_lane))
+			continue;
+		s->started = 1;
+		if (s->lane >= 0)
+			pl->busy[s->lane]++;
+		while (pl->next != pl->tail &&
+		    pl->slots[pl->next % pl->window].started)
+			pl->next++;
+		*idx = i;
+		return 1;
+	}
+	return 0;
+}
+
 static void *
 worker(void *p)
 {
 	struct pool *pl = p;
 	struct slot *s;
+	unsigned long idx;
 	jv in, out;
 	long tag;
+	int got;
 
 	pthread_mutex_lock(&pl->mu);
 	for (;;) {
-		while (pl->next == pl->tail && !pl->closing)
+		while (!(got = take_slot(pl, &idx)) && !pl->closing)
 			pthread_cond_wait(&pl->cv_work, &pl->mu);
-		if (pl->next == pl->tail)
+		if (!got)
 			break;
-		s = &pl->slots[pl->next++ % pl->window];
+		s = &pl->slots[idx % pl->window];
 		in = s->in;
 		s->in = jv_invalid();
 		tag = s->tag;
@@ -70,9 +106,15 @@ worker(void *p)
 			http_record_end();
 		}
 		pthread_mutex_lock(&pl->mu);
+		s = &pl->slots[idx % pl->window];
 		s->out = out;
 		s->done = 1;
 		pthread_cond_broadcast(&pl->cv_done);
+		/* A lane's worker is free: its next slot may start. */
+		if (s->lane >= 0) {
+			pl->busy[s->lane]--;
+			pthread_cond_broadcast(&pl->cv_work);
+		}
 	}
 	pthread_mutex_unlock(&pl->mu);
 	return NULL;
@@ -107,6 +149,53 @@ pool_new(int workers, pool_fn fn, pool_emit emit, void *arg)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return pl;
+}
+
+/* n more workers; with pl->mu held, or before the first submit. */
+static void
+add_workers(struct pool *pl, int n)
+{
+	sigset_t all, old;
+	int i;
+
+	pl->threads = xrealloc(pl->threads, (size_t)(pl->nthreads + n) *
+	    sizeof(*pl->threads));
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (i = 0; i < n; i++) {
+		if (pthread_create(&pl->threads[pl->nthreads], NULL, worker,
+		    pl) != 0)
+			msg_fatal("cannot start a worker thread");
+		pl->nthreads++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void
+pool_set_lanes(struct pool *pl, int per_lane)
+{
+	pthread_mutex_lock(&pl->mu);
+	pl->per_lane = per_lane < 1 ? 1 : per_lane;
+	pthread_mutex_unlock(&pl->mu);
+}
+
+void
+pool_grow(struct pool *pl, unsigned long window)
+{
+	struct slot *slots;
+	unsigned long i;
+
+	pthread_mutex_lock(&pl->mu);
+	if (window > pl->window) {
+		/* Each slot moves to where its index falls in the new ring. */
+		slots = xcalloc(window, sizeof(*slots));
+		for (i = pl->head; i != pl->tail; i++)
+			slots[i % window] = pl->slots[i % pl->window];
+		free(pl->slots);
+		pl->slots = slots;
+		pl->window = window;
+	}
+	pthread_mutex_unlock(&pl->mu);
 }
 
 void
@@ -198,18 +287,38 @@ drain(struct pool *pl, int wait)
 int
 pool_submit(struct pool *pl, jv rec, long tag)
 {
+	return pool_submit_lane(pl, rec, tag, -1);
+}
+
+int
+pool_submit_lane(struct pool *pl, jv rec, long tag, int lane)
+{
 	struct slot *s;
 	int rc;
 
 	pthread_mutex_lock(&pl->mu);
+	if (pl->per_lane == 0 || lane < 0)
+		lane = -1;
+	else if (lane >= pl->nlanes) {
+		/* A new lane brings its own workers. */
+		pl->busy = xrealloc(pl->busy, (size_t)(lane + 1) *
+		    sizeof(*pl->busy));
+		memset(pl->busy + pl->nlanes, 0, (size_t)(lane + 1 -
+		    pl->nlanes) * sizeof(*pl->busy));
+		add_workers(pl, (lane + 1 - pl->nlanes) * pl->per_lane);
+		pl->nlanes = lane + 1;
+	}
 	while (pl->tail - pl->head == pl->window)
 		drain(pl, 1);
 	s = &pl->slots[pl->tail++ % pl->window];
 	s->in = rec;
 	s->tag = tag;
 	s->line = rec_lineno();
+	s->lane = lane;
+	s->started = 0;
 	s->done = 0;
-	pthread_cond_signal(&pl->cv_work);
+	/* Any idle worker may be the one whose lane this is. */
+	pthread_cond_broadcast(&pl->cv_work);
 	drain(pl, 0);
 	rc = pl->stopped ? -1 : 0;
 	pthread_mutex_unlock(&pl->mu);
@@ -248,5 +357,6 @@ pool_free(struct pool *pl)
 	pthread_mutex_destroy(&pl->mu);
 	free(pl->slots);
 	free(pl->threads);
+	free(pl->busy);
 	free(pl);
 }

@@ -85,14 +85,14 @@ struct scope {
 };
 
 struct check {
-	struct kv	*kv;
+	struct kvset	*set;		/* the vaults, each its own budget */
 	int		 json;
 	int		 want_exp;
 	int		 orphans;
 	char		*from;		/* migrated-from of this Vault */
 	time_t		 now;
 	/* Kept by the main thread only. */
-	struct cimap	*seen;		/* names in the input */
+	struct cimap	*seen;		/* vault key, ' ', name: the input */
 	struct scope	*scopes;
 	size_t		 nscopes;
 	struct report	*report;	/* --report, or NULL */
@@ -230,7 +230,8 @@ value_problems(const struct kvver *k, const char *value, size_t n,
 
 /* A record with data, alone for its name: the current version. */
 static void
-check_current(struct check *c, struct item *it, const char *name)
+check_current(struct check *c, struct kv *kv, struct item *it,
+    const char *name)
 {
 	struct kvver k;
 	struct kvvers all;
@@ -242,7 +243,7 @@ check_current(struct check *c, struct item *it, const char *name)
 
 	if (shape(c, it, &value, &len, &ct) == -1)
 		return;
-	rc = kvver_read(c->kv, name, NULL, &k, &st, &err);
+	rc = kvver_read(kv, name, NULL, &k, &st, &err);
 	if (rc == KVVER_READ) {
 		it->problems |= value_problems(&k, value, len, ct);
 		it->problems |= attr_problems(c, it, &k);
@@ -257,7 +258,7 @@ check_current(struct check *c, struct item *it, const char *name)
 		free(err);
 		err = NULL;
 		it->problems |= 1u << P_DISABLED;
-		if (kvver_list(c->kv, name, &all, &st, &err) == 0) {
+		if (kvver_list(kv, name, &all, &st, &err) == 0) {
 			if (all.n > 0)
 				it->problems |= attr_problems(c, it,
 				    &all.v[all.n - 1]);
@@ -285,7 +286,7 @@ check_current(struct check *c, struct item *it, const char *name)
  * the newest.
  */
 static void
-check_versions(struct check *c, struct item *its, int nits,
+check_versions(struct check *c, struct kv *kv, struct item *its, int nits,
     const char *name)
 {
 	struct kvvers k;
@@ -314,7 +315,7 @@ check_versions(struct check *c, struct item *its, int nits,
 	}
 	if (last < 0)
 		return;
-	if (kvver_list(c->kv, name, &k, &st, &err) == -1) {
+	if (kvver_list(kv, name, &k, &st, &err) == -1) {
 		for (i = 0; i < nits; i++)
 			if (!its[i].done && its[i].err == NULL)
 				its[i].err = xstrdup(err);
@@ -363,7 +364,7 @@ check_versions(struct check *c, struct item *its, int nits,
 		prev = pos;
 		if (value == NULL || !k.v[pos].enabled)
 			continue;
-		rc = kvver_read(c->kv, name, k.v[pos].version, &got, &st,
+		rc = kvver_read(kv, name, k.v[pos].version, &got, &st,
 		    &err);
 		if (rc == KVVER_READ) {
 			it->problems |= value_problems(&got, value, len, ct);
@@ -406,11 +407,13 @@ static jv
 check_group(jv group, long tag, void *arg)
 {
 	struct check *c = arg;
+	struct kvvault *vv;
 	struct item *its;
 	const char *name = NULL, *id;
+	char *err;
 	jv out, v;
 	long long num;
-	int i, n, live = 0, first = -1;
+	int i, n, live = 0, first = -1, fresh;
 
 	n = jv_array_length(jv_copy(group));
 	its = xcalloc((size_t)n, sizeof(*its));
@@ -457,12 +460,19 @@ check_group(jv group, long tag, void *arg)
 				first = i;
 		}
 	}
-	if (first >= 0) {
+	/* The group's vault: route() made it, from the same field. */
+	if (first >= 0 && (vv = kvset_get(c->set, rec_str(its[first].rec,
+	    "vault"), &fresh, &err)) == NULL) {
+		for (i = 0; i < n; i++)
+			if (!its[i].done && its[i].err == NULL)
+				its[i].err = xstrdup(err);
+		free(err);
+	} else if (first >= 0) {
 		name = rec_str(its[first].rec, "name");
 		if (live == 1 && jv_is_valid(its[first].data))
-			check_current(c, &its[first], name);
+			check_current(c, vv->kv, &its[first], name);
 		else
-			check_versions(c, its, n, name);
+			check_versions(c, vv->kv, its, n, name);
 	}
 	out = jv_array();
 	for (i = 0; i < n; i++) {
@@ -646,19 +656,24 @@ in_scope(struct check *c, const char *vpath, const char *vns)
  * be listed; -2 when emit stopped.
  */
 static int
-find_orphans(struct check *c)
+find_orphans(struct kvvault *vv, void *arg)
 {
+	struct check *c = arg;
 	struct orphan *o;
 	struct kv_id kid;
 	const char *from, *id, *vp, *slash;
-	char *err;
-	int i, n, len, rc = 0;
+	char *err, *key;
+	int i, n, len, rc = 0, seen;
 	jv all, item, rec;
 	struct buf b;
 	size_t k;
 
-	/* -v: where orphans were looked for. */
-	if (msg_verbosity >= 1 && c->orphans != ORPHANS_ALL) {
+	/* A vault the input could not reach has no orphans to tell. */
+	if (vv->data != NULL)
+		return 0;
+	/* -v: where orphans were looked for, once. */
+	if (msg_verbosity >= 1 && c->orphans != ORPHANS_ALL &&
+	    vv->idx == 0) {
 		buf_init(&b);
 		buf_addstr(&b, "");
 		for (k = 0; k < c->nscopes; k++)
@@ -674,12 +689,14 @@ find_orphans(struct check *c)
 		    c->nscopes > 0 ? b.data : "nothing");
 		buf_release(&b);
 	}
-	all = kv_list_all(c->kv, "secrets?maxresults=25", NULL);
+	all = kv_list_all(vv->kv, "secrets?maxresults=25", NULL);
 	if (!jv_is_valid(all)) {
 		err = kv_call_msg(all);
-		msg_warn(NULL, "cannot list the vault for --orphans: %s", err);
+		msg_warn(vv->url, "cannot list the vault for --orphans: %s",
+		    err);
 		free(err);
-		return -1;
+		c->orphans = -1;
+		return 0;
 	}
 	len = jv_array_length(jv_copy(all));
 	o = xcalloc((size_t)len + 1, sizeof(*o));
@@ -687,11 +704,16 @@ find_orphans(struct check *c)
 		item = jv_array_get(jv_copy(all), i);
 		from = kv_tag(item, KV_TAG_FROM);
 		id = rec_str(item, "id");
+		seen = 1;
+		if (kv_id_parse(id, &kid) == 0 && kid.name != NULL) {
+			key = xasprintf("%s %s", vv->key, kid.name);
+			seen = cimap_get(c->seen, key) != NULL;
+			free(key);
+		}
 		/* From this Vault, or from one kv-put could not name. */
-		if (kv_id_parse(id, &kid) == 0 && kid.name != NULL &&
-		    from != NULL && (strcasecmp(from, c->from) == 0 ||
+		if (!seen && from != NULL &&
+		    (strcasecmp(from, c->from) == 0 ||
 		    strcmp(from, KV_MIGRATED_FROM) == 0) &&
-		    cimap_get(c->seen, kid.name) == NULL &&
 		    in_scope(c, kv_tag(item, KV_TAG_PATH),
 		    kv_tag(item, KV_TAG_NS) != NULL &&
 		    *kv_tag(item, KV_TAG_NS) != '\0' ?
@@ -728,6 +750,8 @@ find_orphans(struct check *c)
 				rec = jv_object_set(rec,
 				    jv_string("namespace"),
 				    jv_string(o[i].vns));
+			rec = jv_object_set(rec, jv_string("vault"),
+			    jv_string(vv->url));
 			rec = jv_object_set(rec, jv_string("id"),
 			    jv_string(o[i].id));
 			rec = jv_object_set(rec, jv_string("check"),
@@ -745,27 +769,78 @@ find_orphans(struct check *c)
 }
 
 /*
- * One list request before the input is read: a vault that cannot be
- * reached, or credentials that get no token or no access, are one fatal
- * error rather than a failure of every record.
+ * One list request before a vault's first record is checked: a vault
+ * that cannot be reached, or credentials that get no token or no
+ * access, are one error rather than a failure of every record.  0, or
+ * -1 and a malloc'd *err.
  */
-static void
-preflight(struct check *c)
+static int
+preflight(struct kvvault *vv, char **err)
 {
 	long st;
 	char *m;
 	jv r;
 
-	r = kv_call(c->kv, "GET", "secrets?maxresults=1", jv_invalid(), &st);
+	r = kv_call(vv->kv, "GET", "secrets?maxresults=1", jv_invalid(), &st);
 	if (!jv_is_valid(r)) {
 		m = kv_call_msg(r);
-		msg_fatal("%s: %s", kv_url(c->kv), m);
+		*err = xasprintf("%s: %s", vv->url, m);
+		free(m);
+		return -1;
 	}
 	if (st != 200) {
 		m = kv_errmsg(r, st);
-		msg_fatal("%s: listing secrets: %s", kv_url(c->kv), m);
+		*err = xasprintf("%s: listing secrets: %s", vv->url, m);
+		free(m);
+		jv_free(r);
+		return -1;
 	}
 	jv_free(r);
+	return 0;
+}
+
+/*
+ * The record's vault (main thread): its "vault" field, else the default
+ * (--vault, KEY_VAULT_NAME), asked once (preflight) when first named.
+ * The record fails when its vault is bad, missing or does not answer.
+ */
+static jv
+route(struct check *c, jv rec, struct kvvault **out)
+{
+	struct kvvault *vv = NULL;
+	char *err, *m;
+	int fresh = 0;
+
+	*out = NULL;
+	if (rec_failed(rec))
+		return rec;
+	if ((err = rec_field_problem(rec, "vault", JV_KIND_STRING, 0)) ==
+	    NULL && (vv = kvset_get(c->set, rec_str(rec, "vault"), &fresh,
+	    &err)) != NULL) {
+		if (fresh && vv->data == NULL && preflight(vv, &m) == -1) {
+			vv->data = xasprintf("vault %s", m);
+			msg_error(NULL, "%s", (char *)vv->data);
+			free(m);
+		}
+		if (vv->data != NULL)
+			err = xstrdup(vv->data);
+	}
+	if (err != NULL) {
+		rec = rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		    "%s", err);
+		free(err);
+		return rec;
+	}
+	*out = vv;
+	return rec;
+}
+
+static int
+vault_release(struct kvvault *vv, void *arg)
+{
+	free(vv->data);
+	vv->data = NULL;
+	return 0;
 }
 
 /* What a check needs of the vault: list and read secrets. */
@@ -780,25 +855,38 @@ static const struct preflight_need needs[] = {
 
 static jv prepare(jv);
 
+/* The pre-flight of one vault: its problems, a line and a record each. */
+static long
+dry_check(struct kvvault *vv, struct azure_cred *cred)
+{
+	struct preflight pf;
+	long problems;
+
+	preflight_init(&pf, needs, vv->url);
+	if (vv->kv != NULL)
+		preflight_kv(&pf, vv->kv, cred);
+	problems = preflight_emit(&pf);
+	preflight_release(&pf);
+	return problems;
+}
+
 /*
  * --dry-run: the pre-flight, its problems a line and a record each, then
  * the records passed on unchecked (without their data) and counted.
  */
 static int
 dry_run(struct check *c, struct http *http, struct azure_cred *cred,
-    const char *vault, long all_rate)
+    long all_rate)
 {
-	struct preflight pf;
+	struct kvvault *vv;
 	struct rec_reader rd;
-	long problems, n = 0, failed = 0, sent, retried, throttled;
-	char *d;
-	int rc, status;
+	long problems = 0, n = 0, failed = 0, sent, retried, throttled;
+	char *d, *err;
+	int rc, status, fresh;
 	jv rec, data;
 
-	preflight_init(&pf, needs, vault);
-	preflight_kv(&pf, c->kv, cred);
-	problems = preflight_emit(&pf);
-	preflight_release(&pf);
+	if ((vv = kvset_default(c->set)) != NULL)
+		problems += dry_check(vv, cred);
 	rec_reader_init(&rd, stdin);
 	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
 		if (rc == -2)
@@ -812,13 +900,25 @@ dry_run(struct check *c, struct http *http, struct azure_cred *cred,
 			rec = jv_object_delete(rec, jv_string("data"));
 			jv_wipe_free(data);
 		}
+		/* Each other vault the records name: its own pre-flight. */
+		if (rc == 1 && !rec_failed(rec)) {
+			if ((err = rec_field_problem(rec, "vault",
+			    JV_KIND_STRING, 0)) == NULL &&
+			    (vv = kvset_get(c->set, rec_str(rec, "vault"),
+			    &fresh, &err)) != NULL && fresh)
+				problems += dry_check(vv, cred);
+			if (err != NULL) {
+				rec = rec_error(rec, 0, "%s", err);
+				free(err);
+			}
+		}
 		n++;
 		failed += rec_failed(rec);
 		if (rec_emit(rec) == -1)
 			break;
 	}
 	rec_reader_release(&rd);
-	stop_kv(c->kv, cred, http, &sent, &retried, &throttled);
+	stop_kvset(c->set, cred, http, &sent, &retried, &throttled);
 	cimap_free(c->seen);
 	free(c->from);
 	/* A check reads a name's versions, then a value: two requests. */
@@ -826,9 +926,10 @@ dry_run(struct check *c, struct http *http, struct azure_cred *cred,
 	    10));
 	status = problems + failed > 0 ? EXIT_PARTIAL : EXIT_OK;
 	status = msg_finish(status, "dry-run: %ld record%s: %ld to check, "
-	    "%ld failed%s; nothing compared; expected duration %s at %ld "
-	    "requests per 10 s", n, PLURAL(n), n - failed, failed,
-	    problems > 0 ? ", pre-flight problems above" : "", d, all_rate);
+	    "%s%s; nothing compared; expected duration %s at %ld "
+	    "requests per 10 s", n, PLURAL(n), n - failed,
+	    msg_failed_text(failed), problems > 0 ? ", pre-flight problems "
+	    "above" : "", d, all_rate);
 	free(d);
 	return status;
 }
@@ -906,8 +1007,10 @@ main(int argc, char *argv[])
 	struct rec_reader rd;
 	struct pool *pool;
 	struct check c;
+	struct kvvault *vv, *gvault = NULL;
 	const char *vault = NULL, *name, *report = NULL;
-	char *gname = NULL, *gpath = NULL, *gns = NULL, *err, *sum, *vurl;
+	char *gname = NULL, *gpath = NULL, *gns = NULL, *err, *key, *sum;
+	char *vurl;
 	size_t i;
 	long all_rate = 0, sent, retried, throttled;
 	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0, dry = 0;
@@ -966,9 +1069,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc > 0)
 		msg_usage();
-	if ((vault = kv_target(vault)) == NULL)
-		msg_usage_error("no vault: give --vault NAME|URL or set "
-		    "KEY_VAULT_NAME");
+	/* None: every record must carry its own. */
+	vault = kv_target(vault);
 	if (report != NULL && (c.report = report_new(report, &err)) == NULL)
 		msg_usage_error("%s", err);
 
@@ -976,19 +1078,18 @@ main(int argc, char *argv[])
 	c.seen = cimap_new(0);
 	c.from = kv_migrated_from();
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
-	c.kv = start_kv(http, vault, cures, &cred);
 	/*
 	 * Reads only: the budget of all other transactions, whole over its
 	 * 10-second window by default, evenly at --rate's.
 	 */
-	if (all_rate > 0)
-		kv_set_budget(c.kv, 0, all_rate / 10.0);
-	else
-		kv_set_window(c.kv, 0, ALL_BUDGET, 10);
+	c.set = start_kvset(http, vault, cures, 0, all_rate / 10.0, &cred);
+	if (all_rate == 0)
+		kvset_set_window(c.set, 0, 10, ALL_BUDGET, 10);
 	if (dry)
-		return dry_run(&c, http, cred, vault,
-		    all_rate > 0 ? all_rate : ALL_BUDGET);
-	preflight(&c);
+		return dry_run(&c, http, cred, all_rate > 0 ? all_rate :
+		    ALL_BUDGET);
+	if ((vv = kvset_default(c.set)) != NULL && preflight(vv, &err) == -1)
+		msg_fatal("%s", err);
 
 	/*
 	 * The records of one name travel together, as one job: a history
@@ -1003,13 +1104,15 @@ main(int argc, char *argv[])
 		if (rc == 0)
 			break;
 		/* A bad line comes as an error record, said by emit. */
+		vv = NULL;
 		if (rc == 1) {
 			scope_add(&c, rec);
-			rec = prepare(rec);
+			rec = route(&c, prepare(rec), &vv);
 		}
 		name = rc == 1 ? rec_str(rec, "name") : NULL;
-		if (name != NULL && gname != NULL &&
-		    strcasecmp(name, gname) == 0) {
+		/* A failed record has no vault: it goes with its name. */
+		if (name != NULL && gname != NULL && (vv == gvault ||
+		    vv == NULL) && strcasecmp(name, gname) == 0) {
 			group = jv_array_append(group,
 			    same_path(rec, name, gpath, gns));
 			continue;
@@ -1025,13 +1128,18 @@ main(int argc, char *argv[])
 		free(gpath);
 		free(gns);
 		gname = gpath = gns = NULL;
+		gvault = vv;
 		if (name != NULL) {
 			gname = xstrdup(name);
 			gpath = kv_record_vpath(rec);
 			gns = rec_ns(rec) != NULL ? xstrdup(rec_ns(rec)) :
 			    NULL;
-			/* Any value: the map is a set. */
-			if (cimap_put(c.seen, name, &c) != NULL &&
+			/* Any value: the map is a set.  Names are per vault. */
+			key = vv != NULL ? xasprintf("%s %s", vv->key, name) :
+			    NULL;
+			rc = key != NULL && cimap_put(c.seen, key, &c) != NULL;
+			free(key);
+			if (rc &&
 			    !rec_failed(rec))
 				rec = rec_error(jv_object_delete(rec,
 				    jv_string("data")), 0, "records of %s are "
@@ -1051,11 +1159,15 @@ main(int argc, char *argv[])
 		stop = 1;
 	pool_free(pool);
 	status = EXIT_OK;
-	if (c.orphans && !stop && !msg_stop && find_orphans(&c) == -1)
+	if (c.orphans && !stop && !msg_stop)
+		kvset_iterate(c.set, find_orphans, &c);
+	if (c.orphans == -1)
 		status = EXIT_PARTIAL;
 
-	vurl = xstrdup(kv_url(c.kv));
-	stop_kv(c.kv, cred, http, &sent, &retried, &throttled);
+	vurl = (vv = kvset_default(c.set)) != NULL ? xstrdup(vv->url) :
+	    xstrdup("the records' vaults");
+	kvset_iterate(c.set, vault_release, NULL);
+	stop_kvset(c.set, cred, http, &sent, &retried, &throttled);
 	cimap_free(c.seen);
 	free(c.from);
 	for (i = 0; i < c.nscopes; i++) {

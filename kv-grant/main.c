@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,13 +98,32 @@ static const struct preflight_need need_delete[] = {
 
 struct grant {
 	struct arm	*arm;
-	char		*vault_id;	/* the vault's resource id */
+	char		*vault_id;	/* the default vault's id, or NULL */
 	char		*sub;		/* its subscription */
+	struct azure_cred *cred;
+	char		*dflt_url;	/* the default, canonical, or NULL */
+	char		*dflt_key;	/* its kv_vault_key, or NULL */
+	char		*dflt_key2;	/* that of its vaultUri, or NULL */
+	int		 asked_uri;	/* default_uri done */
+	pthread_mutex_t	 mu;
+	struct cimap	*vaults;	/* a record's vault: struct found */
 	int		 dry_run;
 	int		 revoke;
 	/* counts, kept by emit (one thread) */
 	long		 n, created, exists, deleted, absent, planned;
 };
+
+/* A record's vault, looked up once: its resource id, or why not. */
+struct found {
+	char	*id;
+	char	*err;
+};
+
+static char *lookup_vault(struct arm *, const char *, const char *,
+	    char **);
+static char *find_vault(struct arm *, struct azure_cred *, const char *,
+	    const char *, char **);
+static void default_uri(struct grant *);
 
 /* What one record asks for, as plain strings owned by the worker. */
 struct ask {
@@ -236,13 +256,119 @@ role_def(const char *role, const char *sub, char **err)
 }
 
 /*
+ * The resource id of the record's vault: its "vault" field (checked as
+ * kv-put checks it, then looked up in the subscription once), else the
+ * default's.  Borrowed from g, or NULL and a malloc'd *err.
+ */
+static const char *
+record_vault_id(struct grant *g, jv rec, char **err)
+{
+	struct found *f;
+	const char *v;
+	char *canon, *key, *m;
+
+	if ((*err = rec_field_problem(rec, "vault", JV_KIND_STRING, 0)) !=
+	    NULL)
+		return NULL;
+	if ((v = rec_str(rec, "vault")) == NULL) {
+		if (g->vault_id == NULL)
+			*err = xstrdup("no vault: the record has no vault "
+			    "field, and neither --vault, --scope nor "
+			    "KEY_VAULT_NAME names a default");
+		return g->vault_id;
+	}
+	if ((canon = kv_vault_canon(v, &m)) == NULL) {
+		*err = xasprintf("vault %s", *v == '\0' ? "is empty" : m);
+		free(m);
+		return NULL;
+	}
+	key = kv_vault_key(canon);
+	pthread_mutex_lock(&g->mu);
+	/* kv-put's mapping names the default too, by its URL: ask once. */
+	if (!g->asked_uri && g->arm != NULL && g->vault_id != NULL &&
+	    (g->dflt_key == NULL || strcmp(key, g->dflt_key) != 0)) {
+		g->asked_uri = 1;
+		default_uri(g);
+	}
+	if ((g->dflt_key != NULL && strcmp(key, g->dflt_key) == 0) ||
+	    (g->dflt_key2 != NULL && strcmp(key, g->dflt_key2) == 0)) {
+		pthread_mutex_unlock(&g->mu);
+		free(key);
+		free(canon);
+		return g->vault_id;
+	}
+	if ((f = cimap_get(g->vaults, key)) == NULL) {
+		f = xcalloc(1, sizeof(*f));
+		if (!kv_vault_host_ok(canon, g->dflt_url, &m)) {
+			f->err = xasprintf("vault %s", m);
+			free(m);
+		} else if (g->arm == NULL)
+			f->err = xasprintf("vault %s: a dry run with --scope "
+			    "does not look vaults up", canon);
+		else
+			f->id = find_vault(g->arm, g->cred, canon, g->sub,
+			    &f->err);
+		cimap_put(g->vaults, key, f);
+	}
+	pthread_mutex_unlock(&g->mu);
+	free(key);
+	free(canon);
+	if (f->err != NULL)
+		*err = xstrdup(f->err);
+	return f->id;
+}
+
+static int
+found_free(const char *key, void *val, void *arg)
+{
+	struct found *f = val;
+
+	free(f->id);
+	free(f->err);
+	free(f);
+	return 0;
+}
+
+/*
+ * The default vault's URL as Resource Manager has it (properties.vaultUri):
+ * the mapping of kv-put names the vault by it, and a record's vault on its
+ * host or a sibling is then allowed, as kv-put allowed it.  Nothing when
+ * it cannot be read: records naming the vault by URL are then looked up.
+ */
+static void
+default_uri(struct grant *g)
+{
+	char *path, *canon, *err = NULL;
+	const char *u;
+	long st = 0;
+	jv r, pr;
+
+	path = xasprintf("%s?api-version=" API_VAULTS, g->vault_id);
+	r = arm_call(g->arm, "GET", path, jv_invalid(), &st);
+	free(path);
+	if (jv_is_valid(r) && st == 200) {
+		pr = jv_object_get(jv_copy(r), jv_string("properties"));
+		if ((u = rec_str(pr, "vaultUri")) != NULL &&
+		    (canon = kv_vault_canon(u, &err)) != NULL) {
+			g->dflt_key2 = kv_vault_key(canon);
+			free(g->dflt_url);
+			g->dflt_url = canon;
+		}
+		free(err);
+		jv_free(pr);
+	}
+	jv_free(r);
+}
+
+/*
  * Read what the record asks for into a; 0, or -1 with *err (malloc'd)
  * naming the field.
  */
 static int
 parse_ask(struct grant *g, jv rec, struct ask *a, char **err)
 {
-	const char *principal, *role, *name = NULL;
+	const char *principal, *role, *name = NULL, *vid;
+	char *vsub;
 	char uuid[37];
 	char *joined;
 	size_t i;
@@ -298,8 +424,6 @@ parse_ask(struct grant *g, jv rec, struct ask *a, char **err)
 		jv_free(v);
 		return -1;
 	}
-	if ((a->roledef = role_def(role, g->sub, err)) == NULL)
-		return -1;
 
 	v = jv_object_get(jv_copy(rec), jv_string("name"));
 	if (jv_get_kind(v) == JV_KIND_STRING)
@@ -315,8 +439,16 @@ parse_ask(struct grant *g, jv rec, struct ask *a, char **err)
 		    "name", name);
 		return -1;
 	}
-	a->scope = name != NULL ? xasprintf("%s/secrets/%s", g->vault_id,
-	    name) : xstrdup(g->vault_id);
+	if ((vid = record_vault_id(g, rec, err)) == NULL)
+		return -1;
+	/* The role's definition, in the subscription of the vault. */
+	vsub = vault_id_sub(vid);
+	a->roledef = role_def(role, vsub != NULL ? vsub : g->sub, err);
+	free(vsub);
+	if (a->roledef == NULL)
+		return -1;
+	a->scope = name != NULL ? xasprintf("%s/secrets/%s", vid, name) :
+	    xstrdup(vid);
 
 	/* Bicep: guid(scope.id, principalId, roleDefinitionId). */
 	joined = xasprintf("%s-%s-%s", a->scope, a->principal, a->roledef);
@@ -1011,25 +1143,31 @@ main(int argc, char *argv[])
 			    "resource id (/subscriptions/SUB/resourceGroups/RG"
 			    "%sNAME)", scope, KV_TYPE);
 	} else {
-		if ((vault = kv_target(vault)) == NULL)
-			msg_usage_error("no vault: give --vault, --scope or "
-			    "set KEY_VAULT_NAME");
+		/* None: every record must carry its own. */
+		vault = kv_target(vault);
 		if (sub == NULL)
 			sub = getenv("AZURE_SUBSCRIPTION_ID");
 		if (sub != NULL && *sub == '\0')
 			sub = NULL;
 		if (sub != NULL && !is_guid(sub))
 			msg_usage_error("subscription '%s' is not a GUID", sub);
-		if (strncasecmp(vault, "https://", 8) != 0 &&
+		if (vault != NULL && strncasecmp(vault, "https://", 8) != 0 &&
 		    !kv_vault_name_valid(vault))
 			msg_usage_error("vault '%s' is neither a Key Vault "
 			    "name nor an https URL", vault);
+		if (vault != NULL &&
+		    (g.dflt_url = kv_vault_canon(vault, &err)) == NULL)
+			msg_usage_error("%s", err);
+		if (g.dflt_url != NULL)
+			g.dflt_key = kv_vault_key(g.dflt_url);
 	}
+	pthread_mutex_init(&g.mu, NULL);
+	g.vaults = cimap_new(0);
 
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 0);
 	if ((cred = azure_cred_new(http, &err)) == NULL ||
 	    (g.arm = arm_new(http, cred, &err)) == NULL ||
-	    (scope == NULL &&
+	    (scope == NULL && vault != NULL &&
 	    (g.vault_id = find_vault(g.arm, cred, vault, sub, &err)) ==
 	    NULL)) {
 		/* The engine's thread stops before the exit. */
@@ -1038,8 +1176,11 @@ main(int argc, char *argv[])
 		http_free(http);
 		msg_fatal("%s", err);
 	}
+	g.cred = cred;
+	/* Records' own vaults are looked for where the default was found. */
 	if (scope == NULL)
-		g.sub = vault_id_sub(g.vault_id);
+		g.sub = g.vault_id != NULL ? vault_id_sub(g.vault_id) :
+		    sub != NULL ? xstrdup(sub) : NULL;
 	if (g.dry_run)
 		problems = preflight(&g, vault);
 
@@ -1116,5 +1257,11 @@ main(int argc, char *argv[])
 	buf_release(&sum);
 	free(g.vault_id);
 	free(g.sub);
+	free(g.dflt_url);
+	free(g.dflt_key);
+	free(g.dflt_key2);
+	cimap_iterate(g.vaults, found_free, NULL);
+	cimap_free(g.vaults);
+	pthread_mutex_destroy(&g.mu);
 	return status;
 }

@@ -37,7 +37,21 @@ enum {
 	OPT_REFERENCE,
 	OPT_SPLIT,
 	OPT_STRIP_MOUNT,
+	OPT_VAULT_MAP,
 	OPT_VERSION
+};
+
+/*
+ * A rule of --vault-map: records of namespace ns (NULL: any; "" the
+ * root), mount mount (NULL: any) and whose "mount/path" is prefix or
+ * below it (NULL: any) go to vault (canonical).
+ */
+struct rule {
+	char	*ns;
+	char	*mount;
+	char	*prefix;
+	char	*vault;
+	size_t	 lineno;
 };
 
 /*
@@ -70,7 +84,13 @@ static struct {
 	int		 split;
 	int		 strip_mount;
 	int		 suffix;
+	const char	*vaultmap;
 } opt;
+
+static struct rule *rules;
+static size_t nrules;
+/* The key of the vault of records without one (KEY_VAULT_NAME), or "". */
+static char *dflt_vkey;
 
 /*
  * What -e sees: the record without its data, and nothing else.  This
@@ -110,6 +130,7 @@ static const struct option longopts[] = {
 	{ "reference",		required_argument, NULL, OPT_REFERENCE },
 	{ "split",		no_argument,	   NULL, OPT_SPLIT },
 	{ "strip-mount",	no_argument,	   NULL, OPT_STRIP_MOUNT },
+	{ "vault-map",		required_argument, NULL, OPT_VAULT_MAP },
 	{ "verbose",		no_argument,	   NULL, 'v' },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
 	{ NULL,			0,		   NULL, 0 }
@@ -119,7 +140,7 @@ static const char synopsis[] =
     "usage: kv-name [-fhqv] [-e expr] [-m file] [--namespace-prefix]\n"
     "               [--on-collision error|suffix] [-p prefix] "
     "[--reference vault]\n"
-    "               [--split] [--strip-mount]\n";
+    "               [--split] [--strip-mount] [--vault-map file]\n";
 static const char options[] =
 	"  -e, --expr EXPR                  name each record with a jq expression\n"
 	"  -f, --force-rename               ignore the names records arrive with\n"
@@ -132,6 +153,7 @@ static const char options[] =
 	"      --reference VAULT            add the App Service Key Vault reference\n"
 	"      --split                      one record per key of a multi-key secret\n"
 	"      --strip-mount                leave the mount out of default names\n"
+	"      --vault-map FILE             rules: which records go to which vault\n"
 	"  -v, --verbose                    say which names were shortened or suffixed\n"
 	"      --version                    print the version and exit\n";
 
@@ -385,15 +407,55 @@ suffixed(const char *full, const char *id, size_t idlen)
 	return cut_hashed(full, hash);
 }
 
-/* Take name for id: NULL when done, else whoever holds it already. */
-static struct ent *
-take(const char *name, const char *id, size_t idlen)
+/*
+ * A name's key in the names map: a name need only be unique within its
+ * vault (vk, a kv_vault_key, "" for none), which comes first (a space
+ * is in neither).  malloc'd.
+ */
+static char *
+name_key(const char *vk, const char *name)
 {
+	return xasprintf("%s %s", vk, name);
+}
+
+/* The pins' key: the identity, then NUL 'v' and the vault's key. */
+static void
+pin_key(struct buf *b, const char *id, size_t idlen, const char *vk)
+{
+	buf_add(b, id, idlen);
+	buf_add(b, "\0v", 2);
+	buf_addstr(b, vk);
+}
+
+static struct ent *
+pin_get(const char *id, size_t idlen, const char *vk)
+{
+	struct buf b;
 	struct ent *e;
 
-	if ((e = cimap_get(names, name)) != NULL)
+	buf_init(&b);
+	pin_key(&b, id, idlen, vk);
+	e = cimap_getn(pins, b.data, b.len);
+	buf_release(&b);
+	return e;
+}
+
+/*
+ * Take name in vault vk for id: NULL when done, else whoever holds it
+ * already.
+ */
+static struct ent *
+take(const char *vk, const char *name, const char *id, size_t idlen)
+{
+	struct ent *e;
+	char *k = name_key(vk, name);
+
+	if ((e = cimap_get(names, k)) != NULL) {
+		free(k);
 		return same_id(e, id, idlen) ? NULL : e;
-	cimap_put(names, name, ent_new(NULL, id, idlen, 0));
+	}
+	cimap_put(names, k, ent_new(NULL, id, idlen, 0));
+	free(k);
 	return NULL;
 }
 
@@ -407,13 +469,19 @@ fail(jv rec, const char *label, char *why /* freed */)
 }
 
 static jv
-set_name(jv rec, const char *name)
+set_name(jv rec, const char *vk, const char *name)
 {
+	const char *v = opt.vault;
+
 	rec = jv_object_set(rec, jv_string("name"), jv_string(name));
-	if (opt.vault != NULL)
+	/* The record's own vault, when it goes by a name. */
+	if (v != NULL && *vk != '\0' && strstr(vk, "://") == NULL &&
+	    rec_str(rec, "vault") != NULL)
+		v = vk;
+	if (v != NULL)
 		rec = jv_object_set(rec, jv_string("reference"),
 		    jv_string_fmt("@Microsoft.KeyVault(VaultName=%s;"
-		    "SecretName=%s)", opt.vault, name));
+		    "SecretName=%s)", v, name));
 	return rec;
 }
 
@@ -424,13 +492,14 @@ set_name(jv rec, const char *name)
  * error record.
  */
 static jv
-assign(jv rec, const char *id, size_t idlen, enum how how, const char *name)
+assign(jv rec, const char *vk, const char *id, size_t idlen, enum how how,
+    const char *name)
 {
 	struct ent *pin, *e, *e2;
 	char *label, *cand = NULL, *alt = NULL, *who, *who2;
 
 	label = id_label(id, idlen, 0);
-	pin = cimap_getn(pins, id, idlen);
+	pin = pin_get(id, idlen, vk);
 	if (how == HOW_KEEP) {
 		if (pin != NULL && strcasecmp(ent_name(pin), name) != 0) {
 			rec = fail(rec, label, xasprintf("name %s differs "
@@ -439,25 +508,25 @@ assign(jv rec, const char *id, size_t idlen, enum how how, const char *name)
 			    (unsigned)pin->lineno));
 			goto out;
 		}
-		if ((e = take(name, id, idlen)) != NULL) {
+		if ((e = take(vk, name, id, idlen)) != NULL) {
 			who = ent_label(e);
 			rec = fail(rec, label, xasprintf("name %s already "
 			    "taken by %s", name, who));
 			free(who);
 			goto out;
 		}
-		rec = set_name(rec, name);
+		rec = set_name(rec, vk, name);
 		goto out;
 	}
 	if (pin != NULL) {
-		rec = set_name(rec, ent_name(pin));
+		rec = set_name(rec, vk, ent_name(pin));
 		goto out;
 	}
 	cand = fit(name);
 	if (strlen(name) > KV_NAME_MAX)
 		msg_info(label, "name shortened to %s", cand);
-	if ((e = take(cand, id, idlen)) == NULL) {
-		rec = set_name(rec, cand);
+	if ((e = take(vk, cand, id, idlen)) == NULL) {
+		rec = set_name(rec, vk, cand);
 		goto out;
 	}
 	who = ent_label(e);
@@ -468,7 +537,7 @@ assign(jv rec, const char *id, size_t idlen, enum how how, const char *name)
 		goto out;
 	}
 	alt = suffixed(name, id, idlen);
-	if ((e2 = take(alt, id, idlen)) != NULL) {
+	if ((e2 = take(vk, alt, id, idlen)) != NULL) {
 		who2 = ent_label(e2);
 		rec = fail(rec, label, xasprintf("name %s already taken by "
 		    "%s, and name %s by %s", cand, who, alt, who2));
@@ -476,7 +545,7 @@ assign(jv rec, const char *id, size_t idlen, enum how how, const char *name)
 	} else {
 		msg_info(label, "name %s already taken by %s: named %s", cand,
 		    who, alt);
-		rec = set_name(rec, alt);
+		rec = set_name(rec, vk, alt);
 	}
 	free(who);
 out:
@@ -498,52 +567,19 @@ jq_text(jv msg)
 	return s;
 }
 
-/*
- * Run -e over the record without its data, so the expression never sees
- * a secret value.  Returns the name (malloc'd), or NULL and *why.
- */
+/* A name -e gave (r, consumed): malloc'd, or NULL and *why. */
 static char *
-eval_expr(jv rec, char **why)
+expr_name(jv r, char **why)
 {
-	jv in, r, r2;
 	char *name, *q;
 	size_t n;
 
-	in = jv_object_delete(jv_copy(rec), jv_string("data"));
-	jq_start(jq, in, 0);
-	r = jq_next(jq);
-	if (!jv_is_valid(r)) {
-		if (jv_invalid_has_msg(jv_copy(r))) {
-			q = jq_text(jv_invalid_get_msg(r));
-			*why = xasprintf("-e: %s", q);
-			free(q);
-		} else {
-			jv_free(r);
-			*why = xstrdup("-e: no result");
-		}
-		return NULL;
-	}
 	if (jv_get_kind(r) != JV_KIND_STRING) {
-		*why = xasprintf("-e: result is %s, not a string",
+		*why = xasprintf("-e: name is %s, not a string",
 		    jv_kind_name(jv_get_kind(r)));
 		jv_free(r);
 		return NULL;
 	}
-	r2 = jq_next(jq);
-	if (jv_is_valid(r2)) {
-		*why = xstrdup("-e: more than one result");
-		jv_free(r2);
-		jv_free(r);
-		return NULL;
-	}
-	if (jv_invalid_has_msg(jv_copy(r2))) {
-		q = jq_text(jv_invalid_get_msg(r2));
-		*why = xasprintf("-e: %s", q);
-		free(q);
-		jv_free(r);
-		return NULL;
-	}
-	jv_free(r2);
 	/* Validated, not sanitized; only the length is fixed later. */
 	n = (size_t)jv_string_length_bytes(jv_copy(r));
 	if (n == 0 || strlen(jv_string_value(r)) != n ||
@@ -557,6 +593,103 @@ eval_expr(jv rec, char **why)
 	name = xstrdup(jv_string_value(r));
 	jv_free(r);
 	return name;
+}
+
+/*
+ * Run -e over the record without its data, so the expression never sees
+ * a secret value.  Its result is the name, or an object with a "name"
+ * and a "vault" (either may be left out: the default rule names, the
+ * vault is chosen as without -e).  0 with *name and *vault (malloc'd or
+ * NULL), or -1 and *why.
+ */
+static int
+eval_expr(jv rec, char **name, char **vault, char **why)
+{
+	jv in, r, r2, v, keys, k;
+	char *q;
+	int i, n;
+
+	*name = *vault = NULL;
+	in = jv_object_delete(jv_copy(rec), jv_string("data"));
+	jq_start(jq, in, 0);
+	r = jq_next(jq);
+	if (!jv_is_valid(r)) {
+		if (jv_invalid_has_msg(jv_copy(r))) {
+			q = jq_text(jv_invalid_get_msg(r));
+			*why = xasprintf("-e: %s", q);
+			free(q);
+		} else {
+			jv_free(r);
+			*why = xstrdup("-e: no result");
+		}
+		return -1;
+	}
+	if (jv_get_kind(r) != JV_KIND_STRING &&
+	    jv_get_kind(r) != JV_KIND_OBJECT) {
+		*why = xasprintf("-e: result is %s, not a string or an object",
+		    jv_kind_name(jv_get_kind(r)));
+		jv_free(r);
+		return -1;
+	}
+	r2 = jq_next(jq);
+	if (jv_is_valid(r2)) {
+		*why = xstrdup("-e: more than one result");
+		jv_free(r2);
+		jv_free(r);
+		return -1;
+	}
+	if (jv_invalid_has_msg(jv_copy(r2))) {
+		q = jq_text(jv_invalid_get_msg(r2));
+		*why = xasprintf("-e: %s", q);
+		free(q);
+		jv_free(r);
+		return -1;
+	}
+	jv_free(r2);
+	if (jv_get_kind(r) == JV_KIND_STRING)
+		return (*name = expr_name(r, why)) != NULL ? 0 : -1;
+	keys = jv_keys(jv_copy(r));
+	n = jv_array_length(jv_copy(keys));
+	for (i = 0; i < n; i++) {
+		k = jv_array_get(jv_copy(keys), i);
+		if (strcmp(jv_string_value(k), "name") != 0 &&
+		    strcmp(jv_string_value(k), "vault") != 0) {
+			q = dumped(k);
+			*why = xasprintf("-e: result has %s: an object holds "
+			    "only name and vault", q);
+			free(q);
+			jv_free(k);
+			jv_free(keys);
+			jv_free(r);
+			return -1;
+		}
+		jv_free(k);
+	}
+	jv_free(keys);
+	v = jv_object_get(jv_copy(r), jv_string("vault"));
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		*vault = xstrdup(jv_string_value(v));
+	else if (jv_get_kind(v) != JV_KIND_INVALID &&
+	    jv_get_kind(v) != JV_KIND_NULL) {
+		*why = xasprintf("-e: vault is %s, not a string",
+		    jv_kind_name(jv_get_kind(v)));
+		jv_free(v);
+		jv_free(r);
+		return -1;
+	}
+	jv_free(v);
+	v = jv_object_get(r, jv_string("name"));
+	if (jv_get_kind(v) == JV_KIND_INVALID || jv_get_kind(v) ==
+	    JV_KIND_NULL) {
+		jv_free(v);
+		return 0;
+	}
+	if ((*name = expr_name(v, why)) == NULL) {
+		free(*vault);
+		*vault = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /* P, then '-' unless P ends with one, then body. */
@@ -595,7 +728,7 @@ has_alnum(const char *s)
  */
 static char *
 rule_name(jv rec, const char *mount, const char *path, const char *id,
-    size_t idlen, char **why)
+    size_t idlen, char *ename /* freed */, char **why)
 {
 	struct buf b;
 	char *raw, *body, *folded = NULL, hash[HASH_LEN + 1];
@@ -610,11 +743,8 @@ rule_name(jv rec, const char *mount, const char *path, const char *id,
 	    *ns == '\0')
 		ns = NULL;
 
-	if (opt.expr != NULL) {
-		if ((body = eval_expr(rec, why)) == NULL)
-			return NULL;
-		return with_prefix(body);
-	}
+	if (ename != NULL)
+		return with_prefix(ename);
 	buf_init(&b);
 	if (!has_alnum(path)) {
 		folded = fold(path);
@@ -749,7 +879,7 @@ emit(jv rec)
 /* One key of a split secret, as its own record. */
 static jv
 split_one(jv rec, jv data, jv key, const char *mount, const char *path,
-    const char *base)
+    const char *vk, const char *base)
 {
 	struct buf id, full;
 	const char *k = jv_string_value(key);
@@ -788,11 +918,113 @@ split_one(jv rec, jv data, jv key, const char *mount, const char *path,
 		free(q);
 		free(label);
 	} else
-		rec = assign(rec, id.data, id.len, HOW_RULE, full.data);
+		rec = assign(rec, vk, id.data, id.len, HOW_RULE, full.data);
 	buf_release(&full);
 	buf_release(&id);
 	free(why);
 	return rec;
+}
+
+/*
+ * Which of two rules is the more specific: > 0 when a is.  The longer
+ * prefix, then one that names the mount, then one that names the
+ * namespace.
+ */
+static int
+rule_cmp(const struct rule *a, const struct rule *b)
+{
+	size_t la = a->prefix != NULL ? strlen(a->prefix) : 0;
+	size_t lb = b->prefix != NULL ? strlen(b->prefix) : 0;
+
+	if (la != lb)
+		return la > lb ? 1 : -1;
+	if ((a->mount != NULL) != (b->mount != NULL))
+		return a->mount != NULL ? 1 : -1;
+	if ((a->ns != NULL) != (b->ns != NULL))
+		return a->ns != NULL ? 1 : -1;
+	return 0;
+}
+
+/* Is full ("mount/path") prefix, or below it by whole segments? */
+static int
+under(const char *full, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(full, prefix, n) == 0 &&
+	    (full[n] == '\0' || full[n] == '/');
+}
+
+/*
+ * The --vault-map rule for a record, or NULL: of those that match, the
+ * longest prefix; among equal prefixes one naming the mount, then one
+ * naming the namespace.  No two rules tie (load_rules refuses them).
+ */
+static const struct rule *
+match_rule(const char *ns, const char *mount, const char *path)
+{
+	const struct rule *r, *best = NULL;
+	char *full;
+	size_t i;
+
+	full = xasprintf("%s/%s", mount, path);
+	for (i = 0; i < nrules; i++) {
+		r = &rules[i];
+		if ((r->ns != NULL && strcmp(r->ns, ns) != 0) ||
+		    (r->mount != NULL && strcmp(r->mount, mount) != 0) ||
+		    (r->prefix != NULL && !under(full, r->prefix)))
+			continue;
+		if (best == NULL || rule_cmp(r, best) > 0)
+			best = r;
+	}
+	free(full);
+	return best;
+}
+
+/*
+ * The record's vault: what -e gave (evault), else its own "vault" field,
+ * else the --vault-map rule's; the record then carries it in canonical
+ * form (kv_vault_canon).  The vault's key (kv_vault_key; dflt_vkey for a
+ * record with none), malloc'd; or NULL and *why.
+ */
+static char *
+record_vault(jv *rec, const char *evault, const char *mount,
+    const char *path, char **why)
+{
+	const struct rule *r;
+	const char *v = evault, *ns;
+	char *canon, *m, *vk;
+	int rc, isnull;
+	jv k;
+
+	/* null is no vault, as for kv-put. */
+	k = jv_object_get(jv_copy(*rec), jv_string("vault"));
+	isnull = jv_get_kind(k) == JV_KIND_NULL;
+	jv_free(k);
+	if (v == NULL && !isnull &&
+	    (rc = get_str(*rec, "vault", &v, why)) == -1)
+		return NULL;
+	if (v == NULL && nrules > 0) {
+		if (get_str(*rec, "namespace", &ns, why) != 1)
+			ns = "";
+		if ((r = match_rule(ns, mount, path)) != NULL)
+			v = r->vault;
+	}
+	if (v == NULL)
+		return xstrdup(dflt_vkey);
+	if (*v == '\0') {
+		*why = xstrdup("vault is empty");
+		return NULL;
+	}
+	if ((canon = kv_vault_canon(v, &m)) == NULL) {
+		*why = xasprintf("vault %s", m);
+		free(m);
+		return NULL;
+	}
+	vk = kv_vault_key(canon);
+	*rec = jv_object_set(*rec, jv_string("vault"), jv_string(canon));
+	free(canon);
+	return vk;
 }
 
 static void
@@ -800,7 +1032,8 @@ name_record(jv rec, size_t lineno)
 {
 	struct buf id;
 	const char *mount, *path, *own = NULL;
-	char *why = NULL, *label, *base = NULL, *q;
+	char *why = NULL, *label, *base = NULL, *q, *vk = NULL;
+	char *ename = NULL, *evault = NULL, *ewhy = NULL;
 	struct ent *pin;
 	enum how how = HOW_RULE;
 	jv data, keys, v;
@@ -821,6 +1054,36 @@ name_record(jv rec, size_t lineno)
 		buf_release(&id);
 		return;
 	}
+	/*
+	 * -e first: it may choose the vault, which the pins depend on.  A
+	 * name pinned in the vault chosen without it needs no -e, which
+	 * may then fail.
+	 */
+	if (opt.expr != NULL &&
+	    eval_expr(rec, &ename, &evault, &ewhy) == -1 &&
+	    (vk = record_vault(&rec, NULL, mount, path, &why)) != NULL &&
+	    pin_get(id.data, id.len, vk) == NULL) {
+		free(vk);
+		vk = NULL;
+		why = ewhy;
+		ewhy = NULL;
+	}
+	free(ewhy);
+	if (vk == NULL && why == NULL)
+		vk = record_vault(&rec, evault, mount, path, &why);
+	if (vk == NULL) {
+		label = id_label(id.data, id.len, 0);
+		emit(fail(rec, label, why));
+		free(label);
+		free(ename);
+		free(evault);
+		buf_release(&id);
+		return;
+	}
+	free(evault);
+	/* record_vault changed rec: the strings are borrowed anew. */
+	mount = rec_str(rec, "mount");
+	path = rec_str(rec, "path");
 	v = jv_object_get(jv_copy(rec), jv_string("name"));
 	if (jv_get_kind(v) != JV_KIND_INVALID && !opt.force &&
 	    opt.expr == NULL) {
@@ -839,17 +1102,21 @@ name_record(jv rec, size_t lineno)
 		how = HOW_KEEP;
 		base = xstrdup(own);
 	} else if (why == NULL &&
-	    (pin = cimap_getn(pins, id.data, id.len)) != NULL) {
+	    (pin = pin_get(id.data, id.len, vk)) != NULL) {
 		how = HOW_PIN;
 		base = xstrdup(ent_name(pin));
 	} else if (why == NULL) {
 		how = HOW_RULE;
-		base = rule_name(rec, mount, path, id.data, id.len, &why);
+		base = rule_name(rec, mount, path, id.data, id.len, ename,
+		    &why);
+		ename = NULL;
 	}
+	free(ename);
 	if (base == NULL) {
 		label = id_label(id.data, id.len, 0);
 		emit(fail(rec, label, why));
 		free(label);
+		free(vk);
 		buf_release(&id);
 		return;
 	}
@@ -861,7 +1128,7 @@ name_record(jv rec, size_t lineno)
 		n = jv_array_length(jv_copy(keys));
 		for (i = 0; i < n; i++) {
 			v = jv_array_get(jv_copy(keys), i);
-			emit(split_one(jv_copy(rec), data, v, mount, path,
+			emit(split_one(jv_copy(rec), data, v, mount, path, vk,
 			    base));
 			jv_free(v);
 		}
@@ -871,10 +1138,132 @@ name_record(jv rec, size_t lineno)
 		jv_wipe_free(rec);
 	} else {
 		jv_free(data);
-		emit(assign(rec, id.data, id.len, how, base));
+		emit(assign(rec, vk, id.data, id.len, how, base));
 	}
 	free(base);
+	free(vk);
 	buf_release(&id);
+}
+
+/* Both NULL, or the same string. */
+static int
+same_opt(const char *a, const char *b)
+{
+	return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * A string field of a rule, copied, or NULL when absent; fatal when it
+ * is not a string, or (a path) is empty or has a '/' at an end.
+ */
+static char *
+rule_str(jv rec, const char *field, int path, const char *file,
+    size_t lineno)
+{
+	const char *s;
+	char *why = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = get_str(rec, field, &s, &why)) == -1)
+		msg_fatal("%s:%zu: %s", file, lineno, why);
+	if (rc == 0)
+		return NULL;
+	n = strlen(s);
+	if (path && n == 0)
+		msg_fatal("%s:%zu: %s is empty", file, lineno, field);
+	if (n > 0 && (s[0] == '/' || s[n - 1] == '/'))
+		msg_fatal("%s:%zu: %s \"%s\" starts or ends with '/'", file,
+		    lineno, field, s);
+	return xstrdup(s);
+}
+
+/*
+ * Read --vault-map: one JSON object a line, {"namespace", "mount",
+ * "prefix", "vault"}, each but vault optional.  Any bad line is fatal,
+ * named by its number: another field, a bad vault, a prefix outside
+ * the rule's mount, or a second rule for the same records.
+ */
+static void
+load_rules(const char *file)
+{
+	struct rec_reader rd;
+	struct rule r, *o;
+	const char *k;
+	char *why = NULL, *m;
+	jv rec, keys, kv;
+	FILE *fp;
+	size_t i;
+	int rc, j, n;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		msg_fatal("%s: %s", file, strerror(errno));
+	rec_reader_init(&rd, fp);
+	while ((rc = rec_next(&rd, &rec)) != 0) {
+		if (rc == -2)
+			msg_fatal("%s: %s", file, strerror(errno));
+		if (rc == -1)
+			msg_fatal("%s:%zu: %s", file, rd.lineno, rd.err);
+		keys = jv_keys(jv_copy(rec));
+		n = jv_array_length(jv_copy(keys));
+		for (j = 0; j < n; j++) {
+			kv = jv_array_get(jv_copy(keys), j);
+			k = jv_string_value(kv);
+			if (strcmp(k, "namespace") != 0 &&
+			    strcmp(k, "mount") != 0 &&
+			    strcmp(k, "prefix") != 0 &&
+			    strcmp(k, "vault") != 0)
+				msg_fatal("%s:%zu: unknown field \"%s\" (a rule "
+				    "has namespace, mount, prefix and vault)",
+				    file, rd.lineno, k);
+			jv_free(kv);
+		}
+		jv_free(keys);
+		memset(&r, 0, sizeof(r));
+		r.lineno = rd.lineno;
+		r.ns = rule_str(rec, "namespace", 0, file, rd.lineno);
+		r.mount = rule_str(rec, "mount", 1, file, rd.lineno);
+		r.prefix = rule_str(rec, "prefix", 1, file, rd.lineno);
+		if ((m = rule_str(rec, "vault", 0, file, rd.lineno)) == NULL)
+			msg_fatal("%s:%zu: no vault", file, rd.lineno);
+		if ((r.vault = kv_vault_canon(m, &why)) == NULL)
+			msg_fatal("%s:%zu: vault %s", file, rd.lineno, why);
+		free(m);
+		if (r.mount != NULL && r.prefix != NULL &&
+		    !under(r.prefix, r.mount))
+			msg_fatal("%s:%zu: prefix %s is not in mount %s: the "
+			    "rule matches nothing", file, rd.lineno, r.prefix,
+			    r.mount);
+		for (i = 0; i < nrules; i++) {
+			o = &rules[i];
+			if (same_opt(o->ns, r.ns) &&
+			    same_opt(o->mount, r.mount) &&
+			    same_opt(o->prefix, r.prefix))
+				msg_fatal("%s:%zu: the same records as line "
+				    "%zu: which vault they go to would depend "
+				    "on the order", file, rd.lineno,
+				    o->lineno);
+		}
+		rules = xrealloc(rules, (nrules + 1) * sizeof(*rules));
+		rules[nrules++] = r;
+		jv_free(rec);
+	}
+	rec_reader_release(&rd);
+	fclose(fp);
+}
+
+static void
+free_rules(void)
+{
+	size_t i;
+
+	for (i = 0; i < nrules; i++) {
+		free(rules[i].ns);
+		free(rules[i].mount);
+		free(rules[i].prefix);
+		free(rules[i].vault);
+	}
+	free(rules);
 }
 
 /* Pin every name of an earlier mapping; an inconsistent one is fatal. */
@@ -882,10 +1271,10 @@ static void
 load_map(const char *file)
 {
 	struct rec_reader rd;
-	struct buf id;
+	struct buf id, pk;
 	struct ent *e;
-	const char *mount, *path, *name;
-	char *why = NULL, *l1, *l2;
+	const char *mount, *path, *name, *v;
+	char *why = NULL, *l1, *l2, *vk, *nk, *canon;
 	FILE *fp;
 	jv rec;
 	int rc;
@@ -913,23 +1302,40 @@ load_map(const char *file)
 			msg_fatal("%s:%zu: name %s is not a valid Key Vault "
 			    "name", file, rd.lineno, l1);
 		}
+		/* Pinned in the vault the line went to (kv-put says). */
+		if (get_str(rec, "vault", &v, &why) == -1)
+			msg_fatal("%s:%zu: %s", file, rd.lineno, why);
+		if (v == NULL)
+			vk = xstrdup(dflt_vkey);
+		else if ((canon = kv_vault_canon(v, &why)) == NULL)
+			msg_fatal("%s:%zu: vault %s", file, rd.lineno, why);
+		else {
+			vk = kv_vault_key(canon);
+			free(canon);
+		}
+		buf_init(&pk);
+		pin_key(&pk, id.data, id.len, vk);
+		nk = name_key(vk, name);
 		l1 = id_label(id.data, id.len, 0);
-		if ((e = cimap_getn(pins, id.data, id.len)) != NULL) {
+		if ((e = cimap_getn(pins, pk.data, pk.len)) != NULL) {
 			if (strcasecmp(ent_name(e), name) != 0)
 				msg_fatal("%s:%zu: %s is named %s here and "
 				    "%s on line %u", file, rd.lineno, l1, name,
 				    ent_name(e), (unsigned)e->lineno);
-		} else if ((e = cimap_get(names, name)) != NULL) {
+		} else if ((e = cimap_get(names, nk)) != NULL) {
 			l2 = id_label(ent_id(e), e->idlen, 0);
 			msg_fatal("%s:%zu: name %s of %s is also the name "
 			    "of %s on line %u", file, rd.lineno, name, l1, l2,
 			    (unsigned)e->lineno);
 		} else {
 			e = ent_new(name, id.data, id.len, rd.lineno);
-			cimap_put(names, name, e);
-			cimap_putn(pins, id.data, id.len, e);
+			cimap_put(names, nk, e);
+			cimap_putn(pins, pk.data, pk.len, e);
 		}
 		free(l1);
+		free(nk);
+		free(vk);
+		buf_release(&pk);
 		buf_release(&id);
 		jv_wipe_free(rec);
 	}
@@ -994,6 +1400,25 @@ expr_compile(const char *expr)
 		msg_usage_error("-e: %s", jqerr ? jqerr :
 		    "cannot compile the expression");
 	free(jqerr);
+}
+
+/*
+ * The key of the vault that kv-put gives records without one
+ * (KEY_VAULT_NAME, as it reads it), or "": names are unique per vault.
+ */
+static char *
+default_vkey(void)
+{
+	const char *d = kv_target(NULL);
+	char *canon, *err = NULL, *k;
+
+	if (d == NULL || (canon = kv_vault_canon(d, &err)) == NULL) {
+		free(err);
+		return xstrdup("");
+	}
+	k = kv_vault_key(canon);
+	free(canon);
+	return k;
 }
 
 static void
@@ -1077,6 +1502,9 @@ main(int argc, char *argv[])
 		case OPT_STRIP_MOUNT:
 			opt.strip_mount = 1;
 			break;
+		case OPT_VAULT_MAP:
+			opt.vaultmap = optarg;
+			break;
 		default:
 			msg_option(ch, OPT_VERSION);
 		}
@@ -1099,6 +1527,9 @@ main(int argc, char *argv[])
 		expr_compile(opt.expr);
 	names = cimap_new(0);
 	pins = cimap_new(CIMAP_EXACT);
+	dflt_vkey = default_vkey();
+	if (opt.vaultmap != NULL)
+		load_rules(opt.vaultmap);
 	if (opt.mapfile != NULL)
 		load_map(opt.mapfile);
 
@@ -1120,6 +1551,8 @@ main(int argc, char *argv[])
 	rec_reader_release(&rd);
 	cimap_free(pins);
 	cimap_free(names);
+	free_rules();
+	free(dflt_vkey);
 	if (jq != NULL)
 		jq_teardown(&jq);
 	return msg_finish(nfailed > 0 ? EXIT_PARTIAL : EXIT_OK,

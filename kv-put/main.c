@@ -14,6 +14,7 @@
 
 #define JOBS_DEFAULT	8
 #define JOBS_MAX	64
+#define READ_AHEAD	4096	/* records, for the vaults' lanes */
 /*
  * The published per-vault budgets (learn.microsoft.com, Key Vault service
  * limits): "Secret CREATE" 300 and all other transactions 4,000 per 10
@@ -69,7 +70,7 @@ struct ent {
 
 struct put {
 	struct http	*http;
-	struct kv	*kv;
+	struct kvset	*set;		/* the vaults, each its own budget */
 	int		 dry_run;
 	int		 force;
 	int		 recover;
@@ -80,6 +81,7 @@ struct put {
 	char		*from;		/* migrated-from */
 	long		 problems;	/* found by the pre-flight (-n) */
 	const char	*unplanned;	/* why a dry run cannot plan, or NULL */
+	struct azure_cred *cred;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	struct cimap	*names;		/* name: struct ent, under mu */
@@ -183,7 +185,20 @@ fatal_free(const char *what, char *m)
  */
 static struct ent held;
 
-/* The entry of a name, made when missing.  With p->mu held if shared. */
+/*
+ * A name's key in p->names: names are unique per vault only, so the
+ * vault's key comes first (a space is in neither).  malloc'd.
+ */
+static char *
+ent_key(const struct kvvault *v, const char *name)
+{
+	return xasprintf("%s %s", v->key, name);
+}
+
+/*
+ * The entry of a name (an ent_key), made when missing.  With p->mu held
+ * if shared.
+ */
 static struct ent *
 ent_get(struct put *p, const char *name)
 {
@@ -252,83 +267,98 @@ ent_take(struct ent *e, const struct kvver *v)
 }
 
 /*
- * The dry run's pre-flight, before anything is read for the plan: its
- * problems go out first, a line and a record each.
+ * The dry run's pre-flight of one vault, before anything is read for
+ * its plan: its problems go out first, a line and a record each.  0, or
+ * -1 when the vault's secrets cannot be listed.
  */
-static void
-preflight(struct put *p, struct azure_cred *cred, const char *vault)
+static int
+preflight(struct put *p, struct azure_cred *cred, struct kvvault *vv)
 {
 	struct preflight_need nd[sizeof(needs) / sizeof(needs[0])];
 	struct preflight pf;
+	int rc;
 
 	memcpy(nd, needs, sizeof(needs));
 	if (!p->recover)
 		nd[NEED_RECOVER] = nd[NEED_RECOVER + 1];
-	preflight_init(&pf, nd, vault);
-	preflight_kv(&pf, p->kv, cred);
-	p->problems = preflight_emit(&pf);
-	if (pf.state[NEED_LIST] != PREFLIGHT_ALLOWED)
-		p->unplanned = "not planned: the pre-flight found that the "
-		    "vault's secrets cannot be listed";
+	preflight_init(&pf, nd, vv->url);
+	preflight_kv(&pf, vv->kv, cred);
+	p->problems += preflight_emit(&pf);
+	rc = pf.state[NEED_LIST] != PREFLIGHT_ALLOWED ? -1 : 0;
 	preflight_release(&pf);
+	return rc;
 }
 
-/* Learn the vault's names, their owners and the soft-deleted names. */
-static void
-survey(struct put *p)
+/*
+ * Learn a vault's names, their owners and the soft-deleted names, before
+ * its first record is handed to the workers (or while other vaults'
+ * records are in their hands: the entries are taken under p->mu).  0,
+ * or -1 and a malloc'd *err when it cannot be listed.
+ */
+static int
+survey(struct put *p, struct kvvault *vv, char **err)
 {
 	jv all, item;
 	struct kvver v;
-	char *name, *m, *e2;
+	char *name, *m, *k;
 	struct ent *e;
 	int i, n, nsec, ndel = 0;
 
-	all = kv_list_all(p->kv, "secrets?maxresults=25", NULL);
+	all = kv_list_all(vv->kv, "secrets?maxresults=25", NULL);
 	if (!jv_is_valid(all)) {
 		m = kv_call_msg(all);
-		e2 = xasprintf("listing secrets: %s", m);
+		*err = xasprintf("listing secrets: %s", m);
 		free(m);
-		fatal_free(kv_url(p->kv), e2);
+		return -1;
 	}
 	n = nsec = jv_array_length(jv_copy(all));
+	pthread_mutex_lock(&p->mu);
 	for (i = 0; i < n; i++) {
 		item = jv_array_get(jv_copy(all), i);
 		if ((name = id_name(rec_str(item, "id"), "secrets")) != NULL) {
-			e = ent_get(p, name);
+			k = ent_key(vv, name);
+			e = ent_get(p, k);
 			kvver_take(&v, item);
 			ent_take(e, &v);
 			kvver_release(&v);
+			free(k);
 			free(name);
 		}
 		jv_free(item);
 	}
+	pthread_mutex_unlock(&p->mu);
 	jv_free(all);
-	all = kv_list_all(p->kv, "deletedsecrets?maxresults=25", NULL);
+	all = kv_list_all(vv->kv, "deletedsecrets?maxresults=25", NULL);
 	if (!jv_is_valid(all)) {
 		m = kv_call_msg(all);
-		msg_warn(kv_url(p->kv), "cannot list soft-deleted secrets "
+		msg_warn(vv->url, "cannot list soft-deleted secrets "
 		    "(%s): a soft-deleted name will fail when written", m);
 		free(m);
-		return;
+		return 0;
 	}
 	n = jv_array_length(jv_copy(all));
+	pthread_mutex_lock(&p->mu);
 	for (i = 0; i < n; i++) {
 		item = jv_array_get(jv_copy(all), i);
 		name = id_name(rec_str(item, "recoveryId"), "deletedsecrets");
 		if (name == NULL)
 			name = id_name(rec_str(item, "id"), "secrets");
 		if (name != NULL) {
-			e = ent_get(p, name);
+			k = ent_key(vv, name);
+			e = ent_get(p, k);
 			if (!e->exists) {
 				e->deleted = 1;
 				ndel++;
 			}
+			free(k);
 			free(name);
 		}
 		jv_free(item);
 	}
+	pthread_mutex_unlock(&p->mu);
 	jv_free(all);
-	msg_info(kv_url(p->kv), "%d secrets, %d soft-deleted", nsec, ndel);
+	msg_info(vv->url, "%d secrets, %d soft-deleted", nsec, ndel);
+	return 0;
 }
 
 /*
@@ -509,13 +539,13 @@ sleep_ms(long ms)
  * 1 read, 0 the name is gone, -1 failed (*st, *err).
  */
 static int
-read_current(struct put *p, struct ent *e, const char *name, long *st,
+read_current(struct kv *kv, struct ent *e, const char *name, long *st,
     char **err)
 {
 	struct kvver v;
 	int rc;
 
-	if ((rc = kvver_read(p->kv, name, NULL, &v, st, err)) ==
+	if ((rc = kvver_read(kv, name, NULL, &v, st, err)) ==
 	    KVVER_ABSENT) {
 		e->exists = 0;
 		return 0;
@@ -537,7 +567,7 @@ read_current(struct put *p, struct ent *e, const char *name, long *st,
  * (recovery is asynchronous: GET answers 404 until it is done).
  */
 static int
-recover(struct put *p, struct ent *e, const char *name, long *st,
+recover(struct kv *kv, struct ent *e, const char *name, long *st,
     char **err)
 {
 	char *path;
@@ -547,7 +577,7 @@ recover(struct put *p, struct ent *e, const char *name, long *st,
 
 	path = xasprintf("deletedsecrets/%s/recover", name);
 	for (;;) {
-		r = kv_call(p->kv, "POST", path, jv_invalid(), st);
+		r = kv_call(kv, "POST", path, jv_invalid(), st);
 		if (!jv_is_valid(r)) {
 			free(path);
 			*err = kv_call_msg(r);
@@ -570,7 +600,7 @@ recover(struct put *p, struct ent *e, const char *name, long *st,
 	jv_free(r);
 	e->deleted = 0;
 	while (!msg_stop) {
-		rc = read_current(p, e, name, st, err);
+		rc = read_current(kv, e, name, st, err);
 		if (rc != 0)
 			return rc == 1 ? 0 : -1;
 		if (time(NULL) >= deadline) {
@@ -586,7 +616,7 @@ recover(struct put *p, struct ent *e, const char *name, long *st,
 
 /* SetSecret; waits out a delete or recovery still in progress. */
 static int
-write_secret(struct put *p, const char *name, const char *value,
+write_secret(struct kv *kv, const char *name, const char *value,
     size_t len, const char *ct, jv tags, long long exp, long *st, char **id,
     char **err)
 {
@@ -610,7 +640,7 @@ write_secret(struct put *p, const char *name, const char *value,
 		    jv_string(ct));
 		body = jv_object_set(body, jv_string("tags"), jv_copy(tags));
 		body = jv_object_set(body, jv_string("attributes"), attrs);
-		r = kv_call(p->kv, "PUT", path, body, st);
+		r = kv_call(kv, "PUT", path, body, st);
 		if (!jv_is_valid(r)) {
 			*err = kv_call_msg(r);
 			break;
@@ -686,6 +716,7 @@ fail_req(jv rec, const char *label, long st, const char *msg)
 
 struct job {
 	struct put	*p;
+	struct kv	*kv;		/* the record's vault */
 	struct ent	*e;
 	jv		 rec;
 	char		*label;
@@ -752,7 +783,7 @@ put_turn(struct job *j)
 		}
 		if (atomic_load(&output_failed))
 			return rec_error(strip_data(rec), 0, NO_OUTPUT);
-		if (recover(p, e, j->name, &st, &err) == -1) {
+		if (recover(j->kv, e, j->name, &st, &err) == -1) {
 			m = xasprintf("cannot recover %s: %s", j->name, err);
 			rec = fail_req(rec, j->label, st, m);
 			free(m);
@@ -766,7 +797,7 @@ put_turn(struct job *j)
 	}
 	existed = e->exists;
 	if (e->exists && !e->have_hash) {
-		rc = read_current(p, e, j->name, &st, &err);
+		rc = read_current(j->kv, e, j->name, &st, &err);
 		if (rc == -1 && !(p->force && st == 403)) {
 			rec = fail_req(rec, j->label, st, err);
 			free(err);
@@ -810,7 +841,7 @@ put_turn(struct job *j)
 			 * migrated before (its version is there), or it would
 			 * land out of order.
 			 */
-			if (!e->have_versions && kvver_list(p->kv, j->name,
+			if (!e->have_versions && kvver_list(j->kv, j->name,
 			    &e->vers, &st, &err) == 0 && st == 404)
 				err = xasprintf("%s is no longer in the vault",
 				    j->name);
@@ -841,7 +872,7 @@ put_turn(struct job *j)
 	}
 	if (atomic_load(&output_failed))
 		return rec_error(strip_data(rec), 0, NO_OUTPUT);
-	if (write_secret(p, j->name, j->value, j->len, j->ct, j->tags, j->exp,
+	if (write_secret(j->kv, j->name, j->value, j->len, j->ct, j->tags, j->exp,
 	    &st, &newid, &err) == -1) {
 		rec = fail_req(rec, j->label, st, err);
 		free(err);
@@ -864,9 +895,11 @@ static jv
 put_one(jv rec, long ticket, void *arg)
 {
 	struct put *p = arg;
+	struct kvvault *vv = NULL;
 	struct job j;
 	const char *name;
-	char *err = NULL, *m;
+	char *err = NULL, *m, *key = NULL;
+	int fresh;
 	jv data, v;
 
 	if (rec_failed(rec))
@@ -876,6 +909,13 @@ put_one(jv rec, long ticket, void *arg)
 	j.label = rec_label(rec, 0);
 	j.tags = jv_invalid();
 	name = rec_str(rec, "name");
+	/* route() made it, and put its canonical URL in the record. */
+	if (ticket >= 0 && (vv = kvset_get(p->set, rec_str(rec, "vault"),
+	    &fresh, &m)) == NULL) {
+		rec = fail(rec, j.label, 0, m);
+		free(m);
+		goto out;
+	}
 	if (ticket < 0) {
 		m = name == NULL ? xstrdup("no name: pipe the records "
 		    "through kv-name first") :
@@ -933,8 +973,10 @@ put_one(jv rec, long ticket, void *arg)
 	}
 
 	/* The name's turn: records of one name go in input order. */
+	j.kv = vv->kv;
+	key = ent_key(vv, name);
 	pthread_mutex_lock(&p->mu);
-	j.e = ent_get(p, name);
+	j.e = ent_get(p, key);
 	while (j.e->turn != (unsigned long)ticket)
 		pthread_cond_wait(&p->cv, &p->mu);
 	pthread_mutex_unlock(&p->mu);
@@ -956,7 +998,7 @@ put_one(jv rec, long ticket, void *arg)
 	 */
 	if (!p->dry_run && j.e->turn == j.e->issued && j.e->exists &&
 	    !j.e->deleted) {
-		cimap_put(p->names, name, &held);
+		cimap_put(p->names, key, &held);
 		ent_free(NULL, j.e, NULL);
 	}
 	pthread_cond_broadcast(&p->cv);
@@ -966,6 +1008,7 @@ out:
 	jv_free(j.tags);
 	free(j.vpath);
 	free(j.label);
+	free(key);
 	return rec;
 }
 
@@ -1059,19 +1102,22 @@ emit(jv rec, long tag, void *arg)
  * no turn to take: failed, or no valid name.
  */
 static long
-ticket(struct put *p, jv rec /* borrowed */)
+ticket(struct put *p, jv rec /* borrowed */, struct kvvault *vv)
 {
 	const char *name;
 	struct ent *e;
 	unsigned long t;
+	char *key;
 
-	if (rec_failed(rec) || (name = rec_str(rec, "name")) == NULL ||
-	    !kv_name_valid(name))
+	if (vv == NULL || rec_failed(rec) ||
+	    (name = rec_str(rec, "name")) == NULL || !kv_name_valid(name))
 		return -1;
+	key = ent_key(vv, name);
 	pthread_mutex_lock(&p->mu);
-	e = ent_get(p, name);
+	e = ent_get(p, key);
 	t = e->issued++;
 	pthread_mutex_unlock(&p->mu);
+	free(key);
 	return (long)t;
 }
 
@@ -1091,6 +1137,61 @@ parse_budget(const char *arg, long *window)
 	n = (long)xstrtonum(s, 1, 1000000, "--write-budget");
 	free(s);
 	return n;
+}
+
+/*
+ * The record's vault (main thread): its "vault" field, else the default
+ * (--vault, KEY_VAULT_NAME).  A vault named for the first time is
+ * surveyed here, before any of its records reaches a worker.  The
+ * record then carries the vault's canonical URL (the mapping says where
+ * each secret went); one whose vault is bad, missing or cannot be
+ * listed fails.  *out is the vault, NULL when there is none.
+ */
+static jv
+route(struct put *p, jv rec, struct kvvault **out)
+{
+	struct kvvault *vv = NULL;
+	char *err, *m, *label;
+	int fresh = 0;
+
+	*out = NULL;
+	if (rec_failed(rec))
+		return rec;
+	if ((err = rec_field_problem(rec, "vault", JV_KIND_STRING, 0)) ==
+	    NULL && (vv = kvset_get(p->set, rec_str(rec, "vault"), &fresh,
+	    &err)) != NULL) {
+		/* A dry run's pre-flight of each vault, as of the default. */
+		if (fresh && vv->data == NULL && p->dry_run &&
+		    preflight(p, p->cred, vv) == -1)
+			vv->data = xasprintf("not planned: the pre-flight found "
+			    "that the secrets of vault %s cannot be listed",
+			    vv->url);
+		else if (fresh && vv->data == NULL &&
+		    survey(p, vv, &m) == -1) {
+			vv->data = xasprintf("vault %s: %s", vv->url, m);
+			msg_error(NULL, "%s", (char *)vv->data);
+			free(m);
+		}
+		if (vv->data != NULL)
+			err = xstrdup(vv->data);
+	}
+	if (err != NULL) {
+		label = rec_label(rec, 0);
+		rec = fail(rec, label, 0, err);
+		free(label);
+		free(err);
+		return rec;
+	}
+	*out = vv;
+	return jv_object_set(rec, jv_string("vault"), jv_string(vv->url));
+}
+
+static int
+vault_release(struct kvvault *vv, void *arg)
+{
+	free(vv->data);
+	vv->data = NULL;
+	return 0;
 }
 
 int
@@ -1121,7 +1222,9 @@ main(int argc, char *argv[])
 	struct pool *pool;
 	struct put p;
 	struct tm tm;
+	struct kvvault *vv;
 	const char *vault = NULL, *cn;
+	char *err;
 	long write_rate = 0, all_rate = 0;
 	long write_budget = WRITE_BUDGET, window = BUDGET_WINDOW;
 	long sent, retried, throttled;
@@ -1129,7 +1232,7 @@ main(int argc, char *argv[])
 	double dur, rdur;
 	long wb, ww;
 	time_t now;
-	int ch, rc, jobs = JOBS_DEFAULT, status, undo = 0, purge = 0;
+	int ch, rc, jobs = JOBS_DEFAULT, status, undo = 0, purge = 0, deep = 0;
 	jv rec;
 
 	msg_init("kv-put");
@@ -1195,9 +1298,11 @@ main(int argc, char *argv[])
 	if (undo && (p.force || p.recover || p.json || p.expires_given))
 		msg_usage_error("--rollback writes nothing: -f, --recover, "
 		    "--json and --expires have no place with it");
-	if ((vault = kv_target(vault)) == NULL)
-		msg_usage_error("no vault: give --vault NAME|URL or set "
-		    "KEY_VAULT_NAME");
+	/* None: every record must carry its own. */
+	vault = kv_target(vault);
+	if (undo && vault == NULL)
+		msg_usage_error("--rollback: no vault: give --vault NAME|URL or "
+		    "set KEY_VAULT_NAME");
 
 	now = time(NULL);
 	gmtime_r(&now, &tm);
@@ -1209,20 +1314,21 @@ main(int argc, char *argv[])
 
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
 	p.http = http;
-	p.kv = start_kv(http, vault, cures, &cred);
+	p.set = start_kvset(http, vault, cures, write_rate / 10.0,
+	    all_rate / 10.0, &cred);
+	p.cred = cred;
 	/*
-	 * By default the vault's whole budgets, counted over their window:
+	 * By default each vault's whole budgets, counted over their window:
 	 * an idle vault takes the first WRITE_BUDGET writes at once, and no
 	 * window however counted gets more.  --write-rate and --rate pace
 	 * evenly instead, for a vault that other jobs share.
 	 */
-	kv_set_budget(p.kv, write_rate / 10.0, all_rate / 10.0);
-	kv_set_window(p.kv, write_rate > 0 ? 0 : (int)write_budget, 0,
-	    (double)window);
-	kv_set_window(p.kv, 0, all_rate > 0 ? 0 : ALL_BUDGET, BUDGET_WINDOW);
+	kvset_set_window(p.set, write_rate > 0 ? 0 : (int)write_budget,
+	    (double)window, all_rate > 0 ? 0 : ALL_BUDGET, BUDGET_WINDOW);
+	vv = kvset_default(p.set);
 	if (undo) {
-		status = rollback(p.kv, purge, p.dry_run, &summary);
-		stop_kv(p.kv, cred, http, &sent, &retried, &throttled);
+		status = rollback(vv->kv, purge, p.dry_run, &summary);
+		stop_kvset(p.set, cred, http, &sent, &retried, &throttled);
 		cimap_free(p.names);
 		free(p.from);
 		pthread_cond_destroy(&p.cv);
@@ -1233,14 +1339,18 @@ main(int argc, char *argv[])
 		return status;
 	}
 
-	if (p.dry_run)
-		preflight(&p, cred, vault);
-	if (p.unplanned == NULL)
-		survey(&p);
+	/* The default vault answers before anything is read. */
+	if (vv != NULL && p.dry_run && preflight(&p, cred, vv) == -1)
+		p.unplanned = "not planned: the pre-flight found that the "
+		    "vault's secrets cannot be listed";
+	else if (vv != NULL && survey(&p, vv, &err) == -1)
+		fatal_free(vv->url, err);
 	if ((cn = azure_cred_name(cred)) != NULL)
-		msg_info(kv_url(p.kv), "signed in with %s", cn);
+		msg_info(vv != NULL ? vv->url : NULL, "signed in with %s", cn);
 
+	/* A lane, and -j workers, for each vault: none holds up another. */
 	pool = pool_new(jobs, put_one, emit, &p);
+	pool_set_lanes(pool, jobs);
 	pool_on_lost(pool, lost);
 	rec_reader_init(&rd, stdin);
 	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
@@ -1249,7 +1359,19 @@ main(int argc, char *argv[])
 		if (rc == -1)
 			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
 		p.in++;
-		if (pool_submit(pool, rec, ticket(&p, rec)) == -1)
+		/*
+		 * Records that name vaults: read up to READ_AHEAD of them
+		 * ahead, so that the next vault's records are reached while
+		 * the first's still wait at its budget.  A run into the
+		 * default vault alone keeps its memory flat.
+		 */
+		if (rc == 1 && !deep && rec_str(rec, "vault") != NULL) {
+			pool_grow(pool, READ_AHEAD);
+			deep = 1;
+		}
+		rec = route(&p, rec, &vv);
+		if (pool_submit_lane(pool, rec, ticket(&p, rec, vv),
+		    vv != NULL ? vv->idx : -1) == -1)
 			break;
 	}
 	/* Every record is in: the progress line can tell how long is left. */
@@ -1258,7 +1380,8 @@ main(int argc, char *argv[])
 	pool_finish(pool);
 	pool_free(pool);
 
-	stop_kv(p.kv, cred, http, &sent, &retried, &throttled);
+	kvset_iterate(p.set, vault_release, NULL);
+	stop_kvset(p.set, cred, http, &sent, &retried, &throttled);
 	cimap_iterate(p.names, ent_free, NULL);
 	cimap_free(p.names);
 	free(p.from);

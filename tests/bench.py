@@ -211,6 +211,8 @@ def bench_one(n, latency, jobs, mode, budgets, work, env0, ctx):
         if nreq >= 20000:
             # The log kept the last 20,000 only: no count, no figure.
             nreq = None
+        # The same secrets into three vaults at once (budgets on only).
+        multi = three_vaults(kvargs, env, work, jobs) if budgets else None
     finally:
         for p in procs:
             if p.poll() is None:
@@ -229,6 +231,7 @@ def bench_one(n, latency, jobs, mode, budgets, work, env0, ctx):
     rate_after = (len(after) / (after[-1] - puts[WRITES - 1])
                   if len(after) > 1 and after[-1] > puts[WRITES - 1] else None)
     cpu_total = sum(s["cpu_s"] for s in stages.values())
+    single = len(puts) / ends["kv-put"] if puts and ends["kv-put"] else None
     return {
         "n": n, "latency_ms": latency, "jobs": jobs, "throttle_mode": mode,
         "budgets": budgets,
@@ -247,6 +250,10 @@ def bench_one(n, latency, jobs, mode, budgets, work, env0, ctx):
         "write_rate_after_300_per_s": round(rate_after, 2)
         if rate_after else None,
         "records_failed": failed, "check_not_ok": notok,
+        "single_vault_writes_per_s": round(single, 2) if single else None,
+        "three_vaults": multi,
+        "three_vaults_vs_single": round(multi["writes_per_s"] / single, 2)
+        if multi and single and multi["writes_per_s"] else None,
         "stages": stages,
         "cpu_s_total": round(cpu_total, 3),
         "cpu_ms_per_secret": round(1000 * cpu_total / max(n, 1), 4),
@@ -284,6 +291,13 @@ def show(r):
               f(r["write_rate_after_300_per_s"], "%.1f")))
     print("  migrate + check %.2f s; %d records failed, %d not ok" % (
         r["migrate_check_s"], r["records_failed"], r["check_not_ok"]))
+    if r["three_vaults"]:
+        m = r["three_vaults"]
+        print("  one vault %s writes/s; three vaults %s writes/s (%d created,"
+              " %d failed): x %s" % (
+                  f(r["single_vault_writes_per_s"], "%.1f"),
+                  f(m["writes_per_s"], "%.1f"), m["created"], m["failed"],
+                  f(r["three_vaults_vs_single"], "%.2f")))
     print("  CPU %.3f s = %.3f ms per secret" % (r["cpu_s_total"],
                                                 r["cpu_ms_per_secret"]))
     a, c = r["kv_check_alone"], r["curl_same_urls"]
@@ -332,6 +346,56 @@ def main():
         print("figures written to %s" % out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def three_vaults(kvargs, env, work, jobs):
+    """kv-put into three vaults of one stand-in (--vaults), the secrets
+    spread evenly over them by kv-name -e: the write rate of one run, each
+    vault at its own budget."""
+    names = ["kv-bench-a", "kv-bench-b", "kv-bench-c"]
+    tls = os.path.join(work, "tls3")
+    subprocess.run(["bash", "-c", '. "$0/tests/lib.sh"; tls_setup "$1" "$2"',
+                    TOP, tls, "IP:127.0.0.1,DNS:localhost," +
+                    ",".join("DNS:%s.localhost" % n for n in names)],
+                   check=True)
+    args = list(kvargs)
+    args[args.index("--tls-cert") + 1] = tls + "/server.pem"
+    args[args.index("--tls-key") + 1] = tls + "/server.key"
+    p = subprocess.Popen([sys.executable] + args + ["--vaults",
+                         ",".join(names)], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                         env=env, text=True)
+    try:
+        urls = [p.stdout.readline().strip() for _ in names]
+        if not all(urls):
+            sys.exit("bench: the three-vault stand-in did not start")
+        e = dict(env)
+        e.update({"KEY_VAULT_NAME": urls[0], "AZURE_AUTHORITY_HOST": urls[0],
+                  "SSL_CERT_FILE": tls + "/ca.pem",
+                  "CURL_CA_BUNDLE": tls + "/ca.pem"})
+        # A third of the secrets each, by the number that ends the path.
+        expr = ('{vault: %s[(.path | split("/secret") | last | tonumber) '
+                '%% 3]}' % json.dumps(urls))
+        named = os.path.join(work, "named3")
+        j = str(jobs)
+        subprocess.run(["bash", "-c", 'vault-ls -q -j "$1" | '
+                        'vault-dump -q -j "$1" | kv-name -q -e "$2" >"$3"',
+                        "bench", j, expr, named], env=e, check=True)
+        t0 = time.monotonic()
+        with open(named, "rb") as fin:
+            out = subprocess.run(["kv-put", "-q", "-j", j], stdin=fin,
+                                 stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, env=e).stdout
+        wall = time.monotonic() - t0
+        os.unlink(named)
+        recs = [json.loads(x) for x in out.splitlines() if x.strip()]
+        created = sum(1 for r in recs if r.get("status") == "created")
+        return {"wall_s": round(wall, 2), "created": created,
+                "failed": sum(1 for r in recs if "error" in r),
+                "writes_per_s": round(created / wall, 2) if wall else None}
+    finally:
+        p.terminate()
+        p.wait()
 
 
 def vault_fixture(n):

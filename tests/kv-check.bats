@@ -142,7 +142,7 @@ kv-check: 5 records: 4 ok, 1 differ, 0 failed; N requests, 0 retried, 0 throttle
 	assert_line -n 2 --partial '"name":"secret-app-cfg","check":["missing"]}'
 	assert_equal "$(checks | grep -c '"ok"')" 4
 	run -1 --separate-stderr kv-check <"$MAP"
-	assert_line -n 2 --partial '"name":"secret-app-cfg","id":'
+	assert_line -n 2 --partial '"name":"secret-app-cfg","vault":"'"$KV_URL"'","id":'
 	assert_line -n 2 --partial '"check":["missing"]}'
 	assert_equal "$(checks | grep -c '"ok"')" 4
 }
@@ -255,7 +255,7 @@ kv-check: 5 records: 4 ok, 1 differ, 0 failed; N requests, 0 retried, 0 throttle
 	assert_equal "$(checks | grep -c '"ok"')" 5
 	run -1 --separate-stderr kv-check --orphans=mounts < <(source_records)
 	assert_equal "${#lines[@]}" 6
-	assert_line -n 5 --regexp '^\{"name":"secret-gone","mount":"secret","path":"gone","id":"https://127\.0\.0\.1:[0-9]+/secrets/secret-gone","check":\["orphan"\]\}$'
+	assert_line -n 5 --regexp '^\{"name":"secret-gone","mount":"secret","path":"gone","vault":"https://127\.0\.0\.1:[0-9]+","id":"https://127\.0\.0\.1:[0-9]+/secrets/secret-gone","check":\["orphan"\]\}$'
 	assert_equal "$(summary)" "kv-check: secret/gone: orphan
 kv-check: 6 records: 5 ok, 1 differ (1 orphan), 0 failed; N requests, 0 retried, 0 throttled"
 	# Names compare case-insensitively, as Key Vault's do.
@@ -493,10 +493,10 @@ kv-check: try 'kv-check -h' for usage"
 	assert_line -n 0 --regexp '^kv-check \(vault2kv\) [0-9.]+( \(commit [0-9a-f]+(-dirty)?\))?$'
 }
 
-@test "no vault, or credentials that get no token, are fatal: exit 2, nothing read" {
-	run -2 --separate-stderr env -u KEY_VAULT_NAME kv-check </dev/null
-	assert_equal "$stderr" "kv-check: no vault: give --vault NAME|URL or set KEY_VAULT_NAME
-kv-check: try 'kv-check -h' for usage"
+@test "no vault fails the record; credentials that get no token are fatal: exit 2, nothing read" {
+	run -1 --separate-stderr env -u KEY_VAULT_NAME kv-check <<<'{"mount":"secret","path":"app/api","name":"secret-app-api"}'
+	assert_output '{"mount":"secret","path":"app/api","name":"secret-app-api","error":{"tool":"kv-check","status":null,"message":"no vault: the record has no vault field, and neither --vault nor KEY_VAULT_NAME names a default"}}'
+	assert_equal "$(head -n 1 <<<"$stderr")" "kv-check: secret/app/api: no vault: the record has no vault field, and neither --vault nor KEY_VAULT_NAME names a default"
 	run -2 --separate-stderr env AZURE_CLIENT_SECRET=wrong kv-check <<<'{"name":"secret-app-api"}'
 	assert_equal "$output" ""
 	assert_regex "$stderr" '^kv-check: https://127\.0\.0\.1:[0-9]+: no Azure credential could get a token'

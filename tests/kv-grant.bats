@@ -375,9 +375,8 @@ kv-grant: try 'kv-grant -h' for usage"
 	AZURE_SUBSCRIPTION_ID=0c8e2f4a run -2 --separate-stderr kv-grant --vault "$VAULT" </dev/null
 	assert_equal "$stderr" "kv-grant: subscription '0c8e2f4a' is not a GUID
 kv-grant: try 'kv-grant -h' for usage"
-	KEY_VAULT_NAME= run -2 --separate-stderr kv-grant </dev/null
-	assert_equal "$stderr" "kv-grant: no vault: give --vault, --scope or set KEY_VAULT_NAME
-kv-grant: try 'kv-grant -h' for usage"
+	KEY_VAULT_NAME= run -1 --separate-stderr kv-grant <<<"{\"principal\":\"$P1\",\"role\":\"Key Vault Secrets User\"}"
+	assert_equal "$(head -n 1 <<<"$stderr")" "kv-grant: line 1: no vault: the record has no vault field, and neither --vault, --scope nor KEY_VAULT_NAME names a default"
 	run -2 --separate-stderr kv-grant extra </dev/null
 	assert_equal "$stderr" "usage: kv-grant [-hnqv] [-j jobs] [--revoke] [--scope resource-id]
                 [--subscription subscription] [--vault name|url]

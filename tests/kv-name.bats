@@ -192,13 +192,13 @@ kv-name: try 'kv-name -h' for usage"
 kv-name: 1 record in, 1 out, 1 failed"
 	done <<-'EOF'
 		.path~-e: "app/db" is not a valid Key Vault name
-		42~-e: result is number, not a string
+		42~-e: result is number, not a string or an object
 		empty~-e: no result
 		.path, .mount~-e: more than one result
 		.mount | .x~-e: Cannot index string with string "x"
 		"bad: \(.path)" | error~-e: bad: app/db
 		""~-e: "" is not a valid Key Vault name
-		.data~-e: result is null, not a string
+		.data~-e: result is null, not a string or an object
 	EOF
 }
 
@@ -221,11 +221,11 @@ kv-name: 1 record in, 1 out, 1 failed"
 	done <<-'EOF'
 		env.VAULT_TOKEN~-e: env is not available: -e sees only the record
 		env | tostring~-e: env is not available: -e sees only the record
-		$ENV.VAULT_TOKEN~-e: result is null, not a string
+		$ENV.VAULT_TOKEN~-e: result is null, not a string or an object
 		"n\($ENV | length)/"~-e: "n0/" is not a valid Key Vault name
 		$ENV | tostring~-e: "{}" is not a valid Key Vault name
 		$ ENV | tostring~-e: "{}" is not a valid Key Vault name
-		def f: $ENV.VAULT_TOKEN; f~-e: result is null, not a string
+		def f: $ENV.VAULT_TOKEN; f~-e: result is null, not a string or an object
 		"x" | modulemeta | tostring~-e: modulemeta is not available: -e sees only the record
 		input~-e: input is not available: -e sees only the record
 		[inputs] | tostring~-e: inputs is not available: -e sees only the record
@@ -239,8 +239,8 @@ kv-name: 1 record in, 1 out, 1 failed"
 		.path | stderr~-e: stderr is not available: -e sees only the record
 		now | localtime | mktime | tostring~-e: localtime is not available: -e sees only the record
 		$__loc__ | tostring~-e: "{\"file\":\"<top-level>\",\"line\":1}" is not a valid Key Vault name
-		getpath(["data"])~-e: result is null, not a string
-		.data.password~-e: result is null, not a string
+		getpath(["data"])~-e: result is null, not a string or an object
+		.data.password~-e: result is null, not a string or an object
 		[paths] | tostring~-e: "[[\"mount\"],[\"path\"]]" is not a valid Key Vault name
 	EOF
 	# Directives that load files cannot be written at all.
@@ -546,7 +546,7 @@ kv-name: 4 records in, 4 out, 2 failed"
 @test "usage errors exit 2 with the synopsis" {
 	usage="usage: kv-name [-fhqv] [-e expr] [-m file] [--namespace-prefix]
                [--on-collision error|suffix] [-p prefix] [--reference vault]
-               [--split] [--strip-mount]"
+               [--split] [--strip-mount] [--vault-map file]"
 	run -2 --separate-stderr kv-name -x
 	assert_equal "$output" ""
 	assert_equal "$stderr" "kv-name: invalid option -- 'x'

@@ -59,8 +59,8 @@ now() { date +%s; }
 		$(rec app-cfg app/cfg '{"user":"u-Bb2","port":5432}')
 		$(rec app-port app/port '{"port":5432}')
 	EOF
-	assert_line --index 0 --regexp '^\{"mount":"secret","path":"app/db","kv":2,"name":"app-db","id":"https://127\.0\.0\.1:[0-9]+/secrets/app-db/[0-9a-f]{32}","status":"created"\}$'
-	assert_line --index 1 --partial '"name":"app-cfg","id":'
+	assert_line --index 0 --regexp '^\{"mount":"secret","path":"app/db","kv":2,"name":"app-db","vault":"https://127\.0\.0\.1:[0-9]+","id":"https://127\.0\.0\.1:[0-9]+/secrets/app-db/[0-9a-f]{32}","status":"created"\}$'
+	assert_line --index 1 --partial '"name":"app-cfg","vault":"'"$KV_URL"'","id":'
 	assert_line --index 2 --partial '"status":"created"'
 	refute_output --partial pw-Aa1
 	refute_output --partial u-Bb2
@@ -133,7 +133,7 @@ kv-put: 1 records: 1 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 
 		$(rec over-limit a/over "{\"v\":\"$over\"}")
 	EOF
 	assert_line --index 0 --partial '"status":"created"'
-	assert_line --index 1 '{"mount":"secret","path":"a/over","kv":2,"name":"over-limit","error":{"tool":"kv-put","status":null,"message":"value of 25601 bytes is over Key Vault'"'"'s limit of 25600: split it with kv-name --split, or keep it in Vault"}}'
+	assert_line --index 1 '{"mount":"secret","path":"a/over","kv":2,"name":"over-limit","vault":"'"$KV_URL"'","error":{"tool":"kv-put","status":null,"message":"value of 25601 bytes is over Key Vault'"'"'s limit of 25600: split it with kv-name --split, or keep it in Vault"}}'
 	run -0 requests 'select(.method == "PUT") | .path'
 	assert_output /secrets/at-limit
 }
@@ -167,11 +167,11 @@ kv-put: 1 records: 1 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 
 		$(rec fresh fresh '{"k":"y"}')
 	EOF
 	assert_line --index 0 --partial '"status":"unchanged"'
-	assert_line --index 1 --regexp '"name":"changed","status":"would-update"\}$'
-	assert_line --index 2 --regexp '"name":"fresh","status":"would-create"\}$'
-	assert_line --index 3 --regexp '"name":"fresh","status":"would-update"\}$'
+	assert_line --index 1 --regexp '"name":"changed","vault":"https://[^"]*","status":"would-update"\}$'
+	assert_line --index 2 --regexp '"name":"fresh","vault":"https://[^"]*","status":"would-create"\}$'
+	assert_line --index 3 --regexp '"name":"fresh","vault":"https://[^"]*","status":"would-update"\}$'
 	assert_equal "$stderr" "kv-put: $KV_URL: pre-flight: may list secrets, read secrets (probed, nothing written); cannot tell whether it may set secrets: that cannot be probed without writing; Resource Manager not asked (no subscription: AZURE_SUBSCRIPTION_ID)
-kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged, 0 conflicts, 0 skipped, 0 failed; nothing written; expected duration under 10 s at 300 writes per 10 s (30/s)"
+kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged, 0 conflicts, 0 skipped, 0 failed; nothing written; expected duration under 10 s at 300 writes per 10 s"
 	run -0 requests 'select(.kind == "data" and .method != "GET") | .method'
 	assert_output ''
 	run -0 state '[.secrets[].name] | join(" ")'
@@ -181,7 +181,7 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 @test "a name that holds another path's secret is a conflict; --force takes it over" {
 	seed '{"secrets":[{"name":"app-db","value":"theirs","tags":{"vault-path":"secret/other/db"}}]}'
 	run -1 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"mine"}')"
-	assert_output '{"mount":"secret","path":"app/db","kv":2,"name":"app-db","error":{"tool":"kv-put","status":null,"message":"app-db already holds secret/other/db (vault-path tag): not written (--force overwrites)"},"status":"conflict"}'
+	assert_output '{"mount":"secret","path":"app/db","kv":2,"name":"app-db","vault":"'"$KV_URL"'","error":{"tool":"kv-put","status":null,"message":"app-db already holds secret/other/db (vault-path tag): not written (--force overwrites)"},"status":"conflict"}'
 	[[ ${stderr_lines[0]} == "kv-put: secret/app/db: app-db already holds secret/other/db (vault-path tag): not written (--force overwrites)" ]]
 	[[ ${stderr_lines[1]} == "kv-put: 1 records: 0 created, 0 updated, 0 unchanged, 1 conflicts,"* ]]
 	run -0 secret app-db '.versions[-1].value'
@@ -205,7 +205,7 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 	seed '{"secrets":[{"name":"app-db","value":"old","deleted":true,"tags":{"vault-path":"secret/app/db"}}]}'
 	kvadmin DELETE /_admin/requests >/dev/null
 	run -1 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"new"}')"
-	assert_output '{"mount":"secret","path":"app/db","kv":2,"name":"app-db","error":{"tool":"kv-put","status":409,"message":"app-db is soft-deleted in the vault: rerun with --recover to recover it and write a new version, or purge it first"}}'
+	assert_output '{"mount":"secret","path":"app/db","kv":2,"name":"app-db","vault":"'"$KV_URL"'","error":{"tool":"kv-put","status":409,"message":"app-db is soft-deleted in the vault: rerun with --recover to recover it and write a new version, or purge it first"}}'
 	run -0 requests 'select(.kind == "data" and .method != "GET")'
 	assert_output ''
 }
@@ -407,11 +407,13 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 	refute_output --partial '"data"'
 }
 
-@test "no vault is a usage error" {
+@test "no vault: a record that carries none fails, naming it and the field" {
 	unset KEY_VAULT_NAME
-	run -2 --separate-stderr kv-put </dev/null
-	assert_equal "$stderr" "kv-put: no vault: give --vault NAME|URL or set KEY_VAULT_NAME
-kv-put: try 'kv-put -h' for usage"
+	run -1 --separate-stderr kv-put <<-EOF
+		$(rec app-db app/db '{"password":"pw-Aa1"}')
+	EOF
+	assert_output '{"mount":"secret","path":"app/db","kv":2,"name":"app-db","error":{"tool":"kv-put","status":null,"message":"no vault: the record has no vault field, and neither --vault nor KEY_VAULT_NAME names a default"}}'
+	assert_equal "$(head -n 1 <<<"$stderr")" "kv-put: secret/app/db: no vault: the record has no vault field, and neither --vault nor KEY_VAULT_NAME names a default"
 }
 
 @test "a vault URL that is not https is refused before any request" {
@@ -608,7 +610,7 @@ migration-date=$(date -u +%Y-%m-%d)"
 	local r='{"mount":"kv","path":"db/pass","kv":2,"name":"kv-db-pass","data":{"p":"root-pass"}}'
 	for dry in -n ""; do
 		run -1 --separate-stderr kv-put $dry <<<"$b"
-		assert_output '{"mount":"kv","path":"db/pass","kv":2,"namespace":"team-b","name":"kv-db-pass","error":{"tool":"kv-put","status":null,"message":"kv-db-pass already holds kv/db/pass of namespace team-a (vault-path and vault-namespace tags): not written (--force overwrites)"},"status":"conflict"}'
+		assert_output '{"mount":"kv","path":"db/pass","kv":2,"namespace":"team-b","name":"kv-db-pass","vault":"'"$KV_URL"'","error":{"tool":"kv-put","status":null,"message":"kv-db-pass already holds kv/db/pass of namespace team-a (vault-path and vault-namespace tags): not written (--force overwrites)"},"status":"conflict"}'
 		run -1 --separate-stderr kv-put $dry <<<"$r"
 		assert_output --partial '"message":"kv-db-pass already holds kv/db/pass of namespace team-a (vault-path and vault-namespace tags)'
 		assert_output --partial '"status":"conflict"'

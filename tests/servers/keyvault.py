@@ -150,6 +150,7 @@ certificates: x5c_count says how many it held).
 import argparse
 import base64
 import collections
+import copy
 import hashlib
 import json
 import math
@@ -586,6 +587,22 @@ class App:
         self.workdir = tempfile.mkdtemp(prefix="kvstandin-")
         self.certs = [ClientCert(p, self.workdir, i)
                       for i, p in enumerate(a.client_cert or [])]
+        self.vault_name = a.vault_name
+        self.peers = [self]       # the vaults of this listener (--vaults)
+
+    def sibling(self, name):
+        """Another vault behind the same Entra and ARM: its own secrets,
+        budget and configuration; tokens, role assignments, the request
+        log and the lock are shared."""
+        o = copy.copy(self)
+        o.cfg = Config(self.a, self.a.host)
+        o.secrets = {}
+        o.wts = collections.deque()
+        o.ats = collections.deque()
+        o.seq = 0
+        o.vault_name = name
+        self.peers.append(o)
+        return o
 
     def close(self):
         self.reqlog.close()
@@ -781,7 +798,8 @@ class App:
         kind = classify(path)
         cfg = self.cfg
         cfg.delay()
-        entry = {"time": iso_now(), "kind": kind, "method": method,
+        entry = {"time": iso_now(), "vault": self.vault_name,
+                 "kind": kind, "method": method,
                  "path": path, "query": q, "status": None, "injected": None,
                  "request_id": str(uuid.uuid4()),
                  "headers": redact_headers(headers),
@@ -881,7 +899,7 @@ class App:
                 return None
             msg = msg % (props.get("principalId"), self.a.tenant)
         elif kind == "data":
-            msg = msg % {"vault": self.a.vault_name, "path": path}
+            msg = msg % {"vault": self.vault_name, "path": path}
         else:
             msg = msg % {"scope": path.split("/providers/Microsoft.Authorization")[0]}
         err = {"code": code, "message": msg}
@@ -957,7 +975,7 @@ class App:
     def known_resources(self):
         # Entra issues a token for any Resource Manager audience: which one
         # Resource Manager takes is its own affair (arm_audiences).
-        return {norm_aud(self.cfg.challenge_resource),
+        return {norm_aud(x.cfg.challenge_resource) for x in self.peers} | {
                 "https://vault.azure.net", "https://graph.microsoft.com"} | \
             set(ARM_AUDIENCES) | set(self.arm_audiences())
 
@@ -1956,7 +1974,8 @@ class App:
         a = self.a
         return ("/subscriptions/%s/resourceGroups/%s/providers/"
                 "Microsoft.KeyVault/vaults/%s" % (a.subscription,
-                                                  a.resource_group, a.vault_name))
+                                                  a.resource_group,
+                                                  self.vault_name))
 
     def vault_json(self):
         a = self.a
@@ -1980,7 +1999,7 @@ class App:
         if self.cfg.purge_protection:
             props["enablePurgeProtection"] = True
         t = iso_now(0)
-        return {"id": self.vault_id(), "name": a.vault_name,
+        return {"id": self.vault_id(), "name": self.vault_name,
                 "type": "Microsoft.KeyVault/vaults", "location": a.location,
                 "tags": {},
                 "systemData": {"createdBy": self.a.client_id,
@@ -2096,15 +2115,17 @@ class App:
                 if rg is None:
                     return self.arm_err(404, "NotFound", "The requested "
                                         "resource was not found.")  # [S]
-                if name.lower() != a.vault_name.lower():
+                found = [x for x in self.peers
+                         if x.vault_name.lower() == name.lower()]
+                if not found:
                     return self.arm_err(404, "ResourceNotFound", "The Resource "
                                         "'Microsoft.KeyVault/vaults/%s' under "
                                         "resource group '%s' was not found. For "
                                         "more details please go to "
                                         "https://aka.ms/ARMResourceNotFoundFix"
                                         % (name, rg))
-                return (200, [json_ct()], jdump(self.vault_json()))
-            return self.arm_page([self.vault_json()], path, q)
+                return (200, [json_ct()], jdump(found[0].vault_json()))
+            return self.arm_page([x.vault_json() for x in self.peers], path, q)
         m = re.match(r"^/subscriptions/([^/]+)(?:/resourceGroups/([^/]+))?"
                      r"/resources/?$", path, re.I)
         if m:
@@ -2126,12 +2147,14 @@ class App:
                                             "the query string." % flt)  # [S]
                     want[tm.group(1).lower()] = tm.group(2).lower()
             items = []
-            if want.get("resourcetype", "microsoft.keyvault/vaults") == \
-                    "microsoft.keyvault/vaults" and \
-                    want.get("name", a.vault_name.lower()) == a.vault_name.lower():
-                items.append({"id": self.vault_id(), "name": a.vault_name,
-                              "type": "Microsoft.KeyVault/vaults",
-                              "location": a.location, "tags": {}})
+            for x in self.peers:
+                if want.get("resourcetype", "microsoft.keyvault/vaults") == \
+                        "microsoft.keyvault/vaults" and \
+                        want.get("name", x.vault_name.lower()) == \
+                        x.vault_name.lower():
+                    items.append({"id": x.vault_id(), "name": x.vault_name,
+                                  "type": "Microsoft.KeyVault/vaults",
+                                  "location": a.location, "tags": {}})
             return self.arm_page(items, path, q)
         return self.arm_err(404, "NotFound", "The requested resource was not "
                             "found.")  # [S]
@@ -2534,7 +2557,11 @@ class Handler(base.Handler):
             self._send(400, [json_ct()], jdump({"error": {
                 "code": "BadRequest", "message": "Malformed request body."}}))
             return
-        status, hdrs, payload = self.server.app.handle(
+        # --vaults: the vault is the Host's first label; others go to the
+        # first vault (Entra, ARM and the single-vault tests).
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        app = self.server.apps.get(host, self.server.app)
+        status, hdrs, payload = app.handle(
             self.command, self.path, self.headers, body)
         if status is None:
             self.drop()
@@ -2599,6 +2626,13 @@ def parse_args(argv):
     g.add_argument("--extra-subscription", action="append", metavar="ID",
                    help="another subscription GET /subscriptions lists, "
                    "which holds no vault (repeatable)")
+    g.add_argument("--vaults", default=None, metavar="N|NAME,...",
+                   help="serve N vaults (named --vault-name, then "
+                   "--vault-name-2, ...) or the vaults named, on this one "
+                   "listener, told apart by the Host header: "
+                   "https://NAME.localhost:PORT, each with its own secrets, "
+                   "budget, configuration and admin view, one Entra and ARM; "
+                   "their URLs are printed one a line, the first first")
     g.add_argument("--location", default="westus",
                    help="region reported by ARM and x-ms-keyvault-region "
                    "(default westus)")
@@ -2647,6 +2681,20 @@ def parse_args(argv):
     g.add_argument("--verbose", action="store_true",
                    help="log connections and errors on stderr")
     a = p.parse_args(argv)
+    if a.vaults is not None:
+        if re.match(r"^[0-9]+$", a.vaults):
+            n = int(a.vaults)
+            if n < 1 or n > 64:
+                p.error("--vaults must be 1..64")
+            a.vaults = [a.vault_name] + ["%s-%d" % (a.vault_name, i)
+                                         for i in range(2, n + 1)]
+        else:
+            a.vaults = a.vaults.split(",")
+        for v in a.vaults:
+            if not re.match(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$", v):
+                p.error("--vaults: %r is not a vault name" % v)
+        if len(set(v.lower() for v in a.vaults)) != len(a.vaults):
+            p.error("--vaults: a name given twice")
     if a.recoverable_days < 7 or a.recoverable_days > 90:
         p.error("--recoverable-days must be 7..90")
     try:
@@ -2663,12 +2711,36 @@ def main(argv=None):
         with open(a.seed, encoding="utf-8") as f:
             app.load_fixture(json.load(f))
     ctx = base.tls_context(a.tls_cert, a.tls_key, alpn=["http/1.1"])
-    srv = base.Server((a.host, a.port), Handler, ctx, backlog=256)
+    srv = Server((a.host, a.port), Handler, ctx, backlog=256)
     srv.app = app
+    srv.apps = {}
     srv.handshake_timeout = 30
     srv.trace_errors = a.verbose
     app.base = srv.url
+    if a.vaults:
+        app.vault_name = a.vaults[0]
+        for name in a.vaults[1:]:
+            app.sibling(name)
+        port = srv.server_address[1]
+        for x in app.peers:
+            host = "%s.localhost" % x.vault_name.lower()
+            x.base = "https://%s:%d" % (host, port)
+            if not a.challenge_resource:
+                x.cfg.challenge_resource = "https://" + host
+            srv.apps[host] = x
+        srv.urls = [x.base for x in app.peers]
     return base.serve(srv, app.close)
+
+
+class Server(base.Server):
+    urls = None
+
+    @property
+    def url(self):
+        """With --vaults, every vault's URL, one a line."""
+        if self.urls:
+            return "\n".join(self.urls)
+        return super().url
 
 
 if __name__ == "__main__":
