@@ -235,18 +235,19 @@ interrupt() {
 }
 
 # The broken pipe tests run the tool under timeout: a hang shows as 124.
-@test "vault-dump | head -n 1: vault-dump stops at once with a message, exit 2" {
+@test "vault-dump | head -n 1: vault-dump stops at once, quietly, with the status of what it wrote" {
 	local ms
 	vault-ls -q bulk bulk1 >"$W/ls"
 	SECONDS=0
 	timeout 60 vault-dump -j 8 <"$W/ls" 2>"$W/err" | head -n 1 >"$W/out"
 	st=("${PIPESTATUS[@]}")
-	assert_equal "${st[0]}" 2
+	# A read-only stage whose reader left ends as a filter does: 0 for
+	# the records it wrote (all fine), no message; not a hang (124).
+	assert_equal "${st[0]}" 0
 	assert_equal "$(wc -l <"$W/out")" 1
 	(( SECONDS < 20 )) || fail "took $SECONDS s"
 	run cat "$W/err"
-	assert_output --regexp '^vault-dump: (cannot write output|.*)(Broken pipe|broken pipe)'
-	refute_output --partial 'value '
+	assert_output ""
 }
 
 @test "kv-put | head -n 1: kv-put stops at once with a message, exit 2, and a re-run finishes the job" {
@@ -265,15 +266,17 @@ interrupt() {
 	run -0 verify "$W/named"
 }
 
-@test "kv-name and kv-check into head -n 1: they stop with a message, exit 2" {
+@test "kv-name and kv-check into head -n 1: they stop at once, quietly, with the status of what they wrote" {
 	vault-ls -q bulk | vault-dump -q >"$W/dump"
+	SECONDS=0
 	timeout 60 kv-name <"$W/dump" 2>"$W/err" | head -n 1 >/dev/null
 	st=("${PIPESTATUS[@]}")
-	assert_equal "${st[0]}" 2
-	grep -Eq '^kv-name: .*(Broken pipe|broken pipe)' "$W/err"
+	assert_equal "${st[0]}" 0
+	assert_equal "$(cat "$W/err")" ""
 	kv-name -q <"$W/dump" | head -n 200 | kv-put -q -j 8 >"$W/put"
 	timeout 60 kv-check <"$W/put" 2>"$W/err" | head -n 1 >/dev/null
 	st=("${PIPESTATUS[@]}")
-	assert_equal "${st[0]}" 2
-	grep -Eq '^kv-check: .*(Broken pipe|broken pipe)' "$W/err"
+	assert_equal "${st[0]}" 0
+	assert_equal "$(cat "$W/err")" ""
+	(( SECONDS < 30 )) || fail "took $SECONDS s"
 }

@@ -48,7 +48,7 @@ kvname_rule(const char *mount, const char *path, const char *prefix,
 	opt.strip_mount = strip_mount;
 	/* The identity as kv-name's identity() makes it without key or ns. */
 	id = xasprintf("%s/%s", mount, path);
-	full = rule_name(jv_null(), mount, path, id, strlen(id), why);
+	full = rule_name(jv_null(), mount, path, id, strlen(id), NULL, why);
 	free(id);
 	if (full == NULL)
 		return NULL;
