@@ -129,7 +129,7 @@ kv-put: dry-run: 3 records: 1 would be created, 1 would be updated, 1 unchanged,
 	run -1 --separate-stderr kv-put -n < <(records)
 	assert_line -n 0 --partial "\"preflight\":\"permission\",\"vault\":\"$KV_URL\",\"missing\":\"$KVS/readMetadata/action\",\"grant\":\"Key Vault Secrets Officer\",\"source\":\"probe\",\"error\":{\"tool\":\"kv-put\",\"status\":403,"
 	assert_line -n 1 --partial "\"missing\":\"$KVS/getSecret/action\",\"grant\":\"Key Vault Secrets Officer\",\"source\":\"probe\""
-	assert_line -n 2 '{"mount":"secret","path":"same","name":"same","error":{"tool":"kv-put","status":null,"message":"not planned: the pre-flight found that the vault'"'"'s secrets cannot be listed"}}'
+	assert_line -n 2 '{"mount":"secret","path":"same","name":"same","vault":"'"$KV_URL"'","error":{"tool":"kv-put","status":null,"message":"not planned: the pre-flight found that the vault'"'"'s secrets cannot be listed"}}'
 	assert_equal "${#lines[@]}" 5
 	[[ ${stderr_lines[0]} == "kv-put: $KV_URL: the identity may not list secrets: Key Vault refused a request that writes nothing (ForbiddenByRbac); the built-in role Key Vault Secrets Officer grants $KVS/readMetadata/action" ]]
 	nothing_written
