@@ -132,3 +132,23 @@ pipeline() {
 	    kv-check 2>"$W/check.err" >"$W/check"
 	PS="${PIPESTATUS[*]}"
 }
+
+# kv_requests [JQ-FILTER]: the Key Vault stand-in's request log, one
+# compact line each.
+kv_requests() {
+	kvadmin GET /_admin/requests | jq -rc ".requests[] | ${1:-.}"
+}
+
+# bicep_guid ARGS...: ARM's guid(ARGS...), computed apart from kv-grant
+# with Python's uuid module.
+bicep_guid() {
+	"$PY" -c 'import sys, uuid
+print(uuid.uuid5(uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830"),
+    "-".join(sys.argv[1:])))' "$@"
+}
+
+# h8 STRING: the first 8 hex digits of SHA-256 over the bytes printf %b
+# makes of STRING.
+h8() {
+	printf '%b' "$1" | sha256sum | cut -c1-8
+}

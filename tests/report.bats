@@ -67,10 +67,7 @@ setup_file() {
 	    >"$D/team1.ndjson" || true
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
