@@ -965,6 +965,20 @@ struct kvvault *kvset_default(struct kvset *);
  */
 struct kvvault *kvset_get(struct kvset *, const char *vault, int *fresh,
 	    char **err);
+/*
+ * The vault of record rec (borrowed): its "vault" field, when there a
+ * string, to kvset_get.  NULL and a malloc'd *err as kvset_get, or when
+ * the field is not a string.
+ */
+struct kvvault *kvset_route(struct kvset *, jv rec, int *fresh,
+	    char **err);
+/*
+ * A vault its records cannot use: its data becomes "vault URL: why",
+ * said once as an error; why (malloc'd) is freed.
+ */
+void	 kvset_refuse(struct kvvault *, char *why);
+/* Free every vault's data, a malloc'd string or NULL. */
+void	 kvset_free_data(struct kvset *);
 /* fn for each vault made, in that order, until it returns non-zero. */
 int	 kvset_iterate(struct kvset *,
 	    int (*fn)(struct kvvault *, void *arg), void *arg);

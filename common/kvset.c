@@ -201,6 +201,38 @@ out:
 	return v;
 }
 
+struct kvvault *
+kvset_route(struct kvset *s, jv rec, int *fresh, char **err)
+{
+	*fresh = 0;
+	if ((*err = rec_field_problem(rec, "vault", JV_KIND_STRING, 0)) !=
+	    NULL)
+		return NULL;
+	return kvset_get(s, rec_str(rec, "vault"), fresh, err);
+}
+
+void
+kvset_refuse(struct kvvault *v, char *why)
+{
+	v->data = xasprintf("vault %s: %s", v->url, why);
+	msg_error(NULL, "%s", (char *)v->data);
+	free(why);
+}
+
+static int
+free_data(struct kvvault *v, void *arg)
+{
+	free(v->data);
+	v->data = NULL;
+	return 0;
+}
+
+void
+kvset_free_data(struct kvset *s)
+{
+	kvset_iterate(s, free_data, NULL);
+}
+
 int
 kvset_iterate(struct kvset *s, int (*fn)(struct kvvault *, void *),
     void *arg)
