@@ -1421,16 +1421,25 @@ default_vkey(void)
 	return k;
 }
 
-static void
-check_prefix(const char *p)
+/* How long p's run of letters and digits with single '-' between is. */
+static size_t
+name_run(const char *p)
 {
-	size_t i, n = strlen(p);
+	size_t i;
 
-	/* Letters and digits with single '-' between; one may end it. */
-	for (i = 0; i < n; i++)
+	for (i = 0; p[i] != '\0'; i++)
 		if (!is_namech((unsigned char)p[i]) ||
 		    (p[i] == '-' && (i == 0 || p[i - 1] == '-')))
 			break;
+	return i;
+}
+
+static void
+check_prefix(const char *p)
+{
+	size_t n = strlen(p), i = name_run(p);
+
+	/* One '-' may end it. */
 	if (n == 0 || i < n || n > KV_NAME_MAX)
 		msg_usage_error("--prefix: %s is not a valid name part: "
 		    "letters, digits and single '-' between them", p);
@@ -1439,12 +1448,8 @@ check_prefix(const char *p)
 static void
 check_vault(const char *v)
 {
-	size_t i, n = strlen(v);
+	size_t n = strlen(v), i = name_run(v);
 
-	for (i = 0; i < n; i++)
-		if (!is_namech((unsigned char)v[i]) ||
-		    (v[i] == '-' && (i == 0 || v[i - 1] == '-')))
-			break;
 	if (n < VAULT_MIN_LEN || n > VAULT_MAX_LEN || i < n ||
 	    !((v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z')) ||
 	    v[n - 1] == '-')
