@@ -1172,6 +1172,12 @@ void	 arm_free(struct arm *);
 jv	 arm_call(struct arm *, const char *method, const char *path_query,
 	    jv body /* consumed */, long *status);
 char	*arm_errmsg(jv body /* borrowed */, long status);
+/*
+ * Every item of a paged list: path_query, then its nextLinks (1000
+ * pages at the most).  An array; or invalid with *status and a message:
+ * arm_call's when no answer came (may be none), else arm_errmsg's.
+ */
+jv	 arm_list(struct arm *, const char *path_query, long *status);
 
 /*
  * preflight.c: what a dry run checks of a target vault before a bulk
