@@ -239,6 +239,12 @@ void	 rec_reader_release(struct rec_reader *);
  */
 int	 rec_next(struct rec_reader *, jv *out);
 /*
+ * rec_next as the tools read standard input: 0 at the end or once
+ * msg_stop is set; a read error is fatal ("standard input: ..."); a bad
+ * line is warned of ("line N: why") and returned as rec_next does (-1).
+ */
+int	 rec_next_input(struct rec_reader *, jv *out);
+/*
  * Parse JSON text (a record line, a response body): the value, or an
  * invalid jv whose message never quotes the text.  A number that libjq
  * (a 64-bit float) would change, 2^53 + 1 or 1e400, makes the text

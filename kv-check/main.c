@@ -873,12 +873,8 @@ dry_run(struct check *c, struct http *http, struct azure_cred *cred,
 	if ((vv = kvset_default(c->set)) != NULL)
 		problems += dry_check(vv, cred);
 	rec_reader_init(&rd, stdin);
-	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
-		if (rc == -2)
-			msg_fatal("standard input: %s", strerror(errno));
-		if (rc == -1)
-			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
-		else
+	while ((rc = rec_next_input(&rd, &rec)) != 0) {
+		if (rc == 1)
 			rec = prepare(rec);
 		if (jv_object_has(jv_copy(rec), jv_string("data"))) {
 			data = jv_object_get(jv_copy(rec), jv_string("data"));

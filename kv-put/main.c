@@ -1340,11 +1340,7 @@ main(int argc, char *argv[])
 	pool_set_lanes(pool, jobs);
 	pool_on_lost(pool, lost);
 	rec_reader_init(&rd, stdin);
-	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
-		if (rc == -2)
-			msg_fatal("standard input: %s", strerror(errno));
-		if (rc == -1)
-			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
+	while ((rc = rec_next_input(&rd, &rec)) != 0) {
 		p.in++;
 		/*
 		 * Records that name vaults: read up to READ_AHEAD of them
