@@ -152,3 +152,23 @@ print(uuid.uuid5(uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830"),
 h8() {
 	printf '%b' "$1" | sha256sum | cut -c1-8
 }
+
+# start_keyvault_recording TOKENS: the Key Vault stand-in through
+# servers/kvwrap.py, which appends every access token it issues to the
+# file TOKENS (emptied here), with the client secret $CSECRET; exports
+# what start_keyvault does, and the environment's credential.
+start_keyvault_recording() {
+	local dir=$(_rundir)
+	: >"$1"
+	tls_setup "$dir/tls" || return 1
+	KVWRAP_TOKENS=$1 _start KV kvwrap.py --tls-cert "$dir/tls/server.pem" \
+	    --tls-key "$dir/tls/server.key" --tenant test-tenant \
+	    --client-id test-client --client-secret "$CSECRET" \
+	    --log "$dir/keyvault.log" || return 1
+	export KV_URL KV_PID
+	export KEY_VAULT_NAME=$KV_URL AZURE_AUTHORITY_HOST=$KV_URL
+	export AZURE_TENANT_ID=test-tenant AZURE_CLIENT_ID=test-client
+	export AZURE_CLIENT_SECRET=$CSECRET
+	export SSL_CERT_FILE=$dir/tls/ca.pem CURL_CA_BUNDLE=$dir/tls/ca.pem
+	export TLS_DIR=$dir/tls
+}
