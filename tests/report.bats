@@ -80,15 +80,19 @@ check_input() {
 	printf '%s\n' '{"mount":"secret","path":"team1/<i>noname</i>","data":{"k":"RPTV-'"$R"'-noname"}}'
 }
 
-# expected NDJSON: the outcome counts of kv-check's output, as the report
-# counts them ("ok=3" lines, sorted; total as "total=N").
-expected() {
-	jq -rs 'map(if .error then (if .status == "conflict" then "conflict"
-	    elif .error.tool == "kv-check" then "failed-here"
+# A jq definition: outcome, the report's name for how a record of
+# kv-check's output came out.
+OUTCOME='def outcome: if .error then (if .status == "conflict" then
+	    "conflict" elif .error.tool == "kv-check" then "failed-here"
 	    else "failed-upstream" end)
 	    elif .check == "ok" then "ok"
 	    elif (.check | index("orphan")) then "orphan"
-	    else "differs" end) as $s |
+	    else "differs" end;'
+
+# expected NDJSON: the outcome counts of kv-check's output, as the report
+# counts them ("ok=3" lines, sorted; total as "total=N").
+expected() {
+	jq -rs "$OUTCOME"'map(outcome) as $s |
 	    (["ok","differs","orphan","conflict","failed-here",
 	      "failed-upstream"][] as $k | "\($k)=\([$s[] | select(. == $k)] |
 	      length)"), "total=\(length)"' "$1" | sort
@@ -130,14 +134,9 @@ counts() {
 
 # mount_expected NDJSON: each mount's counts, as counts prints them.
 mount_expected() {
-	jq -rs 'group_by([.namespace // "", .mount // ""])[] |
+	jq -rs "$OUTCOME"'group_by([.namespace // "", .mount // ""])[] |
 	    (.[0].namespace // "") as $ns | (.[0].mount // "") as $m |
-	    map(if .error then (if .status == "conflict" then "conflict"
-	    elif .error.tool == "kv-check" then "failed-here"
-	    else "failed-upstream" end)
-	    elif .check == "ok" then "ok"
-	    elif (.check | index("orphan")) then "orphan"
-	    else "differs" end) as $s |
+	    map(outcome) as $s |
 	    (["ok","differs","orphan","conflict","failed-here",
 	      "failed-upstream"][] as $k | "mount \($ns)|\($m) \($k)=\([$s[] |
 	      select(. == $k)] | length)"), "mount \($ns)|\($m) total=\(length)"' "$1"
