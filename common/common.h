@@ -988,16 +988,6 @@ void	 kvset_free_data(struct kvset *);
 /* fn for each vault made, in that order, until it returns non-zero. */
 int	 kvset_iterate(struct kvset *,
 	    int (*fn)(struct kvvault *, void *arg), void *arg);
-/*
- * start_kv for several vaults: the credential, the tool's cures and the
- * set with its default vault (may be NULL); fatal when they fail.
- */
-struct kvset *start_kvset(struct http *, const char *vault,
-	    const char *const *cures, double write_rate, double all_rate,
-	    struct azure_cred **cred);
-/* stop_kv for a set. */
-void	 stop_kvset(struct kvset *, struct azure_cred *, struct http *,
-	    long *sent, long *retried, long *throttled);
 
 /*
  * kvver.c: the versions of one Key Vault secret (its current version,
@@ -1290,16 +1280,18 @@ struct http *start_http(const char *timeout_var, int jobs, int patient);
 /* The Vault client on http, its warnings said, the server asked once. */
 struct vault *start_vault(struct http *);
 /*
- * The Key Vault client of vault (a name or URL) on http, with the
- * tool's cures (kv_set_cures); *cred its credential, freed by the tool.
+ * The Key Vault clients on http (kvset_new): the credential (*cred),
+ * the tool's cures (kv_set_cures) and the set with its default vault
+ * (a name or URL; may be NULL).
  */
-struct kv *start_kv(struct http *, const char *vault,
-	    const char *const *cures, struct azure_cred **cred);
+struct kvset *start_kvset(struct http *, const char *vault,
+	    const char *const *cures, double write_rate, double all_rate,
+	    struct azure_cred **cred);
 /*
- * The end of start_http and start_kv: the engine's counters for the
- * summary (http_stats), then kv, cred and http freed.
+ * The end of start_http and start_kvset: the engine's counters for the
+ * summary (http_stats), then the set, cred and http freed.
  */
-void	 stop_kv(struct kv *, struct azure_cred *, struct http *, long *sent,
-	    long *retried, long *throttled);
+void	 stop_kvset(struct kvset *, struct azure_cred *, struct http *,
+	    long *sent, long *retried, long *throttled);
 
 #endif

@@ -267,30 +267,3 @@ kvset_free(struct kvset *s)
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
-
-struct kvset *
-start_kvset(struct http *http, const char *vault, const char *const *cures,
-    double write_rate, double all_rate, struct azure_cred **cred)
-{
-	struct kvset *s;
-	char *err;
-
-	if ((*cred = azure_cred_new(http, &err)) == NULL)
-		msg_fatal("%s", err);
-	kv_set_cures(cures);
-	if ((s = kvset_new(http, *cred, vault, write_rate, all_rate, &err)) ==
-	    NULL)
-		msg_fatal("%s", err);
-	return s;
-}
-
-void
-stop_kvset(struct kvset *s, struct azure_cred *cred, struct http *http,
-    long *sent, long *retried, long *throttled)
-{
-	http_stats(http, sent, retried, throttled);
-	kvset_free(s);
-	azure_cred_free(cred);
-	/* The engine's thread stops before the exit. */
-	http_free(http);
-}
