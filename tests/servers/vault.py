@@ -1636,22 +1636,36 @@ class Vault:
             return self._sys_namespace(ctx, sub[11:].strip("/"), op)
         return err(404, UNSUPPORTED_PATH)
 
-    def _sys_mount(self, ctx, mp, op):
-        ns = ctx.ns
-        if not mp:
+    @staticmethod
+    def _sys_table(table, path, op, missing, refuse):
+        """What sys/mounts/:path and sys/auth/:path answer alike: an empty
+        path, a read (missing: the error of an unknown path), a delete
+        (refuse: Vault's error when it refuses that one, or None) and an
+        unsupported operation; None for an update."""
+        if not path:
             return err(400, "path cannot be empty")
         if op == "read":
-            m = ns.mounts.get(mp)
+            m = table.get(path)
             if m is None:
-                return err(400, "No secret engine mount at %s" % mp)
+                return err(400, missing)
             return ok(m.info(), inject=True, mount_type="system")
         if op == "delete":
-            if mp in ("sys/", "cubbyhole/", "identity/"):
-                return err(400, 'cannot unmount "%s"' % mp)
-            ns.mounts.pop(mp, None)
+            if refuse is not None:
+                return err(400, refuse)
+            table.pop(path, None)
             return no_content()
         if op != "update":
             return err(405, UNSUPPORTED_OP)
+        return None
+
+    def _sys_mount(self, ctx, mp, op):
+        ns = ctx.ns
+        r = self._sys_table(
+            ns.mounts, mp, op, "No secret engine mount at %s" % mp,
+            'cannot unmount "%s"' % mp
+            if mp in ("sys/", "cubbyhole/", "identity/") else None)
+        if r is not None:
+            return r
         d = ctx.data
         mtype = d.get("type") or ""
         if not mtype:
@@ -1690,20 +1704,12 @@ class Vault:
         [docs system/auth; vault vault/logical_system.go handleEnableAuth,
         handleDisableAuth, handleAuthRead]."""
         ns = ctx.ns
-        if not ap:
-            return err(400, "path cannot be empty")
-        if op == "read":
-            m = ns.auth.get(ap)
-            if m is None:
-                return err(400, "No auth engine at %s" % ap)
-            return ok(m.info(), inject=True, mount_type="system")
-        if op == "delete":
-            if ap == "token/":
-                return err(400, "token credential backend cannot be disabled")
-            ns.auth.pop(ap, None)
-            return no_content()
-        if op != "update":
-            return err(405, UNSUPPORTED_OP)
+        r = self._sys_table(
+            ns.auth, ap, op, "No auth engine at %s" % ap,
+            "token credential backend cannot be disabled"
+            if ap == "token/" else None)
+        if r is not None:
+            return r
         mtype = ctx.data.get("type") or ""
         if not mtype:
             return err(400, "backend type must be specified as a string")
