@@ -1310,18 +1310,27 @@ class Vault:
                           'cannot parse \'\' as int: strconv.ParseInt: parsing "%s": '
                           'invalid syntax' % (raw, raw))
 
-    def _kv2_read(self, ctx, st, key):
+    def _kv2_version(self, ctx, st, key):
+        """The secret key's version that ?version= names (none or 0: the
+        current one): (metadata, number, version, None), or an error
+        answer last."""
         m = st.meta.get(key)
         if m is None:
-            return err(404)
+            return None, 0, None, err(404)
         n, bad = self._version_param(ctx)
         if bad:
-            return bad
+            return None, 0, None, bad
         if n <= 0:
             n = m.current
         v = m.versions.get(n)
         if v is None:
-            return err(404)
+            return None, 0, None, err(404)
+        return m, n, v, None
+
+    def _kv2_read(self, ctx, st, key):
+        m, n, v, bad = self._kv2_version(ctx, st, key)
+        if bad:
+            return bad
         md = self._ver_meta(m, n, v)
         if self._gone(v, now_ns()):
             # deleted or destroyed: 404 WITH the body [kvplugin path_data.go
@@ -1517,16 +1526,9 @@ class Vault:
         return no_content()
 
     def _kv2_subkeys(self, ctx, st, key):
-        m = st.meta.get(key)
-        if m is None:
-            return err(404)
-        n, bad = self._version_param(ctx)
+        m, n, v, bad = self._kv2_version(ctx, st, key)
         if bad:
             return bad
-        n = n if n > 0 else m.current
-        v = m.versions.get(n)
-        if v is None:
-            return err(404)
         try:
             depth = int(ctx.query.get("depth") or 0)
         except ValueError:
