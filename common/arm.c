@@ -6,6 +6,9 @@
 #include "common.h"
 #include "azure_int.h"
 
+/* Pages of one list at the most: a loop of nextLinks ends. */
+#define ARM_PAGES_MAX	1000
+
 struct arm {
 	struct http	*http;
 	struct azure_cred *cred;
@@ -125,4 +128,54 @@ arm_errmsg(jv body, long status)
 	free(inner);
 	free(msg);
 	return r;
+}
+
+/* A nextLink (a full URL) as a path below the ARM root. */
+static const char *
+link_path(const char *link)
+{
+	const char *p;
+
+	if ((p = strstr(link, "://")) == NULL)
+		return link;
+	p = strchr(p + 3, '/');
+	return p != NULL ? p : "/";
+}
+
+jv
+arm_list(struct arm *arm, const char *path_query, long *status)
+{
+	jv all = jv_array(), body, page, next;
+	char *path = xstrdup(path_query), *m;
+	int pages = 0;
+
+	while (path != NULL) {
+		body = arm_call(arm, "GET", path, jv_invalid(), status);
+		free(path);
+		path = NULL;
+		if (!jv_is_valid(body)) {
+			jv_free(all);
+			return body;
+		}
+		if (*status != 200) {
+			m = arm_errmsg(body, *status);
+			jv_free(body);
+			jv_free(all);
+			all = jv_invalid_with_msg(jv_string(m));
+			free(m);
+			return all;
+		}
+		page = jv_object_get(jv_copy(body), jv_string("value"));
+		if (jv_get_kind(page) == JV_KIND_ARRAY)
+			all = jv_array_concat(all, page);
+		else
+			jv_free(page);
+		next = jv_object_get(body, jv_string("nextLink"));
+		if (jv_get_kind(next) == JV_KIND_STRING &&
+		    jv_string_length_bytes(jv_copy(next)) > 0 &&
+		    ++pages < ARM_PAGES_MAX)
+			path = xstrdup(link_path(jv_string_value(next)));
+		jv_free(next);
+	}
+	return all;
 }

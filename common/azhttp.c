@@ -1,5 +1,6 @@
 /* azhttp.c: what credentials, Key Vault and Resource Manager share. */
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -79,6 +80,15 @@ az_url_release(struct az_url *u)
 	free(u->authority);
 	free(u->host);
 	memset(u, 0, sizeof(*u));
+}
+
+int
+az_is_ip(const char *host)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, host, a) == 1 ||
+	    inet_pton(AF_INET6, host, a) == 1;
 }
 
 int

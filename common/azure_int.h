@@ -31,6 +31,8 @@ struct az_url {
 };
 int	 az_url_parse(const char *s, struct az_url *u);
 void	 az_url_release(struct az_url *u);
+/* Is host an IPv4 or IPv6 address (no brackets)? */
+int	 az_is_ip(const char *host);
 
 void	 az_req_init(struct http_req *r, const char *method, const char *url);
 /* The parsed body; null when empty; invalid when not JSON. */

@@ -239,6 +239,12 @@ void	 rec_reader_release(struct rec_reader *);
  */
 int	 rec_next(struct rec_reader *, jv *out);
 /*
+ * rec_next as the tools read standard input: 0 at the end or once
+ * msg_stop is set; a read error is fatal ("standard input: ..."); a bad
+ * line is warned of ("line N: why") and returned as rec_next does (-1).
+ */
+int	 rec_next_input(struct rec_reader *, jv *out);
+/*
  * Parse JSON text (a record line, a response body): the value, or an
  * invalid jv whose message never quotes the text.  A number that libjq
  * (a 64-bit float) would change, 2^53 + 1 or 1e400, makes the text
@@ -965,19 +971,23 @@ struct kvvault *kvset_default(struct kvset *);
  */
 struct kvvault *kvset_get(struct kvset *, const char *vault, int *fresh,
 	    char **err);
+/*
+ * The vault of record rec (borrowed): its "vault" field, when there a
+ * string, to kvset_get.  NULL and a malloc'd *err as kvset_get, or when
+ * the field is not a string.
+ */
+struct kvvault *kvset_route(struct kvset *, jv rec, int *fresh,
+	    char **err);
+/*
+ * A vault its records cannot use: its data becomes "vault URL: why",
+ * said once as an error; why (malloc'd) is freed.
+ */
+void	 kvset_refuse(struct kvvault *, char *why);
+/* Free every vault's data, a malloc'd string or NULL. */
+void	 kvset_free_data(struct kvset *);
 /* fn for each vault made, in that order, until it returns non-zero. */
 int	 kvset_iterate(struct kvset *,
 	    int (*fn)(struct kvvault *, void *arg), void *arg);
-/*
- * start_kv for several vaults: the credential, the tool's cures and the
- * set with its default vault (may be NULL); fatal when they fail.
- */
-struct kvset *start_kvset(struct http *, const char *vault,
-	    const char *const *cures, double write_rate, double all_rate,
-	    struct azure_cred **cred);
-/* stop_kv for a set. */
-void	 stop_kvset(struct kvset *, struct azure_cred *, struct http *,
-	    long *sent, long *retried, long *throttled);
 
 /*
  * kvver.c: the versions of one Key Vault secret (its current version,
@@ -1158,6 +1168,12 @@ void	 arm_free(struct arm *);
 jv	 arm_call(struct arm *, const char *method, const char *path_query,
 	    jv body /* consumed */, long *status);
 char	*arm_errmsg(jv body /* borrowed */, long status);
+/*
+ * Every item of a paged list: path_query, then its nextLinks (1000
+ * pages at the most).  An array; or invalid with *status and a message:
+ * arm_call's when no answer came (may be none), else arm_errmsg's.
+ */
+jv	 arm_list(struct arm *, const char *path_query, long *status);
 
 /*
  * preflight.c: what a dry run checks of a target vault before a bulk
@@ -1264,16 +1280,18 @@ struct http *start_http(const char *timeout_var, int jobs, int patient);
 /* The Vault client on http, its warnings said, the server asked once. */
 struct vault *start_vault(struct http *);
 /*
- * The Key Vault client of vault (a name or URL) on http, with the
- * tool's cures (kv_set_cures); *cred its credential, freed by the tool.
+ * The Key Vault clients on http (kvset_new): the credential (*cred),
+ * the tool's cures (kv_set_cures) and the set with its default vault
+ * (a name or URL; may be NULL).
  */
-struct kv *start_kv(struct http *, const char *vault,
-	    const char *const *cures, struct azure_cred **cred);
+struct kvset *start_kvset(struct http *, const char *vault,
+	    const char *const *cures, double write_rate, double all_rate,
+	    struct azure_cred **cred);
 /*
- * The end of start_http and start_kv: the engine's counters for the
- * summary (http_stats), then kv, cred and http freed.
+ * The end of start_http and start_kvset: the engine's counters for the
+ * summary (http_stats), then the set, cred and http freed.
  */
-void	 stop_kv(struct kv *, struct azure_cred *, struct http *, long *sent,
-	    long *retried, long *throttled);
+void	 stop_kvset(struct kvset *, struct azure_cred *, struct http *,
+	    long *sent, long *retried, long *throttled);
 
 #endif

@@ -1,7 +1,5 @@
 /* kv.c: the Key Vault data plane: its challenge, calls, lists and errors. */
 
-#include <arpa/inet.h>
-
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -288,15 +286,6 @@ tenant_segment(const char *s)
 	return 1;
 }
 
-static int
-is_ip(const char *host)
-{
-	unsigned char a[16];
-
-	return inet_pton(AF_INET, host, a) == 1 ||
-	    inet_pton(AF_INET6, host, a) == 1;
-}
-
 /*
  * One resource: an https URL whose host is the vault's or a parent
  * domain of it, label by label ("vault.azure.net" for
@@ -321,7 +310,7 @@ resource_ok(const char *vhost, const char *res)
 		ok = 0;
 	else if (strcmp(vhost, u.host) == 0)
 		ok = 1;
-	else if (is_ip(vhost) || is_ip(u.host) || strchr(u.host, '.') == NULL ||
+	else if (az_is_ip(vhost) || az_is_ip(u.host) || strchr(u.host, '.') == NULL ||
 	    u.host[0] == '.' || u.host[rl - 1] == '.')
 		ok = 0;
 	else

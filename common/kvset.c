@@ -201,6 +201,38 @@ out:
 	return v;
 }
 
+struct kvvault *
+kvset_route(struct kvset *s, jv rec, int *fresh, char **err)
+{
+	*fresh = 0;
+	if ((*err = rec_field_problem(rec, "vault", JV_KIND_STRING, 0)) !=
+	    NULL)
+		return NULL;
+	return kvset_get(s, rec_str(rec, "vault"), fresh, err);
+}
+
+void
+kvset_refuse(struct kvvault *v, char *why)
+{
+	v->data = xasprintf("vault %s: %s", v->url, why);
+	msg_error(NULL, "%s", (char *)v->data);
+	free(why);
+}
+
+static int
+free_data(struct kvvault *v, void *arg)
+{
+	free(v->data);
+	v->data = NULL;
+	return 0;
+}
+
+void
+kvset_free_data(struct kvset *s)
+{
+	kvset_iterate(s, free_data, NULL);
+}
+
 int
 kvset_iterate(struct kvset *s, int (*fn)(struct kvvault *, void *),
     void *arg)
@@ -234,31 +266,4 @@ kvset_free(struct kvset *s)
 	http_bucket_free(s->sa);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
-}
-
-struct kvset *
-start_kvset(struct http *http, const char *vault, const char *const *cures,
-    double write_rate, double all_rate, struct azure_cred **cred)
-{
-	struct kvset *s;
-	char *err;
-
-	if ((*cred = azure_cred_new(http, &err)) == NULL)
-		msg_fatal("%s", err);
-	kv_set_cures(cures);
-	if ((s = kvset_new(http, *cred, vault, write_rate, all_rate, &err)) ==
-	    NULL)
-		msg_fatal("%s", err);
-	return s;
-}
-
-void
-stop_kvset(struct kvset *s, struct azure_cred *cred, struct http *http,
-    long *sent, long *retried, long *throttled)
-{
-	http_stats(http, sent, retried, throttled);
-	kvset_free(s);
-	azure_cred_free(cred);
-	/* The engine's thread stops before the exit. */
-	http_free(http);
 }

@@ -1,7 +1,5 @@
 /* kvvault.c: a record's vault: its one spelling, and the hosts it may be. */
 
-#include <arpa/inet.h>
-
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +7,7 @@
 #include <strings.h>
 
 #include "common.h"
+#include "azure_int.h"
 
 /*
  * Key Vault's DNS suffixes in the Azure clouds: public, China, US
@@ -31,15 +30,6 @@ struct vurl {
 	char	port[8];
 	char	path[256];	/* "" or "/...", no trailing '/' */
 };
-
-static int
-is_ip(const char *host)
-{
-	unsigned char a[16];
-
-	return inet_pton(AF_INET, host, a) == 1 ||
-	    inet_pton(AF_INET6, host, a) == 1;
-}
 
 /* 0 and *u, or -1 with a malloc'd *err: https only, no user, no query. */
 static int
@@ -190,7 +180,7 @@ parent_of(const char *host)
 {
 	const char *d;
 
-	if (is_ip(host) || *host == '[' || (d = strchr(host, '.')) == NULL ||
+	if (az_is_ip(host) || *host == '[' || (d = strchr(host, '.')) == NULL ||
 	    d[1] == '\0')
 		return NULL;
 	return d + 1;

@@ -12,7 +12,6 @@
 /* Key Vault's ARM api-version; the permissions API's. */
 #define API_VAULTS	"2023-07-01"
 #define API_AUTHZ	"2022-04-01"
-#define PAGES_MAX	1000
 /* A pre-flight asks Resource Manager quickly: it falls back to probes. */
 #define ARM_RETRIES	2
 
@@ -176,55 +175,6 @@ preflight_add(struct preflight *pf, const char *kind, const char *fmt, ...)
 	problem(pf, kind, NULL, NULL, NULL, 0, m);
 }
 
-/* A nextLink (a full URL) as a path below the ARM root. */
-static const char *
-link_path(const char *link)
-{
-	const char *p;
-
-	if ((p = strstr(link, "://")) == NULL)
-		return link;
-	p = strchr(p + 3, '/');
-	return p != NULL ? p : "/";
-}
-
-/* Every item of a paged ARM list, or invalid with a message. */
-static jv
-arm_items(struct arm *arm, const char *first)
-{
-	jv all = jv_array(), body, page, next;
-	char *path = xstrdup(first), *m;
-	long st;
-	int pages = 0;
-
-	while (path != NULL) {
-		body = arm_call(arm, "GET", path, jv_invalid(), &st);
-		free(path);
-		path = NULL;
-		if (!jv_is_valid(body) || st != 200) {
-			m = jv_is_valid(body) ? arm_errmsg(body, st) :
-			    rec_invalid_msg(jv_copy(body), "no answer");
-			jv_free(body);
-			jv_free(all);
-			all = jv_invalid_with_msg(jv_string(m));
-			free(m);
-			return all;
-		}
-		page = jv_object_get(jv_copy(body), jv_string("value"));
-		if (jv_get_kind(page) == JV_KIND_ARRAY)
-			all = jv_array_concat(all, page);
-		else
-			jv_free(page);
-		next = jv_object_get(body, jv_string("nextLink"));
-		if (jv_get_kind(next) == JV_KIND_STRING &&
-		    jv_string_length_bytes(jv_copy(next)) > 0 &&
-		    ++pages < PAGES_MAX)
-			path = xstrdup(link_path(jv_string_value(next)));
-		jv_free(next);
-	}
-	return all;
-}
-
 /* a and b the same URL but for a trailing '/' and ASCII case. */
 static int
 same_url(const char *a, const char *b)
@@ -298,7 +248,7 @@ arm_facts(struct preflight *pf, struct arm *arm, const char *sub)
 	if (pf->id == NULL) {
 		path = xasprintf("/subscriptions/%s/providers/"
 		    "Microsoft.KeyVault/vaults?api-version=" API_VAULTS, sub);
-		r = arm_items(arm, path);
+		r = arm_list(arm, path, &st);
 		free(path);
 		if (!jv_is_valid(r)) {
 			path = rec_invalid_msg(r, "no answer");
@@ -356,7 +306,7 @@ arm_facts(struct preflight *pf, struct arm *arm, const char *sub)
 	 */
 	path = xasprintf("%s/providers/Microsoft.Authorization/permissions"
 	    "?api-version=" API_AUTHZ, pf->id);
-	r = arm_items(arm, path);
+	r = arm_list(arm, path, &st);
 	free(path);
 	if (!jv_is_valid(r)) {
 		path = rec_invalid_msg(r, "no answer");

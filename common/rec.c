@@ -579,6 +579,20 @@ bad:
 }
 
 int
+rec_next_input(struct rec_reader *rd, jv *out)
+{
+	int rc;
+
+	if (msg_stop || (rc = rec_next(rd, out)) == 0)
+		return 0;
+	if (rc == -2)
+		msg_fatal("standard input: %s", strerror(errno));
+	if (rc == -1)
+		msg_warn(NULL, "line %zu: %s", rd->lineno, rd->err);
+	return rc;
+}
+
+int
 rec_write(FILE *fp, jv rec)
 {
 	jv s;

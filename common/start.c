@@ -48,33 +48,28 @@ start_vault(struct http *http)
 	return v;
 }
 
-struct kv *
-start_kv(struct http *http, const char *vault, const char *const *cures,
-    struct azure_cred **cred)
+struct kvset *
+start_kvset(struct http *http, const char *vault, const char *const *cures,
+    double write_rate, double all_rate, struct azure_cred **cred)
 {
-	struct kv *kv;
+	struct kvset *s;
 	char *err;
 
-	/* On failure the engine's thread stops before the exit. */
-	if ((*cred = azure_cred_new(http, &err)) == NULL) {
-		http_free(http);
+	if ((*cred = azure_cred_new(http, &err)) == NULL)
 		msg_fatal("%s", err);
-	}
 	kv_set_cures(cures);
-	if ((kv = kv_new(http, *cred, vault, &err)) == NULL) {
-		azure_cred_free(*cred);
-		http_free(http);
+	if ((s = kvset_new(http, *cred, vault, write_rate, all_rate, &err)) ==
+	    NULL)
 		msg_fatal("%s", err);
-	}
-	return kv;
+	return s;
 }
 
 void
-stop_kv(struct kv *kv, struct azure_cred *cred, struct http *http,
+stop_kvset(struct kvset *s, struct azure_cred *cred, struct http *http,
     long *sent, long *retried, long *throttled)
 {
 	http_stats(http, sent, retried, throttled);
-	kv_free(kv);
+	kvset_free(s);
 	azure_cred_free(cred);
 	/* The engine's thread stops before the exit. */
 	http_free(http);

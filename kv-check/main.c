@@ -772,7 +772,7 @@ find_orphans(struct kvvault *vv, void *arg)
  * One list request before a vault's first record is checked: a vault
  * that cannot be reached, or credentials that get no token or no
  * access, are one error rather than a failure of every record.  0, or
- * -1 and a malloc'd *err.
+ * -1 and a malloc'd *err (why, without the vault's URL).
  */
 static int
 preflight(struct kvvault *vv, char **err)
@@ -783,14 +783,12 @@ preflight(struct kvvault *vv, char **err)
 
 	r = kv_call(vv->kv, "GET", "secrets?maxresults=1", jv_invalid(), &st);
 	if (!jv_is_valid(r)) {
-		m = kv_call_msg(r);
-		*err = xasprintf("%s: %s", vv->url, m);
-		free(m);
+		*err = kv_call_msg(r);
 		return -1;
 	}
 	if (st != 200) {
 		m = kv_errmsg(r, st);
-		*err = xasprintf("%s: listing secrets: %s", vv->url, m);
+		*err = xasprintf("listing secrets: %s", m);
 		free(m);
 		jv_free(r);
 		return -1;
@@ -814,14 +812,9 @@ route(struct check *c, jv rec, struct kvvault **out)
 	*out = NULL;
 	if (rec_failed(rec))
 		return rec;
-	if ((err = rec_field_problem(rec, "vault", JV_KIND_STRING, 0)) ==
-	    NULL && (vv = kvset_get(c->set, rec_str(rec, "vault"), &fresh,
-	    &err)) != NULL) {
-		if (fresh && vv->data == NULL && preflight(vv, &m) == -1) {
-			vv->data = xasprintf("vault %s", m);
-			msg_error(NULL, "%s", (char *)vv->data);
-			free(m);
-		}
+	if ((vv = kvset_route(c->set, rec, &fresh, &err)) != NULL) {
+		if (fresh && vv->data == NULL && preflight(vv, &m) == -1)
+			kvset_refuse(vv, m);
 		if (vv->data != NULL)
 			err = xstrdup(vv->data);
 	}
@@ -833,14 +826,6 @@ route(struct check *c, jv rec, struct kvvault **out)
 	}
 	*out = vv;
 	return rec;
-}
-
-static int
-vault_release(struct kvvault *vv, void *arg)
-{
-	free(vv->data);
-	vv->data = NULL;
-	return 0;
 }
 
 /* What a check needs of the vault: list and read secrets. */
@@ -888,12 +873,8 @@ dry_run(struct check *c, struct http *http, struct azure_cred *cred,
 	if ((vv = kvset_default(c->set)) != NULL)
 		problems += dry_check(vv, cred);
 	rec_reader_init(&rd, stdin);
-	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
-		if (rc == -2)
-			msg_fatal("standard input: %s", strerror(errno));
-		if (rc == -1)
-			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
-		else
+	while ((rc = rec_next_input(&rd, &rec)) != 0) {
+		if (rc == 1)
 			rec = prepare(rec);
 		if (jv_object_has(jv_copy(rec), jv_string("data"))) {
 			data = jv_object_get(jv_copy(rec), jv_string("data"));
@@ -902,10 +883,8 @@ dry_run(struct check *c, struct http *http, struct azure_cred *cred,
 		}
 		/* Each other vault the records name: its own pre-flight. */
 		if (rc == 1 && !rec_failed(rec)) {
-			if ((err = rec_field_problem(rec, "vault",
-			    JV_KIND_STRING, 0)) == NULL &&
-			    (vv = kvset_get(c->set, rec_str(rec, "vault"),
-			    &fresh, &err)) != NULL && fresh)
+			if ((vv = kvset_route(c->set, rec, &fresh, &err)) !=
+			    NULL && fresh)
 				problems += dry_check(vv, cred);
 			if (err != NULL) {
 				rec = rec_error(rec, 0, "%s", err);
@@ -1089,7 +1068,7 @@ main(int argc, char *argv[])
 		return dry_run(&c, http, cred, all_rate > 0 ? all_rate :
 		    ALL_BUDGET);
 	if ((vv = kvset_default(c.set)) != NULL && preflight(vv, &err) == -1)
-		msg_fatal("%s", err);
+		msg_fatal("%s: %s", vv->url, err);
 
 	/*
 	 * The records of one name travel together, as one job: a history
@@ -1166,7 +1145,7 @@ main(int argc, char *argv[])
 
 	vurl = (vv = kvset_default(c.set)) != NULL ? xstrdup(vv->url) :
 	    xstrdup("the records' vaults");
-	kvset_iterate(c.set, vault_release, NULL);
+	kvset_free_data(c.set);
 	stop_kvset(c.set, cred, http, &sent, &retried, &throttled);
 	cimap_free(c.seen);
 	free(c.from);

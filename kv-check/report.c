@@ -277,10 +277,10 @@ utf8_next(const unsigned char *s, unsigned long *cp)
 }
 
 /*
- * s made visible: C0, DEL and C1 controls, and the characters that
- * change the direction of text (U+200E, U+200F, U+202A..U+202E,
- * U+2066..U+2069), as backslash escapes, as the tools' messages show
- * them.
+ * b, made here, holds s made visible: C0, DEL and C1 controls, and
+ * the characters that change the direction of text (U+200E, U+200F,
+ * U+202A..U+202E, U+2066..U+2069), as backslash escapes, as the tools'
+ * messages show them.
  */
 static void
 vis(struct buf *b, const char *str)
@@ -289,6 +289,8 @@ vis(struct buf *b, const char *str)
 	unsigned long c;
 	size_t n;
 
+	buf_init(b);
+	buf_addstr(b, "");	/* b->data is a string even for "" */
 	while (*s != '\0') {
 		n = utf8_next(s, &c);
 		if (c == '\n')
@@ -316,8 +318,6 @@ put_html(FILE *fp, const char *s)
 	struct buf b;
 	const char *p;
 
-	buf_init(&b);
-	buf_addstr(&b, "");
 	vis(&b, s);
 	for (p = b.data; *p != '\0'; p++) {
 		switch (*p) {
@@ -356,8 +356,6 @@ put_md(FILE *fp, const char *s)
 	struct buf b;
 	const char *p;
 
-	buf_init(&b);
-	buf_addstr(&b, "");
 	vis(&b, s);
 	for (p = b.data; *p != '\0'; p++) {
 		if (strchr("\\`*_{}[]<>()#+!|&~^$=", *p) != NULL)

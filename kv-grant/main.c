@@ -474,57 +474,18 @@ arm_code(jv body)
 	return code != NULL ? code : "";
 }
 
-/* A nextLink (a full URL) as a path below the ARM root. */
-static const char *
-link_path(const char *link)
-{
-	const char *p;
-
-	if ((p = strstr(link, "://")) == NULL)
-		return link;
-	p = strchr(p + 3, '/');
-	return p != NULL ? p : "/";
-}
-
 /*
  * Every item of a paged ARM list: an array, or invalid with *status and
  * a malloc'd *err.
  */
 static jv
-arm_list(struct arm *arm, const char *first, long *status, char **err)
+list_all(struct arm *arm, const char *first, long *status, char **err)
 {
-	jv all = jv_array(), body, page, next;
-	char *path = xstrdup(first);
-	int i, n, pages = 0;
+	jv all = arm_list(arm, first, status);
 
-	while (path != NULL) {
-		body = arm_call(arm, "GET", path, jv_invalid(), status);
-		free(path);
-		path = NULL;
-		if (!jv_is_valid(body)) {
-			*err = rec_invalid_msg(body, NO_ANSWER);
-			jv_free(all);
-			return jv_invalid();
-		}
-		if (*status != 200) {
-			*err = arm_errmsg(body, *status);
-			jv_free(body);
-			jv_free(all);
-			return jv_invalid();
-		}
-		page = jv_object_get(jv_copy(body), jv_string("value"));
-		if (jv_get_kind(page) == JV_KIND_ARRAY) {
-			n = jv_array_length(jv_copy(page));
-			for (i = 0; i < n; i++)
-				all = jv_array_append(all,
-				    jv_array_get(jv_copy(page), i));
-		}
-		jv_free(page);
-		next = jv_object_get(body, jv_string("nextLink"));
-		if (jv_get_kind(next) == JV_KIND_STRING &&
-		    jv_string_length_bytes(jv_copy(next)) > 0 && ++pages < 1000)
-			path = xstrdup(link_path(jv_string_value(next)));
-		jv_free(next);
+	if (!jv_is_valid(all)) {
+		*err = rec_invalid_msg(all, NO_ANSWER);
+		return jv_invalid();
 	}
 	return all;
 }
@@ -550,7 +511,7 @@ find_assignment(struct grant *g, const struct ask *a, long *status,
 	q = xasprintf("%s" AUTHZ "/roleAssignments?$filter=%s&api-version="
 	    API_AUTHZ, a->scope, path);
 	free(path);
-	list = arm_list(g->arm, q, status, err);
+	list = list_all(g->arm, q, status, err);
 	free(q);
 	if (!jv_is_valid(list))
 		return NULL;
@@ -958,7 +919,7 @@ lookup_vault(struct arm *arm, const char *vault, const char *sub, char **err)
 	} else
 		path = xasprintf("/subscriptions/%s/providers/"
 		    "Microsoft.KeyVault/vaults?api-version=" API_VAULTS, sub);
-	list = arm_list(arm, path, &status, &e);
+	list = list_all(arm, path, &status, &e);
 	free(path);
 	if (!jv_is_valid(list)) {
 		*err = xasprintf("vault %s: cannot look it up in subscription "
@@ -998,7 +959,7 @@ search_vault(struct arm *arm, const char *vault, char **err)
 	char *e = NULL, *id = NULL;
 	int i, n, tried = 0;
 
-	list = arm_list(arm, "/subscriptions?api-version=" API_SUBS, &status,
+	list = list_all(arm, "/subscriptions?api-version=" API_SUBS, &status,
 	    &e);
 	if (!jv_is_valid(list)) {
 		*err = xasprintf("vault %s: no subscription given, and the "

@@ -1199,9 +1199,9 @@ policies_check_limit(struct arm *arm, const char *sub, const char *vault_id,
 	const char *env = getenv("KV_ROLE_ASSIGNMENT_LIMIT"), *scope, *pid;
 	const char *rd, *name;
 	long limit = ASSIGNMENT_LIMIT, existing = 0, fresh = 0, status = 0;
-	jv all = jv_invalid(), body, page, next, it, p, r;
+	jv all = jv_invalid(), it, p, r;
 	char *path, *end, *sc, *m;
-	int i, n, k, pages = 0, found;
+	int i, n, k, found;
 
 	if (env != NULL && *env != '\0') {
 		errno = 0;
@@ -1211,39 +1211,17 @@ policies_check_limit(struct arm *arm, const char *sub, const char *vault_id,
 			    "number of assignments", env);
 	}
 	if (arm != NULL) {
-		all = jv_array();
 		path = xasprintf("/subscriptions/%s/providers/"
 		    "Microsoft.Authorization/roleAssignments?api-version="
 		    API_AUTHZ, sub);
-		while (path != NULL) {
-			body = arm_call(arm, "GET", path, jv_invalid(), &status);
-			free(path);
-			path = NULL;
-			if (!jv_is_valid(body) || status != 200) {
-				m = jv_is_valid(body) ? arm_errmsg(body,
-				    status) : rec_invalid_msg(jv_copy(body),
-				    "no answer");
-				msg_warn(NULL, "cannot count the role "
-				    "assignments of subscription %s: %s", sub,
-				    m);
-				free(m);
-				jv_free(body);
-				jv_free(all);
-				all = jv_invalid();
-				break;
-			}
-			page = jv_object_get(jv_copy(body), jv_string("value"));
-			if (jv_get_kind(page) == JV_KIND_ARRAY)
-				all = jv_array_concat(all, page);
-			else
-				jv_free(page);
-			next = jv_object_get(body, jv_string("nextLink"));
-			if (jv_get_kind(next) == JV_KIND_STRING &&
-			    (name = strstr(jv_string_value(next), "://")) !=
-			    NULL && (name = strchr(name + 3, '/')) != NULL &&
-			    ++pages < 1000)
-				path = xstrdup(name);
-			jv_free(next);
+		all = arm_list(arm, path, &status);
+		free(path);
+		if (!jv_is_valid(all)) {
+			m = rec_invalid_msg(all, "no answer");
+			msg_warn(NULL, "cannot count the role assignments of "
+			    "subscription %s: %s", sub, m);
+			free(m);
+			all = jv_invalid();
 		}
 	}
 	sc = xasprintf("/subscriptions/%s", sub);

@@ -1178,6 +1178,31 @@ rule_str(jv rec, const char *field, int path, const char *file,
 	return xstrdup(s);
 }
 
+/* The records of file (--vault-map, --map): any bad line is fatal. */
+static FILE *
+file_open(const char *file, struct rec_reader *rd)
+{
+	FILE *fp;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		msg_fatal("%s: %s", file, strerror(errno));
+	rec_reader_init(rd, fp);
+	return fp;
+}
+
+/* The next record of file: 1, or 0 at its end. */
+static int
+file_next(struct rec_reader *rd, const char *file, jv *rec)
+{
+	int rc;
+
+	if ((rc = rec_next(rd, rec)) == -2)
+		msg_fatal("%s: %s", file, strerror(errno));
+	if (rc == -1)
+		msg_fatal("%s:%zu: %s", file, rd->lineno, rd->err);
+	return rc;
+}
+
 /*
  * Read --vault-map: one JSON object a line, {"namespace", "mount",
  * "prefix", "vault"}, each but vault optional.  Any bad line is fatal,
@@ -1194,16 +1219,10 @@ load_rules(const char *file)
 	jv rec, keys, kv;
 	FILE *fp;
 	size_t i;
-	int rc, j, n;
+	int j, n;
 
-	if ((fp = fopen(file, "r")) == NULL)
-		msg_fatal("%s: %s", file, strerror(errno));
-	rec_reader_init(&rd, fp);
-	while ((rc = rec_next(&rd, &rec)) != 0) {
-		if (rc == -2)
-			msg_fatal("%s: %s", file, strerror(errno));
-		if (rc == -1)
-			msg_fatal("%s:%zu: %s", file, rd.lineno, rd.err);
+	fp = file_open(file, &rd);
+	while (file_next(&rd, file, &rec) != 0) {
 		keys = jv_keys(jv_copy(rec));
 		n = jv_array_length(jv_copy(keys));
 		for (j = 0; j < n; j++) {
@@ -1277,16 +1296,9 @@ load_map(const char *file)
 	char *why = NULL, *l1, *l2, *vk, *nk, *canon;
 	FILE *fp;
 	jv rec;
-	int rc;
 
-	if ((fp = fopen(file, "r")) == NULL)
-		msg_fatal("%s: %s", file, strerror(errno));
-	rec_reader_init(&rd, fp);
-	while ((rc = rec_next(&rd, &rec)) != 0) {
-		if (rc == -2)
-			msg_fatal("%s: %s", file, strerror(errno));
-		if (rc == -1)
-			msg_fatal("%s:%zu: %s", file, rd.lineno, rd.err);
+	fp = file_open(file, &rd);
+	while (file_next(&rd, file, &rec) != 0) {
 		if (rec_failed(rec)) {
 			jv_wipe_free(rec);
 			continue;
@@ -1421,16 +1433,25 @@ default_vkey(void)
 	return k;
 }
 
-static void
-check_prefix(const char *p)
+/* How long p's run of letters and digits with single '-' between is. */
+static size_t
+name_run(const char *p)
 {
-	size_t i, n = strlen(p);
+	size_t i;
 
-	/* Letters and digits with single '-' between; one may end it. */
-	for (i = 0; i < n; i++)
+	for (i = 0; p[i] != '\0'; i++)
 		if (!is_namech((unsigned char)p[i]) ||
 		    (p[i] == '-' && (i == 0 || p[i - 1] == '-')))
 			break;
+	return i;
+}
+
+static void
+check_prefix(const char *p)
+{
+	size_t n = strlen(p), i = name_run(p);
+
+	/* One '-' may end it. */
 	if (n == 0 || i < n || n > KV_NAME_MAX)
 		msg_usage_error("--prefix: %s is not a valid name part: "
 		    "letters, digits and single '-' between them", p);
@@ -1439,12 +1460,8 @@ check_prefix(const char *p)
 static void
 check_vault(const char *v)
 {
-	size_t i, n = strlen(v);
+	size_t n = strlen(v), i = name_run(v);
 
-	for (i = 0; i < n; i++)
-		if (!is_namech((unsigned char)v[i]) ||
-		    (v[i] == '-' && (i == 0 || v[i - 1] == '-')))
-			break;
 	if (n < VAULT_MIN_LEN || n > VAULT_MAX_LEN || i < n ||
 	    !((v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z')) ||
 	    v[n - 1] == '-')

@@ -1157,9 +1157,7 @@ route(struct put *p, jv rec, struct kvvault **out)
 	*out = NULL;
 	if (rec_failed(rec))
 		return rec;
-	if ((err = rec_field_problem(rec, "vault", JV_KIND_STRING, 0)) ==
-	    NULL && (vv = kvset_get(p->set, rec_str(rec, "vault"), &fresh,
-	    &err)) != NULL) {
+	if ((vv = kvset_route(p->set, rec, &fresh, &err)) != NULL) {
 		/* A dry run's pre-flight of each vault, as of the default. */
 		if (fresh && vv->data == NULL && p->dry_run &&
 		    preflight(p, p->cred, vv) == -1)
@@ -1167,11 +1165,8 @@ route(struct put *p, jv rec, struct kvvault **out)
 			    "that the secrets of vault %s cannot be listed",
 			    vv->url);
 		else if (fresh && vv->data == NULL &&
-		    survey(p, vv, &m) == -1) {
-			vv->data = xasprintf("vault %s: %s", vv->url, m);
-			msg_error(NULL, "%s", (char *)vv->data);
-			free(m);
-		}
+		    survey(p, vv, &m) == -1)
+			kvset_refuse(vv, m);
 		if (vv->data != NULL)
 			err = xstrdup(vv->data);
 	}
@@ -1184,14 +1179,6 @@ route(struct put *p, jv rec, struct kvvault **out)
 	}
 	*out = vv;
 	return jv_object_set(rec, jv_string("vault"), jv_string(vv->url));
-}
-
-static int
-vault_release(struct kvvault *vv, void *arg)
-{
-	free(vv->data);
-	vv->data = NULL;
-	return 0;
 }
 
 int
@@ -1353,11 +1340,7 @@ main(int argc, char *argv[])
 	pool_set_lanes(pool, jobs);
 	pool_on_lost(pool, lost);
 	rec_reader_init(&rd, stdin);
-	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
-		if (rc == -2)
-			msg_fatal("standard input: %s", strerror(errno));
-		if (rc == -1)
-			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
+	while ((rc = rec_next_input(&rd, &rec)) != 0) {
 		p.in++;
 		/*
 		 * Records that name vaults: read up to READ_AHEAD of them
@@ -1380,7 +1363,7 @@ main(int argc, char *argv[])
 	pool_finish(pool);
 	pool_free(pool);
 
-	kvset_iterate(p.set, vault_release, NULL);
+	kvset_free_data(p.set);
 	stop_kvset(p.set, cred, http, &sent, &retried, &throttled);
 	cimap_iterate(p.names, ent_free, NULL);
 	cimap_free(p.names);

@@ -1,6 +1,5 @@
 /* rollback.c: kv-put --rollback, the undoing of what a mapping created. */
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,11 +271,7 @@ rollback(struct kv *kv, int do_purge, int dry_run, char **summary)
 	/* The whole mapping first: the last record of a name says which
 	 * version must still be current. */
 	rec_reader_init(&rd, stdin);
-	while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
-		if (rc == -2)
-			msg_fatal("standard input: %s", strerror(errno));
-		if (rc == -1)
-			msg_warn(NULL, "line %zu: %s", rd.lineno, rd.err);
+	while ((rc = rec_next_input(&rd, &rec)) != 0) {
 		if (rc == 1 && jv_object_has(jv_copy(rec), jv_string("data"))) {
 			/* A mapping holds no values; an export does. */
 			jv_wipe_free(jv_object_get(jv_copy(rec),

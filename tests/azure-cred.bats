@@ -19,10 +19,7 @@ setup_file() {
 	start_keyvault_identities "$d/client.crt"
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

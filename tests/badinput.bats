@@ -24,10 +24,7 @@ setup_file() {
 	{ good kv-put a; good kv-put c; } | kv-put -q >/dev/null
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

@@ -46,10 +46,7 @@ setup_file() {
 	export VURL=https://kv-one.vault.localhost:${KV_URL##*:}
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
@@ -67,23 +64,18 @@ setup() {
 	GRANT="{\"principal\":\"$P1\",\"role\":\"Key Vault Secrets User\",\"name\":\"app-db\"}"
 }
 
-# requests [JQ-FILTER]: the stand-in's request log, one compact line each.
-requests() {
-	kvadmin GET /_admin/requests | jq -rc ".requests[] | ${1:-.}"
-}
-
 # audiences_were ARM KV: every token the stand-in saw went to an endpoint
 # of its own audience (ARM to ARM, the vault's to the vault), and each kind
 # of endpoint got at least one.
 audiences_were() {
-	run -0 requests "select(.aud != null) |
+	run -0 kv_requests "select(.aud != null) |
 	    select((.kind == \"arm\" and .aud != \"$1\") or
 	    (.kind == \"data\" and .aud != \"$2\") or
 	    (.kind != \"arm\" and .kind != \"data\")) | {kind, path, aud}"
 	assert_output ''
-	run -0 requests "select(.kind == \"arm\" and .aud == \"$1\") | .path"
+	run -0 kv_requests "select(.kind == \"arm\" and .aud == \"$1\") | .path"
 	[ "${#lines[@]}" -gt 0 ]
-	run -0 requests "select(.kind == \"data\" and .aud == \"$2\") | .path"
+	run -0 kv_requests "select(.kind == \"data\" and .aud == \"$2\") | .path"
 	[ "${#lines[@]}" -gt 0 ]
 }
 
@@ -112,10 +104,10 @@ cert_client() {
 	put_and_grant
 	audiences_were "$STACK_AUD" "$KV_AUD"
 	# Read by each tool once, without a token.
-	run -0 requests 'select(.kind == "meta") | "\(.method) \(.path) \(.query."api-version") \(.headers.authorization)"'
+	run -0 kv_requests 'select(.kind == "meta") | "\(.method) \(.path) \(.query."api-version") \(.headers.authorization)"'
 	assert_output "GET /metadata/endpoints 2022-09-01 null
 GET /metadata/endpoints 2022-09-01 null"
-	run -0 requests 'select(.kind == "token") | .body.scope'
+	run -0 kv_requests 'select(.kind == "token") | .body.scope'
 	assert_output "$KV_AUD/.default
 $STACK_AUD/.default"
 }
@@ -125,9 +117,9 @@ $STACK_AUD/.default"
 	export AZURE_CLOUD=AzureChinaCloud
 	put_and_grant
 	audiences_were "$CHINA_AUD" "$KV_AUD"
-	run -0 requests 'select(.kind == "meta")'
+	run -0 kv_requests 'select(.kind == "meta")'
 	assert_output ''
-	run -0 requests 'select(.kind == "token") | .body.scope'
+	run -0 kv_requests 'select(.kind == "token") | .body.scope'
 	assert_output "$KV_AUD/.default
 $CHINA_AUD/.default"
 }
@@ -139,7 +131,7 @@ $CHINA_AUD/.default"
 	assert_output ''
 	[[ $stderr == *"Resource Manager rejected the token: The access token has been obtained for wrong audience or resource 'https://management.azure.com'"* ]]
 	# Refused, then once more with a fresh token (a 401 refreshes once).
-	run -0 requests 'select(.kind == "arm") | "\(.status) \(.aud)"'
+	run -0 kv_requests 'select(.kind == "arm") | "\(.status) \(.aud)"'
 	assert_output "401 https://management.azure.com
 401 https://management.azure.com"
 }
@@ -149,7 +141,7 @@ $CHINA_AUD/.default"
 	run -2 --separate-stderr kv-grant --vault kv-one <<<"$GRANT"
 	assert_output ''
 	assert_equal "$stderr" "kv-grant: vault kv-one: cannot look it up in subscription $SUB: the custom cloud of AZURE_RESOURCE_MANAGER_URL: $KV_URL/nowhere/metadata/endpoints answered HTTP 401"
-	run -0 requests 'select(.aud != null)'
+	run -0 kv_requests 'select(.aud != null)'
 	assert_output ''
 }
 
@@ -197,7 +189,7 @@ $CHINA_AUD/.default"
 	printf '[cloud]\nname = MyStack\n' >"$AZURE_CONFIG_DIR/config"
 	run -2 --separate-stderr kv-grant --vault kv-one </dev/null
 	assert_equal "$stderr" "kv-grant: $AZURE_CONFIG_DIR/config: unknown cloud 'MyStack' (known: AzureCloud, AzureChinaCloud, AzureUSGovernment; another cloud needs AZURE_RESOURCE_MANAGER_URL, its Resource Manager)"
-	run -0 requests
+	run -0 kv_requests
 	assert_output ''
 }
 
@@ -206,7 +198,7 @@ $CHINA_AUD/.default"
 	printf '[cloud]\nname = MyStack\n' >"$AZURE_CONFIG_DIR/config"
 	run -0 --separate-stderr kv-grant --vault kv-one <<<"$GRANT"
 	assert_output --partial '"status":"created"'
-	run -0 requests 'select(.kind == "arm") | .aud'
+	run -0 kv_requests 'select(.kind == "arm") | .aud'
 	assert_equal "$(sort -u <<<"$output")" "$STACK_AUD"
 }
 
@@ -222,7 +214,7 @@ $CHINA_AUD/.default"
 	assert_output --partial "\"assignment\":\"/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.KeyVault/vaults/kv-one/secrets/app-db/providers/Microsoft.Authorization/roleAssignments/"
 	assert_output --partial '"status":"created"'
 	[[ $stderr == *"kv-grant: subscription $SUB: az's default"* ]]
-	run -0 requests 'select(.kind == "arm") | "\(.method) \(.path)"'
+	run -0 kv_requests 'select(.kind == "arm") | "\(.method) \(.path)"'
 	refute_line 'GET /subscriptions'
 	refute_output --partial "$SUB0"
 }
@@ -233,7 +225,7 @@ $CHINA_AUD/.default"
 	run -0 --separate-stderr kv-grant --vault kv-one <<<"$GRANT"
 	assert_output --partial "\"assignment\":\"/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.KeyVault/vaults/kv-one/"
 	assert_output --partial '"status":"created"'
-	run -0 requests 'select(.kind == "arm" and .method == "GET") | .path'
+	run -0 kv_requests 'select(.kind == "arm" and .method == "GET") | .path'
 	assert_line -n 0 /subscriptions
 	assert_line -n 1 "/subscriptions/$SUB0/resources"
 	assert_line -n 2 "/subscriptions/$SUB/resources"
@@ -247,7 +239,7 @@ $CHINA_AUD/.default"
 	kvadmin DELETE /_admin/requests >/dev/null
 	run -0 --separate-stderr kv-grant --vault kv-one <<<"$GRANT"
 	assert_output --partial '"status":"exists"'
-	run -0 requests 'select(.kind == "arm" and .method == "GET") | .path'
+	run -0 kv_requests 'select(.kind == "arm" and .method == "GET") | .path'
 	assert_line -n 0 /subscriptions
 }
 
@@ -259,7 +251,7 @@ $CHINA_AUD/.default"
 		run -0 --separate-stderr kv-put -v <<<"$REC"
 		assert_output --partial '"status":"created"'
 		[[ $stderr == *"signed in with EnvironmentCredential"* ]]
-		run -0 requests 'select(.kind == "token") | .body | [has("client_assertion"), has("client_secret"), .assertion_header.alg]'
+		run -0 kv_requests 'select(.kind == "token") | .body | [has("client_assertion"), has("client_secret"), .assertion_header.alg]'
 		assert_output '[true,false,"RS256"]'
 	done
 }
@@ -280,7 +272,7 @@ $CHINA_AUD/.default"
 	unset AZURE_CLIENT_CERTIFICATE_PASSWORD
 	run -2 --separate-stderr kv-put <<<"$REC"
 	[[ $stderr == *"EnvironmentCredential: $D/client.pfx: the PKCS#12 file has a password: set AZURE_CLIENT_CERTIFICATE_PASSWORD"* ]]
-	run -0 requests 'select(.kind == "token")'
+	run -0 kv_requests 'select(.kind == "token")'
 	assert_output ''
 }
 
@@ -295,7 +287,7 @@ $CHINA_AUD/.default"
 			    --separate-stderr kv-put <<<"$REC"
 			[[ $stderr == *"AADSTS700027"*"x5c"* ]]
 		done
-		run -0 requests 'select(.kind == "token") | .body.assertion_header | has("x5c_count")'
+		run -0 kv_requests 'select(.kind == "token") | .body.assertion_header | has("x5c_count")'
 		assert_output "false
 false
 false
@@ -305,7 +297,7 @@ false"
 			    --separate-stderr kv-put <<<"$REC"
 			assert_output --regexp '"status":"(created|unchanged)"'
 		done
-		run -0 requests 'select(.kind == "token" and .status == 200) | .body.assertion_header.x5c_count'
+		run -0 kv_requests 'select(.kind == "token" and .status == 200) | .body.assertion_header.x5c_count'
 		assert_output "2
 2
 2"

@@ -26,10 +26,7 @@ print(json.dumps({"secrets": {"secret/": {"f%02d/s%04d" % (i % 30, i):
 	vault-ls secret >"$BATS_FILE_TMPDIR/in" 2>/dev/null
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

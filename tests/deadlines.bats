@@ -23,10 +23,7 @@ setup_file() {
 	    "slow/c": {"data": {"k": "vc"}}}}}' >/dev/null
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

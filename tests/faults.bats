@@ -27,10 +27,7 @@ setup_file() {
 	start_keyvault --write-limit 0 --all-limit 0
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

@@ -132,3 +132,43 @@ pipeline() {
 	    kv-check 2>"$W/check.err" >"$W/check"
 	PS="${PIPESTATUS[*]}"
 }
+
+# kv_requests [JQ-FILTER]: the Key Vault stand-in's request log, one
+# compact line each.
+kv_requests() {
+	kvadmin GET /_admin/requests | jq -rc ".requests[] | ${1:-.}"
+}
+
+# bicep_guid ARGS...: ARM's guid(ARGS...), computed apart from kv-grant
+# with Python's uuid module.
+bicep_guid() {
+	"$PY" -c 'import sys, uuid
+print(uuid.uuid5(uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830"),
+    "-".join(sys.argv[1:])))' "$@"
+}
+
+# h8 STRING: the first 8 hex digits of SHA-256 over the bytes printf %b
+# makes of STRING.
+h8() {
+	printf '%b' "$1" | sha256sum | cut -c1-8
+}
+
+# start_keyvault_recording TOKENS: the Key Vault stand-in through
+# servers/kvwrap.py, which appends every access token it issues to the
+# file TOKENS (emptied here), with the client secret $CSECRET; exports
+# what start_keyvault does, and the environment's credential.
+start_keyvault_recording() {
+	local dir=$(_rundir)
+	: >"$1"
+	tls_setup "$dir/tls" || return 1
+	KVWRAP_TOKENS=$1 _start KV kvwrap.py --tls-cert "$dir/tls/server.pem" \
+	    --tls-key "$dir/tls/server.key" --tenant test-tenant \
+	    --client-id test-client --client-secret "$CSECRET" \
+	    --log "$dir/keyvault.log" || return 1
+	export KV_URL KV_PID
+	export KEY_VAULT_NAME=$KV_URL AZURE_AUTHORITY_HOST=$KV_URL
+	export AZURE_TENANT_ID=test-tenant AZURE_CLIENT_ID=test-client
+	export AZURE_CLIENT_SECRET=$CSECRET
+	export SSL_CERT_FILE=$dir/tls/ca.pem CURL_CA_BUNDLE=$dir/tls/ca.pem
+	export TLS_DIR=$dir/tls
+}

@@ -15,10 +15,7 @@ setup_file() {
 	export FLAKY_URL FLAKYS_URL TLS_DIR=$dir/tls
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

@@ -18,8 +18,8 @@
 #   - the arguments and the environment the tools gave the Azure CLI;
 #   - files left in TMPDIR, the working directory and HOME.
 # The access tokens: the stand-in redacts them from its state and logs,
-# so it is started through a small wrapper that appends every token its
-# App.issue hands out to a file (tokens.txt).
+# so it is started through a small wrapper (servers/kvwrap.py) that
+# appends every token its App.issue hands out to a file (tokens.txt).
 # Core dumps off and ptrace refused are checked on each tool run as the
 # unprivileged user nobody (setpriv), where they mean something: as root
 # (CAP_SYS_PTRACE) attaching always works and /proc/PID is root's anyway.
@@ -47,7 +47,7 @@ setup_file() {
 	hyg_files
 	start_vault --seed "$D/vault.json" --root-token "$VTOKEN"
 	export VAULT_TOKEN=$VTOKEN
-	start_keyvault_recording
+	start_keyvault_tokens
 	export AZURE_SUBSCRIPTION_ID=$SUB
 	# Slow enough for the poller to see every process for a while.
 	admin "$VAULT_URL/_admin/config" -X POST -d '{"latency_ms":60}' >/dev/null
@@ -114,20 +114,6 @@ hyg_files() {
 	      "legacy/two": {"data": {"k": v("kv1-two"), "x": v("kv1-x")}}}
 	print(json.dumps({"mounts": {"old/": 1}, "secrets": {
 	    "secret/": s2, "old/": s1}}))
-	EOF
-	cat >"$D/kvwrap.py" <<-'EOF'
-	# The Key Vault stand-in, recording every access token it issues.
-	import os, sys
-	sys.path.insert(0, os.environ["HYG_SERVERS"])
-	import keyvault
-	_issue = keyvault.App.issue
-	def issue(self, *a, **k):
-	    tok, exp = _issue(self, *a, **k)
-	    with open(os.environ["HYG_TOKENS"], "a") as f:
-	        f.write(tok + "\n")
-	    return tok, exp
-	keyvault.App.issue = issue
-	sys.exit(keyvault.main(sys.argv[1:]))
 	EOF
 	cat >"$D/poll.py" <<-'EOF'
 	# poll.py OUT STOP ROOT TOOL...: until STOP exists, note the command
@@ -244,26 +230,13 @@ hyg_files() {
 	EOF
 }
 
-# start_keyvault_recording: start_keyvault through kvwrap.py, with a
-# distinctive client secret; tokens.txt collects the access tokens.
-start_keyvault_recording() {
-	local dir=$(_rundir)
-	: >"$D/tokens.txt"
-	tls_setup "$dir/tls" || return 1
-	HYG_SERVERS=$SERVERS HYG_TOKENS=$D/tokens.txt SERVERS=$D \
-	    _start KV kvwrap.py --tls-cert "$dir/tls/server.pem" \
-	    --tls-key "$dir/tls/server.key" --tenant test-tenant \
-	    --client-id test-client --client-secret "$CSECRET" \
-	    --log "$dir/keyvault.log" || return 1
-	export KV_URL KV_PID
-	export KEY_VAULT_NAME=$KV_URL AZURE_AUTHORITY_HOST=$KV_URL
+# start_keyvault_tokens: start_keyvault_recording, Resource Manager on
+# the stand-in too, and az.cfg for the az stub.
+start_keyvault_tokens() {
+	start_keyvault_recording "$D/tokens.txt" || return 1
 	export AZURE_RESOURCE_MANAGER_URL=$KV_URL
-	export AZURE_TENANT_ID=test-tenant AZURE_CLIENT_ID=test-client
-	export AZURE_CLIENT_SECRET=$CSECRET
-	export SSL_CERT_FILE=$dir/tls/ca.pem CURL_CA_BUNDLE=$dir/tls/ca.pem
-	export TLS_DIR=$dir/tls
 	printf '{"tenant":"test-tenant","client_id":"test-client","secret":"%s","ca":"%s","url":"%s"}\n' \
-	    "$CSECRET" "$dir/tls/ca.pem" "$KV_URL" >"$D/az.cfg"
+	    "$CSECRET" "$TLS_DIR/ca.pem" "$KV_URL" >"$D/az.cfg"
 }
 
 # poll_start NAME / poll_stop NAME: the poller around a run.

@@ -24,10 +24,7 @@ setup_file() {
 	    --data-binary "@$BATS_FILE_TMPDIR/bulk.json" >/dev/null
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

@@ -21,22 +21,11 @@ setup_file() {
 	export AZURE_SUBSCRIPTION_ID=$SUB
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
 	admin "$KV_URL/_admin/reset" -X POST >/dev/null
-}
-
-# bicep_guid ARGS...: ARM's guid(ARGS...), computed independently of
-# kv-grant with Python's uuid module.
-bicep_guid() {
-	"$PY" -c 'import sys, uuid
-print(uuid.uuid5(uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830"),
-    "-".join(sys.argv[1:])))' "$@"
 }
 
 # roles: the stand-in's role assignments, one compact line each.

@@ -7,11 +7,6 @@ setup() {
 	L130=$(printf 'x%.0s' $(seq 1 130))
 }
 
-# The first 8 hex digits of SHA-256 over the bytes printf %b makes of $1.
-h8() {
-	printf '%b' "$1" | sha256sum | cut -c1-8
-}
-
 @test "names a record after its mount and path with the default rule" {
 	run -0 --separate-stderr kv-name <<-'EOF'
 		{"mount":"secret","path":"app/db_main","kv":2}

@@ -8,10 +8,7 @@ setup_file() {
 	start_keyvault
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
@@ -21,11 +18,6 @@ setup() {
 	    "all_limit":4000,"window":10,"token_lifetime":3600,
 	    "challenge_resource":"https://127.0.0.1","empty_pages":false,
 	    "delete_delay":0.5,"recover_delay":0.5}' >/dev/null
-}
-
-# requests [JQ-FILTER]: the stand-in's request log, one compact line each
-requests() {
-	kvadmin GET /_admin/requests | jq -rc ".requests[] | ${1:-.}"
 }
 
 # state JQ-FILTER: a query of the stand-in's state, raw output
@@ -134,7 +126,7 @@ kv-put: 1 records: 1 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 
 	EOF
 	assert_line --index 0 --partial '"status":"created"'
 	assert_line --index 1 '{"mount":"secret","path":"a/over","kv":2,"name":"over-limit","vault":"'"$KV_URL"'","error":{"tool":"kv-put","status":null,"message":"value of 25601 bytes is over Key Vault'"'"'s limit of 25600: split it with kv-name --split, or keep it in Vault"}}'
-	run -0 requests 'select(.method == "PUT") | .path'
+	run -0 kv_requests 'select(.method == "PUT") | .path'
 	assert_output /secrets/at-limit
 }
 
@@ -149,7 +141,7 @@ kv-put: 1 records: 1 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 
 	run -0 --separate-stderr kv-put <<<"$input"
 	assert_equal "$output" "${first//\"created\"/\"unchanged\"}"
 	[[ $stderr == "kv-put: 3 records: 0 created, 0 updated, 3 unchanged, 0 conflicts,"* ]]
-	run -0 requests 'select(.kind == "data" and .method != "GET")'
+	run -0 kv_requests 'select(.kind == "data" and .method != "GET")'
 	assert_output ''
 	run -0 state '[.secrets[].versions | length] | add'
 	assert_output 3
@@ -172,7 +164,7 @@ kv-put: 1 records: 1 created, 0 updated, 0 unchanged, 0 conflicts, 0 skipped, 0 
 	assert_line --index 3 --regexp '"name":"fresh","vault":"https://[^"]*","status":"would-update"\}$'
 	assert_equal "$stderr" "kv-put: $KV_URL: pre-flight: may list secrets, read secrets (probed, nothing written); cannot tell whether it may set secrets: that cannot be probed without writing; Resource Manager not asked (no subscription: AZURE_SUBSCRIPTION_ID)
 kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged, 0 conflicts, 0 skipped, 0 failed; nothing written; expected duration under 10 s at 300 writes per 10 s"
-	run -0 requests 'select(.kind == "data" and .method != "GET") | .method'
+	run -0 kv_requests 'select(.kind == "data" and .method != "GET") | .method'
 	assert_output ''
 	run -0 state '[.secrets[].name] | join(" ")'
 	assert_output "changed same"
@@ -206,7 +198,7 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 	kvadmin DELETE /_admin/requests >/dev/null
 	run -1 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"new"}')"
 	assert_output '{"mount":"secret","path":"app/db","kv":2,"name":"app-db","vault":"'"$KV_URL"'","error":{"tool":"kv-put","status":409,"message":"app-db is soft-deleted in the vault: rerun with --recover to recover it and write a new version, or purge it first"}}'
-	run -0 requests 'select(.kind == "data" and .method != "GET")'
+	run -0 kv_requests 'select(.kind == "data" and .method != "GET")'
 	assert_output ''
 }
 
@@ -218,7 +210,7 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 	[[ $stderr == *", 1 recovered;"* ]]
 	run -0 secret app-db '[.state, (.versions | length), .versions[-1].value] | @tsv'
 	assert_output "active	2	new"
-	run -0 requests 'select(.kind == "data" and .method == "POST") | .path'
+	run -0 kv_requests 'select(.kind == "data" and .method == "POST") | .path'
 	assert_output /deletedsecrets/app-db/recover
 }
 
@@ -308,7 +300,7 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 	assert_line --index 0 --partial '"status":"conflict"'
 	assert_line --index 1 --partial '"status":"unchanged"'
 	assert_line --index 2 --partial '"status":"created"'
-	run -0 requests 'select(.path == "/secrets" and .status == 200) | .query["$skiptoken"] != null'
+	run -0 kv_requests 'select(.path == "/secrets" and .status == 200) | .query["$skiptoken"] != null'
 	[ "${#lines[@]}" -ge 4 ]
 }
 
@@ -320,7 +312,7 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 	done
 	run -0 --separate-stderr kv-put --write-rate 100000 <<<"$input"
 	[ "$(grep -c '"status":"created"' <<<"$output")" -eq 12 ]
-	run -0 requests 'select(.status == 429) | .status'
+	run -0 kv_requests 'select(.status == 429) | .status'
 	[ "${#lines[@]}" -ge 1 ]
 	run -0 state '[.secrets[].versions | length] | unique | @json'
 	assert_output '[1]'
@@ -336,7 +328,7 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 	t1=$(date +%s%N)
 	# 11 writes at 5 a second: at least 2 seconds.
 	[ $(( (t1 - t0) / 1000000 )) -ge 1900 ]
-	run -0 requests 'select(.status == 429)'
+	run -0 kv_requests 'select(.status == 429)'
 	assert_output ''
 }
 
@@ -348,7 +340,7 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 	done
 	run -0 --separate-stderr kv-put <<<"$input"
 	[ "$(grep -c '"status":"created"' <<<"$output")" -eq 20 ]
-	run -0 requests 'select(.injected != null) | .injected'
+	run -0 kv_requests 'select(.injected != null) | .injected'
 	[ "${#lines[@]}" -ge 3 ]
 	run -0 state '[.secrets[].versions | length] | unique | @json'
 	assert_output '[1]'

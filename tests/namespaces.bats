@@ -37,10 +37,7 @@ setup_file() {
 	start_keyvault
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
@@ -57,11 +54,6 @@ team-a legacy/old a-old
 team-a/sub kv/db/pass sub-pass
 team-b kv/db/pass b-pass
 team-b kv/only-b b-only'
-
-# The first 8 hex digits of SHA-256 over the bytes printf %b makes of $1.
-h8() {
-	printf '%b' "$1" | sha256sum | cut -c1-8
-}
 
 # landed: what Key Vault holds, in WANT's form, from each secret's latest
 # version and its tags (the stand-in's state, not kv-check's word).

@@ -23,10 +23,7 @@ print(json.dumps({"secrets": {"secret/": {"f%02d/s%04d" % (i % 20, i):
 	    >"$BATS_FILE_TMPDIR/fat"
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

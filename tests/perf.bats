@@ -19,10 +19,7 @@ setup_file() {
 	start_vault --seed "$BATS_FILE_TMPDIR/tree.json"
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

@@ -46,10 +46,7 @@ setup_file() {
 	start_keyvault
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

@@ -133,20 +133,10 @@ setup_file() {
 	export W
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
-}
-
-# bicep_guid ARGS...: ARM's guid(ARGS...), computed apart from kv-grant.
-bicep_guid() {
-	"$PY" -c 'import sys, uuid
-print(uuid.uuid5(uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830"),
-    "-".join(sys.argv[1:])))' "$@"
 }
 
 # assignments: the Key Vault stand-in's role assignments, "scope

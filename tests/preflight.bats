@@ -20,10 +20,7 @@ setup_file() {
 	start_vault
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

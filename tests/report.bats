@@ -43,23 +43,9 @@ setup_file() {
 	            "team2/other": v("other")},
 	        "kv2b/": {"x/y": v("xy")}}}))
 	EOF
-	cat >"$D/kvwrap.py" <<-'EOF'
-	# The Key Vault stand-in, recording every access token it issues.
-	import os, sys
-	sys.path.insert(0, os.environ["RPT_SERVERS"])
-	import keyvault
-	_issue = keyvault.App.issue
-	def issue(self, *a, **k):
-	    tok, exp = _issue(self, *a, **k)
-	    with open(os.environ["RPT_TOKENS"], "a") as f:
-	        f.write(tok + "\n")
-	    return tok, exp
-	keyvault.App.issue = issue
-	sys.exit(keyvault.main(sys.argv[1:]))
-	EOF
 	start_vault --seed "$D/vault.json" --root-token "$VTOKEN"
 	export VAULT_TOKEN=$VTOKEN
-	start_keyvault_recording
+	start_keyvault_tokens
 	# The whole Vault migrated; then team1's records, values included.
 	vault-ls -q | vault-dump -q | kv-name -q | kv-put -q >"$D/map.ndjson" ||
 	    true
@@ -67,33 +53,18 @@ setup_file() {
 	    >"$D/team1.ndjson" || true
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
 	W=$BATS_TEST_TMPDIR
 }
 
-# start_keyvault_recording: start_keyvault through kvwrap.py, with the
-# random client secret; tokens.txt collects the access tokens.
-start_keyvault_recording() {
-	local dir=$(_rundir)
-	: >"$D/tokens.txt"
-	tls_setup "$dir/tls" || return 1
-	RPT_SERVERS=$SERVERS RPT_TOKENS=$D/tokens.txt SERVERS=$D \
-	    _start KV kvwrap.py --tls-cert "$dir/tls/server.pem" \
-	    --tls-key "$dir/tls/server.key" --tenant test-tenant \
-	    --client-id test-client --client-secret "$CSECRET" \
-	    --log "$dir/keyvault.log" || return 1
-	export KV_URL KV_PID
-	export KEY_VAULT_NAME=$KV_URL AZURE_AUTHORITY_HOST=$KV_URL
-	export AZURE_TENANT_ID=test-tenant AZURE_CLIENT_ID=test-client
-	export AZURE_CLIENT_SECRET=$CSECRET
-	export SSL_CERT_FILE=$dir/tls/ca.pem CURL_CA_BUNDLE=$dir/tls/ca.pem
-	export REQUESTS_CA_BUNDLE=$dir/tls/ca.pem TLS_DIR=$dir/tls
+# start_keyvault_tokens: start_keyvault_recording, and its CA for the
+# Python clients too.
+start_keyvault_tokens() {
+	start_keyvault_recording "$D/tokens.txt" || return 1
+	export REQUESTS_CA_BUNDLE=$TLS_DIR/ca.pem
 }
 
 # check_input: team1's records as kv-check gets them in a bad run: one
@@ -109,15 +80,19 @@ check_input() {
 	printf '%s\n' '{"mount":"secret","path":"team1/<i>noname</i>","data":{"k":"RPTV-'"$R"'-noname"}}'
 }
 
-# expected NDJSON: the outcome counts of kv-check's output, as the report
-# counts them ("ok=3" lines, sorted; total as "total=N").
-expected() {
-	jq -rs 'map(if .error then (if .status == "conflict" then "conflict"
-	    elif .error.tool == "kv-check" then "failed-here"
+# A jq definition: outcome, the report's name for how a record of
+# kv-check's output came out.
+OUTCOME='def outcome: if .error then (if .status == "conflict" then
+	    "conflict" elif .error.tool == "kv-check" then "failed-here"
 	    else "failed-upstream" end)
 	    elif .check == "ok" then "ok"
 	    elif (.check | index("orphan")) then "orphan"
-	    else "differs" end) as $s |
+	    else "differs" end;'
+
+# expected NDJSON: the outcome counts of kv-check's output, as the report
+# counts them ("ok=3" lines, sorted; total as "total=N").
+expected() {
+	jq -rs "$OUTCOME"'map(outcome) as $s |
 	    (["ok","differs","orphan","conflict","failed-here",
 	      "failed-upstream"][] as $k | "\($k)=\([$s[] | select(. == $k)] |
 	      length)"), "total=\(length)"' "$1" | sort
@@ -159,14 +134,9 @@ counts() {
 
 # mount_expected NDJSON: each mount's counts, as counts prints them.
 mount_expected() {
-	jq -rs 'group_by([.namespace // "", .mount // ""])[] |
+	jq -rs "$OUTCOME"'group_by([.namespace // "", .mount // ""])[] |
 	    (.[0].namespace // "") as $ns | (.[0].mount // "") as $m |
-	    map(if .error then (if .status == "conflict" then "conflict"
-	    elif .error.tool == "kv-check" then "failed-here"
-	    else "failed-upstream" end)
-	    elif .check == "ok" then "ok"
-	    elif (.check | index("orphan")) then "orphan"
-	    else "differs" end) as $s |
+	    map(outcome) as $s |
 	    (["ok","differs","orphan","conflict","failed-here",
 	      "failed-upstream"][] as $k | "mount \($ns)|\($m) \($k)=\([$s[] |
 	      select(. == $k)] | length)"), "mount \($ns)|\($m) total=\(length)"' "$1"

@@ -22,10 +22,7 @@ setup_file() {
 	start_keyvault_identities "$CLIENT_CERT_PEM"
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

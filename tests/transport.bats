@@ -50,10 +50,7 @@ setup_file() {
 	export MTLS_URL NAMED_URL FLAKY_URL TLSD=$d
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

@@ -24,10 +24,7 @@ setup_file() {
 	export TEAM1_TOKEN
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

@@ -42,10 +42,7 @@ setup_file() {
 	export AZURE_SUBSCRIPTION_ID=$SUB
 }
 
-teardown_file() {
-	load helpers
-	stop_servers
-}
+teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers

@@ -1,6 +1,5 @@
 /* vault-dump: export KV secrets: adds each secret's data and metadata. */
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -837,14 +836,8 @@ main(int argc, char *argv[])
 				break;
 	} else {
 		rec_reader_init(&rd, stdin);
-		while (!msg_stop && (rc = rec_next(&rd, &rec)) != 0) {
-			if (rc == -2)
-				msg_fatal("standard input: %s",
-				    strerror(errno));
-			if (rc == -1)
-				msg_warn(NULL, "line %zu: %s", rd.lineno,
-				    rd.err);
-			else
+		while ((rc = rec_next_input(&rd, &rec)) != 0) {
+			if (rc == 1)
 				rec = prepare(&d, rec);
 			if (pool_submit(pool, rec, 0) == -1)
 				break;

@@ -1310,18 +1310,27 @@ class Vault:
                           'cannot parse \'\' as int: strconv.ParseInt: parsing "%s": '
                           'invalid syntax' % (raw, raw))
 
-    def _kv2_read(self, ctx, st, key):
+    def _kv2_version(self, ctx, st, key):
+        """The secret key's version that ?version= names (none or 0: the
+        current one): (metadata, number, version, None), or an error
+        answer last."""
         m = st.meta.get(key)
         if m is None:
-            return err(404)
+            return None, 0, None, err(404)
         n, bad = self._version_param(ctx)
         if bad:
-            return bad
+            return None, 0, None, bad
         if n <= 0:
             n = m.current
         v = m.versions.get(n)
         if v is None:
-            return err(404)
+            return None, 0, None, err(404)
+        return m, n, v, None
+
+    def _kv2_read(self, ctx, st, key):
+        m, n, v, bad = self._kv2_version(ctx, st, key)
+        if bad:
+            return bad
         md = self._ver_meta(m, n, v)
         if self._gone(v, now_ns()):
             # deleted or destroyed: 404 WITH the body [kvplugin path_data.go
@@ -1517,16 +1526,9 @@ class Vault:
         return no_content()
 
     def _kv2_subkeys(self, ctx, st, key):
-        m = st.meta.get(key)
-        if m is None:
-            return err(404)
-        n, bad = self._version_param(ctx)
+        m, n, v, bad = self._kv2_version(ctx, st, key)
         if bad:
             return bad
-        n = n if n > 0 else m.current
-        v = m.versions.get(n)
-        if v is None:
-            return err(404)
         try:
             depth = int(ctx.query.get("depth") or 0)
         except ValueError:
@@ -1636,22 +1638,36 @@ class Vault:
             return self._sys_namespace(ctx, sub[11:].strip("/"), op)
         return err(404, UNSUPPORTED_PATH)
 
-    def _sys_mount(self, ctx, mp, op):
-        ns = ctx.ns
-        if not mp:
+    @staticmethod
+    def _sys_table(table, path, op, missing, refuse):
+        """What sys/mounts/:path and sys/auth/:path answer alike: an empty
+        path, a read (missing: the error of an unknown path), a delete
+        (refuse: Vault's error when it refuses that one, or None) and an
+        unsupported operation; None for an update."""
+        if not path:
             return err(400, "path cannot be empty")
         if op == "read":
-            m = ns.mounts.get(mp)
+            m = table.get(path)
             if m is None:
-                return err(400, "No secret engine mount at %s" % mp)
+                return err(400, missing)
             return ok(m.info(), inject=True, mount_type="system")
         if op == "delete":
-            if mp in ("sys/", "cubbyhole/", "identity/"):
-                return err(400, 'cannot unmount "%s"' % mp)
-            ns.mounts.pop(mp, None)
+            if refuse is not None:
+                return err(400, refuse)
+            table.pop(path, None)
             return no_content()
         if op != "update":
             return err(405, UNSUPPORTED_OP)
+        return None
+
+    def _sys_mount(self, ctx, mp, op):
+        ns = ctx.ns
+        r = self._sys_table(
+            ns.mounts, mp, op, "No secret engine mount at %s" % mp,
+            'cannot unmount "%s"' % mp
+            if mp in ("sys/", "cubbyhole/", "identity/") else None)
+        if r is not None:
+            return r
         d = ctx.data
         mtype = d.get("type") or ""
         if not mtype:
@@ -1690,20 +1706,12 @@ class Vault:
         [docs system/auth; vault vault/logical_system.go handleEnableAuth,
         handleDisableAuth, handleAuthRead]."""
         ns = ctx.ns
-        if not ap:
-            return err(400, "path cannot be empty")
-        if op == "read":
-            m = ns.auth.get(ap)
-            if m is None:
-                return err(400, "No auth engine at %s" % ap)
-            return ok(m.info(), inject=True, mount_type="system")
-        if op == "delete":
-            if ap == "token/":
-                return err(400, "token credential backend cannot be disabled")
-            ns.auth.pop(ap, None)
-            return no_content()
-        if op != "update":
-            return err(405, UNSUPPORTED_OP)
+        r = self._sys_table(
+            ns.auth, ap, op, "No auth engine at %s" % ap,
+            "token credential backend cannot be disabled"
+            if ap == "token/" else None)
+        if r is not None:
+            return r
         mtype = ctx.data.get("type") or ""
         if not mtype:
             return err(400, "backend type must be specified as a string")
