@@ -599,6 +599,9 @@ class App:
         o.secrets = {}
         o.wts = collections.deque()
         o.ats = collections.deque()
+        # Its own counts in every throttle mode (copy.copy shares dicts).
+        o.tb = {}
+        o.fw = {}
         o.seq = 0
         o.vault_name = name
         self.peers.append(o)
