@@ -5,6 +5,8 @@
 
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "common.h"
 
 /*
@@ -105,5 +107,24 @@ char	*azure_cred_token(struct azure_cred *, const char *scope,
  */
 int	 azcli_token(const char *scope, const char *tenant,
 	    struct az_tokres *out, char **why);
+
+/*
+ * azcert.c: a client certificate (PEM or PKCS#12, told by content), its
+ * thumbprints and chain, and the client assertion it signs.
+ */
+struct az_cert {
+	char		*path;		/* AZURE_CLIENT_CERTIFICATE_PATH */
+	EVP_PKEY	*key;		/* NULL: unusable, err says why */
+	char		*x5t;		/* SHA-1 of the DER, base64url */
+	char		*x5t256;	/* base64url SHA-256 */
+	jv		 x5c;		/* the chain, leaf first, base64 DER */
+	int		 send_chain;	/* AZURE_CLIENT_SEND_CERTIFICATE_CHAIN */
+	char		*err;		/* why the certificate is unusable */
+};
+void	 az_cert_load(struct az_cert *);
+/* The JWT (RS256, x5t, x5t#S256, x5c when asked) for token_url, or NULL. */
+char	*az_cert_assertion(const struct az_cert *, const char *client_id,
+	    const char *token_url, char **why);
+void	 az_cert_release(struct az_cert *);	/* frees, zeroes */
 
 #endif
