@@ -542,8 +542,10 @@ lost_names() {
 	[ -s "$w/written" ]
 	diff "$w/written" "$w/named"
 	# Only the writes in flight when the first line failed: its own and
-	# the 8 jobs'.
-	(( $(wc -l <"$w/written") <= 9 )) || fail "$(wc -l <"$w/written") written"
+	# the 8 jobs', and the next one each of those jobs may have begun
+	# while the first line was being written (seen under load: 10 to
+	# 12), never the 200 of a run that went on.
+	(( $(wc -l <"$w/written") <= 17 )) || fail "$(wc -l <"$w/written") written"
 	grep -q '^kv-put: cannot write output: No space left on device$' "$w/err"
 }
 
@@ -557,7 +559,8 @@ lost_names() {
 	lost_names "$w/err" >"$w/named"
 	[ -s "$w/written" ]
 	diff "$w/written" "$w/named"
-	(( $(wc -l <"$w/written") <= 9 )) || fail "$(wc -l <"$w/written") written"
+	# As above: at most each job's record and the next it began.
+	(( $(wc -l <"$w/written") <= 17 )) || fail "$(wc -l <"$w/written") written"
 	grep -q '^kv-put: cannot write output: Broken pipe$' "$w/err"
 	grep -Eq "^kv-put: the output failed: [0-9]+ records not reported, $(wc -l <"$w/written") of them written to Key Vault \(named above\)\$" "$w/err"
 }
