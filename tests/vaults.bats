@@ -382,3 +382,12 @@ vault is empty"
 	run -0 --separate-stderr kv-grant --vault kv-a <"$W/grant.in"
 	assert_output --partial "\"assignment\":\"/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.KeyVault/vaults/kv-a/secrets/g1/providers/Microsoft.Authorization/roleAssignments/"
 }
+
+@test "sdk: the Azure SDK for Python sees the vaults of one listener apart: each keeps its own secrets" {
+	VAULT_URLS="$KV_A $KV_B $KV_C" run /usr/bin/python3 \
+	    "$TOP/tests/servers/fidelity_keyvault.py" vaults
+	[ "$status" -eq 0 ] || echo "$output" | tail -30 >&2
+	assert_success
+	assert_line --partial "ok vaults: 3 vaults"
+}
+
