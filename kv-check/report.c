@@ -575,7 +575,8 @@ write_doc(struct report *r, FILE *fp, const char *vault,
 
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	qsort(r->groups, r->ngroups, sizeof(*r->groups), group_cmp);
+	if (r->ngroups > 0)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(r->groups, r->ngroups, sizeof(*r->groups), group_cmp);
 	if (r->html) {
 		fputs(html_head, fp);
 		fputs("<h1>kv-check report</h1>\n<p>Vault: <code id=\"vault\">",
