@@ -843,7 +843,12 @@ print_folder(struct printer *pr, struct folder *f)
 	}
 	for (i = 0; i < f->nitems; i++) {
 		if (f->items[i].sub != NULL) {
-			rc = print_folder(pr, f->items[i].sub);
+			/*
+			 * Stopped, the subfolder may still be queued or being
+			 * listed: it stays in the tree, freed after the join.
+			 */
+			if ((rc = print_folder(pr, f->items[i].sub)) == -1)
+				return -1;
 			folder_free(f->items[i].sub);
 			f->items[i].sub = NULL;
 		} else {
