@@ -65,10 +65,24 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * The first SIGINT or SIGTERM asks the tool to stop (msg_stop); a second
+ * one ends it at once, with the signal's default action, for a run that
+ * does not stop (a second Ctrl-C, as in most interactive tools).
+ */
 static void
 on_signal(int sig)
 {
-	(void)sig;
+	struct sigaction sa;
+
+	if (msg_stop) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sig, &sa, NULL);
+		raise(sig);
+		return;
+	}
 	msg_stop = 1;
 }
 

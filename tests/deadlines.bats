@@ -216,6 +216,38 @@ sig_kv_name() {
 	sig_kv_name INT
 }
 
+# twice SIG TOOL ARGS...: the tool waiting on the hanging server, sent SIG
+# twice in a row: it ends at once, by the signal, without its summary.
+twice() {
+	local sig=$1 pid t0
+	shift
+	printf '%s\n' "$REC" >"$BATS_TEST_TMPDIR/in"
+	"$@" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" \
+	    2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	sleep 1
+	t0=$(date +%s%N)
+	kill -s "$sig" "$pid"
+	kill -s "$sig" "$pid"
+	status=0
+	wait "$pid" || status=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "status=$status ms=$ms" >&3
+	assert_equal "$status" $((128 + $(kill -l "$sig")))
+	[ "$ms" -lt 500 ]
+	run cat "$BATS_TEST_TMPDIR/err"
+	refute_output --partial interrupted
+}
+
+@test "a second SIGTERM ends kv-put at once, by the signal" {
+	azure_hang
+	twice TERM kv-put
+}
+
+@test "a second SIGINT ends vault-dump at once, by the signal" {
+	VAULT_ADDR=$HANG_URL twice INT vault-dump
+}
+
 @test "the start-up check gives up within 10 s on a Vault that never answers" {
 	local t0=$SECONDS
 	VAULT_ADDR=$HANG_URL run -2 --separate-stderr vault-dump secret/a
