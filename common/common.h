@@ -541,11 +541,13 @@ void	 http_stats(struct http *, long *sent, long *retried, long *throttled);
 /* A bucket of rate tokens/second with the given burst; starts full. */
 struct http_bucket *http_bucket_new(double rate, double burst);
 /*
- * A window pacer: at most limit sends in any window seconds, however the
- * server counts them (a token bucket of that burst and limit/window a
- * second, fixed windows or a sliding one).  A send counts from its start
- * until window seconds after its answer (http_bucket_done).  From idle,
- * limit sends go at once.
+ * A window pacer of a budget of limit sends per window seconds, which the
+ * server may count as a token bucket of that burst and limit/window a
+ * second, in fixed windows or in a sliding one.  From idle, limit sends
+ * go at once, then 97 % of limit/window a second, as the bucket allows; after a
+ * 429 (http_bucket_throttled), at most limit in any window seconds, as
+ * every way allows.  A send counts from its start until window seconds
+ * after its answer (http_bucket_done).
  */
 struct http_bucket *http_window_new(int limit, double window);
 void	 http_bucket_free(struct http_bucket *);
@@ -559,6 +561,8 @@ long	 http_bucket_take(struct http_bucket *, double now);
  * pacer counts it until now + window.  Nothing for a token bucket.
  */
 void	 http_bucket_done(struct http_bucket *, double now);
+/* The server answered a send of this pacer 429: a window pacer turns strict. */
+void	 http_bucket_throttled(struct http_bucket *);
 /*
  * A Retry-After value (seconds, or an HTTP date after now) in
  * milliseconds; -1 when it is neither.

@@ -323,6 +323,7 @@ adapt(struct http *h, struct job *j, CURLcode rc, long status)
 		pthread_mutex_lock(&h->mu);
 		h->throttled++;
 		pthread_mutex_unlock(&h->mu);
+		http_bucket_throttled(j->req->bucket);
 		/*
 		 * Once per window, as TCP does: the answers to attempts that
 		 * started before the last cut do not cut again.

@@ -15,25 +15,33 @@
 #include "common.h"
 
 #define WINDOW_POLL_MS	200	/* a window pacer whose sends are all out */
+#define TRUST_RATE	0.97	/* of the budget's rate, until a 429 */
 
 /*
  * One pacer, either kind; each is an object of its own (one per budget of
  * one vault), never shared through a global.
  *
- * A window pacer (limit > 0) keeps the sends of any window seconds at
- * most limit.  A send counts from the moment it starts until window
+ * A window pacer (limit > 0) holds a budget of limit sends per window
+ * seconds, which a service may count as a token bucket, in fixed windows
+ * or in a sliding one.  It starts trusting the bucket, the most generous:
+ * limit sends at once, then limit per window spread evenly (tokens).  The
+ * first 429 the service answers makes it strict for good: then it keeps
+ * the sends of any window seconds at most limit, which every way of
+ * counting accepts.  A send counts from the moment it starts until window
  * seconds after its answer: the service counts a request when it arrives,
  * which is after the send started and before the answer, so a send that
  * starts window seconds after another's answer arrives more than window
- * seconds after it did.  Sends in flight are in every window; ends[] holds
- * the answers' times of the last window in the order they came, which is
- * the order of time.
+ * seconds after it did.  Sends in flight are in every window; ends[]
+ * holds the answers' times of the last limit sends in the order they
+ * came, which is the order of time, kept in both modes so that the strict
+ * one knows the past.
  */
 struct http_bucket {
 	pthread_mutex_t	 mu;
 	double		 rate, burst, tokens, last;
 	int		 primed;
 	int		 limit;		/* window pacer: its budget, else 0 */
+	int		 strict;	/* window pacer: a 429 was seen */
 	double		 window;	/* seconds */
 	double		*ends;		/* ring of answer times */
 	int		 cap;		/* of ends: grows up to limit */
@@ -154,6 +162,15 @@ http_window_new(int limit, double window)
 	pthread_mutex_init(&b->mu, NULL);
 	b->limit = limit < 1 ? 1 : limit;
 	b->window = window > 0 ? window : 0;
+	/*
+	 * The bucket that the pacer trusts until a 429, refilled a little
+	 * slower than the server's: requests do not arrive in the order nor
+	 * at the pace they were sent, and the server's surplus (3 % of the
+	 * rate, from the end of the burst on) absorbs that jitter instead
+	 * of a 429.
+	 */
+	b->burst = b->limit;
+	b->rate = b->window > 0 ? TRUST_RATE * b->limit / b->window : 0;
 	/* A large budget's ring grows as the answers come. */
 	b->cap = b->limit < 256 ? b->limit : 256;
 	b->ends = xcalloc(b->cap, sizeof(*b->ends));
@@ -170,7 +187,37 @@ http_bucket_free(struct http_bucket *b)
 	free(b);
 }
 
-/* The window pacer's take: a send may start when fewer than limit count. */
+/*
+ * A token bucket's take (rate > 0): ms to wait, 0 when it took one.  With
+ * b->mu held.
+ */
+static long
+bucket_take(struct http_bucket *b, double now)
+{
+	long wait = 0;
+
+	if (!b->primed) {
+		b->tokens = b->burst;
+		/* A window pacer's refill waits for its first answer. */
+		b->last = b->limit > 0 ? HUGE_VAL : now;
+		b->primed = 1;
+	}
+	if (now > b->last) {
+		b->tokens = fmin(b->burst,
+		    b->tokens + (now - b->last) * b->rate);
+		b->last = now;
+	}
+	if (b->tokens >= 1)
+		b->tokens -= 1;
+	else if ((wait = (long)ceil((1 - b->tokens) / b->rate * 1000)) < 1)
+		wait = 1;
+	return wait;
+}
+
+/*
+ * The window pacer's take: trusting, a token of the bucket; strict, a
+ * send may start when fewer than limit count.
+ */
 static long
 window_take(struct http_bucket *b, double now)
 {
@@ -179,6 +226,12 @@ window_take(struct http_bucket *b, double now)
 	while (b->n > 0 && b->ends[b->head] + b->window <= now) {
 		b->head = (b->head + 1) % b->cap;
 		b->n--;
+	}
+	if (!b->strict) {
+		if (b->rate > 0 && (wait = bucket_take(b, now)) > 0)
+			return wait;
+		b->inflight++;
+		return 0;
 	}
 	if (b->inflight + b->n < b->limit)
 		b->inflight++;
@@ -214,14 +267,39 @@ http_bucket_done(struct http_bucket *b, double now)
 	if (b == NULL || b->limit == 0)
 		return;
 	pthread_mutex_lock(&b->mu);
+	/*
+	 * The server's bucket starts when the first send reaches it, after
+	 * the connection's set-up: the trusted one starts refilling at the
+	 * first answer, which comes later still.
+	 */
+	if (b->primed && b->last == HUGE_VAL)
+		b->last = now;
 	if (b->inflight > 0) {
 		b->inflight--;
-		/* inflight + n <= limit held before: limit is room enough. */
-		if (b->n == b->cap)
+		/*
+		 * The last limit answers are all a window can need: more
+		 * than limit in one (the bucket's way) is the same as limit,
+		 * and the older ones expire first.
+		 */
+		if (b->n == b->cap && b->cap < b->limit)
 			ring_grow(b);
+		if (b->n == b->cap) {
+			b->head = (b->head + 1) % b->cap;
+			b->n--;
+		}
 		b->ends[(b->head + b->n) % b->cap] = now;
 		b->n++;
 	}
+	pthread_mutex_unlock(&b->mu);
+}
+
+void
+http_bucket_throttled(struct http_bucket *b)
+{
+	if (b == NULL || b->limit == 0)
+		return;
+	pthread_mutex_lock(&b->mu);
+	b->strict = 1;
 	pthread_mutex_unlock(&b->mu);
 }
 
@@ -239,20 +317,7 @@ http_bucket_take(struct http_bucket *b, double now)
 	if (b->rate <= 0)
 		return 0;
 	pthread_mutex_lock(&b->mu);
-	if (!b->primed) {
-		b->tokens = b->burst;
-		b->last = now;
-		b->primed = 1;
-	}
-	if (now > b->last) {
-		b->tokens = fmin(b->burst,
-		    b->tokens + (now - b->last) * b->rate);
-		b->last = now;
-	}
-	if (b->tokens >= 1)
-		b->tokens -= 1;
-	else if ((wait = (long)ceil((1 - b->tokens) / b->rate * 1000)) < 1)
-		wait = 1;
+	wait = bucket_take(b, now);
 	pthread_mutex_unlock(&b->mu);
 	return wait;
 }

@@ -24,23 +24,42 @@ uniform(double max)
 	return (rng >> 11) * 0x1.0p-53 * max;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void
 test_basic(void)
 {
-	struct http_bucket *b = http_window_new(5, 10);
+	struct http_bucket *b;
 	double t = 1000.0;
 	long w;
 	int i;
 
-	/* From idle: the whole budget at once. */
+	/*
+	 * Trusting: the budget at once, then budget/window a second, as a
+	 * token bucket; in flight or not makes no difference.
+	 */
+	b = http_window_new(5, 10);
+	for (i = 0; i < 5; i++)
+		CHECK_EQ(http_bucket_take(b, t), 0);
+	w = http_bucket_take(b, t);
+	CHECK(w >= 2061 && w <= 2062);	/* 97 % of 0.5 a second */
+	/* It refills from the first answer on, not from the first send. */
+	CHECK(http_bucket_take(b, t + 2.07) > 0);
+	http_bucket_done(b, t + 0.02);
+	CHECK(http_bucket_take(b, t + 2.07) > 0);
+	CHECK_EQ(http_bucket_take(b, t + 2.09), 0);
+	CHECK(http_bucket_take(b, t + 2.09) > 0);
+	for (i = 0; i < 5; i++)
+		http_bucket_done(b, t + 2.02);
+	/* A 429: strict for good, with what it sent in the last window. */
+	http_bucket_throttled(b);
+	w = http_bucket_take(b, t + 4.0);
+	CHECK(w >= 8020 && w <= 8021);
+	CHECK_EQ(http_bucket_take(b, t + 12.03), 0);
+	http_bucket_free(b);
+	http_bucket_throttled(NULL);
+
+	/* Strict from idle: the whole budget at once. */
+	b = http_window_new(5, 10);
+	http_bucket_throttled(b);
 	for (i = 0; i < 5; i++)
 		CHECK_EQ(http_bucket_take(b, t), 0);
 	/* All five in flight: wait for an answer (the engine polls). */
@@ -61,6 +80,7 @@ test_basic(void)
 	/* A done without a take, and a clock that goes back, break nothing. */
 	http_bucket_free(b);
 	b = http_window_new(2, 1);
+	http_bucket_throttled(b);
 	http_bucket_done(b, t);
 	CHECK_EQ(http_bucket_take(b, t), 0);
 	CHECK_EQ(http_bucket_take(b, t), 0);
@@ -72,6 +92,7 @@ test_basic(void)
 
 	/* A large budget: its ring grows, in order, as answers come. */
 	b = http_window_new(1000, 1);
+	http_bucket_throttled(b);
 	for (i = 0; i < 1000; i++)
 		CHECK_EQ(http_bucket_take(b, t), 0);
 	CHECK(http_bucket_take(b, t) > 0);
@@ -88,102 +109,173 @@ test_basic(void)
 	http_bucket_free(b);
 }
 
+enum { SLIDING, FIXED, BUCKET };
+
 /*
- * WORKERS senders share pacer b, as the engine's jobs do; each request
- * reaches the server a random time after it starts and is answered a
- * random time after that.  The arrival times are then counted as a
- * sliding window, as fixed windows of any phase and as a token bucket
- * whose burst is the budget would count them: refused[] gets the
- * requests each would refuse.  *last: when the last one arrived.
+ * The server: whether a request that arrives at a is within its budget,
+ * counted as a sliding window, fixed windows from phase or a token bucket
+ * whose burst is the budget (as tests/servers/keyvault.py does); only
+ * what it accepts counts.
  */
-static void
-simulate(struct http_bucket *b, double latency, int refused[3],
+struct server {
+	int	 mode;
+	double	 phase;
+	double	 acc[SENDS];	/* accepted arrivals, in order */
+	int	 nacc;
+	long	 win;		/* fixed */
+	int	 count;
+	double	 tokens, last;	/* bucket */
+};
+
+static int
+accepts(struct server *s, double a)
+{
+	long n;
+
+	switch (s->mode) {
+	case SLIDING:
+		if (s->nacc >= LIMIT && a - s->acc[s->nacc - LIMIT] < WINDOW)
+			return 0;
+		break;
+	case FIXED:
+		n = (long)floor((a - s->phase) / WINDOW);
+		if (n != s->win) {
+			s->win = n;
+			s->count = 0;
+		}
+		if (s->count >= LIMIT)
+			return 0;
+		s->count++;
+		break;
+	default:
+		s->tokens = fmin(LIMIT, s->tokens + (a - s->last) *
+		    (LIMIT / WINDOW));
+		s->last = a;
+		if (s->tokens < 1)
+			return 0;
+		s->tokens -= 1;
+	}
+	s->acc[s->nacc++] = a;
+	return 1;
+}
+
+/*
+ * WORKERS senders share pacer b, as the engine's jobs do, until SENDS
+ * requests are accepted; each request reaches the server a random time
+ * after it starts and is answered a random time after that.  A refused
+ * one is answered 429 (http_bucket_throttled) and sent again.  Returns
+ * the refusals; *first: when the LIMIT-th accepted one arrived, *last:
+ * the last.
+ */
+static int
+simulate(struct http_bucket *b, struct server *s, double latency,
     double *first, double *last)
 {
-	static double arrive[SENDS];
-	double answer[WORKERS], t, tokens, prevt, phase;
-	int busy[WORKERS], sent = 0, answered = 0, i, k, count;
-	long n, prev;
+	double arrive[WORKERS], answer[WORKERS], t;
+	int busy[WORKERS], judged[WORKERS], ok[WORKERS];
+	int inflight = 0, refused = 0, i;
 
 	memset(busy, 0, sizeof(busy));
-	for (t = 0; answered < SENDS; t += STEP) {
+	s->tokens = LIMIT;
+	s->last = 0;
+	s->win = LONG_MIN;
+	for (t = 0; s->nacc < SENDS; t += STEP) {
 		for (i = 0; i < WORKERS; i++) {
-			if (busy[i] && answer[i] <= t) {
-				http_bucket_done(b, t);
-				busy[i] = 0;
-				answered++;
+			if (busy[i] && !judged[i] && arrive[i] <= t) {
+				ok[i] = accepts(s, arrive[i]);
+				judged[i] = 1;
 			}
-			if (!busy[i] && sent < SENDS &&
+			if (busy[i] && judged[i] && answer[i] <= t) {
+				http_bucket_done(b, t);
+				if (!ok[i]) {
+					http_bucket_throttled(b);
+					refused++;
+				}
+				busy[i] = 0;
+				inflight--;
+			}
+			if (!busy[i] && s->nacc + inflight < SENDS &&
 			    http_bucket_take(b, t) == 0) {
-				arrive[sent] = t + uniform(latency);
-				answer[i] = arrive[sent++] + uniform(latency);
+				arrive[i] = t + uniform(latency);
+				answer[i] = arrive[i] + uniform(latency);
 				busy[i] = 1;
+				judged[i] = 0;
+				inflight++;
 			}
 		}
 	}
 	http_bucket_free(b);
-	qsort(arrive, SENDS, sizeof(arrive[0]), cmp_double);
-	*first = arrive[LIMIT - 1];
-	*last = arrive[SENDS - 1];
-
-	/* Sliding: no LIMIT + 1 arrivals within any WINDOW. */
-	for (refused[0] = 0, k = 0; k + LIMIT < SENDS; k++)
-		if (arrive[k + LIMIT] - arrive[k] <= WINDOW)
-			refused[0]++;
-	/* Fixed windows, whatever their phase. */
-	for (refused[1] = 0, phase = 0; phase < WINDOW; phase += 0.37) {
-		for (prev = LONG_MIN, count = 0, k = 0; k < SENDS; k++) {
-			n = (long)floor((arrive[k] - phase) / WINDOW);
-			count = n == prev ? count + 1 : 1;
-			prev = n;
-			if (count > LIMIT)
-				refused[1]++;
-		}
-	}
-	/* A token bucket, full at first. */
-	for (refused[2] = 0, tokens = LIMIT, prevt = 0, k = 0; k < SENDS;
-	    k++) {
-		tokens = fmin(LIMIT, tokens + (arrive[k] - prevt) *
-		    (LIMIT / WINDOW));
-		prevt = arrive[k];
-		if (tokens < 1)
-			refused[2]++;
-		else
-			tokens -= 1;
-	}
+	*first = s->acc[LIMIT - 1];
+	*last = s->acc[SENDS - 1];
+	return refused;
 }
 
 static void
 test_window(double latency)
 {
+	static struct server s;
 	double first, last, round = (LIMIT / WORKERS + 1) * 2 * latency;
-	int refused[3];
+	double phase;
+	int refused;
 
-	simulate(http_window_new(LIMIT, WINDOW), latency, refused, &first,
-	    &last);
-	CHECK_EQ(refused[0], 0);
-	CHECK_EQ(refused[1], 0);
-	CHECK_EQ(refused[2], 0);
-	/* The budget is used: the first LIMIT arrive at once... */
+	/*
+	 * A token bucket: never refused; the budget at once, then at least
+	 * 95 % of its rate.
+	 */
+	memset(&s, 0, sizeof(s));
+	s.mode = BUCKET;
+	refused = simulate(http_window_new(LIMIT, WINDOW), &s, latency,
+	    &first, &last);
+	CHECK_EQ(refused, 0);
 	CHECK(first < round);
-	/* ...and each later LIMIT about a window after the one before. */
+	CHECK((SENDS - LIMIT) / (last - first) >= 0.95 * LIMIT / WINDOW);
+
+	/*
+	 * Windows: the first 429 makes the pacer strict; it is refused a
+	 * few times at most (what was in flight then), and each later
+	 * LIMIT arrives about a window after the one before.
+	 */
+	for (phase = 0; phase < WINDOW; phase += 2.3) {
+		memset(&s, 0, sizeof(s));
+		s.mode = FIXED;
+		s.phase = phase;
+		refused = simulate(http_window_new(LIMIT, WINDOW), &s,
+		    latency, &first, &last);
+		CHECK(refused <= WORKERS);
+		CHECK(first < round + WINDOW);
+		CHECK(last < ((SENDS - 1) / LIMIT + 1) * (WINDOW +
+		    4 * latency) + round);
+	}
+	memset(&s, 0, sizeof(s));
+	s.mode = SLIDING;
+	refused = simulate(http_window_new(LIMIT, WINDOW), &s, latency,
+	    &first, &last);
+	CHECK(refused > 0 && refused <= WORKERS);
+	CHECK(first < round);
 	CHECK(last < (SENDS - 1) / LIMIT * (WINDOW + 4 * latency) + round);
 }
 
 /*
- * The schedule that looks right and is not: a burst of the budget, then
- * the budget's rate.  A token bucket server takes it; windows refuse.
+ * The strict pacer (after a 429) is never refused, however the server
+ * counts, from the first send.
  */
 static void
-test_bucket_overruns(void)
+test_strict(double latency)
 {
-	double first, last;
-	int refused[3];
+	static struct server s;
+	struct http_bucket *b;
+	double first, last, phase;
+	int mode;
 
-	simulate(http_bucket_new(LIMIT / WINDOW, LIMIT), 0.020, refused,
-	    &first, &last);
-	CHECK(refused[0] > 0);
-	CHECK(refused[1] > 0);
+	for (mode = SLIDING; mode <= BUCKET; mode++)
+		for (phase = 0; phase < WINDOW; phase += 3.1) {
+			memset(&s, 0, sizeof(s));
+			s.mode = mode;
+			s.phase = phase;
+			b = http_window_new(LIMIT, WINDOW);
+			http_bucket_throttled(b);
+			CHECK_EQ(simulate(b, &s, latency, &first, &last), 0);
+		}
 }
 
 int
@@ -193,6 +285,7 @@ main(void)
 	test_window(0.020);
 	test_window(0.200);
 	test_window(0.002);
-	test_bucket_overruns();
+	test_strict(0.020);
+	test_strict(0.200);
 	return unit_result("test_pace");
 }
