@@ -1314,7 +1314,7 @@ main(int argc, char *argv[])
 	    (double)window, all_rate > 0 ? 0 : ALL_BUDGET, BUDGET_WINDOW);
 	vv = kvset_default(p.set);
 	if (undo) {
-		status = rollback(vv->kv, purge, p.dry_run, &summary);
+		status = rollback(p.set, purge, p.dry_run, &summary);
 		stop_kvset(p.set, cred, http, &sent, &retried, &throttled);
 		cimap_free(p.names);
 		free(p.from);

@@ -16,8 +16,13 @@
  */
 #define PURGE_WAIT_S	120
 
-/* What a mapping says of one secret name, and what became of it. */
+/*
+ * What a mapping says of one secret name in one vault, and what became of
+ * it.  A name is unique per vault only: the same name in two vaults is two
+ * secrets.
+ */
 struct name {
+	struct kvvault *vv;	/* its vault */
 	char	*version;	/* the version its last record names */
 	int	 created;	/* a record of the mapping created it */
 	const char *done;	/* the outcome, once handled */
@@ -215,13 +220,34 @@ name_free(const char *key, void *val, void *arg)
 	return 0;
 }
 
+/*
+ * The key of rec's name in its vault ("VAULT NAME", malloc'd), with *vv
+ * its vault; NULL and a malloc'd *err when the vault is bad or none is
+ * given.
+ */
+static char *
+name_key(struct kvset *set, jv rec, struct kvvault **vv, char **err)
+{
+	int fresh;
+
+	if ((*vv = kvset_route(set, rec, &fresh, err)) == NULL)
+		return NULL;
+	if ((*vv)->kv == NULL) {
+		*err = xasprintf("vault %s: %s", (*vv)->url,
+		    (*vv)->err != NULL ? (*vv)->err : "cannot be used");
+		return NULL;
+	}
+	return xasprintf("%s %s", (*vv)->key, rec_str(rec, "name"));
+}
+
 /* Note what record rec says of its name; 0, or -1 with *err. */
 static int
-note(struct cimap *names, jv rec, char **err)
+note(struct kvset *set, struct cimap *names, jv rec, char **err)
 {
 	const char *name = rec_str(rec, "name"), *s = rec_str(rec, "status");
+	struct kvvault *vv;
 	struct name *nm;
-	char *v;
+	char *v, *key;
 
 	if (name == NULL || s == NULL) {
 		*err = xstrdup("not a line of kv-put's mapping: no name or "
@@ -244,10 +270,16 @@ note(struct cimap *names, jv rec, char **err)
 		*err = xasprintf("its id is not a version of secret %s", name);
 		return -1;
 	}
-	if ((nm = cimap_get(names, name)) == NULL) {
-		nm = xcalloc(1, sizeof(*nm));
-		cimap_put(names, name, nm);
+	if ((key = name_key(set, rec, &vv, err)) == NULL) {
+		free(v);
+		return -1;
 	}
+	if ((nm = cimap_get(names, key)) == NULL) {
+		nm = xcalloc(1, sizeof(*nm));
+		nm->vv = vv;
+		cimap_put(names, key, nm);
+	}
+	free(key);
 	free(nm->version);
 	nm->version = v;
 	if (strcmp(s, "created") == 0)
@@ -256,14 +288,15 @@ note(struct cimap *names, jv rec, char **err)
 }
 
 int
-rollback(struct kv *kv, int do_purge, int dry_run, char **summary)
+rollback(struct kvset *set, int do_purge, int dry_run, char **summary)
 {
 	struct rec_reader rd;
 	struct cimap *names = cimap_new(0);
+	struct kvvault *vv;
 	struct counts c;
 	struct name *nm;
 	const char *s;
-	char *err, *l;
+	char *err, *l, *key;
 	jv all = jv_array(), rec;
 	int rc, i, n;
 
@@ -278,7 +311,8 @@ rollback(struct kv *kv, int do_purge, int dry_run, char **summary)
 			    jv_string("data")));
 			rec = jv_object_delete(rec, jv_string("data"));
 		}
-		if (rc == 1 && !rec_failed(rec) && note(names, rec, &err) == -1) {
+		if (rc == 1 && !rec_failed(rec) &&
+		    note(set, names, rec, &err) == -1) {
 			l = rec_label(rec, rd.lineno);
 			msg_warn(l, "%s", err);
 			free(l);
@@ -298,7 +332,13 @@ rollback(struct kv *kv, int do_purge, int dry_run, char **summary)
 			continue;
 		}
 		s = rec_str(rec, "status");
-		nm = cimap_get(names, rec_str(rec, "name"));
+		/* Routed once already, by note: no error now. */
+		nm = NULL;
+		if ((key = name_key(set, rec, &vv, &err)) != NULL) {
+			nm = cimap_get(names, key);
+			free(key);
+		} else
+			free(err);
 		if (nm == NULL || !nm->created) {
 			/* Nothing this mapping created: not to be touched. */
 			if (strcmp(s, "updated") == 0)
@@ -312,8 +352,8 @@ rollback(struct kv *kv, int do_purge, int dry_run, char **summary)
 		if (nm->done == NULL && nm->err == NULL) {
 			/* The first record of the name: undo it, once. */
 			if (!msg_stop)
-				undo(kv, rec_str(rec, "name"), nm, do_purge,
-				    dry_run);
+				undo(nm->vv->kv, rec_str(rec, "name"), nm,
+				    do_purge, dry_run);
 			if (nm->done == NULL && nm->err == NULL)
 				nm->err = xstrdup("interrupted: not rolled "
 				    "back");

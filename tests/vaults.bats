@@ -252,6 +252,31 @@ m-a-b"
 	assert_output --partial "\"vault\":\"$KV_A\""
 }
 
+@test "kv-put --rollback undoes each secret in its own vault: one name in two vaults is two secrets, a vault's other secrets stay" {
+	# A secret of vault B's own, before the migration.
+	run -0 --separate-stderr kv-put <<-EOF
+		{"mount":"team-b","path":"pre","name":"pre","vault":"$KV_B","data":{"v":"b0"}}
+	EOF
+	cat >"$W/in" <<-EOF
+		{"mount":"team-a","path":"db","name":"shared","vault":"$KV_A","data":{"v":"a"}}
+		{"mount":"team-b","path":"db","name":"shared","vault":"$KV_B","data":{"v":"b"}}
+		{"mount":"team-c","path":"x","name":"only-c","vault":"$KV_C","data":{"v":"c"}}
+	EOF
+	run -0 --separate-stderr kv-put <"$W/in"
+	printf '%s\n' "$output" >"$W/map"
+	# A line whose vault is no Key Vault's: an error, nothing sent there.
+	echo '{"mount":"m","path":"p","name":"evil","vault":"https://evil.example.com","status":"created","id":"https://evil.example.com/secrets/evil/0123456789abcdef0123456789abcdef"}' >>"$W/map"
+	run -1 --separate-stderr kv-put --rollback --purge <"$W/map"
+	assert_equal "$(jq -r '[.name, .rollback // .error.message] | @tsv' <<<"$output")" "shared	purged
+shared	purged
+only-c	purged
+evil	vault https://evil.example.com is not a Key Vault host (NAME.vault.azure.net, or of another Azure cloud) nor a sibling of the default vault (--vault, KEY_VAULT_NAME): nothing is sent there"
+	assert_equal "$(names "$KV_A")" ""
+	assert_equal "$(names "$KV_B")" pre
+	assert_equal "$(names "$KV_C")" ""
+	assert_regex "$stderr" '3 deleted, 3 purged, 0 absent, 0 failed'
+}
+
 @test "--map pins a name in the vault it went to, not in another" {
 	printf '%s\n' "{\"mount\":\"m\",\"path\":\"p\",\"name\":\"pinned\",\"vault\":\"$KV_A\"}" >"$W/map"
 	run -0 --separate-stderr kv-name -m "$W/map" <<-EOF
