@@ -216,36 +216,41 @@ sig_kv_name() {
 	sig_kv_name INT
 }
 
-# twice SIG TOOL ARGS...: the tool waiting on the hanging server, sent SIG
-# twice in a row: it ends at once, by the signal, without its summary.
+# twice TOOL ARGS...: the tool waiting on the hanging server gets SIGINT
+# and SIGTERM together (stopped meanwhile, so that both are pending when
+# it runs again; the same signal twice would be pending once): the first
+# it handles asks it to stop, the second ends it at once, by that signal
+# (130 or 143: which runs last is the kernel's choice), without its
+# summary.
 twice() {
-	local sig=$1 pid t0
-	shift
+	local pid t0
 	printf '%s\n' "$REC" >"$BATS_TEST_TMPDIR/in"
 	"$@" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" \
 	    2>"$BATS_TEST_TMPDIR/err" &
 	pid=$!
 	sleep 1
 	t0=$(date +%s%N)
-	kill -s "$sig" "$pid"
-	kill -s "$sig" "$pid"
+	kill -STOP "$pid"
+	kill -INT "$pid"
+	kill -TERM "$pid"
+	kill -CONT "$pid"
 	status=0
 	wait "$pid" || status=$?
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	echo "status=$status ms=$ms" >&3
-	assert_equal "$status" $((128 + $(kill -l "$sig")))
-	[ "$ms" -lt 500 ]
+	[[ $status == 130 || $status == 143 ]]
+	[ "$ms" -lt 1000 ]
 	run cat "$BATS_TEST_TMPDIR/err"
 	refute_output --partial interrupted
 }
 
-@test "a second SIGTERM ends kv-put at once, by the signal" {
+@test "a second signal ends kv-put at once, by the signal" {
 	azure_hang
-	twice TERM kv-put
+	twice kv-put
 }
 
-@test "a second SIGINT ends vault-dump at once, by the signal" {
-	VAULT_ADDR=$HANG_URL twice INT vault-dump
+@test "a second signal ends vault-dump at once, by the signal" {
+	VAULT_ADDR=$HANG_URL twice vault-dump
 }
 
 @test "the start-up check gives up within 10 s on a Vault that never answers" {
