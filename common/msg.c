@@ -672,6 +672,15 @@ blank(int c)
 	return c == ' ' || (unsigned char)c < 0x20 || c == 0x7f;
 }
 
+int
+msg_has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
 char *
 msg_clean(const char *s, size_t len, size_t max)
 {

@@ -57,6 +57,16 @@ xstrndup(const char *s, size_t n)
 }
 
 char *
+xstrdup_noslash(const char *s, size_t keep)
+{
+	size_t n = strlen(s);
+
+	while (n > keep && s[n - 1] == '/')
+		n--;
+	return xstrndup(s, n);
+}
+
+char *
 xasprintf(const char *fmt, ...)
 {
 	va_list ap;

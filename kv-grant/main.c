@@ -202,17 +202,6 @@ vault_id_sub(const char *id)
 	return xstrndup(p, (size_t)(q - p));
 }
 
-/* A copy of s without trailing slashes. */
-static char *
-trim_slashes(const char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 1 && s[n - 1] == '/')
-		n--;
-	return xstrndup(s, n);
-}
-
 static void
 ask_release(struct ask *a)
 {
@@ -524,7 +513,7 @@ find_assignment(struct grant *g, const struct ask *a, long *status,
 		rd = rec_str(p, "roleDefinitionId");
 		id = rec_str(it, "id");
 		if (scope != NULL && pid != NULL && rd != NULL && id != NULL) {
-			char *s = trim_slashes(scope);
+			char *s = xstrdup_noslash(scope, 1);
 
 			if (strcasecmp(s, a->scope) == 0 &&
 			    strcasecmp(pid, a->principal) == 0 &&
@@ -838,14 +827,14 @@ pick_vault(jv list, const char *name, const char *url)
 		n = rec_str(it, "name");
 		if (id != NULL && name != NULL && n != NULL &&
 		    strcasecmp(n, name) == 0)
-			found = trim_slashes(id);
+			found = xstrdup_noslash(id, 1);
 		else if (id != NULL && url != NULL) {
 			p = jv_object_get(jv_copy(it), jv_string("properties"));
 			if ((u = rec_str(p, "vaultUri")) != NULL) {
-				a = trim_slashes(u);
-				b = trim_slashes(url);
+				a = xstrdup_noslash(u, 1);
+				b = xstrdup_noslash(url, 1);
 				if (strcasecmp(a, b) == 0)
-					found = trim_slashes(id);
+					found = xstrdup_noslash(id, 1);
 				free(a);
 				free(b);
 			}
@@ -1098,7 +1087,7 @@ main(int argc, char *argv[])
 		msg_usage_error("--principals: only with --from-policies");
 
 	if (scope != NULL) {
-		g.vault_id = trim_slashes(scope);
+		g.vault_id = xstrdup_noslash(scope, 1);
 		if ((g.sub = vault_id_sub(g.vault_id)) == NULL)
 			msg_usage_error("--scope: '%s' is not a Key Vault "
 			    "resource id (/subscriptions/SUB/resourceGroups/RG"

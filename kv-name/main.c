@@ -993,7 +993,7 @@ record_vault(jv *rec, const char *evault, const char *mount,
 {
 	const struct rule *r;
 	const char *v = evault, *ns;
-	char *canon, *m, *vk;
+	char *canon, *vk;
 	int rc, isnull;
 	jv k;
 
@@ -1012,15 +1012,8 @@ record_vault(jv *rec, const char *evault, const char *mount,
 	}
 	if (v == NULL)
 		return xstrdup(dflt_vkey);
-	if (*v == '\0') {
-		*why = xstrdup("vault is empty");
+	if ((canon = kv_vault_field(v, why)) == NULL)
 		return NULL;
-	}
-	if ((canon = kv_vault_canon(v, &m)) == NULL) {
-		*why = xasprintf("vault %s", m);
-		free(m);
-		return NULL;
-	}
 	vk = kv_vault_key(canon);
 	*rec = jv_object_set(*rec, jv_string("vault"), jv_string(canon));
 	free(canon);

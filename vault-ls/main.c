@@ -663,13 +663,9 @@ resolve(struct walk *w, const char *arg)
 	long status;
 	int kv;
 
-	while (*arg == '/')
-		arg++;
-	p = xstrdup(arg);
-	n = strlen(p);
-	while (n > 0 && p[n - 1] == '/')
-		p[--n] = '\0';
-	if (n == 0)
+	arg += strspn(arg, "/");
+	p = xstrdup_noslash(arg, 0);
+	if (*p == '\0')
 		msg_usage_error("empty mount or folder: \"%s\"", arg);
 	if (vault_mount_of(w->vault, NULL, p, &mount, &kv, &status, &err) == -1) {
 		if (status == 0)
