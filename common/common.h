@@ -200,6 +200,8 @@ void	 msg_usage(void) V2K_NORETURN;
  * is a usage error (msg_usage).
  */
 void	 msg_option(int ch, int version_opt);
+/* After getopt_long: an operand is a usage error (the tool takes none). */
+void	 msg_no_operands(int argc);
 /*
  * A read-only stage (it writes nothing but its output): when its reader
  * goes away (EPIPE on stdout, as with "| head"), it ends quietly: no

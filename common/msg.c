@@ -650,6 +650,13 @@ msg_help(void)
 }
 
 void
+msg_no_operands(int argc)
+{
+	if (optind < argc)
+		msg_usage();
+}
+
+void
 msg_option(int ch, int version_opt)
 {
 	if (ch == 'q')

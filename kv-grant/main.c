@@ -1079,10 +1079,7 @@ main(int argc, char *argv[])
 			msg_option(ch, OPT_VERSION);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0)
-		msg_usage();
+	msg_no_operands(argc);
 	if (principals != NULL && !from_policies)
 		msg_usage_error("--principals: only with --from-policies");
 

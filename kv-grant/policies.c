@@ -406,6 +406,23 @@ templated(struct plan *pl, struct pol *po)
 }
 
 /*
+ * Namespace ns answered status and body r (freed) to what was asked:
+ * what it holds is not in the plan, which is incomplete.
+ */
+static void
+ns_unreadable(struct plan *pl, const char *ns, jv r, long status,
+    const char *asked, const char *what)
+{
+	char *err = vault_errmsg(r, status);
+
+	jv_free(r);
+	warn(pl, "unreadable", NULL, NULL, -1, "namespace %s: cannot %s: %s; "
+	    "%s are not in the plan", *ns ? ns : "(root)", asked, err, what);
+	free(err);
+	pl->st->incomplete |= pl->own;
+}
+
+/*
  * The ACL policies of namespace ns (sys/policies/acl, LIST and GET;
  * developer.hashicorp.com/vault/api-docs/system/policies).
  */
@@ -425,13 +442,8 @@ load_policies(struct plan *pl, const char *ns, const char *nsp)
 		return;
 	}
 	if (status != 200) {
-		err = vault_errmsg(r, status);
-		jv_free(r);
-		warn(pl, "unreadable", NULL, NULL, -1, "namespace %s: cannot "
-		    "list its ACL policies: %s; its policies are not in the "
-		    "plan", *ns ? ns : "(root)", err);
-		free(err);
-		pl->st->incomplete |= pl->own;
+		ns_unreadable(pl, ns, r, status, "list its ACL policies",
+		    "its policies");
 		return;
 	}
 	keys = keys_of(r);
@@ -663,13 +675,8 @@ load_roles(struct plan *pl, const char *ns, const char *nsp)
 
 	r = call(pl, ns, "GET", "sys/auth", &status);
 	if (status != 200) {
-		err = vault_errmsg(r, status);
-		jv_free(r);
-		warn(pl, "unreadable", NULL, NULL, -1, "namespace %s: cannot "
-		    "list its auth methods: %s; their roles are not in the "
-		    "plan", *ns ? ns : "(root)", err);
-		free(err);
-		pl->st->incomplete |= pl->own;
+		ns_unreadable(pl, ns, r, status, "list its auth methods",
+		    "their roles");
 		return;
 	}
 	d = jv_object_get(jv_copy(r), jv_string("data"));

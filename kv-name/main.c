@@ -1519,10 +1519,7 @@ main(int argc, char *argv[])
 			msg_option(ch, OPT_VERSION);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0)
-		msg_usage();
+	msg_no_operands(argc);
 	if (opt.prefix != NULL)
 		check_prefix(opt.prefix);
 	if (opt.vault != NULL)
