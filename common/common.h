@@ -35,6 +35,8 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 /* A copy of s without the '/'s at its end, but its first keep bytes. */
 char	*xstrdup_noslash(const char *s, size_t keep);
+/* A copy of s in lower case (ASCII). */
+char	*xstrdup_lower(const char *s);
 char	*xasprintf(const char *, ...) V2K_PRINTF(1, 2);
 /* A number from the command line in [min, max], else a usage error. */
 long long xstrtonum(const char *s, long long min, long long max,

@@ -120,8 +120,6 @@ char *
 kv_vault_canon(const char *vault, char **err)
 {
 	struct vurl u;
-	char *r;
-	size_t i;
 
 	if (vault == NULL || *vault == '\0') {
 		*err = xstrdup("the vault is empty");
@@ -130,10 +128,7 @@ kv_vault_canon(const char *vault, char **err)
 	if (strstr(vault, "://") == NULL) {
 		if (kv_vault_name_check(vault, err) == -1)
 			return NULL;
-		r = xstrdup(vault);
-		for (i = 0; r[i] != '\0'; i++)
-			r[i] = (char)tolower((unsigned char)r[i]);
-		return r;
+		return xstrdup_lower(vault);
 	}
 	if (vurl_parse(vault, &u, err) == -1)
 		return NULL;

@@ -105,16 +105,6 @@ guid_ok(const char *s)
 	return 1;
 }
 
-static char *
-lower_dup(const char *s)
-{
-	char *d = xstrdup(s), *p;
-
-	for (p = d; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return d;
-}
-
 /* s without slashes at either end, malloc'd. */
 static char *
 trim(const char *s)
@@ -479,7 +469,7 @@ load_policies(struct plan *pl, const char *ns, const char *nsp)
 		}
 		po = xcalloc(1, sizeof(*po));
 		po->ns = xstrdup(nsp);
-		po->name = lower_dup(name);
+		po->name = xstrdup_lower(name);
 		po->p.name = label;
 		po->p.ns = po->ns;
 		err = NULL;
@@ -519,7 +509,7 @@ find_principal(struct plan *pl, const char *id, const char *ptype)
 	pl->pr = xrealloc(pl->pr, (pl->npr + 1) * sizeof(*pl->pr));
 	p = &pl->pr[pl->npr++];
 	memset(p, 0, sizeof(*p));
-	p->id = lower_dup(id);
+	p->id = xstrdup_lower(id);
 	p->ptype = xstrdup(ptype);
 	return p;
 }
