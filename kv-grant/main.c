@@ -222,6 +222,30 @@ fail(jv rec, const char *label, long status, const char *msg)
 	return rec_error(rec, status, "%s", msg);
 }
 
+/*
+ * method on the role assignment id, with body (jv_invalid(): none):
+ * Resource Manager's answer, and its *status.
+ */
+static jv
+assignment_call(struct grant *g, const char *method, const char *id, jv body,
+    long *status)
+{
+	char *path = xasprintf("%s?api-version=" API_AUTHZ, id);
+	jv r = arm_call(g->arm, method, path, body, status);
+
+	free(path);
+	return r;
+}
+
+/* fail, then free msg. */
+static jv
+fail_free(jv rec, const char *label, long status, char *msg)
+{
+	rec = fail(rec, label, status, msg);
+	free(msg);
+	return rec;
+}
+
 /* The role definition id a record's role names, or NULL with *err. */
 static char *
 role_def(const char *role, const char *sub, char **err)
@@ -585,15 +609,10 @@ create_one(struct grant *g, jv rec, struct ask *a)
 		props = jv_object_set(props, jv_string("principalType"),
 		    jv_string(a->ptype));
 	body = jv_object_set(jv_object(), jv_string("properties"), props);
-	msg = xasprintf("%s?api-version=" API_AUTHZ, a->assignment);
-	body = arm_call(g->arm, "PUT", msg, body, &status);
-	free(msg);
-	if (!jv_is_valid(body)) {
-		msg = rec_invalid_msg(body, NO_ANSWER);
-		rec = fail(rec, a->label, status, msg);
-		free(msg);
-		return rec;
-	}
+	body = assignment_call(g, "PUT", a->assignment, body, &status);
+	if (!jv_is_valid(body))
+		return fail_free(rec, a->label, status,
+		    rec_invalid_msg(body, NO_ANSWER));
 	if (status == 201 || status == 200) {
 		msg_info(a->label, "%s %s", status == 201 ? "created" :
 		    "exists", a->assignment);
@@ -622,8 +641,7 @@ create_one(struct grant *g, jv rec, struct ask *a)
 		free(msg);
 		msg = m2;
 	}
-	rec = fail(rec, a->label, status, msg);
-	free(msg);
+	rec = fail_free(rec, a->label, status, msg);
 	jv_free(body);
 	return rec;
 }
@@ -633,18 +651,15 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 {
 	jv body;
 	long status;
-	char *path, *msg, *found, *err = NULL;
+	char *msg, *found, *err = NULL;
 	const char *id = a->assignment;
 
 	found = NULL;
 	for (;;) {
-		path = xasprintf("%s?api-version=" API_AUTHZ, id);
-		body = arm_call(g->arm, "DELETE", path, jv_invalid(), &status);
-		free(path);
+		body = assignment_call(g, "DELETE", id, jv_invalid(), &status);
 		if (!jv_is_valid(body)) {
-			msg = rec_invalid_msg(body, NO_ANSWER);
-			rec = fail(rec, a->label, status, msg);
-			free(msg);
+			rec = fail_free(rec, a->label, status,
+			    rec_invalid_msg(body, NO_ANSWER));
 			free(found);
 			return rec;
 		}
@@ -657,8 +672,7 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 		}
 		if (status != 204 && status != 404) {
 			msg = arm_errmsg(body, status);
-			rec = fail(rec, a->label, status, msg);
-			free(msg);
+			rec = fail_free(rec, a->label, status, msg);
 			jv_free(body);
 			free(found);
 			return rec;
@@ -674,8 +688,7 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 			break;
 		}
 		if (err != NULL) {
-			rec = fail(rec, a->label, status, err);
-			free(err);
+			rec = fail_free(rec, a->label, status, err);
 			return rec;
 		}
 		if (found == NULL)
@@ -698,37 +711,30 @@ plan_one(struct grant *g, jv rec, struct ask *a)
 {
 	jv body;
 	long status;
-	char *path, *msg, *found = NULL, *err = NULL;
+	char *msg, *found = NULL, *err = NULL;
 
 	if (g->arm == NULL) {
 		msg_info(a->label, "would %s %s", g->revoke ? "delete" :
 		    "create", a->assignment);
 		return set_result(rec, a->assignment, "planned");
 	}
-	path = xasprintf("%s?api-version=" API_AUTHZ, a->assignment);
-	body = arm_call(g->arm, "GET", path, jv_invalid(), &status);
-	free(path);
-	if (!jv_is_valid(body)) {
-		msg = rec_invalid_msg(body, NO_ANSWER);
-		rec = fail(rec, a->label, status, msg);
-		free(msg);
-		return rec;
-	}
+	body = assignment_call(g, "GET", a->assignment, jv_invalid(), &status);
+	if (!jv_is_valid(body))
+		return fail_free(rec, a->label, status,
+		    rec_invalid_msg(body, NO_ANSWER));
 	if (status == 200)
 		found = xstrdup(a->assignment);
 	else if (status == 404) {
 		found = find_assignment(g, a, &status, &err);
 		if (err != NULL && status != 404) {
-			rec = fail(rec, a->label, status, err);
-			free(err);
+			rec = fail_free(rec, a->label, status, err);
 			jv_free(body);
 			return rec;
 		}
 		free(err);	/* 404: the scope is not there (yet) */
 	} else {
 		msg = arm_errmsg(body, status);
-		rec = fail(rec, a->label, status, msg);
-		free(msg);
+		rec = fail_free(rec, a->label, status, msg);
 		jv_free(body);
 		return rec;
 	}
