@@ -460,37 +460,34 @@ msg_progress_add(int fate)
 	pthread_mutex_unlock(&msg_lock);
 }
 
-long
-msg_done(void)
+/* A progress counter, read under the lock that msg_progress_add takes. */
+static long
+counter(const long *c)
 {
 	long n;
 
 	pthread_mutex_lock(&msg_lock);
-	n = progress_done;
+	n = *c;
 	pthread_mutex_unlock(&msg_lock);
 	return n;
+}
+
+long
+msg_done(void)
+{
+	return counter(&progress_done);
 }
 
 long
 msg_failed(void)
 {
-	long n;
-
-	pthread_mutex_lock(&msg_lock);
-	n = progress_failed;
-	pthread_mutex_unlock(&msg_lock);
-	return n;
+	return counter(&progress_failed);
 }
 
 long
 msg_failed_upstream(void)
 {
-	long n;
-
-	pthread_mutex_lock(&msg_lock);
-	n = progress_upstream;
-	pthread_mutex_unlock(&msg_lock);
-	return n;
+	return counter(&progress_upstream);
 }
 
 const char *
