@@ -56,21 +56,10 @@ struct azure_cloud {
 };
 
 
-/* s without trailing '/'; malloc'd. */
-static char *
-no_slash(const char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 0 && s[n - 1] == '/')
-		n--;
-	return xstrndup(s, n);
-}
-
 static char *
 scope_of(const char *audience)
 {
-	char *a = no_slash(audience), *s;
+	char *a = xstrdup_noslash(audience, 0), *s;
 
 	s = xasprintf("%s/.default", a);
 	free(a);
@@ -174,7 +163,7 @@ ini_get(const char *text, const char *section, const char *key)
 static int
 same_url(const char *a, const char *b)
 {
-	char *x = no_slash(a), *y = no_slash(b);
+	char *x = xstrdup_noslash(a, 0), *y = xstrdup_noslash(b, 0);
 	int same = strcasecmp(x, y) == 0;
 
 	free(x);
@@ -261,7 +250,7 @@ azure_cloud_new(struct http *http, char **err)
 	free(fromcfg);
 	if (arm != NULL) {
 		free(c->arm_url);
-		c->arm_url = no_slash(arm);
+		c->arm_url = xstrdup_noslash(arm, 0);
 		if (az_url_parse(arm, &u) == -1 ||
 		    strcmp(u.scheme, "https") != 0) {
 			n = msg_clean(arm, SIZE_MAX, 200);
@@ -293,7 +282,7 @@ azure_cloud_new(struct http *http, char **err)
 	}
 	if ((auth = az_env("AZURE_AUTHORITY_HOST")) != NULL) {
 		free(c->authority);
-		c->authority = no_slash(auth);
+		c->authority = xstrdup_noslash(auth, 0);
 	}
 	return c;
 }
@@ -339,7 +328,7 @@ dns_suffix(const char *s)
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
 		    s[i] != '.')
 			return NULL;
-	return no_slash(s);
+	return xstrdup_noslash(s, 0);
 }
 
 /*
@@ -404,7 +393,7 @@ take_metadata(struct azure_cloud *c, jv doc, char **why)
 			goto bad;
 		}
 		az_url_release(&u);
-		c->authority = no_slash(login);
+		c->authority = xstrdup_noslash(login, 0);
 	}
 	c->arm_scope = scope_of(a);
 	sfx = jv_object_get(jv_copy(one), jv_string("suffixes"));

@@ -33,6 +33,10 @@ void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
+/* A copy of s without the '/'s at its end, but its first keep bytes. */
+char	*xstrdup_noslash(const char *s, size_t keep);
+/* A copy of s in lower case (ASCII). */
+char	*xstrdup_lower(const char *s);
 char	*xasprintf(const char *, ...) V2K_PRINTF(1, 2);
 /* A number from the command line in [min, max], else a usage error. */
 long long xstrtonum(const char *s, long long min, long long max,
@@ -198,6 +202,8 @@ void	 msg_usage(void) V2K_NORETURN;
  * is a usage error (msg_usage).
  */
 void	 msg_option(int ch, int version_opt);
+/* After getopt_long: an operand is a usage error (the tool takes none). */
+void	 msg_no_operands(int argc);
 /*
  * A read-only stage (it writes nothing but its output): when its reader
  * goes away (EPIPE on stdout, as with "| head"), it ends quietly: no
@@ -213,6 +219,8 @@ void	 msg_quiet_epipe(void);
  * "").  malloc'd.
  */
 char	*msg_clean(const char *s, size_t len, size_t max);
+/* Does s hold a C0 control character or DEL (what could end a line)? */
+int	 msg_has_ctl(const char *s);
 
 /*
  * rec.c: newline-delimited JSON records in and out.
@@ -919,6 +927,13 @@ const char *kv_target(const char *given);
  * no trailing '/'.  malloc'd, or NULL and a malloc'd *err.
  */
 char	*kv_vault_canon(const char *vault, char **err);
+/* 0 if vault is a vault's name, else -1 and a malloc'd *err saying so. */
+int	 kv_vault_name_check(const char *vault, char **err);
+/*
+ * A record's vault field (not NULL) made canonical, or NULL and a
+ * malloc'd *err ("vault is empty", "vault ...").
+ */
+char	*kv_vault_field(const char *vault, char **err);
 /*
  * What tells vaults apart (canon borrowed): https://NAME.vault.azure.net,
  * or of another cloud's Key Vault domain, is NAME, as a name is;

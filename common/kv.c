@@ -67,14 +67,8 @@ kv_new(struct http *http, struct azure_cred *cred, const char *vault,
 		return NULL;
 	}
 	if (strstr(vault, "://") == NULL) {
-		if (!kv_vault_name_valid(vault)) {
-			v = msg_clean(vault, SIZE_MAX, 80);
-			*err = xasprintf("%s: not a Key Vault name (3 to 24 "
-			    "letters, digits and hyphens) nor an https URL",
-			    v);
-			free(v);
+		if (kv_vault_name_check(vault, err) == -1)
 			return NULL;
-		}
 		/* The cloud's Key Vault host: NAME.vault.azure.cn in China. */
 		sfx = azure_cloud_kv_suffix(azure_cred_cloud(cred), &e);
 		if (sfx == NULL) {
@@ -690,24 +684,31 @@ kv_list_all(struct kv *kv, const char *path_query, long *statusp)
 }
 
 
+/* The causes an inner error code names, with the status it comes with. */
+static const struct {
+	long		 status;
+	const char	*inner;
+	enum kv_cause	 cause;
+} inner_causes[] = {
+	{ 403, "ForbiddenByRbac",		KV_CAUSE_RBAC },
+	{ 403, "AccessDenied",			KV_CAUSE_ACCESS_POLICY },
+	{ 403, "ForbiddenByFirewall",		KV_CAUSE_FIREWALL },
+	{ 403, "ForbiddenByConnection",		KV_CAUSE_CONNECTION },
+	{ 403, "SecretDisabled",		KV_CAUSE_DISABLED },
+	{ 409, "ObjectIsDeletedButRecoverable",	KV_CAUSE_DELETED },
+	{ 409, "ObjectIsBeingDeleted",		KV_CAUSE_BUSY },
+	{ 409, "ObjectIsBeingRecovered",	KV_CAUSE_BUSY },
+};
+
 static enum kv_cause
 cause_of(long status, const char *code, const char *inner, const char *m)
 {
-	if (status == 403 && az_eq(inner, "ForbiddenByRbac"))
-		return KV_CAUSE_RBAC;
-	if (status == 403 && az_eq(inner, "AccessDenied"))
-		return KV_CAUSE_ACCESS_POLICY;
-	if (status == 403 && az_eq(inner, "ForbiddenByFirewall"))
-		return KV_CAUSE_FIREWALL;
-	if (status == 403 && az_eq(inner, "ForbiddenByConnection"))
-		return KV_CAUSE_CONNECTION;
-	if (status == 403 && az_eq(inner, "SecretDisabled"))
-		return KV_CAUSE_DISABLED;
-	if (status == 409 && az_eq(inner, "ObjectIsDeletedButRecoverable"))
-		return KV_CAUSE_DELETED;
-	if (status == 409 && (az_eq(inner, "ObjectIsBeingDeleted") ||
-	    az_eq(inner, "ObjectIsBeingRecovered")))
-		return KV_CAUSE_BUSY;
+	size_t i;
+
+	for (i = 0; i < sizeof(inner_causes) / sizeof(inner_causes[0]); i++)
+		if (status == inner_causes[i].status &&
+		    az_eq(inner, inner_causes[i].inner))
+			return inner_causes[i].cause;
 	if (status == 413 || strcasestr(m, "too large") != NULL ||
 	    strcasestr(m, "exceeds") != NULL)
 		return KV_CAUSE_TOO_LARGE;

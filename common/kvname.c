@@ -35,14 +35,10 @@ kv_migrated_from(void)
 	const char *a = getenv("BAO_ADDR") != NULL ? getenv("BAO_ADDR") :
 	    getenv("VAULT_ADDR");
 	char *s, *p;
-	size_t n;
 
 	if (a == NULL || *a == '\0')
 		return xstrdup(KV_MIGRATED_FROM);
-	n = strlen(a);
-	while (n > 0 && a[n - 1] == '/')
-		n--;
-	s = xstrndup(a, n);
+	s = xstrdup_noslash(a, 0);
 	/*
 	 * No user:password@ of the URL goes into a tag.  The last '@' of
 	 * the authority ends it, as in Go's url.Parse: a password may hold

@@ -159,15 +159,8 @@ kvset_get(struct kvset *s, const char *vault, int *fresh, char **err)
 			    "names a default");
 		return s->dflt;
 	}
-	if (*vault == '\0') {
-		*err = xstrdup("vault is empty");
+	if ((canon = kv_vault_field(vault, err)) == NULL)
 		return NULL;
-	}
-	if ((canon = kv_vault_canon(vault, &m)) == NULL) {
-		*err = xasprintf("vault %s", m);
-		free(m);
-		return NULL;
-	}
 	key = kv_vault_key(canon);
 	pthread_mutex_lock(&s->mu);
 	if ((v = cimap_get(s->bykey, key)) != NULL)

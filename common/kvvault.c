@@ -102,30 +102,33 @@ vurl_str(const struct vurl *u)
 	    u->port, u->path);
 }
 
+int
+kv_vault_name_check(const char *vault, char **err)
+{
+	char *c;
+
+	if (kv_vault_name_valid(vault))
+		return 0;
+	c = msg_clean(vault, SIZE_MAX, 80);
+	*err = xasprintf("%s: not a Key Vault name (3 to 24 letters, digits "
+	    "and hyphens) nor an https URL", c);
+	free(c);
+	return -1;
+}
+
 char *
 kv_vault_canon(const char *vault, char **err)
 {
 	struct vurl u;
-	char *r, *c;
-	size_t i;
 
 	if (vault == NULL || *vault == '\0') {
 		*err = xstrdup("the vault is empty");
 		return NULL;
 	}
 	if (strstr(vault, "://") == NULL) {
-		if (!kv_vault_name_valid(vault)) {
-			c = msg_clean(vault, SIZE_MAX, 80);
-			*err = xasprintf("%s: not a Key Vault name (3 to 24 "
-			    "letters, digits and hyphens) nor an https URL",
-			    c);
-			free(c);
+		if (kv_vault_name_check(vault, err) == -1)
 			return NULL;
-		}
-		r = xstrdup(vault);
-		for (i = 0; r[i] != '\0'; i++)
-			r[i] = (char)tolower((unsigned char)r[i]);
-		return r;
+		return xstrdup_lower(vault);
 	}
 	if (vurl_parse(vault, &u, err) == -1)
 		return NULL;
@@ -148,6 +151,22 @@ kv_dns_of(const char *host, size_t *namelen)
 		}
 	}
 	return NULL;
+}
+
+char *
+kv_vault_field(const char *vault, char **err)
+{
+	char *canon, *m;
+
+	if (*vault == '\0') {
+		*err = xstrdup("vault is empty");
+		return NULL;
+	}
+	if ((canon = kv_vault_canon(vault, &m)) == NULL) {
+		*err = xasprintf("vault %s", m);
+		free(m);
+	}
+	return canon;
 }
 
 char *

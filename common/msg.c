@@ -460,37 +460,34 @@ msg_progress_add(int fate)
 	pthread_mutex_unlock(&msg_lock);
 }
 
-long
-msg_done(void)
+/* A progress counter, read under the lock that msg_progress_add takes. */
+static long
+counter(const long *c)
 {
 	long n;
 
 	pthread_mutex_lock(&msg_lock);
-	n = progress_done;
+	n = *c;
 	pthread_mutex_unlock(&msg_lock);
 	return n;
+}
+
+long
+msg_done(void)
+{
+	return counter(&progress_done);
 }
 
 long
 msg_failed(void)
 {
-	long n;
-
-	pthread_mutex_lock(&msg_lock);
-	n = progress_failed;
-	pthread_mutex_unlock(&msg_lock);
-	return n;
+	return counter(&progress_failed);
 }
 
 long
 msg_failed_upstream(void)
 {
-	long n;
-
-	pthread_mutex_lock(&msg_lock);
-	n = progress_upstream;
-	pthread_mutex_unlock(&msg_lock);
-	return n;
+	return counter(&progress_upstream);
 }
 
 const char *
@@ -650,6 +647,13 @@ msg_help(void)
 }
 
 void
+msg_no_operands(int argc)
+{
+	if (optind < argc)
+		msg_usage();
+}
+
+void
 msg_option(int ch, int version_opt)
 {
 	if (ch == 'q')
@@ -670,6 +674,15 @@ static int
 blank(int c)
 {
 	return c == ' ' || (unsigned char)c < 0x20 || c == 0x7f;
+}
+
+int
+msg_has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
 }
 
 char *

@@ -79,19 +79,6 @@ inexact(jv r /* borrowed */)
 	return yes;
 }
 
-/*
- * Is ns a namespace that can go into a header: no control character
- * (a CR or LF would end the header and start another)?
- */
-static int
-ns_ok(const char *ns)
-{
-	for (; *ns != '\0'; ns++)
-		if ((unsigned char)*ns < ' ' || *ns == 0x7f)
-			return 0;
-	return 1;
-}
-
 static double
 mono_ms(void)
 {
@@ -123,7 +110,8 @@ call1(struct vault *v, const char *ns, const char *method,
 	if (ns != NULL) {
 		while (*ns == '/')
 			ns++;
-		if (!ns_ok(ns)) {
+		/* In a header, a CR or LF would end it and start another. */
+		if (msg_has_ctl(ns)) {
 			jv_free(body);
 			return jv_invalid_with_msg(jv_string("control "
 			    "character in the namespace"));
@@ -610,7 +598,6 @@ vault_mount_info(struct vault *v, const char *ns, const char *path,
 	jv r, d, t, o, ver, p;
 	const char *m;
 	char *mp = NULL, *cut;
-	size_t n;
 	int rc = -1;
 
 	*mount = NULL;
@@ -661,12 +648,7 @@ vault_mount_info(struct vault *v, const char *ns, const char *path,
 	jv_free(d);
 	if (jv_get_kind(p) == JV_KIND_STRING) {
 		m = jv_string_value(p);
-		while (*m == '/')
-			m++;
-		mp = xstrdup(m);
-		n = strlen(mp);
-		while (n > 0 && mp[n - 1] == '/')
-			mp[--n] = '\0';
+		mp = xstrdup_noslash(m + strspn(m, "/"), 0);
 	}
 	jv_free(p);
 	if (mp == NULL || *mp == '\0') {

@@ -360,6 +360,25 @@ check_file(const char *var, const char *path, char **err)
 	return 0;
 }
 
+/* The CA file (or with dir, folder) that variable what names, as path. */
+static int
+check_ca(const char *what, const char *path, int dir, char **err)
+{
+	struct stat st;
+
+	if (stat(path, &st) == -1) {
+		*err = xasprintf("%s: %s: %s", vault_envname(what), path,
+		    strerror(errno));
+		return -1;
+	}
+	if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+		*err = xasprintf("%s: %s: not a %s", vault_envname(what), path,
+		    dir ? "directory" : "file");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The TLS settings: trust, the client certificate, the server name.
  * Trust is VAULT_CACERT, else VAULT_CACERT_BYTES, else VAULT_CAPATH: the
@@ -369,21 +388,12 @@ check_file(const char *var, const char *path, char **err)
 static int
 vault_tls(struct vault *v, char **err)
 {
-	struct stat st;
 	const char *s, *cv, *kv;
 	size_t i, n;
 
 	if ((s = venv("CACERT")) != NULL) {
-		if (stat(s, &st) == -1) {
-			*err = xasprintf("%s: %s: %s", vault_envname("CACERT"),
-			    s, strerror(errno));
+		if (check_ca("CACERT", s, 0, err) == -1)
 			return -1;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			*err = xasprintf("%s: %s: not a file",
-			    vault_envname("CACERT"), s);
-			return -1;
-		}
 		v->cacert = xstrdup(s);
 	} else if ((s = venv("CACERT_BYTES")) != NULL) {
 		n = strlen(s);
@@ -396,16 +406,8 @@ vault_tls(struct vault *v, char **err)
 		v->cablob = xstrdup(s);
 		v->cabloblen = n;
 	} else if ((s = venv("CAPATH")) != NULL) {
-		if (stat(s, &st) == -1) {
-			*err = xasprintf("%s: %s: %s", vault_envname("CAPATH"),
-			    s, strerror(errno));
+		if (check_ca("CAPATH", s, 1, err) == -1)
 			return -1;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			*err = xasprintf("%s: %s: not a directory",
-			    vault_envname("CAPATH"), s);
-			return -1;
-		}
 		v->capath = xstrdup(s);
 	}
 	/* OpenBao's in-memory pair: said, never silently ignored. */

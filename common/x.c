@@ -1,5 +1,6 @@
 /* x.c: allocation and conversions that exit on failure. */
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +55,26 @@ xstrndup(const char *s, size_t n)
 	if ((p = strndup(s, n)) == NULL)
 		msg_fatal("out of memory");
 	return p;
+}
+
+char *
+xstrdup_noslash(const char *s, size_t keep)
+{
+	size_t n = strlen(s);
+
+	while (n > keep && s[n - 1] == '/')
+		n--;
+	return xstrndup(s, n);
+}
+
+char *
+xstrdup_lower(const char *s)
+{
+	char *d = xstrdup(s), *p;
+
+	for (p = d; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
 }
 
 char *

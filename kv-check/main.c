@@ -1044,10 +1044,7 @@ main(int argc, char *argv[])
 			msg_option(ch, OPT_VERSION);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 0)
-		msg_usage();
+	msg_no_operands(argc);
 	/* None: every record must carry its own. */
 	vault = kv_target(vault);
 	if (report != NULL && (c.report = report_new(report, &err)) == NULL)

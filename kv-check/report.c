@@ -311,54 +311,31 @@ vis(struct buf *b, const char *str)
 	}
 }
 
-/* Text for HTML (element content and quoted attributes alike). */
-static void
-put_html(FILE *fp, const char *s)
-{
-	struct buf b;
-	const char *p;
-
-	vis(&b, s);
-	for (p = b.data; *p != '\0'; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", fp);
-			break;
-		case '<':
-			fputs("&lt;", fp);
-			break;
-		case '>':
-			fputs("&gt;", fp);
-			break;
-		case '"':
-			fputs("&quot;", fp);
-			break;
-		case '\'':
-			fputs("&#39;", fp);
-			break;
-		default:
-			fputc(*p, fp);
-		}
-	}
-	buf_release(&b);
-}
-
 /*
- * Text for a Markdown table cell: the ASCII punctuation that can start
- * markup backslash-escaped, which CommonMark takes literally (| < > &
- * ` * _ [ ] among them: no emphasis, code, link, raw HTML, entity or
- * cell boundary can come of a path), and no line break (vis made them
- * visible).
+ * s made visible (vis), then as text for HTML (element content and quoted
+ * attributes alike) or for a Markdown table cell.  Markdown: the ASCII
+ * punctuation that can start markup backslash-escaped, which CommonMark
+ * takes literally (| < > & ` * _ [ ] among them: no emphasis, code, link,
+ * raw HTML, entity or cell boundary can come of a path), and no line
+ * break (vis made them visible).
  */
 static void
-put_md(FILE *fp, const char *s)
+put_vis(FILE *fp, const char *s, int html)
 {
+	static const char html_ch[] = "&<>\"'";
+	static const char *const html_ent[] = {
+		"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"
+	};
 	struct buf b;
-	const char *p;
+	const char *p, *e;
 
 	vis(&b, s);
 	for (p = b.data; *p != '\0'; p++) {
-		if (strchr("\\`*_{}[]<>()#+!|&~^$=", *p) != NULL)
+		if (html && (e = strchr(html_ch, *p)) != NULL) {
+			fputs(html_ent[e - html_ch], fp);
+			continue;
+		}
+		if (!html && strchr("\\`*_{}[]<>()#+!|&~^$=", *p) != NULL)
 			fputc('\\', fp);
 		fputc(*p, fp);
 	}
@@ -366,12 +343,21 @@ put_md(FILE *fp, const char *s)
 }
 
 static void
+put_html(FILE *fp, const char *s)
+{
+	put_vis(fp, s, 1);
+}
+
+static void
+put_md(FILE *fp, const char *s)
+{
+	put_vis(fp, s, 0);
+}
+
+static void
 put_text(struct report *r, FILE *fp, const char *s)
 {
-	if (r->html)
-		put_html(fp, s);
-	else
-		put_md(fp, s);
+	put_vis(fp, s, r->html);
 }
 
 static int

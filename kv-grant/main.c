@@ -202,17 +202,6 @@ vault_id_sub(const char *id)
 	return xstrndup(p, (size_t)(q - p));
 }
 
-/* A copy of s without trailing slashes. */
-static char *
-trim_slashes(const char *s)
-{
-	size_t n = strlen(s);
-
-	while (n > 1 && s[n - 1] == '/')
-		n--;
-	return xstrndup(s, n);
-}
-
 static void
 ask_release(struct ask *a)
 {
@@ -231,6 +220,30 @@ fail(jv rec, const char *label, long status, const char *msg)
 {
 	msg_warn(label, "%s", msg);
 	return rec_error(rec, status, "%s", msg);
+}
+
+/*
+ * method on the role assignment id, with body (jv_invalid(): none):
+ * Resource Manager's answer, and its *status.
+ */
+static jv
+assignment_call(struct grant *g, const char *method, const char *id, jv body,
+    long *status)
+{
+	char *path = xasprintf("%s?api-version=" API_AUTHZ, id);
+	jv r = arm_call(g->arm, method, path, body, status);
+
+	free(path);
+	return r;
+}
+
+/* fail, then free msg. */
+static jv
+fail_free(jv rec, const char *label, long status, char *msg)
+{
+	rec = fail(rec, label, status, msg);
+	free(msg);
+	return rec;
 }
 
 /* The role definition id a record's role names, or NULL with *err. */
@@ -524,7 +537,7 @@ find_assignment(struct grant *g, const struct ask *a, long *status,
 		rd = rec_str(p, "roleDefinitionId");
 		id = rec_str(it, "id");
 		if (scope != NULL && pid != NULL && rd != NULL && id != NULL) {
-			char *s = trim_slashes(scope);
+			char *s = xstrdup_noslash(scope, 1);
 
 			if (strcasecmp(s, a->scope) == 0 &&
 			    strcasecmp(pid, a->principal) == 0 &&
@@ -596,15 +609,10 @@ create_one(struct grant *g, jv rec, struct ask *a)
 		props = jv_object_set(props, jv_string("principalType"),
 		    jv_string(a->ptype));
 	body = jv_object_set(jv_object(), jv_string("properties"), props);
-	msg = xasprintf("%s?api-version=" API_AUTHZ, a->assignment);
-	body = arm_call(g->arm, "PUT", msg, body, &status);
-	free(msg);
-	if (!jv_is_valid(body)) {
-		msg = rec_invalid_msg(body, NO_ANSWER);
-		rec = fail(rec, a->label, status, msg);
-		free(msg);
-		return rec;
-	}
+	body = assignment_call(g, "PUT", a->assignment, body, &status);
+	if (!jv_is_valid(body))
+		return fail_free(rec, a->label, status,
+		    rec_invalid_msg(body, NO_ANSWER));
 	if (status == 201 || status == 200) {
 		msg_info(a->label, "%s %s", status == 201 ? "created" :
 		    "exists", a->assignment);
@@ -633,8 +641,7 @@ create_one(struct grant *g, jv rec, struct ask *a)
 		free(msg);
 		msg = m2;
 	}
-	rec = fail(rec, a->label, status, msg);
-	free(msg);
+	rec = fail_free(rec, a->label, status, msg);
 	jv_free(body);
 	return rec;
 }
@@ -644,18 +651,15 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 {
 	jv body;
 	long status;
-	char *path, *msg, *found, *err = NULL;
+	char *msg, *found, *err = NULL;
 	const char *id = a->assignment;
 
 	found = NULL;
 	for (;;) {
-		path = xasprintf("%s?api-version=" API_AUTHZ, id);
-		body = arm_call(g->arm, "DELETE", path, jv_invalid(), &status);
-		free(path);
+		body = assignment_call(g, "DELETE", id, jv_invalid(), &status);
 		if (!jv_is_valid(body)) {
-			msg = rec_invalid_msg(body, NO_ANSWER);
-			rec = fail(rec, a->label, status, msg);
-			free(msg);
+			rec = fail_free(rec, a->label, status,
+			    rec_invalid_msg(body, NO_ANSWER));
 			free(found);
 			return rec;
 		}
@@ -668,8 +672,7 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 		}
 		if (status != 204 && status != 404) {
 			msg = arm_errmsg(body, status);
-			rec = fail(rec, a->label, status, msg);
-			free(msg);
+			rec = fail_free(rec, a->label, status, msg);
 			jv_free(body);
 			free(found);
 			return rec;
@@ -685,8 +688,7 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 			break;
 		}
 		if (err != NULL) {
-			rec = fail(rec, a->label, status, err);
-			free(err);
+			rec = fail_free(rec, a->label, status, err);
 			return rec;
 		}
 		if (found == NULL)
@@ -709,37 +711,30 @@ plan_one(struct grant *g, jv rec, struct ask *a)
 {
 	jv body;
 	long status;
-	char *path, *msg, *found = NULL, *err = NULL;
+	char *msg, *found = NULL, *err = NULL;
 
 	if (g->arm == NULL) {
 		msg_info(a->label, "would %s %s", g->revoke ? "delete" :
 		    "create", a->assignment);
 		return set_result(rec, a->assignment, "planned");
 	}
-	path = xasprintf("%s?api-version=" API_AUTHZ, a->assignment);
-	body = arm_call(g->arm, "GET", path, jv_invalid(), &status);
-	free(path);
-	if (!jv_is_valid(body)) {
-		msg = rec_invalid_msg(body, NO_ANSWER);
-		rec = fail(rec, a->label, status, msg);
-		free(msg);
-		return rec;
-	}
+	body = assignment_call(g, "GET", a->assignment, jv_invalid(), &status);
+	if (!jv_is_valid(body))
+		return fail_free(rec, a->label, status,
+		    rec_invalid_msg(body, NO_ANSWER));
 	if (status == 200)
 		found = xstrdup(a->assignment);
 	else if (status == 404) {
 		found = find_assignment(g, a, &status, &err);
 		if (err != NULL && status != 404) {
-			rec = fail(rec, a->label, status, err);
-			free(err);
+			rec = fail_free(rec, a->label, status, err);
 			jv_free(body);
 			return rec;
 		}
 		free(err);	/* 404: the scope is not there (yet) */
 	} else {
 		msg = arm_errmsg(body, status);
-		rec = fail(rec, a->label, status, msg);
-		free(msg);
+		rec = fail_free(rec, a->label, status, msg);
 		jv_free(body);
 		return rec;
 	}
@@ -838,14 +833,14 @@ pick_vault(jv list, const char *name, const char *url)
 		n = rec_str(it, "name");
 		if (id != NULL && name != NULL && n != NULL &&
 		    strcasecmp(n, name) == 0)
-			found = trim_slashes(id);
+			found = xstrdup_noslash(id, 1);
 		else if (id != NULL && url != NULL) {
 			p = jv_object_get(jv_copy(it), jv_string("properties"));
 			if ((u = rec_str(p, "vaultUri")) != NULL) {
-				a = trim_slashes(u);
-				b = trim_slashes(url);
+				a = xstrdup_noslash(u, 1);
+				b = xstrdup_noslash(url, 1);
 				if (strcasecmp(a, b) == 0)
-					found = trim_slashes(id);
+					found = xstrdup_noslash(id, 1);
 				free(a);
 				free(b);
 			}
@@ -1090,15 +1085,12 @@ main(int argc, char *argv[])
 			msg_option(ch, OPT_VERSION);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0)
-		msg_usage();
+	msg_no_operands(argc);
 	if (principals != NULL && !from_policies)
 		msg_usage_error("--principals: only with --from-policies");
 
 	if (scope != NULL) {
-		g.vault_id = trim_slashes(scope);
+		g.vault_id = xstrdup_noslash(scope, 1);
 		if ((g.sub = vault_id_sub(g.vault_id)) == NULL)
 			msg_usage_error("--scope: '%s' is not a Key Vault "
 			    "resource id (/subscriptions/SUB/resourceGroups/RG"

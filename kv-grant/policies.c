@@ -105,16 +105,6 @@ guid_ok(const char *s)
 	return 1;
 }
 
-static char *
-lower_dup(const char *s)
-{
-	char *d = xstrdup(s), *p;
-
-	for (p = d; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return d;
-}
-
 /* s without slashes at either end, malloc'd. */
 static char *
 trim(const char *s)
@@ -406,6 +396,23 @@ templated(struct plan *pl, struct pol *po)
 }
 
 /*
+ * Namespace ns answered status and body r (freed) to what was asked:
+ * what it holds is not in the plan, which is incomplete.
+ */
+static void
+ns_unreadable(struct plan *pl, const char *ns, jv r, long status,
+    const char *asked, const char *what)
+{
+	char *err = vault_errmsg(r, status);
+
+	jv_free(r);
+	warn(pl, "unreadable", NULL, NULL, -1, "namespace %s: cannot %s: %s; "
+	    "%s are not in the plan", *ns ? ns : "(root)", asked, err, what);
+	free(err);
+	pl->st->incomplete |= pl->own;
+}
+
+/*
  * The ACL policies of namespace ns (sys/policies/acl, LIST and GET;
  * developer.hashicorp.com/vault/api-docs/system/policies).
  */
@@ -425,13 +432,8 @@ load_policies(struct plan *pl, const char *ns, const char *nsp)
 		return;
 	}
 	if (status != 200) {
-		err = vault_errmsg(r, status);
-		jv_free(r);
-		warn(pl, "unreadable", NULL, NULL, -1, "namespace %s: cannot "
-		    "list its ACL policies: %s; its policies are not in the "
-		    "plan", *ns ? ns : "(root)", err);
-		free(err);
-		pl->st->incomplete |= pl->own;
+		ns_unreadable(pl, ns, r, status, "list its ACL policies",
+		    "its policies");
 		return;
 	}
 	keys = keys_of(r);
@@ -467,7 +469,7 @@ load_policies(struct plan *pl, const char *ns, const char *nsp)
 		}
 		po = xcalloc(1, sizeof(*po));
 		po->ns = xstrdup(nsp);
-		po->name = lower_dup(name);
+		po->name = xstrdup_lower(name);
 		po->p.name = label;
 		po->p.ns = po->ns;
 		err = NULL;
@@ -507,7 +509,7 @@ find_principal(struct plan *pl, const char *id, const char *ptype)
 	pl->pr = xrealloc(pl->pr, (pl->npr + 1) * sizeof(*pl->pr));
 	p = &pl->pr[pl->npr++];
 	memset(p, 0, sizeof(*p));
-	p->id = lower_dup(id);
+	p->id = xstrdup_lower(id);
 	p->ptype = xstrdup(ptype);
 	return p;
 }
@@ -663,13 +665,8 @@ load_roles(struct plan *pl, const char *ns, const char *nsp)
 
 	r = call(pl, ns, "GET", "sys/auth", &status);
 	if (status != 200) {
-		err = vault_errmsg(r, status);
-		jv_free(r);
-		warn(pl, "unreadable", NULL, NULL, -1, "namespace %s: cannot "
-		    "list its auth methods: %s; their roles are not in the "
-		    "plan", *ns ? ns : "(root)", err);
-		free(err);
-		pl->st->incomplete |= pl->own;
+		ns_unreadable(pl, ns, r, status, "list its auth methods",
+		    "their roles");
 		return;
 	}
 	d = jv_object_get(jv_copy(r), jv_string("data"));

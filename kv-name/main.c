@@ -993,7 +993,7 @@ record_vault(jv *rec, const char *evault, const char *mount,
 {
 	const struct rule *r;
 	const char *v = evault, *ns;
-	char *canon, *m, *vk;
+	char *canon, *vk;
 	int rc, isnull;
 	jv k;
 
@@ -1012,15 +1012,8 @@ record_vault(jv *rec, const char *evault, const char *mount,
 	}
 	if (v == NULL)
 		return xstrdup(dflt_vkey);
-	if (*v == '\0') {
-		*why = xstrdup("vault is empty");
+	if ((canon = kv_vault_field(v, why)) == NULL)
 		return NULL;
-	}
-	if ((canon = kv_vault_canon(v, &m)) == NULL) {
-		*why = xasprintf("vault %s", m);
-		free(m);
-		return NULL;
-	}
 	vk = kv_vault_key(canon);
 	*rec = jv_object_set(*rec, jv_string("vault"), jv_string(canon));
 	free(canon);
@@ -1526,10 +1519,7 @@ main(int argc, char *argv[])
 			msg_option(ch, OPT_VERSION);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc != 0)
-		msg_usage();
+	msg_no_operands(argc);
 	if (opt.prefix != NULL)
 		check_prefix(opt.prefix);
 	if (opt.vault != NULL)

@@ -1276,10 +1276,7 @@ main(int argc, char *argv[])
 			msg_option(ch, OPT_VERSION);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 0)
-		msg_usage();
+	msg_no_operands(argc);
 	if (purge && !undo)
 		msg_usage_error("--purge goes with --rollback");
 	if (undo && (p.force || p.recover || p.json || p.expires_given))

@@ -249,19 +249,22 @@ test-tenant"
 	assert_output ''
 }
 
+# put_challenged RESOURCE STATUS HOST [PATH]: kv-put to https://HOST on the
+# stand-in's port, which challenges for RESOURCE; it must exit STATUS.
+put_challenged() {
+	kv_admin_challenge "$1"
+	run "-$2" --separate-stderr kv-put --vault "https://$3:${KV_URL##*:}$4" <<<"$REC"
+}
+
 @test "a challenge for a parent domain of the vault's host is accepted" {
-	local port=${KV_URL##*:}
-	kv_admin_challenge https://vault.localhost
-	run -0 --separate-stderr kv-put --vault "https://KV-One.Vault.localhost:$port/" <<<"$REC"
+	put_challenged https://vault.localhost 0 KV-One.Vault.localhost /
 	assert_output --partial '"status":"created"'
 	run -0 requests 'select(.kind == "token") | .body.scope'
 	assert_output '"https://vault.localhost/.default"'
 }
 
 @test "a challenge for a domain that only ends like the vault's is refused" {
-	local port=${KV_URL##*:}
-	kv_admin_challenge https://ault.localhost
-	run -2 --separate-stderr kv-put --vault "https://kv-one.vault.localhost:$port" <<<"$REC"
+	put_challenged https://ault.localhost 2 kv-one.vault.localhost
 	[[ $stderr == *"kv-one.vault.localhost asks for a token for https://ault.localhost, which is not of its own domain: no token sent"* ]]
 	no_token
 }
@@ -374,6 +377,21 @@ test-tenant"
 	assert_output ''
 }
 
+# az_gone: the fake az and the grandchild it started (their pids in
+# az.pid and grandchild.pid) have both ended, or do within 2 s.
+az_gone() {
+	local f p
+	for f in az.pid grandchild.pid; do
+		p=$(cat "$BATS_TEST_TMPDIR/$f")
+		[ -n "$p" ]
+		for _ in $(seq 1 20); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		! kill -0 "$p" 2>/dev/null
+	done
+}
+
 @test "az is killed at the deadline with everything it started" {
 	unset AZURE_CLIENT_SECRET AZURE_TENANT_ID
 	fake_az
@@ -392,15 +410,7 @@ test-tenant"
 	run -2 --separate-stderr kv-put <<<"$REC"
 	[ "$SECONDS" -lt 15 ]
 	[[ $stderr == *"AzureCliCredential: az did not answer within 1 seconds" ]]
-	for f in az.pid grandchild.pid; do
-		p=$(cat "$BATS_TEST_TMPDIR/$f")
-		[ -n "$p" ]
-		for _ in $(seq 1 20); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		! kill -0 "$p" 2>/dev/null
-	done
+	az_gone
 }
 
 @test "an interrupt while az runs ends az and its group at once" {
@@ -423,12 +433,5 @@ test-tenant"
 	SECONDS=0
 	wait "$pid" || true
 	[ "$SECONDS" -lt 10 ]
-	for f in az.pid grandchild.pid; do
-		p=$(cat "$BATS_TEST_TMPDIR/$f")
-		for _ in $(seq 1 20); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		! kill -0 "$p" 2>/dev/null
-	done
+	az_gone
 }

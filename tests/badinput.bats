@@ -99,48 +99,44 @@ bytes() {
 
 TOOLS="vault-dump kv-name kv-put kv-check kv-grant"
 
+# bad_all FILE REGEX: bad_line for every tool of $TOOLS.
+bad_all() {
+	local t
+	for t in $TOOLS; do
+		bad_line "$t" "$1" "$2"
+	done
+}
+
 @test "malformed JSON: an error record for its line, the others processed, exit 1 (every tool)" {
 	local t f
 	f=$(bytes json '{"mount":"secret","path":')
-	for t in $TOOLS; do
-		bad_line "$t" "$f" 'invalid JSON: .+'
-	done
+	bad_all "$f" 'invalid JSON: .+'
 	f=$(bytes json2 'not json at all')
-	for t in $TOOLS; do
-		bad_line "$t" "$f" 'invalid JSON: .+'
-	done
+	bad_all "$f" 'invalid JSON: .+'
 	# A missing comma, the likeliest hand edit (libjq 1.6 leaks the
 	# string after it: under ASan this shows; see tests/fuzz/jqleak.h).
 	f=$(bytes json3 '{"mount":"secret" "path":"bad/x","kv":2}')
-	for t in $TOOLS; do
-		bad_line "$t" "$f" 'invalid JSON: expected a separator between values'
-	done
+	bad_all "$f" 'invalid JSON: expected a separator between values'
 }
 
 @test "a JSON value that is not an object: an error record for its line (every tool)" {
 	local t v
 	for v in '[1,2]' '"a string"' '42' 'null' 'true'; do
-		for t in $TOOLS; do
-			bad_line "$t" "$(bytes v "$v")" 'not a JSON object'
-		done
+		bad_all "$(bytes v "$v")" 'not a JSON object'
 	done
 }
 
 @test "a NUL byte in a line: an error record for its line (every tool)" {
 	local t f
 	f=$(bytes nul '{"mount":"secret","path":"bad/\000x","kv":2}')
-	for t in $TOOLS; do
-		bad_line "$t" "$f" 'NUL byte in line'
-	done
+	bad_all "$f" 'NUL byte in line'
 }
 
 @test "invalid UTF-8 (bad bytes, overlong, surrogate): an error record for its line (every tool)" {
 	local t v
 	for v in '\xff\xfe' '\xc0\xaf' '\xed\xa0\x80' '\xe2\x82'; do
 		f=$(bytes u "{\"mount\":\"secret\",\"path\":\"bad/$v\",\"kv\":2}")
-		for t in $TOOLS; do
-			bad_line "$t" "$f" 'invalid UTF-8'
-		done
+		bad_all "$f" 'invalid UTF-8'
 	done
 }
 
@@ -319,9 +315,22 @@ wrong_done() {
 	[[ -z $bad ]] || fail "messages that do not name line 2:"$'\n'"$bad"
 }
 
+# secret_names: the names of the secrets in Key Vault, as one JSON array.
+secret_names() {
+	admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort'
+}
+
+# same_secrets NAMES: Key Vault holds the secrets NAMES (secret_names),
+# else that is WRONG too.
+same_secrets() {
+	local after
+	after=$(secret_names)
+	[[ $after == "$1" ]] || WRONG+="secrets now: $after"$'\n'
+}
+
 @test "kv-put: wrong field types and missing fields fail that record only, and nothing is written for it" {
-	local before after
-	before=$(admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort')
+	local before
+	before=$(secret_names)
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":{"n":1},"data":{"k":"x"}}' 'name'
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":42,"data":{"k":"x"}}' 'name'
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"data":{"k":"x"}}' 'no name'
@@ -330,19 +339,17 @@ wrong_done() {
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":[1]}' 'data is not an object'
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b"}' 'no data'
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b","data":null}' 'no data'
-	after=$(admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort')
-	[[ $after == "$before" ]] || WRONG+="secrets now: $after"$'\n'
+	same_secrets "$before"
 	wrong_done
 }
 
 @test "kv-put: a mount, path or version of the wrong type fails the record instead of writing it untagged" {
-	local before after
-	before=$(admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort')
+	local before
+	before=$(secret_names)
 	wrong kv-put '{"mount":7,"path":"bad/b","kv":2,"name":"secret-bad-b1","data":{"k":"x"}}' 'mount'
 	wrong kv-put '{"mount":"secret","path":["bad","b"],"kv":2,"name":"secret-bad-b2","data":{"k":"x"}}' 'path'
 	wrong kv-put '{"mount":"secret","path":"bad/b","kv":2,"name":"secret-bad-b3","data":{"k":"x"},"version":"three"}' 'version'
-	after=$(admin "$KV_URL/_admin/state" | jq -c '[.secrets[].name] | sort')
-	[[ $after == "$before" ]] || WRONG+="secrets now: $after"$'\n'
+	same_secrets "$before"
 	wrong_done
 }
 

@@ -79,6 +79,18 @@ audiences_were() {
 	[ "${#lines[@]}" -gt 0 ]
 }
 
+# arm_audience AUD: the only token audience Resource Manager accepts.
+arm_audience() {
+	kvadmin POST /_admin/config "{\"arm_audience\":\"$1\"}" >/dev/null
+}
+
+# scopes_were ARM: the tokens asked for, in order: Key Vault's, then ARM's.
+scopes_were() {
+	run -0 kv_requests 'select(.kind == "token") | .body.scope'
+	assert_output "$KV_AUD/.default
+$1/.default"
+}
+
 # put_and_grant: kv-put creates $REC and kv-grant grants $GRANT on it.
 put_and_grant() {
 	run -0 --separate-stderr kv-put <<<"$REC"
@@ -98,7 +110,7 @@ cert_client() {
 }
 
 @test "a custom cloud through AZURE_RESOURCE_MANAGER_URL: its metadata names the login endpoint and the audience, and everything is created" {
-	kvadmin POST /_admin/config "{\"arm_audience\":\"$STACK_AUD\"}" >/dev/null
+	arm_audience "$STACK_AUD"
 	# The login endpoint comes from the metadata document.
 	unset AZURE_AUTHORITY_HOST
 	put_and_grant
@@ -107,25 +119,21 @@ cert_client() {
 	run -0 kv_requests 'select(.kind == "meta") | "\(.method) \(.path) \(.query."api-version") \(.headers.authorization)"'
 	assert_output "GET /metadata/endpoints 2022-09-01 null
 GET /metadata/endpoints 2022-09-01 null"
-	run -0 kv_requests 'select(.kind == "token") | .body.scope'
-	assert_output "$KV_AUD/.default
-$STACK_AUD/.default"
+	scopes_were "$STACK_AUD"
 }
 
 @test "a known cloud through AZURE_CLOUD with endpoint overrides: its own audience, no metadata read, everything is created" {
-	kvadmin POST /_admin/config "{\"arm_audience\":\"$CHINA_AUD\"}" >/dev/null
+	arm_audience "$CHINA_AUD"
 	export AZURE_CLOUD=AzureChinaCloud
 	put_and_grant
 	audiences_were "$CHINA_AUD" "$KV_AUD"
 	run -0 kv_requests 'select(.kind == "meta")'
 	assert_output ''
-	run -0 kv_requests 'select(.kind == "token") | .body.scope'
-	assert_output "$KV_AUD/.default
-$CHINA_AUD/.default"
+	scopes_were "$CHINA_AUD"
 }
 
 @test "a token of another cloud's audience is refused by Resource Manager with InvalidAuthenticationTokenAudience, and kv-grant says so" {
-	kvadmin POST /_admin/config "{\"arm_audience\":\"$STACK_AUD\"}" >/dev/null
+	arm_audience "$STACK_AUD"
 	export AZURE_CLOUD=AzureCloud
 	run -2 --separate-stderr kv-grant --vault kv-one <<<"$GRANT"
 	assert_output ''
@@ -194,7 +202,7 @@ $CHINA_AUD/.default"
 }
 
 @test "az's registered cloud with AZURE_RESOURCE_MANAGER_URL is read from its metadata" {
-	kvadmin POST /_admin/config "{\"arm_audience\":\"$STACK_AUD\"}" >/dev/null
+	arm_audience "$STACK_AUD"
 	printf '[cloud]\nname = MyStack\n' >"$AZURE_CONFIG_DIR/config"
 	run -0 --separate-stderr kv-grant --vault kv-one <<<"$GRANT"
 	assert_output --partial '"status":"created"'
@@ -203,7 +211,7 @@ $CHINA_AUD/.default"
 }
 
 @test "kv-grant without a subscription takes az's default subscription of the cloud from azureProfile.json" {
-	kvadmin POST /_admin/config "{\"arm_audience\":\"$CHINA_AUD\"}" >/dev/null
+	arm_audience "$CHINA_AUD"
 	export AZURE_CLOUD=AzureChinaCloud
 	unset AZURE_SUBSCRIPTION_ID
 	# As az writes it: a UTF-8 byte order mark first; the default of

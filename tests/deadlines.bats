@@ -45,19 +45,13 @@ azure_hang() {
 # send SIG after a second, and give it 2 s to end: sets status, ms (from
 # the signal to the end), out and err.
 signal_run() {
-	local sig=$1 input=$2 pid t0 i
+	local sig=$1 input=$2 pid t0
 	shift 2
 	printf '%s\n' "$input" >"$BATS_TEST_TMPDIR/in"
 	"$@" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" \
 	    2>"$BATS_TEST_TMPDIR/err" &
 	pid=$!
-	sleep 1
-	t0=$(date +%s%N)
-	kill -s "$sig" "$pid"
-	for i in $(seq 1 40); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
+	signal_send "$sig" "$pid"
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -9 "$pid"
 		wait "$pid" || true
@@ -65,8 +59,26 @@ signal_run() {
 		cat "$BATS_TEST_TMPDIR/err" >&2
 		return 1
 	fi
+	signal_reap "$pid"
+}
+
+# signal_send SIG PID: after a second, send SIG and wait up to 2 s for PID
+# to end; sets t0, when it was sent.
+signal_send() {
+	local i
+	sleep 1
+	t0=$(date +%s%N)
+	kill -s "$1" "$2"
+	for i in $(seq 1 40); do
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.05
+	done
+}
+
+# signal_reap PID: status, ms (since t0), out and err of the ended run.
+signal_reap() {
 	status=0
-	wait "$pid" || status=$?
+	wait "$1" || status=$?
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	out=$(cat "$BATS_TEST_TMPDIR/out")
 	err=$(cat "$BATS_TEST_TMPDIR/err")
@@ -130,25 +142,15 @@ sig_kv_grant() {
 }
 
 sig_kv_name() {
-	local pid t0 i
+	local pid t0
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
 	exec 5<>"$BATS_TEST_TMPDIR/fifo"
 	kv-name <"$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/out" \
 	    2>"$BATS_TEST_TMPDIR/err" &
 	pid=$!
-	sleep 1
-	t0=$(date +%s%N)
-	kill -s "$1" "$pid"
-	for i in $(seq 1 40); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
+	signal_send "$1" "$pid"
 	exec 5>&-
-	status=0
-	wait "$pid" || status=$?
-	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-	out=$(cat "$BATS_TEST_TMPDIR/out")
-	err=$(cat "$BATS_TEST_TMPDIR/err")
+	signal_reap "$pid"
 	interrupted
 }
 
@@ -234,9 +236,7 @@ twice() {
 	kill -INT "$pid"
 	kill -TERM "$pid"
 	kill -CONT "$pid"
-	status=0
-	wait "$pid" || status=$?
-	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	signal_reap "$pid"
 	echo "status=$status ms=$ms" >&3
 	[[ $status == 130 || $status == 143 ]]
 	[ "$ms" -lt 1000 ]

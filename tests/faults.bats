@@ -231,30 +231,35 @@ interrupt() {
 	interrupt INT
 }
 
-# The broken pipe tests run the tool under timeout: a hang shows as 124.
+# into_head IN TOOL ARGS...: the tool reads IN, its stdout goes to head -n
+# 1 (into $W/out, which must hold that line), its stderr to $W/err; it
+# must end within 20 s.  st: the pipeline's statuses.  Under timeout: a
+# hang shows as 124.
+into_head() {
+	local in=$1
+	shift
+	SECONDS=0
+	timeout 60 "$@" <"$in" 2>"$W/err" | head -n 1 >"$W/out"
+	st=("${PIPESTATUS[@]}")
+	assert_equal "$(wc -l <"$W/out")" 1
+	(( SECONDS < 20 )) || fail "took $SECONDS s"
+}
+
 @test "vault-dump | head -n 1: vault-dump stops at once, quietly, with the status of what it wrote" {
 	local ms
 	vault-ls -q bulk bulk1 >"$W/ls"
-	SECONDS=0
-	timeout 60 vault-dump -j 8 <"$W/ls" 2>"$W/err" | head -n 1 >"$W/out"
-	st=("${PIPESTATUS[@]}")
+	into_head "$W/ls" vault-dump -j 8
 	# A read-only stage whose reader left ends as a filter does: 0 for
 	# the records it wrote (all fine), no message; not a hang (124).
 	assert_equal "${st[0]}" 0
-	assert_equal "$(wc -l <"$W/out")" 1
-	(( SECONDS < 20 )) || fail "took $SECONDS s"
 	run cat "$W/err"
 	assert_output ""
 }
 
 @test "kv-put | head -n 1: kv-put stops at once with a message, exit 2, and a re-run finishes the job" {
 	vault-ls -q int | vault-dump -q | kv-name -q >"$W/named"
-	SECONDS=0
-	timeout 60 kv-put -j 4 <"$W/named" 2>"$W/err" | head -n 1 >"$W/out"
-	st=("${PIPESTATUS[@]}")
+	into_head "$W/named" kv-put -j 4
 	assert_equal "${st[0]}" 2
-	assert_equal "$(wc -l <"$W/out")" 1
-	(( SECONDS < 20 )) || fail "took $SECONDS s"
 	run cat "$W/err"
 	assert_output --regexp '(Broken pipe|broken pipe)'
 	# It stopped early: not everything was written.

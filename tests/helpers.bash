@@ -90,6 +90,15 @@ kv_admin_challenge() {
 	    >/dev/null
 }
 
+# kv_denied DENY TOOL INPUT: the Key Vault stand-in refuses the identity
+# (its deny knob: rbac, access-policy, firewall, connection); TOOL run on
+# INPUT must end with 2 and print no record.
+kv_denied() {
+	admin "$KV_URL/_admin/config" -d "{\"deny\":\"$1\"}" >/dev/null
+	run -2 --separate-stderr "$2" <<<"$3"
+	assert_output ""
+}
+
 # vault_policy NAME: the Vault stand-in's policy NAME, its JSON body
 # ({"policy": "..."}) read from stdin; as root.
 vault_policy() {

@@ -50,6 +50,19 @@ source_records() {
 	vault-ls -q secret legacy | vault-dump -q "$@" | kv-name -q
 }
 
+# differs NAME BODY N CHECK [ARGS...]: after a migration, the secret NAME
+# patched with BODY: kv-check ARGS of the source records exits 1, its Nth
+# check is CHECK, and the four others are ok.
+differs() {
+	local name=$1 body=$2 n=$3 want=$4
+	shift 4
+	migrate
+	kvapi PATCH "secrets/$name" "$body" >/dev/null
+	run -1 --separate-stderr kv-check "$@" < <(source_records)
+	assert_equal "$(checks | sed -n "${n}p")" "$want"
+	assert_equal "$(checks | grep -c '"ok"')" 4
+}
+
 # kvapi METHOD PATH [BODY]: the Key Vault data plane, as a client would.
 kvapi() {
 	local tok
@@ -173,40 +186,24 @@ kv-check: 5 records: 4 ok, 1 differ, 0 failed; N requests, 0 retried, 0 throttle
 }
 
 @test "a disabled secret is reported as disabled, not as missing" {
-	migrate
-	kvapi PATCH secrets/secret-app-db '{"attributes":{"enabled":false}}' >/dev/null
-	run -1 --separate-stderr kv-check < <(source_records)
-	assert_equal "$(checks | sed -n 4p)" '["secret-app-db",["disabled"]]'
-	assert_equal "$(checks | grep -c '"ok"')" 4
+	differs secret-app-db '{"attributes":{"enabled":false}}' 4 '["secret-app-db",["disabled"]]'
 	assert_equal "$(grep -c '^kv-check: secret/app/db: disabled$' <<<"$stderr")" 1
 	run -1 --separate-stderr kv-check <"$MAP"
 	assert_equal "$(checks | sed -n 4p)" '["secret-app-db",["disabled"]]'
 }
 
 @test "a wrong content type is reported" {
-	migrate
-	kvapi PATCH secrets/secret-app-cfg '{"contentType":"text/plain"}' >/dev/null
-	run -1 --separate-stderr kv-check < <(source_records)
-	assert_equal "$(checks | sed -n 3p)" '["secret-app-cfg",["content type differs"]]'
-	assert_equal "$(checks | grep -c '"ok"')" 4
+	differs secret-app-cfg '{"contentType":"text/plain"}' 3 '["secret-app-cfg",["content type differs"]]'
 }
 
 @test "a missing expiry is reported, unless --expires never" {
-	migrate
-	kvapi PATCH secrets/secret-app-pem '{"attributes":{"exp":null}}' >/dev/null
-	run -1 --separate-stderr kv-check < <(source_records)
-	assert_equal "$(checks | sed -n 5p)" '["secret-app-pem",["no expiry"]]'
-	assert_equal "$(checks | grep -c '"ok"')" 4
+	differs secret-app-pem '{"attributes":{"exp":null}}' 5 '["secret-app-pem",["no expiry"]]'
 	run -0 --separate-stderr kv-check --expires never < <(source_records)
 	assert_equal "$(checks | grep -c '"ok"')" 5
 }
 
 @test "a past expiry is reported as expired" {
-	migrate
-	kvapi PATCH secrets/legacy-old-thing '{"attributes":{"exp":1000000000}}' >/dev/null
-	run -1 --separate-stderr kv-check < <(source_records)
-	assert_equal "$(checks | sed -n 1p)" '["legacy-old-thing",["expired"]]'
-	assert_equal "$(checks | grep -c '"ok"')" 4
+	differs legacy-old-thing '{"attributes":{"exp":1000000000}}' 1 '["legacy-old-thing",["expired"]]'
 }
 
 @test "a vault-path tag of another path is reported, and named with -v" {
@@ -505,9 +502,7 @@ kv-check: try 'kv-check -h' for usage"
 @test "a vault that refuses the identity: the cure is kv-check's (a reader's role, no write options)" {
 	local d
 	for d in rbac access-policy; do
-		admin "$KV_URL/_admin/config" -d "{\"deny\":\"$d\"}" >/dev/null
-		run -2 --separate-stderr kv-check <<<'{"name":"secret-app-api"}'
-		assert_output ""
+		kv_denied "$d" kv-check '{"name":"secret-app-api"}'
 		case $d in
 		rbac) assert_regex "$stderr" "forbidden by Azure RBAC: the identity lacks the Key Vault Secrets User role on the vault" ;;
 		access-policy) assert_regex "$stderr" "forbidden by the vault's access policy: give the identity secret permissions get and list, or move" ;;

@@ -38,6 +38,23 @@ rec() {
 	    '{mount: "secret", path: $p, kv: 2, name: $n, data: $d} + $x'
 }
 
+# recs P N: N records, P-1 at secret/P/1 holding {"k":"v1"}, to P-N.
+recs() {
+	local i
+	for i in $(seq 1 "$2"); do
+		rec "$1-$i" "$1/$i" "{\"k\":\"v$i\"}"
+	done
+}
+
+# app_db_tags [TAG...]: the tags of app-db's latest version are kv-put's
+# for secret/app/db version 3, then the TAGs (KEY=VALUE).
+app_db_tags() {
+	run -0 secret app-db '.versions[-1].tags | to_entries | map("\(.key)=\(.value)") | .[]'
+	assert_output "$(printf '%s\n' migrated-from=hashicorp-vault \
+	    vault-path=secret/app/db vault-version=3 \
+	    "migration-date=$(date -u +%Y-%m-%d)" "$@")"
+}
+
 # seed JSON: load a fixture into the stand-in
 seed() {
 	kvadmin POST /_admin/seed "$1" >/dev/null
@@ -76,13 +93,7 @@ now() { date +%s; }
 @test "tags say where a secret came from; custom metadata follows as vault-KEY" {
 	run -0 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"x"}' \
 	    '{"version":3,"custom_metadata":{"owner":"team-a","tier":"gold"}}')"
-	run -0 secret app-db '.versions[-1].tags | to_entries | map("\(.key)=\(.value)") | .[]'
-	assert_output "migrated-from=hashicorp-vault
-vault-path=secret/app/db
-vault-version=3
-migration-date=$(date -u +%Y-%m-%d)
-vault-owner=team-a
-vault-tier=gold"
+	app_db_tags vault-owner=team-a vault-tier=gold
 }
 
 @test "expiry: a year by default, --expires DAYS or never, else Vault's delete_version_after" {
@@ -306,10 +317,8 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 
 @test "throttling by the vault slows the run but fails nothing" {
 	kvadmin POST /_admin/config '{"write_limit":4,"window":1}' >/dev/null
-	local i input=
-	for i in $(seq 1 12); do
-		input+=$(rec "t-$i" "t/$i" '{"k":"v"}')$'\n'
-	done
+	local input
+	input=$(recs t 12)$'\n'
 	run -0 --separate-stderr kv-put --write-rate 100000 <<<"$input"
 	[ "$(grep -c '"status":"created"' <<<"$output")" -eq 12 ]
 	run -0 kv_requests 'select(.status == 429) | .status'
@@ -319,10 +328,8 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 }
 
 @test "--write-rate paces secret writes under the budget" {
-	local i input= t0 t1
-	for i in $(seq 1 11); do
-		input+=$(rec "w-$i" "w/$i" '{"k":"v"}')$'\n'
-	done
+	local input t0 t1
+	input=$(recs w 11)$'\n'
 	t0=$(date +%s%N)
 	run -0 --separate-stderr kv-put --write-rate 50 <<<"$input"
 	t1=$(date +%s%N)
@@ -334,10 +341,8 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 
 @test "injected 5xx and dropped connections are retried: every secret arrives once" {
 	kvadmin POST /_admin/config '{"fail_rate":0.3,"fail_kinds":"500,503,drop","fail_seed":7}' >/dev/null
-	local i input=
-	for i in $(seq 1 20); do
-		input+=$(rec "f-$i" "f/$i" "{\"k\":\"v$i\"}")$'\n'
-	done
+	local input
+	input=$(recs f 20)$'\n'
 	run -0 --separate-stderr kv-put <<<"$input"
 	[ "$(grep -c '"status":"created"' <<<"$output")" -eq 20 ]
 	run -0 kv_requests 'select(.injected != null) | .injected'
@@ -349,11 +354,8 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 }
 
 @test "a run stopped by SIGTERM exits 2 saying what it did; a re-run completes it once" {
-	local i input= pid rc=0
-	for i in $(seq 1 30); do
-		input+=$(rec "k-$i" "k/$i" "{\"k\":\"v$i\"}")$'\n'
-	done
-	printf '%s' "$input" >"$BATS_TEST_TMPDIR/in"
+	local pid rc=0
+	recs k 30 >"$BATS_TEST_TMPDIR/in"
 	kv-put --write-rate 60 <"$BATS_TEST_TMPDIR/in" \
 	    >"$BATS_TEST_TMPDIR/out1" 2>"$BATS_TEST_TMPDIR/err1" &
 	pid=$!
@@ -432,9 +434,7 @@ usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] [--purge]
 @test "a vault that refuses the identity is fatal, and the message names the cure" {
 	local d
 	for d in rbac access-policy firewall connection; do
-		admin "$KV_URL/_admin/config" -d "{\"deny\":\"$d\"}" >/dev/null
-		run -2 --separate-stderr kv-put <<<'{"mount":"secret","path":"a","name":"secret-a","data":{"k":"v"}}'
-		assert_output ""
+		kv_denied "$d" kv-put '{"mount":"secret","path":"a","name":"secret-a","data":{"k":"v"}}'
 		case $d in
 		rbac) assert_regex "$stderr" "lacks the Key Vault Secrets Officer role" ;;
 		access-policy) assert_regex "$stderr" "access policy: give the identity secret permissions" ;;
@@ -491,20 +491,16 @@ usage: kv-put [-fhnqv] [-j jobs] [--expires days|never] [--json] [--purge]
 }
 
 @test "a value holding U+0000 is written as \\u0000, counted whole: a re-run is unchanged, a change after the NUL is an update" {
-	run -0 --separate-stderr kv-put <<-EOF
-		$(rec nul-a a/nul '{"k":"pw\u0000A\u0001"}')
-		$(rec nul-z a/zero '{"k":"\u0000"}')
-	EOF
+	local in
+	in=$(rec nul-a a/nul '{"k":"pw\u0000A\u0001"}'; rec nul-z a/zero '{"k":"\u0000"}')
+	run -0 --separate-stderr kv-put <<<"$in"
 	assert_equal "$(jq -c '[.name, .status]' <<<"$output")" '["nul-a","created"]
 ["nul-z","created"]'
 	run -0 secret nul-a '.versions[-1].value | [explode[]]'
 	assert_equal "$(jq -c . <<<"$output")" '[112,119,0,65,1]'
 	run -0 secret nul-z '.versions[-1].value | [explode[]]'
 	assert_equal "$(jq -c . <<<"$output")" '[0]'
-	run -0 --separate-stderr kv-put <<-EOF
-		$(rec nul-a a/nul '{"k":"pw\u0000A\u0001"}')
-		$(rec nul-z a/zero '{"k":"\u0000"}')
-	EOF
+	run -0 --separate-stderr kv-put <<<"$in"
 	assert_equal "$(jq -c '[.name, .status]' <<<"$output")" '["nul-a","unchanged"]
 ["nul-z","unchanged"]'
 	run -0 --separate-stderr kv-put <<-EOF
@@ -624,12 +620,7 @@ migration-date=$(date -u +%Y-%m-%d)"
 @test "custom metadata never rewrites kv-put's own tags, and a namespace too long to tag fails its record" {
 	run -0 --separate-stderr kv-put <<<"$(rec app-db app/db '{"p":"x"}' \
 	    '{"version":3,"custom_metadata":{"path":"other/db","namespace":"team-z","version":"9","owner":"o"}}')"
-	run -0 secret app-db '.versions[-1].tags | to_entries | map("\(.key)=\(.value)") | .[]'
-	assert_output "migrated-from=hashicorp-vault
-vault-path=secret/app/db
-vault-version=3
-migration-date=$(date -u +%Y-%m-%d)
-vault-owner=o"
+	app_db_tags vault-owner=o
 	assert_equal "${stderr_lines[0]}" "kv-put: secret/app/db: custom_metadata not written as tags, whose names kv-put's own tags have: vault-namespace, vault-path, vault-version"
 	local long
 	long=$(printf 'n%.0s' $(seq 1 513))

@@ -645,15 +645,6 @@ path_problem(const char *s, size_t len)
 	}
 }
 
-static int
-ctl_char(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < ' ' || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 /*
  * Check an input record before it goes to a worker: mount and path
  * strings that name one place in the namespace it came from, kv 1 or 2,
@@ -694,7 +685,7 @@ prepare(struct dump *d, jv rec)
 		    path_problem(jv_string_value(f),
 		    (size_t)jv_string_length_bytes(jv_copy(f)));
 		if (why == NULL && i == 2 && jv_get_kind(f) ==
-		    JV_KIND_STRING && ctl_char(jv_string_value(f)))
+		    JV_KIND_STRING && msg_has_ctl(jv_string_value(f)))
 			why = "holds a control character";
 		jv_free(f);
 		if (why != NULL)

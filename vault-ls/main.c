@@ -483,6 +483,28 @@ discover_failed(struct walk *w, const char *ns, long status, char *error)
 }
 
 /*
+ * Reading the mounts of ns from path failed: no answer r (freed), or
+ * Vault's status; what: the paths tried.
+ */
+static void
+mounts_failed(struct walk *w, const char *ns, jv r, long status,
+    const char *path, const char *what)
+{
+	char *m;
+
+	if (!jv_is_valid(r)) {
+		m = rec_invalid_msg(r, "no answer");
+		discover_failed(w, ns, 0, xasprintf("%s: %s", path, m));
+	} else {
+		m = vault_errmsg(r, status);
+		jv_free(r);
+		discover_failed(w, ns, status, xasprintf("cannot list mounts: "
+		    "%s: %s", what, m));
+	}
+	free(m);
+}
+
+/*
  * Every KV mount of namespace ns: sys/mounts, or for a token that may
  * not read it, sys/internal/ui/mounts, which lists the mounts the token
  * can use.
@@ -491,7 +513,6 @@ static void
 discover(struct walk *w, const char *ns)
 {
 	jv r, d;
-	char *err, *m;
 	long status;
 
 	r = vault_callns(w->vault, ns, "GET", "sys/mounts", NULL, jv_invalid(),
@@ -507,18 +528,8 @@ discover(struct walk *w, const char *ns)
 		jv_free(r);
 		return;
 	}
-	if (!jv_is_valid(r)) {
-		m = rec_invalid_msg(r, "no answer");
-		discover_failed(w, ns, 0, xasprintf("sys/mounts: %s", m));
-		free(m);
-		return;
-	}
-	if (status != 403) {
-		err = vault_errmsg(r, status);
-		jv_free(r);
-		discover_failed(w, ns, status, xasprintf("cannot list mounts: "
-		    "sys/mounts: %s", err));
-		free(err);
+	if (!jv_is_valid(r) || status != 403) {
+		mounts_failed(w, ns, r, status, "sys/mounts", "sys/mounts");
 		return;
 	}
 	jv_free(r);
@@ -526,19 +537,9 @@ discover(struct walk *w, const char *ns)
 	    "sys/internal/ui/mounts");
 	r = vault_callns(w->vault, ns, "GET", "sys/internal/ui/mounts", NULL,
 	    jv_invalid(), &status);
-	if (!jv_is_valid(r)) {
-		m = rec_invalid_msg(r, "no answer");
-		discover_failed(w, ns, 0, xasprintf("sys/internal/ui/mounts: "
-		    "%s", m));
-		free(m);
-		return;
-	}
-	if (status != 200) {
-		err = vault_errmsg(r, status);
-		jv_free(r);
-		discover_failed(w, ns, status, xasprintf("cannot list mounts: "
-		    "sys/mounts and sys/internal/ui/mounts: %s", err));
-		free(err);
+	if (!jv_is_valid(r) || status != 200) {
+		mounts_failed(w, ns, r, status, "sys/internal/ui/mounts",
+		    "sys/mounts and sys/internal/ui/mounts");
 		return;
 	}
 	mounts_from(w, ns, jv_getpath(r, JV_ARRAY(jv_string("data"),
@@ -663,13 +664,9 @@ resolve(struct walk *w, const char *arg)
 	long status;
 	int kv;
 
-	while (*arg == '/')
-		arg++;
-	p = xstrdup(arg);
-	n = strlen(p);
-	while (n > 0 && p[n - 1] == '/')
-		p[--n] = '\0';
-	if (n == 0)
+	arg += strspn(arg, "/");
+	p = xstrdup_noslash(arg, 0);
+	if (*p == '\0')
 		msg_usage_error("empty mount or folder: \"%s\"", arg);
 	if (vault_mount_of(w->vault, NULL, p, &mount, &kv, &status, &err) == -1) {
 		if (status == 0)

@@ -79,6 +79,31 @@ def http_code(e):
     return e.status_code, code, inner
 
 
+def refused(cred, code, what):
+    """cred gets no token: Entra ID's error names code."""
+    try:
+        cred.get_token("https://127.0.0.1/.default")
+        raise AssertionError(what)
+    except ClientAuthenticationError as e:
+        check(code in str(e), "%s in %s" % (code, e))
+
+
+def http_refused(what, want, fn, *args):
+    """fn(*args) fails with http_code want; the error."""
+    try:
+        fn(*args)
+    except HttpResponseError as e:
+        check(http_code(e) == want, "%s: %r" % (what, http_code(e)))
+        return e
+    raise AssertionError(what)
+
+
+def token_posts(seq):
+    """The token requests (POST) since seq."""
+    return [r for r in requests_since(seq) if r["kind"] == "token" and
+            r["method"] == "POST"]
+
+
 def roundtrip(cred, tag):
     c = kv_client(cred)
     n = name(tag)
@@ -109,11 +134,7 @@ def chk_secret_credential():
           "challenge first: %r" % data[0])
     # a wrong secret gives the real AADSTS error through MSAL
     bad = ClientSecretCredential(TENANT, CLIENT, "wrong", instance_discovery=False)
-    try:
-        bad.get_token("https://127.0.0.1/.default")
-        raise AssertionError("wrong secret accepted")
-    except ClientAuthenticationError as e:
-        check("AADSTS7000215" in str(e), "AADSTS7000215 in %s" % e)
+    refused(bad, "AADSTS7000215", "wrong secret accepted")
     print("ok secret-credential: %d requests" % len(reqs))
 
 
@@ -122,8 +143,7 @@ def chk_certificate():
     cred = CertificateCredential(TENANT, CLIENT, os.environ["CLIENT_CERT_PEM"],
                                  instance_discovery=False)
     roundtrip(cred, "cert")
-    tok = [r for r in requests_since(seq) if r["kind"] == "token" and
-           r["method"] == "POST"]
+    tok = token_posts(seq)
     check(tok and tok[-1]["status"] == 200, "token: %r" % tok)
     b = tok[-1]["body"]
     check(b["client_assertion_type"] ==
@@ -136,11 +156,7 @@ def chk_certificate():
               "-keyout %s -out %s.crt >/dev/null 2>&1 && cat %s.crt >> %s"
               % (pem, pem, pem, pem))
     other = CertificateCredential(TENANT, CLIENT, pem, instance_discovery=False)
-    try:
-        other.get_token("https://127.0.0.1/.default")
-        raise AssertionError("unregistered certificate accepted")
-    except ClientAuthenticationError as e:
-        check("AADSTS700027" in str(e), "AADSTS700027 in %s" % e)
+    refused(other, "AADSTS700027", "unregistered certificate accepted")
     print("ok certificate")
 
 
@@ -150,11 +166,7 @@ def chk_assertion():
     roundtrip(cred, "assert")
     bad = ClientAssertionCredential(
         TENANT, CLIENT, lambda: "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln")
-    try:
-        bad.get_token("https://127.0.0.1/.default")
-        raise AssertionError("unknown federated token accepted")
-    except ClientAuthenticationError as e:
-        check("AADSTS700213" in str(e), "AADSTS700213 in %s" % e)
+    refused(bad, "AADSTS700213", "unknown federated token accepted")
     print("ok assertion")
 
 
@@ -171,8 +183,7 @@ def chk_workload_identity():
         os.environ.pop(v, None)
     seq = last_seq()
     roundtrip(ManagedIdentityCredential(), "wid")
-    tok = [r for r in requests_since(seq) if r["kind"] == "token" and
-           r["method"] == "POST"]
+    tok = token_posts(seq)
     check(tok and tok[-1]["body"]["client_assertion"] == "<redacted>", repr(tok))
     print("ok workload-identity")
 
@@ -237,12 +248,8 @@ def chk_crud():
     check(g.value == "two" and g.properties.content_type == "application/json",
           "update kept the value")
     c.update_secret_properties(n, enabled=False)
-    try:
-        c.get_secret(n)
-        raise AssertionError("disabled secret readable")
-    except HttpResponseError as e:
-        check(http_code(e) == (403, "Forbidden", "SecretDisabled"),
-              "disabled: %r" % (http_code(e),))
+    http_refused("disabled secret readable",
+                 (403, "Forbidden", "SecretDisabled"), c.get_secret, n)
     try:
         c.get_secret(name("missing"))
         raise AssertionError("missing secret found")
@@ -299,12 +306,9 @@ def chk_soft_delete():
         d0 = poller.result()
         check(d0.recovery_id.endswith("/deletedsecrets/" + n), d0.recovery_id)
         # deletion still in progress: the name is busy
-        try:
-            c.set_secret(n, "again")
-            raise AssertionError("set during delete accepted")
-        except HttpResponseError as e:
-            check(http_code(e) == (409, "Conflict", "ObjectIsBeingDeleted"),
-                  repr(http_code(e)))
+        http_refused("set during delete accepted",
+                     (409, "Conflict", "ObjectIsBeingDeleted"),
+                     c.set_secret, n, "again")
         try:
             c.get_deleted_secret(n)
             raise AssertionError("deleted secret visible before completion")
@@ -315,22 +319,15 @@ def chk_soft_delete():
         ds = c.get_deleted_secret(n)
         check(ds.name == n and ds.scheduled_purge_date is not None, "deleted")
         check(n in {d.name for d in c.list_deleted_secrets()}, "listed deleted")
-        try:
-            c.set_secret(n, "again")
-            raise AssertionError("set on a soft-deleted name accepted")
-        except HttpResponseError as e:
-            check(http_code(e) == (409, "Conflict",
-                                   "ObjectIsDeletedButRecoverable"),
-                  repr(http_code(e)))
-            check("is currently in a deleted but recoverable state" in str(e),
-                  str(e))
+        e = http_refused("set on a soft-deleted name accepted",
+                         (409, "Conflict", "ObjectIsDeletedButRecoverable"),
+                         c.set_secret, n, "again")
+        check("is currently in a deleted but recoverable state" in str(e),
+              str(e))
         rp = c.begin_recover_deleted_secret(n, _polling_interval=0.2)
-        try:
-            c.set_secret(n, "again")
-            raise AssertionError("set during recovery accepted")
-        except HttpResponseError as e:
-            check(http_code(e) == (409, "Conflict", "ObjectIsBeingRecovered"),
-                  repr(http_code(e)))
+        http_refused("set during recovery accepted",
+                     (409, "Conflict", "ObjectIsBeingRecovered"),
+                     c.set_secret, n, "again")
         rp.wait()
         check(c.get_secret(n).value == "keep-me", "recovered value")
         c.begin_delete_secret(n, _polling_interval=0.2).wait()
@@ -468,15 +465,12 @@ def chk_rbac():
         c = kv_client(secret_cred())
         check(c.get_secret(n).value == "v1", "Secrets User reads")
         check(n in [p.name for p in c.list_properties_of_secrets()], "and lists")
-        try:
-            c.set_secret(n, "v2")
-            raise AssertionError("Secrets User could set a secret")
-        except HttpResponseError as e:
-            check(http_code(e) == (403, "Forbidden", "ForbiddenByRbac"),
-                  repr(http_code(e)))
-            check("Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'"
-                  in e.error.message and "DeniedWithNoValidRBAC" in
-                  e.error.message, e.error.message)
+        e = http_refused("Secrets User could set a secret",
+                         (403, "Forbidden", "ForbiddenByRbac"),
+                         c.set_secret, n, "v2")
+        check("Action: 'Microsoft.KeyVault/vaults/secrets/setSecret/action'"
+              in e.error.message and "DeniedWithNoValidRBAC" in
+              e.error.message, e.error.message)
         perms = list(auth.permissions.list_for_resource(
             rg, "Microsoft.KeyVault", "", "vaults", vname))
         data = [a for p in perms for a in p.data_actions]

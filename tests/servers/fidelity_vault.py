@@ -155,10 +155,8 @@ def s_kv2_basic():
 def s_kv2_list():
     c = client()
     kv = c.secrets.kv.v2
-    kv.create_or_update_secret("fid-list/app", {"a": "1"})
-    kv.create_or_update_secret("fid-list/app/db", {"a": "2"})
-    kv.create_or_update_secret("fid-list/app/api/key", {"a": "3"})
-    kv.create_or_update_secret("fid-list/zeta", {"a": "4"})
+    for i, p in enumerate(("app", "app/db", "app/api/key", "zeta"), 1):
+        kv.create_or_update_secret("fid-list/" + p, {"a": str(i)})
     eq(kv.list_secrets("fid-list")["data"]["keys"], ["app", "app/", "zeta"], "folder")
     eq(kv.list_secrets("fid-list/app/")["data"]["keys"], ["api/", "db"], "subfolder")
     assert "fid-list/" in kv.list_secrets("")["data"]["keys"]
@@ -290,11 +288,10 @@ path "secret/data/+/shared" {
 def s_policies():
     c = client()
     kv = c.secrets.kv.v2
-    kv.create_or_update_secret("fid-app/one", {"k": "1"})
-    kv.create_or_update_secret("fid-app/sub/two", {"k": "2"})
-    kv.create_or_update_secret("fid-app/private/x", {"k": "3"})
-    kv.create_or_update_secret("fid-other/secret", {"k": "4"})
-    kv.create_or_update_secret("anything/shared", {"k": "5"})
+    for i, p in enumerate(("fid-app/one", "fid-app/sub/two",
+                           "fid-app/private/x", "fid-other/secret",
+                           "anything/shared"), 1):
+        kv.create_or_update_secret(p, {"k": str(i)})
     c.sys.create_or_update_policy("fid-reader", READER)
     assert "fid-reader" in c.sys.list_policies()["data"]["policies"]
     eq(c.sys.read_policy("fid-reader")["data"]["rules"], READER, "read policy")

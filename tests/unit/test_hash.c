@@ -57,14 +57,7 @@ test_uuid(void)
 		CHECK(u[i] == '-' || isxdigit((unsigned char)u[i]));
 }
 
-static void
-b64(const char *in, size_t n, const char *want)
-{
-	char *s = hash_b64url(in, n);
-
-	CHECK_STR(s, want);
-	free(s);
-}
+#define b64(in, n, want)	CHECK_STR_FREE(hash_b64url(in, n), want)
 
 static void
 test_b64url(void)
@@ -81,14 +74,7 @@ test_b64url(void)
 	b64("\0\0", 2, "AAA");
 }
 
-static void
-enc(const char *in, const char *want)
-{
-	char *s = hash_urlencode(in);
-
-	CHECK_STR(s, want);
-	free(s);
-}
+#define enc(in, want)	CHECK_STR_FREE(hash_urlencode(in), want)
 
 static void
 test_urlencode(void)

@@ -20,14 +20,7 @@ canon(const char *v)
 	return c;
 }
 
-static void
-check_canon(const char *v, const char *want)
-{
-	char *c = canon(v);
-
-	CHECK_STR(c, want);
-	free(c);
-}
+#define check_canon(v, want)	CHECK_STR_FREE(canon(v), want)
 
 static void
 test_canon(void)
@@ -52,14 +45,8 @@ test_canon(void)
 	check_canon("", "ERR");
 }
 
-static void
-check_key(const char *canon_url, const char *want)
-{
-	char *k = kv_vault_key(canon_url);
-
-	CHECK_STR(k, want);
-	free(k);
-}
+#define check_key(canon_url, want) \
+	CHECK_STR_FREE(kv_vault_key(canon_url), want)
 
 static void
 test_key(void)

@@ -4,6 +4,7 @@
 #define VAULT2KV_UNIT_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int failures;
@@ -22,6 +23,13 @@ static int failures;
 		    __FILE__, __LINE__, (got), (want)); \
 		failures++; \
 	} \
+} while (0)
+
+/* CHECK_STR of got, a malloc'd string, which is then freed. */
+#define CHECK_STR_FREE(got, want) do { \
+	char *s_ = (got); \
+	CHECK_STR(s_, want); \
+	free(s_); \
 } while (0)
 
 #define CHECK_EQ(got, want) do { \
