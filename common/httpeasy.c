@@ -126,6 +126,15 @@ http_easy_set(struct http *h, CURL *e, struct job *j)
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT,
 	    strncasecmp(r->url, "https:", 6) == 0 ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * libcurl copies an HTTPS request into an upload buffer of 64 KB
+	 * per handle by default; 16 KB, its least, holds a whole secret
+	 * write (Key Vault values are at most 25 KB, sent in two pieces at
+	 * worst) and saves 48 KB for each of -j handles (#17: peak RSS).
+	 * curl.se/libcurl/c/CURLOPT_UPLOAD_BUFFERSIZE.html: "The minimum
+	 * buffer size allowed to be set is 16 kilobytes."
+	 */
+	curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    h->opts.connect_timeout_ms);
 	/* Each attempt gets what is left of the request's budget. */
