@@ -127,12 +127,12 @@ http_easy_set(struct http *h, CURL *e, struct job *j)
 	    strncasecmp(r->url, "https:", 6) == 0 ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	/*
-	 * libcurl copies an HTTPS request into an upload buffer of 64 KB
-	 * per handle by default; 16 KB, its least, holds a whole secret
-	 * write (Key Vault values are at most 25 KB, sent in two pieces at
-	 * worst) and saves 48 KB for each of -j handles (#17: peak RSS).
-	 * curl.se/libcurl/c/CURLOPT_UPLOAD_BUFFERSIZE.html: "The minimum
-	 * buffer size allowed to be set is 16 kilobytes."
+	 * libcurl copies an HTTPS request into an upload buffer, 64 KB per
+	 * handle by default; at 16 KB, its least, a larger request (a
+	 * secret of up to 25 KB) goes out in pieces, and each of -j handles
+	 * holds 48 KB less (#17: peak RSS).  curl.se/libcurl/c/
+	 * CURLOPT_UPLOAD_BUFFERSIZE.html: "The minimum buffer size allowed
+	 * to be set is 16 kilobytes."
 	 */
 	curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
