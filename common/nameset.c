@@ -1,6 +1,7 @@
 /* nameset.c: a set of names that compare without regard to case, kept small. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,8 @@ tmp_open(void)
 	if (dir == NULL || *dir == '\0')
 		dir = "/tmp";
 	path = xasprintf("%s/vault2kv-names.XXXXXX", dir);
-	if ((fd = mkstemp(path)) != -1)
+	/* Not for az(1), which kv-put may run. */
+	if ((fd = mkostemp(path, O_CLOEXEC)) != -1)
 		unlink(path);
 	free(path);
 	return fd;
