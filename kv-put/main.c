@@ -1350,7 +1350,7 @@ main(int argc, char *argv[])
 		status = rollback(vv->kv, purge, p.dry_run, &summary);
 		stop_kvset(p.set, cred, http, &sent, &retried, &throttled);
 		cimap_free(p.names);
-	nameset_free(p.held);
+		nameset_free(p.held);
 		free(p.from);
 		pthread_cond_destroy(&p.cv);
 		pthread_mutex_destroy(&p.mu);
@@ -1372,9 +1372,11 @@ main(int argc, char *argv[])
 	/*
 	 * A lane, and -j workers, for each vault: none holds up another.
 	 * One more worker for the records of no vault, which fail without
-	 * a request (-j of them were -j idle threads, #17: peak RSS).
+	 * a request (-j of them were -j idle threads, #17: peak RSS); the
+	 * ring holds 2 * jobs records, as pool_new(jobs) makes it.
 	 */
 	pool = pool_new(1, put_one, emit, &p);
+	pool_grow(pool, 2 * (unsigned long)jobs);
 	pool_set_lanes(pool, jobs);
 	pool_on_lost(pool, lost);
 	rec_reader_init(&rd, stdin);
