@@ -112,6 +112,21 @@ int	 cimap_iterate(struct cimap *,
  */
 void	*cimap_alloc(struct cimap *, size_t n);
 
+
+/*
+ * nameset.c: a set of names that compare without regard to case, for
+ * the names a run has done with: 8 bytes a name in memory, the names
+ * themselves in an unlinked temporary file (in memory when none can be
+ * written), read back to tell apart names whose hashes collide.  Exact.
+ * Not thread-safe.
+ */
+struct nameset;
+struct nameset *nameset_new(void);
+void	 nameset_free(struct nameset *);
+/* Add key: 1 if it was there already, else 0. */
+int	 nameset_add(struct nameset *, const char *key);
+int	 nameset_has(struct nameset *, const char *key);
+size_t	 nameset_count(struct nameset *);
 /*
  * msg.c: messages on stderr, verbosity, progress and the final summary.
  * Every message is one line "tool: subject: problem".  Thread-safe.

@@ -126,6 +126,15 @@ http_easy_set(struct http *h, CURL *e, struct job *j)
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT,
 	    strncasecmp(r->url, "https:", 6) == 0 ? 1L : 0L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * libcurl copies an HTTPS request into an upload buffer, 64 KB per
+	 * handle by default; at 16 KB, its least, a larger request (a
+	 * secret of up to 25 KB) goes out in pieces, and each of -j handles
+	 * holds 48 KB less (#17: peak RSS).  curl.se/libcurl/c/
+	 * CURLOPT_UPLOAD_BUFFERSIZE.html: "The minimum buffer size allowed
+	 * to be set is 16 kilobytes."
+	 */
+	curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    h->opts.connect_timeout_ms);
 	/* Each attempt gets what is left of the request's budget. */

@@ -92,7 +92,7 @@ struct check {
 	char		*from;		/* migrated-from of this Vault */
 	time_t		 now;
 	/* Kept by the main thread only. */
-	struct cimap	*seen;		/* vault key, ' ', name: the input */
+	struct nameset	*seen;		/* vault key, ' ', name: the input */
 	struct scope	*scopes;
 	size_t		 nscopes;
 	struct report	*report;	/* --report, or NULL */
@@ -707,7 +707,7 @@ find_orphans(struct kvvault *vv, void *arg)
 		seen = 1;
 		if (kv_id_parse(id, &kid) == 0 && kid.name != NULL) {
 			key = xasprintf("%s %s", vv->key, kid.name);
-			seen = cimap_get(c->seen, key) != NULL;
+			seen = nameset_has(c->seen, key);
 			free(key);
 		}
 		/* From this Vault, or from one kv-put could not name. */
@@ -898,7 +898,7 @@ dry_run(struct check *c, struct http *http, struct azure_cred *cred,
 	}
 	rec_reader_release(&rd);
 	stop_kvset(c->set, cred, http, &sent, &retried, &throttled);
-	cimap_free(c->seen);
+	nameset_free(c->seen);
 	free(c->from);
 	/* A check reads a name's versions, then a value: two requests. */
 	d = preflight_seconds(preflight_duration(2.0 * (n - failed), all_rate,
@@ -1051,7 +1051,7 @@ main(int argc, char *argv[])
 		msg_usage_error("%s", err);
 
 	c.now = time(NULL);
-	c.seen = cimap_new(0);
+	c.seen = nameset_new();
 	c.from = kv_migrated_from();
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
 	/*
@@ -1110,10 +1110,10 @@ main(int argc, char *argv[])
 			gpath = kv_record_vpath(rec);
 			gns = rec_ns(rec) != NULL ? xstrdup(rec_ns(rec)) :
 			    NULL;
-			/* Any value: the map is a set.  Names are per vault. */
+			/* Names are per vault. */
 			key = vv != NULL ? xasprintf("%s %s", vv->key, name) :
 			    NULL;
-			rc = key != NULL && cimap_put(c.seen, key, &c) != NULL;
+			rc = key != NULL && nameset_add(c.seen, key);
 			free(key);
 			if (rc &&
 			    !rec_failed(rec))
@@ -1144,7 +1144,7 @@ main(int argc, char *argv[])
 	    xstrdup("the records' vaults");
 	kvset_free_data(c.set);
 	stop_kvset(c.set, cred, http, &sent, &retried, &throttled);
-	cimap_free(c.seen);
+	nameset_free(c.seen);
 	free(c.from);
 	for (i = 0; i < c.nscopes; i++) {
 		free(c.scopes[i].ns);

@@ -85,6 +85,9 @@ struct put {
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
 	struct cimap	*names;		/* name: struct ent, under mu */
+	struct nameset	*held;		/* names let go: the vault has them */
+	size_t		 live;		/* entries in names */
+	size_t		 gone;		/* names' keys let go (value NULL) */
 	/* Counts, kept by the emitting (main) thread. */
 	long		 in;		/* records handed to the pool */
 	long		 out;
@@ -179,13 +182,6 @@ fatal_free(const char *what, char *m)
 }
 
 /*
- * The entry of a name whose records are all done and which the vault now
- * holds: its own entry is freed, so memory stays flat however many names
- * a run writes, and a later record of the name asks the vault again.
- */
-static struct ent held;
-
-/*
  * A name's key in p->names: names are unique per vault only, so the
  * vault's key comes first (a space is in neither).  malloc'd.
  */
@@ -203,16 +199,28 @@ static struct ent *
 ent_get(struct put *p, const char *name)
 {
 	struct ent *e, *known;
+	size_t keys;
 
-	if ((known = cimap_get(p->names, name)) == NULL || known == &held) {
-		e = xcalloc(1, sizeof(*e));
-		e->vver = -1;
-		/* Held: the vault has it; the rest is asked again. */
-		e->exists = known == &held;
-		cimap_put(p->names, name, e);
-		return e;
-	}
-	return known;
+	if ((known = cimap_get(p->names, name)) != NULL)
+		return known;
+	e = xcalloc(1, sizeof(*e));
+	e->vver = -1;
+	/* Held: the vault has it; the rest is asked again. */
+	e->exists = nameset_has(p->held, name);
+	keys = cimap_count(p->names);
+	cimap_put(p->names, name, e);
+	if (cimap_count(p->names) == keys)
+		p->gone--;	/* a key let go, taken again */
+	p->live++;
+	return e;
+}
+
+static int
+ent_keep(const char *name, void *val, void *arg)
+{
+	if (val != NULL)
+		cimap_put(arg, name, val);
+	return 0;
 }
 
 static int
@@ -220,7 +228,7 @@ ent_free(const char *name, void *val, void *arg)
 {
 	struct ent *e = val;
 
-	if (e == &held)
+	if (e == NULL)
 		return 0;
 	kvvers_release(&e->vers);
 	free(e->vpath);
@@ -228,6 +236,32 @@ ent_free(const char *name, void *val, void *arg)
 	free(e->cur_id);
 	free(e);
 	return 0;
+}
+
+/*
+ * The entry of a name whose records are all done and which the vault now
+ * holds: freed, and its name kept in p->held alone, so memory stays flat
+ * however many names a run writes; a later record of the name asks the
+ * vault again.  With p->mu held.
+ */
+static void
+ent_let_go(struct put *p, const char *key, struct ent *e)
+{
+	struct cimap *m;
+
+	nameset_add(p->held, key);
+	cimap_put(p->names, key, NULL);
+	ent_free(NULL, e, NULL);
+	p->live--;
+	p->gone++;
+	/* The keys let go outnumber the live ones: a map of these alone. */
+	if (p->gone > 1024 && p->gone > p->live) {
+		m = cimap_new(0);
+		cimap_iterate(p->names, ent_keep, m);
+		cimap_free(p->names);
+		p->names = m;
+		p->gone = 0;
+	}
 }
 
 /* Both NULL, or the same string. */
@@ -997,10 +1031,8 @@ put_one(jv rec, long ticket, void *arg)
 	 * the entry go (a dry run keeps its plan, which the vault lacks).
 	 */
 	if (!p->dry_run && j.e->turn == j.e->issued && j.e->exists &&
-	    !j.e->deleted) {
-		cimap_put(p->names, key, &held);
-		ent_free(NULL, j.e, NULL);
-	}
+	    !j.e->deleted)
+		ent_let_go(p, key, j.e);
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 out:
@@ -1295,6 +1327,7 @@ main(int argc, char *argv[])
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
 	p.names = cimap_new(0);
+	p.held = nameset_new();
 
 	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
 	p.http = http;
@@ -1314,6 +1347,7 @@ main(int argc, char *argv[])
 		status = rollback(p.set, purge, p.dry_run, &summary);
 		stop_kvset(p.set, cred, http, &sent, &retried, &throttled);
 		cimap_free(p.names);
+		nameset_free(p.held);
 		free(p.from);
 		pthread_cond_destroy(&p.cv);
 		pthread_mutex_destroy(&p.mu);
@@ -1332,8 +1366,14 @@ main(int argc, char *argv[])
 	if ((cn = azure_cred_name(cred)) != NULL)
 		msg_info(vv != NULL ? vv->url : NULL, "signed in with %s", cn);
 
-	/* A lane, and -j workers, for each vault: none holds up another. */
-	pool = pool_new(jobs, put_one, emit, &p);
+	/*
+	 * A lane, and -j workers, for each vault: none holds up another.
+	 * One more worker for the records of no vault, which fail without
+	 * a request (-j of them were -j idle threads, #17: peak RSS); the
+	 * ring holds 2 * jobs records, as pool_new(jobs) makes it.
+	 */
+	pool = pool_new(1, put_one, emit, &p);
+	pool_grow(pool, 2 * (unsigned long)jobs);
 	pool_set_lanes(pool, jobs);
 	pool_on_lost(pool, lost);
 	rec_reader_init(&rd, stdin);
@@ -1364,6 +1404,7 @@ main(int argc, char *argv[])
 	stop_kvset(p.set, cred, http, &sent, &retried, &throttled);
 	cimap_iterate(p.names, ent_free, NULL);
 	cimap_free(p.names);
+	nameset_free(p.held);
 	free(p.from);
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);

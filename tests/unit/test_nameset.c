@@ -1,0 +1,139 @@
+/* test_nameset.c: the set of names done with, exact whatever the hashes. */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "unit.h"
+
+#define MANY	300000
+
+/* nameset.c's hash, to know that the test meets colliding names. */
+static uint32_t
+fnv(const char *key)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *key != '\0'; key++) {
+		h ^= (unsigned char)(*key >= 'A' && *key <= 'Z' ?
+		    *key - 'A' + 'a' : *key);
+		h *= 1099511628211ULL;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static int
+cmp32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_basic(void)
+{
+	struct nameset *s = nameset_new();
+	char big[1000];
+
+	CHECK_EQ(nameset_add(s, "Secret-App"), 0);
+	CHECK_EQ(nameset_add(s, "secret-app"), 1);
+	CHECK_EQ(nameset_add(s, "SECRET-APP"), 1);
+	CHECK(nameset_has(s, "sEcReT-aPp"));
+	CHECK(!nameset_has(s, "secret-ap"));
+	CHECK(!nameset_has(s, "secret-app2"));
+	CHECK_EQ(nameset_add(s, ""), 0);
+	CHECK(nameset_has(s, ""));
+	/* Longer than what a lookup reads on the stack. */
+	memset(big, 'X', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK_EQ(nameset_add(s, big), 0);
+	big[500] = 'x';
+	CHECK(nameset_has(s, big));
+	big[500] = 'y';
+	CHECK(!nameset_has(s, big));
+	CHECK_EQ(nameset_count(s), 3);
+	nameset_free(s);
+}
+
+/*
+ * Many names, and as many others never added: among them, names whose
+ * 32-bit hashes are the same, told apart by their bytes.
+ */
+static void
+test_many(void)
+{
+	struct nameset *s = nameset_new();
+	uint32_t *hs = xcalloc(MANY, sizeof(*hs)), h;
+	char name[64];
+	long i, bad = 0, lost = 0, collide = 0;
+
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "team%ld-svc%ld-Secret%ld",
+		    i % 10, i % 97, i);
+		if (nameset_add(s, name) != 0)
+			bad++;
+		hs[i] = fnv(name);
+	}
+	qsort(hs, MANY, sizeof(*hs), cmp32);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(nameset_count(s), MANY);
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "TEAM%ld-svc%ld-secret%ld",
+		    i % 10, i % 97, i);
+		if (!nameset_has(s, name) || nameset_add(s, name) != 1)
+			lost++;
+		snprintf(name, sizeof(name), "other%ld-secret%ld", i % 7, i);
+		h = fnv(name);
+		if (bsearch(&h, hs, MANY, sizeof(*hs), cmp32) != NULL)
+			collide++;
+		if (nameset_has(s, name))
+			bad++;
+	}
+	CHECK_EQ(lost, 0);
+	CHECK_EQ(bad, 0);
+	/* The test met what it is for. */
+	CHECK(collide > 0);
+	CHECK_EQ(nameset_count(s), MANY);
+	free(hs);
+	nameset_free(s);
+}
+
+/* No temporary file: the names stay in memory, and the set is the same. */
+static void
+test_no_file(void)
+{
+	struct nameset *s;
+	char name[64];
+	long i, bad = 0;
+
+	setenv("TMPDIR", "/nonexistent/vault2kv-test", 1);
+	s = nameset_new();
+	for (i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "n%ld", i);
+		if (nameset_add(s, name) != 0)
+			bad++;
+	}
+	for (i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "N%ld", i);
+		if (!nameset_has(s, name))
+			bad++;
+		snprintf(name, sizeof(name), "m%ld", i);
+		if (nameset_has(s, name))
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	nameset_free(s);
+	unsetenv("TMPDIR");
+}
+
+int
+main(void)
+{
+	test_basic();
+	test_many();
+	test_no_file();
+	return unit_result("test_nameset");
+}
