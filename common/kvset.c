@@ -155,8 +155,8 @@ kvset_get(struct kvset *s, const char *vault, int *fresh, char **err)
 	if (vault == NULL) {
 		if (s->dflt == NULL)
 			*err = xstrdup("no vault: the record has no vault "
-			    "field, and neither --vault nor KEY_VAULT_NAME "
-			    "names a default");
+			    "field, and no default vault is given "
+			    "(KEY_VAULT_NAME, or the vault option)");
 		return s->dflt;
 	}
 	if ((canon = kv_vault_field(vault, err)) == NULL)

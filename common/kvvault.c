@@ -221,7 +221,7 @@ kv_vault_host_ok(const char *canon, const char *trusted, char **err)
 	if (kv_dns_of(u.host, &n) != NULL && memchr(u.host, '.', n) == NULL)
 		return 1;
 	/*
-	 * The operator's own vault (--vault, KEY_VAULT_NAME), and its
+	 * The operator's own vault (KEY_VAULT_NAME, or the vault option), and its
 	 * siblings: the same parent domain, label by label, and port, as
 	 * a Key Vault challenge's resource is checked (kv_scope_ok).
 	 */
@@ -238,6 +238,6 @@ kv_vault_host_ok(const char *canon, const char *trusted, char **err)
 	free(e);
 	*err = xasprintf("%s is not a Key Vault host (NAME.vault.azure.net, "
 	    "or of another Azure cloud) nor a sibling of the default vault "
-	    "(--vault, KEY_VAULT_NAME): nothing is sent there", canon);
+	    "(KEY_VAULT_NAME, or the vault option): nothing is sent there", canon);
 	return 0;
 }

@@ -489,8 +489,8 @@ kv-check: try 'kv-check -h' for usage"
 
 @test "no vault fails the record; credentials that get no token are fatal: exit 2, nothing read" {
 	run -1 --separate-stderr env -u KEY_VAULT_NAME kv-check <<<'{"mount":"secret","path":"app/api","name":"secret-app-api"}'
-	assert_output '{"mount":"secret","path":"app/api","name":"secret-app-api","error":{"tool":"kv-check","status":null,"message":"no vault: the record has no vault field, and neither --vault nor KEY_VAULT_NAME names a default"}}'
-	assert_equal "$(head -n 1 <<<"$stderr")" "kv-check: secret/app/api: no vault: the record has no vault field, and neither --vault nor KEY_VAULT_NAME names a default"
+	assert_output '{"mount":"secret","path":"app/api","name":"secret-app-api","error":{"tool":"kv-check","status":null,"message":"no vault: the record has no vault field, and no default vault is given (KEY_VAULT_NAME, or the vault option)"}}'
+	assert_equal "$(head -n 1 <<<"$stderr")" "kv-check: secret/app/api: no vault: the record has no vault field, and no default vault is given (KEY_VAULT_NAME, or the vault option)"
 	run -2 --separate-stderr env AZURE_CLIENT_SECRET=wrong kv-check <<<'{"name":"secret-app-api"}'
 	assert_equal "$output" ""
 	assert_regex "$stderr" '^kv-check: https://127\.0\.0\.1:[0-9]+: no Azure credential could get a token'

@@ -270,7 +270,7 @@ m-a-b"
 	assert_equal "$(jq -r '[.name, .rollback // .error.message] | @tsv' <<<"$output")" "shared	purged
 shared	purged
 only-c	purged
-evil	vault https://evil.example.com is not a Key Vault host (NAME.vault.azure.net, or of another Azure cloud) nor a sibling of the default vault (--vault, KEY_VAULT_NAME): nothing is sent there"
+evil	vault https://evil.example.com is not a Key Vault host (NAME.vault.azure.net, or of another Azure cloud) nor a sibling of the default vault (KEY_VAULT_NAME, or the vault option): nothing is sent there"
 	assert_equal "$(names "$KV_A")" ""
 	assert_equal "$(names "$KV_B")" pre
 	assert_equal "$(names "$KV_C")" ""
@@ -336,7 +336,7 @@ ok"
 		{"mount":"m","path":"c","name":"c","vault":42,"data":{"v":"s3cr3t-Qx"}}
 		{"mount":"m","path":"d","name":"d","vault":"","data":{"v":"s3cr3t-Qx"}}
 	EOF
-	assert_equal "$(jq -r .error.message <<<"$output")" "vault https://evil.example is not a Key Vault host (NAME.vault.azure.net, or of another Azure cloud) nor a sibling of the default vault (--vault, KEY_VAULT_NAME): nothing is sent there
+	assert_equal "$(jq -r .error.message <<<"$output")" "vault https://evil.example is not a Key Vault host (NAME.vault.azure.net, or of another Azure cloud) nor a sibling of the default vault (KEY_VAULT_NAME, or the vault option): nothing is sent there
 vault http://kv-b.localhost: a Key Vault URL is https://HOST[:PORT] (tokens are sent only over TLS)
 vault is a number, not a string
 vault is empty"
