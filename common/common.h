@@ -126,6 +126,17 @@ void	 nameset_free(struct nameset *);
 /* Add key: 1 if it was there already, else 0. */
 int	 nameset_add(struct nameset *, const char *key);
 int	 nameset_has(struct nameset *, const char *key);
+/*
+ * Add key with a value, vlen bytes at val, kept in the file with it:
+ * 1 if key was there already (its value unchanged), else 0.
+ */
+int	 nameset_put(struct nameset *, const char *key, const void *val,
+	    size_t vlen);
+/*
+ * Is key there: 1 with its value in val (emptied first; empty for a key
+ * added without one), else 0 and val empty.
+ */
+int	 nameset_get(struct nameset *, const char *key, struct buf *val);
 size_t	 nameset_count(struct nameset *);
 /*
  * msg.c: messages on stderr, verbosity, progress and the final summary.

@@ -13,6 +13,8 @@
 #define FIRST_CAP	1024
 #define WBUF_SIZE	4096
 #define STACK_KEY	256
+/* In a name's length word: a value follows the name. */
+#define VALUED		0x80000000U
 
 /*
  * A run that writes or checks 100,000 names must not hold them all in
@@ -22,6 +24,10 @@
  * file, read back only when a hash matches.  So the set is exact: two
  * names whose hashes collide are told apart by their bytes.  Where no
  * temporary file can be made or written, the bytes stay in memory.
+ * A name put with a value (nameset_put) has the value after it in the
+ * file, its length first, and a bit of the name's length says so: kv-name
+ * keeps whose each name is there, and reads it back only for a name
+ * already taken.
  */
 struct nameslot {
 	uint32_t	 hash;
@@ -212,7 +218,7 @@ same(struct nameset *s, uint32_t off, const char *key, size_t len)
 	int r = 1;
 
 	get_bytes(s, off - 1, &n, sizeof(n));
-	if (n != len)
+	if ((n & ~VALUED) != len)
 		return 0;
 	b = len <= sizeof(stack) ? stack : xmalloc(len);
 	get_bytes(s, off - 1 + sizeof(n), b, len);
@@ -281,12 +287,14 @@ nameset_has(struct nameset *s, const char *key)
 	    len)].off != 0;
 }
 
-int
-nameset_add(struct nameset *s, const char *key)
+/* Add key, and when valued, its value (vlen bytes at val). */
+static int
+insert(struct nameset *s, const char *key, const void *val, size_t vlen,
+    int valued)
 {
 	size_t i, j, len = strlen(key);
 	uint64_t off = s->flushed + s->wlen;
-	uint32_t h = hash(key, len), n = (uint32_t)len;
+	uint32_t h = hash(key, len), n = (uint32_t)len, vn = (uint32_t)vlen;
 	char c;
 
 	if ((s->n + 1) * 8 > s->cap * 7)
@@ -294,15 +302,66 @@ nameset_add(struct nameset *s, const char *key)
 	i = find(s, h, key, len);
 	if (s->slot[i].off != 0)
 		return 1;
-	if (len > UINT32_MAX || off + sizeof(n) + len >= UINT32_MAX)
+	if (len >= VALUED || vlen >= VALUED || off + sizeof(n) + len +
+	    (valued ? sizeof(vn) + vlen : 0) >= UINT32_MAX)
 		msg_fatal("more names than one run can remember (4 GB)");
+	if (valued)
+		n |= VALUED;
 	put_bytes(s, &n, sizeof(n));
 	for (j = 0; j < len; j++) {
 		c = (char)fold((unsigned char)key[j]);
 		put_bytes(s, &c, 1);
 	}
+	if (valued) {
+		put_bytes(s, &vn, sizeof(vn));
+		put_bytes(s, val, vlen);
+	}
 	s->slot[i].hash = h;
 	s->slot[i].off = (uint32_t)off + 1;
 	s->n++;
 	return 0;
+}
+
+int
+nameset_add(struct nameset *s, const char *key)
+{
+	return insert(s, key, NULL, 0, 0);
+}
+
+int
+nameset_put(struct nameset *s, const char *key, const void *val,
+    size_t vlen)
+{
+	return insert(s, key, val, vlen, 1);
+}
+
+int
+nameset_get(struct nameset *s, const char *key, struct buf *val)
+{
+	size_t i, len = strlen(key);
+	uint64_t off;
+	uint32_t n, vn;
+	char chunk[STACK_KEY];
+
+	buf_reset(val);
+	if (s->cap == 0)
+		return 0;
+	i = find(s, hash(key, len), key, len);
+	if (s->slot[i].off == 0)
+		return 0;
+	off = s->slot[i].off - 1;
+	get_bytes(s, off, &n, sizeof(n));
+	if ((n & VALUED) == 0)
+		return 1;
+	off += sizeof(n) + len;
+	get_bytes(s, off, &vn, sizeof(vn));
+	off += sizeof(vn);
+	while (vn > 0) {
+		n = vn < sizeof(chunk) ? vn : sizeof(chunk);
+		get_bytes(s, off, chunk, n);
+		buf_add(val, chunk, n);
+		off += n;
+		vn -= n;
+	}
+	return 1;
 }

@@ -101,14 +101,76 @@ test_many(void)
 	nameset_free(s);
 }
 
+/*
+ * Values kept with the names: read back whole (NUL bytes, longer than a
+ * read's chunk, across the write buffer's flushes), for any case of the
+ * name, the first value staying; a name added without one has none.
+ */
+static void
+test_values(void)
+{
+	struct nameset *s = nameset_new();
+	struct buf v;
+	char name[64], val[64], big[1000];
+	long i, bad = 0;
+
+	buf_init(&v);
+	CHECK_EQ(nameset_put(s, "Vault1 Name-A", "\0\0\0\0sec/a\0nns", 14), 0);
+	CHECK_EQ(nameset_put(s, "vault1 name-a", "other", 5), 1);
+	CHECK_EQ(nameset_get(s, "VAULT1 NAME-A", &v), 1);
+	CHECK_EQ(v.len, 14);
+	CHECK(memcmp(v.data, "\0\0\0\0sec/a\0nns", 14) == 0);
+	CHECK_EQ(nameset_add(s, "plain"), 0);
+	CHECK_EQ(nameset_get(s, "Plain", &v), 1);
+	CHECK_EQ(v.len, 0);
+	CHECK_EQ(nameset_put(s, "empty", "", 0), 0);
+	CHECK_EQ(nameset_get(s, "empty", &v), 1);
+	CHECK_EQ(v.len, 0);
+	CHECK_EQ(nameset_put(s, "x", "y", 1), 0);
+	CHECK_EQ(nameset_get(s, "name-b", &v), 0);
+	CHECK_EQ(v.len, 0);
+	CHECK(nameset_has(s, "name-A") == 0);
+	CHECK(nameset_has(s, "vault1 NAME-a"));
+	CHECK_EQ(nameset_add(s, "Vault1 name-a"), 1);
+	memset(big, 'v', sizeof(big));
+	big[600] = '\0';
+	CHECK_EQ(nameset_put(s, "big", big, sizeof(big)), 0);
+	CHECK_EQ(nameset_get(s, "BIG", &v), 1);
+	CHECK_EQ(v.len, sizeof(big));
+	CHECK(memcmp(v.data, big, sizeof(big)) == 0);
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "v%ld Secret-%ld", i % 3, i);
+		snprintf(val, sizeof(val), "mount/path%ld", i);
+		if (nameset_put(s, name, val, strlen(val) + i % 2) != 0)
+			bad++;
+	}
+	for (i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "V%ld SECRET-%ld", i % 3, i);
+		snprintf(val, sizeof(val), "mount/path%ld", i);
+		if (nameset_get(s, name, &v) != 1 ||
+		    v.len != strlen(val) + i % 2 ||
+		    memcmp(v.data, val, v.len) != 0)
+			bad++;
+		snprintf(name, sizeof(name), "v%ld secret-%ld", (i + 1) % 3, i);
+		if (nameset_get(s, name, &v) != 0)
+			bad++;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(nameset_count(s), MANY + 5);
+	buf_release(&v);
+	nameset_free(s);
+}
+
 /* No temporary file: the names stay in memory, and the set is the same. */
 static void
 test_no_file(void)
 {
 	struct nameset *s;
+	struct buf v;
 	char name[64];
 	long i, bad = 0;
 
+	buf_init(&v);
 	setenv("TMPDIR", "/nonexistent/vault2kv-test", 1);
 	s = nameset_new();
 	for (i = 0; i < 20000; i++) {
@@ -124,7 +186,21 @@ test_no_file(void)
 		if (nameset_has(s, name))
 			bad++;
 	}
+	/* Values too, past what was in memory before. */
+	for (i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "k%ld", i);
+		if (nameset_put(s, name, name + 1, strlen(name + 1)) != 0)
+			bad++;
+	}
+	for (i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "K%ld", i);
+		if (nameset_get(s, name, &v) != 1 ||
+		    v.len != strlen(name + 1) ||
+		    memcmp(v.data, name + 1, v.len) != 0)
+			bad++;
+	}
 	CHECK_EQ(bad, 0);
+	buf_release(&v);
 	nameset_free(s);
 	unsetenv("TMPDIR");
 }
@@ -134,6 +210,7 @@ main(void)
 {
 	test_basic();
 	test_many();
+	test_values();
 	test_no_file();
 	return unit_result("test_nameset");
 }
