@@ -207,6 +207,13 @@ bucket_take(struct http_bucket *b, double now)
 		    b->tokens + (now - b->last) * b->rate);
 		b->last = now;
 	}
+	/*
+	 * Sends in flight have not reached the server's bucket yet, which
+	 * meanwhile stays full and loses its refill: once they arrive it
+	 * holds at most burst - inflight (0 for a plain bucket, which
+	 * counts none).
+	 */
+	b->tokens = fmin(b->tokens, b->burst - b->inflight);
 	if (b->tokens >= 1)
 		b->tokens -= 1;
 	else if ((wait = (long)ceil((1 - b->tokens) / b->rate * 1000)) < 1)

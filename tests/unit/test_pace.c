@@ -57,6 +57,21 @@ test_basic(void)
 	http_bucket_free(b);
 	http_bucket_throttled(NULL);
 
+	/*
+	 * Trusting, with sends in flight: the server's bucket, full while
+	 * they travel, will hold at most the burst less them.  16 go at t,
+	 * one is answered at t + 0.01 (the refill starts), 15 arrive only
+	 * at t + 1: then the server has 300 - 15, and so many go, no more.
+	 */
+	b = http_window_new(300, 10);
+	for (i = 0; i < 16; i++)
+		CHECK_EQ(http_bucket_take(b, t), 0);
+	http_bucket_done(b, t + 0.01);
+	for (i = 0; http_bucket_take(b, t + 1.0) == 0 && i < 400; i++)
+		;
+	CHECK_EQ(i, 285);
+	http_bucket_free(b);
+
 	/* Strict from idle: the whole budget at once. */
 	b = http_window_new(5, 10);
 	http_bucket_throttled(b);
