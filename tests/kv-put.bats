@@ -419,7 +419,7 @@ kv-put: dry-run: 4 records: 1 would be created, 2 would be updated, 1 unchanged,
 
 @test "a vault name that does not resolve names the cure" {
 	run -2 --separate-stderr kv-put --vault "https://no-such-vault.invalid" </dev/null
-	assert_equal "$stderr" "kv-put: https://no-such-vault.invalid: listing secrets: cannot resolve no-such-vault.invalid: check the vault name (KEY_VAULT_NAME, or the vault option) or, behind a private endpoint, the private DNS zone"
+	assert_equal "$stderr" "kv-put: https://no-such-vault.invalid: listing secrets: cannot resolve no-such-vault.invalid: check the vault name (--vault, KEY_VAULT_NAME) or, behind a private endpoint, the private DNS zone"
 }
 
 @test "a bad option prints the usage and exits 2" {
