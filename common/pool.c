@@ -109,12 +109,19 @@ worker(void *p)
 		s = &pl->slots[idx % pl->window];
 		s->out = out;
 		s->done = 1;
-		pthread_cond_broadcast(&pl->cv_done);
-		/* A lane's worker is free: its next slot may start. */
-		if (s->lane >= 0) {
+		/*
+		 * Only the submitting thread waits on cv_done, and only for
+		 * the head slot (drain): a slot behind it wakes nobody.
+		 */
+		if (idx == pl->head)
+			pthread_cond_signal(&pl->cv_done);
+		/*
+		 * A lane's worker is free: its lane's next slot may start,
+		 * and this worker, about to look again, is the one to take
+		 * it.
+		 */
+		if (s->lane >= 0)
 			pl->busy[s->lane]--;
-			pthread_cond_broadcast(&pl->cv_work);
-		}
 	}
 	pthread_mutex_unlock(&pl->mu);
 	return NULL;
@@ -317,8 +324,14 @@ pool_submit_lane(struct pool *pl, jv rec, long tag, int lane)
 	s->lane = lane;
 	s->started = 0;
 	s->done = 0;
-	/* Any idle worker may be the one whose lane this is. */
-	pthread_cond_broadcast(&pl->cv_work);
+	/*
+	 * One idle worker is enough: any worker takes a slot of any lane,
+	 * and a worker that finds nothing it may start sleeps again.  A
+	 * broadcast would wake all N for each record (N context switches
+	 * a record when the input trickles in, as kv-check's does behind
+	 * a paced kv-put).
+	 */
+	pthread_cond_signal(&pl->cv_work);
 	drain(pl, 0);
 	rc = pl->stopped ? -1 : 0;
 	pthread_mutex_unlock(&pl->mu);
