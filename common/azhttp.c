@@ -242,15 +242,9 @@ az_eq(const char *a, const char *b)
 void
 az_payload(jv body, struct buf *payload)
 {
-	jv dumped;
-
 	buf_init(payload);
-	if (jv_is_valid(body)) {
-		dumped = jv_dump_string(jv_copy(body), 0);
-		buf_add(payload, jv_string_value(dumped),
-		    (size_t)jv_string_length_bytes(jv_copy(dumped)));
-		jv_wipe_free(dumped);
-	}
+	if (jv_is_valid(body))
+		json_put(payload, body, 0);
 	jv_wipe_free(body);
 }
 

@@ -80,6 +80,13 @@ void	 buf_release(struct buf *);	/* wiped and freed */
 char	*buf_detach(struct buf *);	/* caller owns the string */
 
 /*
+ * json.c: v (borrowed) appended to b as compact JSON text, the same bytes
+ * as libjq's jv_dump_string(v, 0), or with sorted, JV_PRINT_SORTED; only
+ * faster.  Strings pass through b alone: wipe b after a secret.
+ */
+void	 json_put(struct buf *b, jv v, int sorted);
+
+/*
  * cimap.c: a map from names to pointers, for Key Vault's names, which
  * compare without regard to ASCII case.  Keys are copied, lower-cased,
  * into large blocks of the map's own (no allocation per key: a run may

@@ -69,8 +69,7 @@ char *
 kv_shape_value(jv data, int json, const char **content_type, size_t *len,
     char **err)
 {
-	jv d = jv_invalid();
-	char *r;
+	struct buf b;
 	int n;
 
 	*len = 0;
@@ -78,6 +77,7 @@ kv_shape_value(jv data, int json, const char **content_type, size_t *len,
 		*err = xstrdup("data is not a JSON object");
 		return NULL;
 	}
+	buf_init(&b);
 	n = jv_object_length(jv_copy(data));
 	if (n == 1 && !json) {
 		jv_object_foreach(data, k, v) {
@@ -90,26 +90,25 @@ kv_shape_value(jv data, int json, const char **content_type, size_t *len,
 				 * cut at a NUL.
 				 */
 				*content_type = "text/plain";
-				d = v;
+				buf_add(&b, jv_string_value(v),
+				    (size_t)jv_string_length_bytes(
+				    jv_copy(v)));
 			} else {
 				*content_type = jv_get_kind(v) ==
 				    JV_KIND_OBJECT || jv_get_kind(v) ==
 				    JV_KIND_ARRAY ? "application/json" :
 				    "text/plain";
-				d = jv_dump_string(v, JV_PRINT_SORTED);
+				json_put(&b, v, 1);
 			}
+			/* A member that data still holds: only freed. */
+			jv_free(v);
 		}
 	} else {
-		d = jv_dump_string(jv_copy(data), JV_PRINT_SORTED);
+		json_put(&b, data, 1);
 		*content_type = "application/json";
 	}
-	*len = (size_t)jv_string_length_bytes(jv_copy(d));
-	r = xmalloc(*len + 1);
-	memcpy(r, jv_string_value(d), *len);
-	r[*len] = '\0';
-	/* Wipes a dump; a member that data still holds is only freed. */
-	jv_wipe_free(d);
-	return r;
+	*len = b.len;
+	return buf_detach(&b);
 }
 
 const char *

@@ -595,18 +595,18 @@ rec_next_input(struct rec_reader *rd, jv *out)
 int
 rec_write(FILE *fp, jv rec)
 {
-	jv s;
+	struct buf s;
 	int rc = 0, e = 0;
 
-	s = jv_dump_string(jv_copy(rec), 0);
+	buf_init(&s);
+	json_put(&s, rec, 0);
+	buf_addc(&s, '\n');
 	errno = 0;
-	if (fwrite(jv_string_value(s), 1,
-	    (size_t)jv_string_length_bytes(jv_copy(s)), fp) == 0 ||
-	    putc('\n', fp) == EOF || fflush(fp) == EOF) {
+	if (fwrite(s.data, 1, s.len, fp) != s.len || fflush(fp) == EOF) {
 		e = errno ? errno : EIO;
 		rc = -1;
 	}
-	jv_wipe_free(s);
+	buf_release(&s);
 	jv_wipe_free(rec);
 	if (rc == -1)
 		errno = e;
