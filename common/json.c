@@ -85,9 +85,10 @@ put_number(struct buf *b, jv v)
 	 * An integer below 10^16 (a version, kv): libjq's shortest digits
 	 * are its own, in plain notation (jvp_dtoa_fmt goes to an exponent
 	 * only past 15 digits more than the significant ones), so %lld
-	 * says the same.  -0 is libjq's "-0".
+	 * says the same.  -0 is libjq's "-0".  The range first: the cast of
+	 * a larger double (or NaN) is undefined.
 	 */
-	if (x == (double)(long long)x && x > -1e16 && x < 1e16 &&
+	if (x > -1e16 && x < 1e16 && x == (double)(long long)x &&
 	    !(x == 0 && signbit(x))) {
 		buf_printf(b, "%lld", (long long)x);
 		return;
