@@ -64,24 +64,17 @@ nsecrets() {
 # the value kv-put promises.  Prints the differences; fails on one.
 verify() {
 	kvstate >"$W/state.json"
-	"$PY" - "$1" "$W/state.json" <<-'EOF'
+	PYTHONPATH=$TOP/tests "$PY" - "$1" "$W/state.json" <<-'EOF'
 	import json, sys
+	from promised import promised
 	recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 	state = json.load(open(sys.argv[2], encoding="utf-8"))
 	kv = {}
 	for s in state["secrets"]:
 	    kv.setdefault(s["name"].lower(), []).append(s)
-	def dump(v):
-	    return json.dumps(v, sort_keys=True, separators=(",", ":"),
-	                      ensure_ascii=False)
 	bad = []
 	for r in recs:
-	    d = r["data"]
-	    if len(d) == 1:
-	        (v,) = d.values()
-	        want = v if isinstance(v, str) else dump(v)
-	    else:
-	        want = dump(d)
+	    want = promised(r)
 	    ss = kv.get(r["name"].lower(), [])
 	    if len(ss) != 1:
 	        bad.append("%s: %d secrets of that name" % (r["name"], len(ss)))

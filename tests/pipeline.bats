@@ -69,25 +69,18 @@ kvstate() {
 # latest.  Prints every difference; fails if there is one.
 verify() {
 	kvstate >"$W/state.json"
-	"$PY" - "$1" "$W/state.json" "${2:-latest}" <<-'EOF'
+	PYTHONPATH=$TOP/tests "$PY" - "$1" "$W/state.json" "${2:-latest}" <<-'EOF'
 	import json, os, sys
+	from promised import promised
 	recs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 	state = json.load(open(sys.argv[2], encoding="utf-8"))
 	mode = sys.argv[3]
 	kv = {s["name"].lower(): s for s in state["secrets"]}
-	def dump(v):
-	    return json.dumps(v, sort_keys=True, separators=(",", ":"),
-	                      ensure_ascii=False)
 	bad = []
 	for r in recs:
 	    if "error" in r:
 	        continue
-	    d = r["data"]
-	    if len(d) == 1:
-	        (v,) = d.values()
-	        want = v if isinstance(v, str) else dump(v)
-	    else:
-	        want = dump(d)
+	    want = promised(r)
 	    s = kv.get(r["name"].lower())
 	    if s is None:
 	        bad.append("%s: not in Key Vault" % r["name"]); continue
