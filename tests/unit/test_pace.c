@@ -24,6 +24,24 @@ uniform(double max)
 	return (rng >> 11) * 0x1.0p-53 * max;
 }
 
+/*
+ * A strict pacer of n a window, idle at t: all n go at once, and the next
+ * waits for an answer (the engine polls).
+ */
+static struct http_bucket *
+strict_burst(int n, double window, double t)
+{
+	struct http_bucket *b;
+	int i;
+
+	b = http_window_new(n, window);
+	http_bucket_throttled(b);
+	for (i = 0; i < n; i++)
+		CHECK_EQ(http_bucket_take(b, t), 0);
+	CHECK(http_bucket_take(b, t) > 0);
+	return b;
+}
+
 static void
 test_basic(void)
 {
@@ -72,13 +90,8 @@ test_basic(void)
 	CHECK_EQ(i, 285);
 	http_bucket_free(b);
 
-	/* Strict from idle: the whole budget at once. */
-	b = http_window_new(5, 10);
-	http_bucket_throttled(b);
-	for (i = 0; i < 5; i++)
-		CHECK_EQ(http_bucket_take(b, t), 0);
-	/* All five in flight: wait for an answer (the engine polls). */
-	CHECK(http_bucket_take(b, t) > 0);
+	/* Strict from idle: the whole budget at once, then all in flight. */
+	b = strict_burst(5, 10, t);
 	for (i = 0; i < 5; i++)
 		http_bucket_done(b, t + 0.02);
 	/* Each counts until 10 s after its answer, not after its start. */
@@ -106,11 +119,7 @@ test_basic(void)
 	http_bucket_done(NULL, t);
 
 	/* A large budget: its ring grows, in order, as answers come. */
-	b = http_window_new(1000, 1);
-	http_bucket_throttled(b);
-	for (i = 0; i < 1000; i++)
-		CHECK_EQ(http_bucket_take(b, t), 0);
-	CHECK(http_bucket_take(b, t) > 0);
+	b = strict_burst(1000, 1, t);
 	for (i = 0; i < 1000; i++)
 		http_bucket_done(b, t + (i + 1) * 0.001);
 	w = http_bucket_take(b, t + 1.0005);
