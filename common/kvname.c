@@ -115,13 +115,12 @@ const char *
 kv_tag(jv item, const char *name)
 {
 	jv tags;
-	const char *s = NULL;
+	const char *s;
 
 	if (jv_get_kind(item) != JV_KIND_OBJECT)
 		return NULL;
 	tags = jv_object_get(jv_copy(item), jv_string("tags"));
-	if (jv_get_kind(tags) == JV_KIND_OBJECT)
-		s = rec_str(tags, name);
+	s = rec_str(tags, name);	/* NULL when tags is no object */
 	/* The string lives on in item, which holds tags. */
 	jv_free(tags);
 	return s;
