@@ -10,12 +10,8 @@ setup_file() {
 	# every .localhost name to the loopback): a vault below a parent
 	# domain, as kv-one.vault.azure.net is below vault.azure.net.
 	tls_setup "$d/tls" 'IP:127.0.0.1,DNS:localhost,DNS:*.vault.localhost'
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-client \
-	    -keyout "$d/client.key" -out "$d/client.crt" >/dev/null 2>&1
-	cat "$d/client.crt" "$d/client.key" >"$d/client.pem"
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=stranger \
-	    -keyout "$d/other.key" -out "$d/other.crt" >/dev/null 2>&1
-	cat "$d/other.crt" "$d/other.key" >"$d/other.pem"
+	self_signed "$d" client test-client
+	self_signed "$d" other stranger
 	start_keyvault_identities "$d/client.crt"
 }
 
@@ -23,12 +19,10 @@ teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
-	kvadmin POST /_admin/reset >/dev/null
-	kvadmin POST /_admin/config '{"fail_rate":0,"write_limit":300,
-	    "all_limit":4000,"window":10,"token_lifetime":3600,
+	kv_reset '{"fail_rate":0,"write_limit":300,"all_limit":4000,
+	    "window":10,"token_lifetime":3600,
 	    "challenge_resource":"https://127.0.0.1","challenge_scope":null,
-	    "challenge_tenant":null,"empty_pages":false}' \
-	    >/dev/null
+	    "challenge_tenant":null,"empty_pages":false}'
 	# Nothing answers here: the managed identity probe fails at once.
 	export AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9
 	REC='{"mount":"secret","path":"app/db","name":"app-db","data":{"password":"pw-Kq3"}}'

@@ -50,9 +50,8 @@ teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
-	kvadmin POST /_admin/reset >/dev/null
-	kvadmin POST /_admin/config "{\"arm_audience\":null,
-	    \"require_x5c\":false,\"challenge_resource\":\"$KV_AUD\"}" >/dev/null
+	kv_reset "{\"arm_audience\":null,\"require_x5c\":false,
+	    \"challenge_resource\":\"$KV_AUD\"}"
 	# Only the environment's credential: no managed identity probe, no az.
 	export AZURE_TOKEN_CREDENTIALS=EnvironmentCredential
 	export AZURE_CONFIG_DIR=$BATS_TEST_TMPDIR/azure

@@ -83,6 +83,14 @@ kvadmin() {
 	fi
 }
 
+# kv_reset [JSON]: the Key Vault stand-in cleared (secrets, role
+# assignments, throttle windows, request log; its knobs stay), then JSON,
+# when given, set as its knobs.
+kv_reset() {
+	kvadmin POST /_admin/reset >/dev/null
+	[ -z "${1:-}" ] || kvadmin POST /_admin/config "$1" >/dev/null
+}
+
 # kv_admin_challenge RESOURCE: the resource the Key Vault stand-in's
 # challenge names.
 kv_admin_challenge() {

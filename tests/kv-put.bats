@@ -12,12 +12,11 @@ teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
-	kvadmin POST /_admin/reset >/dev/null
-	kvadmin POST /_admin/config '{"latency_ms":0,"fail_rate":0,
+	kv_reset '{"latency_ms":0,"fail_rate":0,
 	    "fail_kinds":"500,503,429,drop","write_limit":300,
 	    "all_limit":4000,"window":10,"token_lifetime":3600,
 	    "challenge_resource":"https://127.0.0.1","empty_pages":false,
-	    "delete_delay":0.5,"recover_delay":0.5}' >/dev/null
+	    "delete_delay":0.5,"recover_delay":0.5}'
 }
 
 # state JQ-FILTER: a query of the stand-in's state, raw output

@@ -34,6 +34,14 @@ tls_setup() {
 	    -out "$d/server.pem" >/dev/null 2>&1 || return 1
 }
 
+# self_signed DIR NAME CN: a throwaway self-signed certificate for CN in
+# DIR: NAME.key, NAME.crt, and both in NAME.pem (certificate first).
+self_signed() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$3" \
+	    -keyout "$1/$2.key" -out "$1/$2.crt" >/dev/null 2>&1 || return 1
+	cat "$1/$2.crt" "$1/$2.key" >"$1/$2.pem"
+}
+
 # _start NAME SCRIPT ARGS...: start a stand-in, wait for the first line of
 # its stdout (its base URL) and set NAME_URL and NAME_PID.
 _start() {

@@ -24,12 +24,10 @@ teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
-	kvadmin POST /_admin/reset >/dev/null
 	# The budget of secret writes, scaled down (50 a second instead of
 	# 300 in 10) so that a run of many windows stays short.
-	kvadmin POST /_admin/config '{"latency_ms":0,"fail_rate":0,
-	    "write_limit":50,"all_limit":4000,"window":1,
-	    "throttle_mode":"bucket"}' >/dev/null
+	kv_reset '{"latency_ms":0,"fail_rate":0,"write_limit":50,
+	    "all_limit":4000,"window":1,"throttle_mode":"bucket"}'
 }
 
 # records N: N records as kv-name makes them, one key each
@@ -44,16 +42,22 @@ throttled() {
 	    jq '[.requests[] | select(.status == 429)] | length'
 }
 
+# put_all MODE N BUDGET: the service counts MODE; kv-put -j 16
+# --write-budget BUDGET writes N records, and every one is created.
+put_all() {
+	kvadmin POST /_admin/config "{\"throttle_mode\":\"$1\"}" >/dev/null
+	records "$2" >"$BATS_TEST_TMPDIR/in"
+	run -0 --separate-stderr kv-put -j 16 --write-budget "$3" \
+	    <"$BATS_TEST_TMPDIR/in"
+	[ "$(grep -c '"status":"created"' <<<"$output")" -eq "$2" ]
+	refute_output --partial '"error"'
+}
+
 # writes_within_budget MODE MAX: 420 writes, more than eight windows'
 # worth, go through with no failure and at most MAX 429s (each honoured)
 # when the service counts MODE.
 writes_within_budget() {
-	kvadmin POST /_admin/config "{\"throttle_mode\":\"$1\"}" >/dev/null
-	records 420 >"$BATS_TEST_TMPDIR/in"
-	run -0 --separate-stderr kv-put -j 16 --write-budget 50/1 \
-	    <"$BATS_TEST_TMPDIR/in"
-	[ "$(grep -c '"status":"created"' <<<"$output")" -eq 420 ]
-	refute_output --partial '"error"'
+	put_all "$1" 420 50/1
 	echo "429s: $(throttled)" >&3
 	(( $(throttled) <= $2 ))
 	assert_regex "$stderr" " 0 failed.* $(throttled) throttled\$"
@@ -79,9 +83,8 @@ writes_within_budget() {
 	    -d scope=https://127.0.0.1/.default \
 	    "$KV_URL/test-tenant/oauth2/v2.0/token" | jq -r .access_token)
 	for mode in bucket fixed sliding; do
-		kvadmin POST /_admin/reset >/dev/null
-		kvadmin POST /_admin/config "{\"throttle_mode\":\"$mode\",
-		    \"write_limit\":3,\"window\":30}" >/dev/null
+		kv_reset "{\"throttle_mode\":\"$mode\",\"write_limit\":3,
+		    \"window\":30}"
 		for i in 1 2 3 4; do
 			curl -sS --cacert "$TLS_DIR/ca.pem" -o /dev/null \
 			    -D "$BATS_TEST_TMPDIR/h$i" -X PUT \
@@ -116,13 +119,8 @@ writes_within_budget() {
 }
 
 @test "kv-put: past the vault's budget, 429s are honoured and no record fails" {
-	kvadmin POST /_admin/config '{"throttle_mode":"sliding"}' >/dev/null
-	records 150 >"$BATS_TEST_TMPDIR/in"
 	# Twice the vault's budget: the vault refuses, Retry-After is waited.
-	run -0 --separate-stderr kv-put -j 16 --write-budget 100/1 \
-	    <"$BATS_TEST_TMPDIR/in"
-	[ "$(grep -c '"status":"created"' <<<"$output")" -eq 150 ]
-	refute_output --partial '"error"'
+	put_all sliding 150 100/1
 	[ "$(throttled)" -gt 0 ]
 }
 
