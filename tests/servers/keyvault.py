@@ -151,6 +151,7 @@ import argparse
 import base64
 import collections
 import copy
+import dataclasses
 import hashlib
 import json
 import math
@@ -406,22 +407,21 @@ class HTTPError(Exception):
 # ----------------------------------------------------------------------------
 # State
 
+@dataclasses.dataclass(slots=True, eq=False)
 class Version:
-    __slots__ = ("vid", "value", "content_type", "tags", "enabled", "nbf",
-                 "exp", "created", "updated", "seq")
+    vid: str
+    value: str
+    content_type: str | None
+    tags: dict | None
+    enabled: bool
+    nbf: int | None
+    exp: int | None
+    created: int
+    seq: int
+    updated: int = dataclasses.field(init=False)
 
-    def __init__(self, vid, value, content_type, tags, enabled, nbf, exp,
-                 created, seq):
-        self.vid = vid
-        self.value = value
-        self.content_type = content_type
-        self.tags = tags
-        self.enabled = enabled
-        self.nbf = nbf
-        self.exp = exp
-        self.created = created
-        self.updated = created
-        self.seq = seq
+    def __post_init__(self):
+        self.updated = self.created
 
 
 class Secret:

@@ -107,6 +107,7 @@ of KV v1 writes and any token id are replaced by "[redacted]").
 import argparse
 import calendar
 import collections
+import dataclasses
 import functools
 import json
 import os
@@ -266,6 +267,7 @@ def clean_ns_path(p):
 # responses
 
 
+@dataclasses.dataclass(slots=True, eq=False)
 class Envelope:
     """A logical response: Vault's standard envelope [vault sdk/logical
     response_util.go HTTPResponse]. With inject, the data keys are repeated
@@ -273,17 +275,12 @@ class Envelope:
     sys/mounts, sys/policy, sys/capabilities* [vault http/handler.go
     injectDataIntoTopRoutes, sdk/logical HTTPSysInjector]."""
 
-    __slots__ = ("data", "warnings", "auth", "lease_duration", "mount_type",
-                 "inject")
-
-    def __init__(self, data, warnings=None, auth=None, lease_duration=0,
-                 mount_type="", inject=False):
-        self.data = data
-        self.warnings = warnings
-        self.auth = auth
-        self.lease_duration = lease_duration
-        self.mount_type = mount_type
-        self.inject = inject
+    data: dict | None
+    warnings: list | None = None
+    auth: dict | None = None
+    lease_duration: int = 0
+    mount_type: str = ""
+    inject: bool = False
 
     def encode(self):
         parts = []
