@@ -4,6 +4,7 @@
 #define VAULT2KV_COMMON_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
@@ -38,6 +39,7 @@ char	*xstrdup_noslash(const char *s, size_t keep);
 /* A copy of s in lower case (ASCII). */
 char	*xstrdup_lower(const char *s);
 char	*xasprintf(const char *, ...) V2K_PRINTF(1, 2);
+char	*xvasprintf(const char *, va_list) V2K_PRINTF(1, 0);
 /* A number from the command line in [min, max], else a usage error. */
 long long xstrtonum(const char *s, long long min, long long max,
 	    const char *what);

@@ -169,8 +169,7 @@ preflight_add(struct preflight *pf, const char *kind, const char *fmt, ...)
 	char *m;
 
 	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) == -1)
-		msg_fatal("out of memory");
+	m = xvasprintf(fmt, ap);
 	va_end(ap);
 	problem(pf, kind, NULL, NULL, NULL, 0, m);
 }

@@ -137,8 +137,7 @@ warn(struct plan *pl, const char *kind, const char *policy,
 	jv r;
 
 	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) == -1)
-		msg_fatal("out of memory");
+	m = xvasprintf(fmt, ap);
 	va_end(ap);
 	/* On stderr as one line, whatever Vault's texts hold. */
 	sc = policy != NULL || principal != NULL ? msg_clean(policy != NULL ?

@@ -1090,8 +1090,7 @@ problem(jv rec, const char *fmt, ...)
 	char *m;
 
 	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) == -1)
-		msg_fatal("out of memory");
+	m = xvasprintf(fmt, ap);
 	va_end(ap);
 	msg_error(NULL, "%s", m);
 	rec_emit(rec_error(rec, 0, "%s", m));
