@@ -32,7 +32,7 @@ teardown_file() { load helpers; stop_servers; }
 setup() {
 	load helpers
 	W=$BATS_TEST_TMPDIR
-	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kv_reset
 	kvconfig '{"latency_ms":0,"fail_rate":0,"token_lifetime":3600,
 	    "fail_tokens":false}'
 	vconfig '{"latency_ms":0,"fail_rate":0}'

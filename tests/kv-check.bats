@@ -38,7 +38,7 @@ migrate() {
 		a=-a
 		shift
 	fi
-	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kv_reset
 	MAP=$BATS_TEST_TMPDIR/map.ndjson
 	vault-ls -q secret legacy | vault-dump -q $a | kv-name -q |
 	    kv-put -q "$@" >"$MAP"
@@ -405,7 +405,7 @@ kv-check: 5 records: 0 ok, 0 differ, 5 failed; N requests, 0 retried, 0 throttle
 }
 
 @test "output order is input order whatever -j" {
-	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kv_reset
 	vault-ls -q bulk | vault-dump -q | kv-name -q | kv-put -q >/dev/null
 	kvapi DELETE secrets/bulk-s07 >/dev/null
 	run -1 --separate-stderr kv-check -j 1 < <(vault-ls -q bulk | vault-dump -q | kv-name -q)
@@ -519,7 +519,7 @@ kv-check: try 'kv-check -h' for usage"
 }
 
 @test "values are compared byte for byte: a difference after a NUL byte is reported" {
-	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kv_reset
 	kvapi PUT secrets/nul-a '{"value":"kcv-a\u0000X","contentType":"text/plain","tags":{"vault-path":"secret/nul/a"}}' >/dev/null
 	kvapi PUT secrets/nul-b '{"value":"kcv-b","contentType":"text/plain","tags":{"vault-path":"secret/nul/b"}}' >/dev/null
 	kvapi PUT secrets/nul-c '{"value":"kcv-c\u0000\u0001Z","contentType":"text/plain","tags":{"vault-path":"secret/nul/c"}}' >/dev/null

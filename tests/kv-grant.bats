@@ -25,7 +25,7 @@ teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
-	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kv_reset
 }
 
 # roles: the stand-in's role assignments, one compact line each.

@@ -41,7 +41,7 @@ teardown_file() { load helpers; stop_servers; }
 
 setup() {
 	load helpers
-	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kv_reset
 	W=$BATS_TEST_TMPDIR
 }
 

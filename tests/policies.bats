@@ -148,7 +148,7 @@ assignments() {
 }
 
 @test "--from-policies: the plan is exactly the one written out by hand, and is applied, then found" {
-	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kv_reset
 	run -0 --separate-stderr kv-grant --from-policies \
 	    --principals "$W/principals.ndjson" -n <"$W/mapping.ndjson"
 	# The dry run plans, creates nothing.
@@ -231,7 +231,7 @@ assignments() {
 }
 
 @test "--from-policies: warns before applying when the plan and the subscription's assignments pass Azure's limit" {
-	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kv_reset
 	KV_ROLE_ASSIGNMENT_LIMIT=6 run -0 --separate-stderr kv-grant \
 	    --from-policies --principals "$W/principals.ndjson" -n \
 	    <"$W/mapping.ndjson"

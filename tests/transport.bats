@@ -55,7 +55,7 @@ teardown_file() { load helpers; stop_servers; }
 setup() {
 	load helpers
 	W=$BATS_TEST_TMPDIR
-	admin "$KV_URL/_admin/reset" -X POST >/dev/null
+	kv_reset
 	admin "$VAULT_URL/_admin/requests" -X DELETE >/dev/null
 	admin "$VAULT_URL/_admin/config" -X POST -d '{"latency_ms":0,"fail_rate":0,"rate_limit":0,"fail_paths":[]}' >/dev/null
 }
