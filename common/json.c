@@ -19,6 +19,8 @@
  * - numbers as libjq prints them (its dtoa's shortest form, NaN as null,
  *   infinities as DBL_MAX): an integer below 10^16 by printf, any other
  *   left to jv_dump_string, number by number.
+ * That is libjq 1.6's printing, Debian 12's: a libjq that keeps number
+ * literals (1.7) prints "1.0" as written, and the unit test says so.
  * One difference: libjq prints "<skipped: too deep>" for a value nested
  * deeper than 256; this prints it whole.  A record's values never are
  * (libjq's parser refuses text nested deeper than 256).
