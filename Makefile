@@ -28,7 +28,7 @@ ALL_LDFLAGS = $(HARDENLD) $(SANFLAGS) $(LDFLAGS)
 # common/alloc.c's free and realloc: nothing calls them by a name only
 # they define, so the linker is told to take the object.
 LINKALLOC = -Wl,--undefined=alloc_wiping
-LIBS	 = -lcurl -ljq -lcrypto -lpthread -lm
+LIBS	 = -lcurl -ljq -lssl -lcrypto -lpthread -lm
 
 TOOLS	:= $(sort $(patsubst %/main.c,%,$(wildcard */main.c)))
 BINS	:= $(foreach t,$(TOOLS),$(t)/$(t))

@@ -14,6 +14,7 @@
 #define SPARE_MAX	64		/* idle easy handles kept for reuse */
 
 struct job;
+struct trust;
 struct jobq {
 	struct job	*head;
 	struct job	**tail;
@@ -77,6 +78,9 @@ struct http {
 	CURL		*spare[SPARE_MAX];
 	int		 nspare;
 	uint64_t	 rng;
+	struct trust	*trust;		/* CA stores loaded (httptrust.c) */
+	char		*dflt_cafile;	/* libcurl's built-in trust */
+	char		*dflt_capath;
 };
 
 /*
@@ -98,5 +102,21 @@ void	 http_slist_wipe_free(struct curl_slist *);
  */
 int	 http_sni_rewrite(struct job *j, const char *url, const char *name);
 void	 http_sni_free(struct job *j);
+
+/*
+ * httptrust.c: CA stores, each loaded once.
+ */
+/*
+ * The store of a trust setting (a CA file, a directory, or PEM text,
+ * each may be NULL), loaded on first use and kept until http_free, and
+ * the CA path that stands for the setting in libcurl's eyes; -1 and
+ * *err when it cannot be loaded.
+ */
+int	 http_trust(struct http *, const char *file, const char *path,
+	    const void *blob, size_t bloblen, struct x509_store_st **store,
+	    const char **id, const char **err);
+/* CURLOPT_SSL_CTX_FUNCTION with the store as its data. */
+CURLcode http_trust_use(CURL *e, void *sslctx, void *store);
+void	 http_trust_free(struct http *);
 
 #endif

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <openssl/x509.h>
 
 #include "common.h"
 #include "http_int.h"
@@ -89,6 +90,61 @@ http_slist_wipe_free(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
+/*
+ * Trust named by the request replaces the defaults entirely; the
+ * defaults are the environment's file and directory, each else
+ * libcurl's own.  Over https, the engine's store of that setting is
+ * handed to the connection (httptrust.c), and libcurl loads nothing;
+ * it is told a CA path that stands for the setting instead;
+ * through an https:// proxy, whose handshake would get the same store,
+ * and without verification, libcurl is told the setting as before.
+ * -1, with j->errbuf, when the store cannot be loaded.
+ */
+static int
+set_trust(struct http *h, CURL *e, struct job *j)
+{
+	struct http_req *r = j->req;
+	const char *file, *path, *id, *why;
+	struct curl_blob blob;
+	X509_STORE *st;
+
+	if (r->cablob != NULL) {
+		file = path = NULL;
+	} else if (r->cafile != NULL || r->capath != NULL) {
+		file = r->cafile;
+		path = r->capath;
+	} else {
+		file = h->cafile != NULL ? h->cafile : h->dflt_cafile;
+		path = h->capath != NULL ? h->capath : h->dflt_capath;
+	}
+	if (strncasecmp(r->url, "https:", 6) == 0 && !r->insecure &&
+	    (j->proxy == NULL || strncasecmp(j->proxy, "https:", 6) != 0) &&
+	    curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION,
+	    http_trust_use) == CURLE_OK) {
+		if (http_trust(h, file, path, r->cablob, r->cabloblen, &st,
+		    &id, &why) == -1) {
+			snprintf(j->errbuf, sizeof(j->errbuf), "%.100s: %s",
+			    strstr(j->key, "://") + 3, why);
+			return -1;
+		}
+		curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, st);
+		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+		curl_easy_setopt(e, CURLOPT_CAPATH, id);
+		return 0;
+	}
+	curl_easy_setopt(e, CURLOPT_CAINFO, file);
+	curl_easy_setopt(e, CURLOPT_CAPATH, path);
+	if (r->cablob != NULL) {
+		blob.data = (void *)r->cablob;
+		blob.len = r->cabloblen;
+		blob.flags = CURL_BLOB_COPY;
+		if (curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob) !=
+		    CURLE_OK)
+			return -1;
+	}
+	return 0;
+}
+
 int
 http_easy_set(struct http *h, CURL *e, struct job *j)
 {
@@ -149,26 +205,8 @@ http_easy_set(struct http *h, CURL *e, struct job *j)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, j);
 
-	/* Trust named by the request replaces the defaults entirely. */
-	if (r->cablob != NULL) {
-		struct curl_blob blob;
-
-		blob.data = (void *)r->cablob;
-		blob.len = r->cabloblen;
-		blob.flags = CURL_BLOB_COPY;
-		curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
-		if (curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob) != CURLE_OK)
-			return -1;
-	} else if (r->cafile != NULL || r->capath != NULL) {
-		curl_easy_setopt(e, CURLOPT_CAINFO, r->cafile);
-		curl_easy_setopt(e, CURLOPT_CAPATH, r->capath);
-	} else {
-		if (h->cafile != NULL)
-			curl_easy_setopt(e, CURLOPT_CAINFO, h->cafile);
-		if (h->capath != NULL)
-			curl_easy_setopt(e, CURLOPT_CAPATH, h->capath);
-	}
+	if (set_trust(h, e, j) == -1)
+		return -1;
 	/*
 	 * Always set: "" keeps libcurl from reading http_proxy, all_proxy
 	 * and no_proxy itself, by rules that are not Go's (lower-case

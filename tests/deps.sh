@@ -4,7 +4,7 @@
 # it with apt-get when root, else name the command.
 pkgs="libcurl4-openssl-dev libjq-dev libssl-dev bats bats-support bats-assert
 mandoc python3 python3-hvac python3-azure openssl curl jq clang valgrind
-gpg chromium"
+gpg chromium strace"
 missing=
 for p in $pkgs; do
 	s=$(dpkg-query -W -f '${db:Status-Status}' "$p" 2>/dev/null)

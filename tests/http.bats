@@ -190,6 +190,27 @@ server_stats() {
 	assert_line -n 0 --partial '0 rc=-1 status=0 attempts=1 '
 }
 
+@test "requests of one engine that trust different CA files are each verified by their own" {
+	local sys=/etc/ssl/certs/ca-certificates.crt i ca
+	# libcurl keeps one cached store per CA file name, and reuses a
+	# connection for a request of the same file and path: neither may
+	# let a request ride on another's trust, whichever comes first.
+	for order in "$TLS_DIR/ca.pem $sys" "$sys $TLS_DIR/ca.pem"; do
+		set -- $order
+		run -0 --separate-stderr drv -C "$1" -C "$2" \
+		    "$FLAKYS_URL/seq/200" GET 12 4
+		for i in 0 1 2 3 4 5 6 7 8 9 10 11; do
+			ca=$1
+			[ $((i % 2)) -eq 1 ] && ca=$2
+			if [ "$ca" = "$sys" ]; then
+				assert_line -n "$i" --regexp "^$i rc=-1 status=0 attempts=1 .*SSL certificate problem"
+			else
+				assert_line -n "$i" --partial "$i rc=0 status=200 attempts=1 "
+			fi
+		done
+	done
+}
+
 @test "insecure skips verification" {
 	run -0 --separate-stderr drv -k "$FLAKYS_URL/seq/200" GET 1 1
 	assert_line -n 0 --partial '0 rc=0 status=200 attempts=1 '

@@ -628,3 +628,31 @@ migration-date=$(date -u +%Y-%m-%d)"
 	run -0 state '[.secrets[].name] | join(" ")'
 	assert_output app-db
 }
+
+@test "the CA file is read once, however many connections -j opens" {
+	command -v strace >/dev/null || fail "strace is not installed (tests/deps.sh installs it)"
+	local log=$BATS_TEST_TMPDIR/trace
+	# libcurl alone parses the whole file again for each connection.
+	run -0 --separate-stderr strace -f -qq -e trace=open,openat -o "$log" \
+	    kv-put -j 8 <<<"$(recs many 24)"
+	assert_equal "$(grep -c '"status":"created"' <<<"$output")" 24
+	assert_equal "$(grep -c "\"$SSL_CERT_FILE\"" "$log")" 1
+}
+
+@test "trust as libcurl gives it: a server's own certificate alone is trusted; a CA file that cannot be read fails, named" {
+	# An untrusted server: the records fail, and nothing is written.
+	SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+	    CURL_CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt \
+	    KV_CLIENT_TIMEOUT=2s run -2 --separate-stderr kv-put <<<"$(recs x 1)"
+	assert_regex "$stderr" "SSL certificate problem"
+	# The leaf as the only anchor (a partial chain, libcurl's default).
+	SSL_CERT_FILE=$TLS_DIR/server.pem CURL_CA_BUNDLE=$TLS_DIR/server.pem \
+	    run -0 --separate-stderr kv-put <<<"$(recs leaf 2)"
+	assert_equal "$(grep -c '"status":"created"' <<<"$output")" 2
+	SSL_CERT_FILE=$BATS_TEST_TMPDIR/none.pem \
+	    CURL_CA_BUNDLE=$BATS_TEST_TMPDIR/none.pem \
+	    KV_CLIENT_TIMEOUT=2s run -2 --separate-stderr kv-put <<<"$(recs x 1)"
+	assert_regex "$stderr" "error setting certificate file: $BATS_TEST_TMPDIR/none.pem"
+	run -0 state '[.secrets[].name] | join(" ")'
+	assert_output "leaf-1 leaf-2"
+}

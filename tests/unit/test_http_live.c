@@ -3,12 +3,13 @@
  * tests/http.bats.  Without arguments (as `make unit` runs it) it does
  * nothing and succeeds.
  *
- * test_http_live [-k] [-B burst] [-b base_ms] [-C cafile] [-c cap_ms]
+ * test_http_live [-k] [-B burst] [-b base_ms] [-C cafile ...] [-c cap_ms]
  *     [-d body] [-i inflight] [-R rate] [-r retries] [-t timeout_ms]
  *     url method n jobs
  *
  * Performs n requests from jobs threads, request i to url?i=I (or &i=I),
  * and prints one line per request in order, then the engine's counters.
+ * With several -C, request i trusts the (i mod count)th.
  */
 
 #include <getopt.h>
@@ -32,7 +33,9 @@ struct result {
 struct run {
 	struct http	*h;
 	struct http_bucket *bucket;
-	const char	*url, *method, *body, *cafile;
+	const char	*url, *method, *body;
+	const char	*cafile[8];
+	int		 ncafile;
 	int		 insecure;
 	int		 n, next;
 	pthread_mutex_t	 mu;
@@ -71,7 +74,8 @@ worker(void *arg)
 		req.url = url;
 		req.body = run->body;
 		req.bodylen = run->body ? strlen(run->body) : 0;
-		req.cafile = run->cafile;
+		req.cafile = run->ncafile > 0 ? run->cafile[i % run->ncafile] :
+		    NULL;
 		req.insecure = run->insecure;
 		req.bucket = run->bucket;
 		res = &run->res[i];
@@ -95,7 +99,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: test_http_live [-k] [-B burst] [-b base_ms] "
-	    "[-C cafile] [-c cap_ms]\n"
+	    "[-C cafile ...] [-c cap_ms]\n"
 	    "    [-d body] [-i inflight] [-R rate] [-r retries] "
 	    "[-t timeout_ms]\n"
 	    "    url method n jobs\n");
@@ -127,7 +131,9 @@ main(int argc, char *argv[])
 			o.backoff_base_ms = xstrtonum(optarg, 0, 600000, "-b");
 			break;
 		case 'C':
-			run.cafile = optarg;
+			if (run.ncafile == 8)
+				usage();
+			run.cafile[run.ncafile++] = optarg;
 			break;
 		case 'c':
 			o.backoff_cap_ms = xstrtonum(optarg, 0, 600000, "-c");
