@@ -256,6 +256,17 @@ void	 msg_quiet_epipe(void);
 char	*msg_clean(const char *s, size_t len, size_t max);
 /* Does s hold a C0 control character or DEL (what could end a line)? */
 int	 msg_has_ctl(const char *s);
+/*
+ * s appended to b made visible, as every message shows the text it
+ * quotes: tab, newline, carriage return and ESC as \t, \n, \r and \e,
+ * the other C0 controls and DEL as \xNN, the C1 controls (a terminal may
+ * take U+009B as CSI) and the characters that change the direction of
+ * text (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) as \u0080 or
+ * \u202e, and a byte that is not UTF-8 as \xNN.  flags: MSG_ESC_HEX
+ * shows ESC as \x1b, as kv-check's report does.
+ */
+#define MSG_ESC_HEX	0x1
+void	 msg_escape(struct buf *, const char *s, int flags);
 
 /*
  * rec.c: newline-delimited JSON records in and out.
