@@ -161,12 +161,17 @@ extern volatile sig_atomic_t msg_stop;	/* set by SIGINT, SIGTERM */
  */
 void	 msg_init(const char *progname);
 const char *msg_progname(void);
-/* "tool: subject: message"; subject may be NULL.  Shown unless -q. */
-void	 msg_warn(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
-/* Shown only with -v. */
-void	 msg_info(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
-/* Shown only with -vv. */
-void	 msg_debug(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
+/*
+ * "tool: subject: message"; subject may be NULL.  Shown when the
+ * verbosity is level or more (none after a read-only stage's reader went
+ * away: msg_quiet_epipe): msg_warn unless -q, msg_info only with -v,
+ * msg_debug only with -vv.
+ */
+void	 msg_at(int level, const char *subject, const char *fmt, ...)
+	    V2K_PRINTF(3, 4);
+#define msg_warn(subject, ...)	msg_at(0, subject, __VA_ARGS__)
+#define msg_info(subject, ...)	msg_at(1, subject, __VA_ARGS__)
+#define msg_debug(subject, ...)	msg_at(2, subject, __VA_ARGS__)
 /* Shown even with -q: what the run did that nothing else records. */
 void	 msg_error(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 /*

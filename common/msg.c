@@ -347,35 +347,11 @@ reader_gone(void)
 }
 
 void
-msg_warn(const char *subject, const char *fmt, ...)
+msg_at(int level, const char *subject, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (msg_verbosity < 0 || reader_gone())
-		return;
-	va_start(ap, fmt);
-	vmsg(subject, fmt, ap);
-	va_end(ap);
-}
-
-void
-msg_info(const char *subject, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg_verbosity < 1 || reader_gone())
-		return;
-	va_start(ap, fmt);
-	vmsg(subject, fmt, ap);
-	va_end(ap);
-}
-
-void
-msg_debug(const char *subject, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg_verbosity < 2 || reader_gone())
+	if (msg_verbosity < level || reader_gone())
 		return;
 	va_start(ap, fmt);
 	vmsg(subject, fmt, ap);
