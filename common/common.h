@@ -161,12 +161,17 @@ extern volatile sig_atomic_t msg_stop;	/* set by SIGINT, SIGTERM */
  */
 void	 msg_init(const char *progname);
 const char *msg_progname(void);
-/* "tool: subject: message"; subject may be NULL.  Shown unless -q. */
-void	 msg_warn(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
-/* Shown only with -v. */
-void	 msg_info(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
-/* Shown only with -vv. */
-void	 msg_debug(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
+/*
+ * "tool: subject: message"; subject may be NULL.  Shown when the
+ * verbosity is level or more (none after a read-only stage's reader went
+ * away: msg_quiet_epipe): msg_warn unless -q, msg_info only with -v,
+ * msg_debug only with -vv.
+ */
+void	 msg_at(int level, const char *subject, const char *fmt, ...)
+	    V2K_PRINTF(3, 4);
+#define msg_warn(subject, ...)	msg_at(0, subject, __VA_ARGS__)
+#define msg_info(subject, ...)	msg_at(1, subject, __VA_ARGS__)
+#define msg_debug(subject, ...)	msg_at(2, subject, __VA_ARGS__)
 /* Shown even with -q: what the run did that nothing else records. */
 void	 msg_error(const char *subject, const char *fmt, ...) V2K_PRINTF(2, 3);
 /*
@@ -256,6 +261,17 @@ void	 msg_quiet_epipe(void);
 char	*msg_clean(const char *s, size_t len, size_t max);
 /* Does s hold a C0 control character or DEL (what could end a line)? */
 int	 msg_has_ctl(const char *s);
+/*
+ * s appended to b made visible, as every message shows the text it
+ * quotes: tab, newline, carriage return and ESC as \t, \n, \r and \e,
+ * the other C0 controls and DEL as \xNN, the C1 controls (a terminal may
+ * take U+009B as CSI) and the characters that change the direction of
+ * text (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) as \u0080 or
+ * \u202e, and a byte that is not UTF-8 as \xNN.  flags: MSG_ESC_HEX
+ * shows ESC as \x1b, as kv-check's report does.
+ */
+#define MSG_ESC_HEX	0x1
+void	 msg_escape(struct buf *, const char *s, int flags);
 
 /*
  * rec.c: newline-delimited JSON records in and out.

@@ -264,13 +264,13 @@ utf8_seq(const unsigned char *s, unsigned long *cp)
 /*
  * Messages carry paths, names and servers' words to a terminal: their
  * control characters are shown escaped, so that a hostile path cannot
- * clear the screen, move the cursor or retitle the window.  C0 controls
- * and DEL as \t, \n, \r, \e or \xNN; the C1 controls U+0080..U+009F
- * (a terminal may take U+009B as CSI) as \u0080; a byte that is not
- * UTF-8 as \xNN.
+ * clear the screen, move the cursor or retitle the window, nor its
+ * direction marks and overrides reorder the line around it (Unicode
+ * UAX #9, https://www.unicode.org/reports/tr9/: U+202E shows
+ * "inv<RLO>fdp.exe" as "invexe.pdf").
  */
-static void
-add_escaped(struct buf *b, const char *str)
+void
+msg_escape(struct buf *b, const char *str, int flags)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	unsigned long c;
@@ -288,11 +288,13 @@ add_escaped(struct buf *b, const char *str)
 			buf_addstr(b, "\\n");
 		else if (c == '\r')
 			buf_addstr(b, "\\r");
-		else if (c == 0x1b)
+		else if (c == 0x1b && !(flags & MSG_ESC_HEX))
 			buf_addstr(b, "\\e");
 		else if (c < 0x20 || c == 0x7f)
 			buf_printf(b, "\\x%02lx", c);
-		else if (c >= 0x80 && c <= 0x9f)
+		else if ((c >= 0x80 && c <= 0x9f) || c == 0x200e ||
+		    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069))
 			buf_printf(b, "\\u%04lx", c);
 		else
 			buf_add(b, s, n);
@@ -310,12 +312,12 @@ vmsg(const char *subject, const char *fmt, va_list ap)
 	buf_init(&b);
 	buf_printf(&b, "%s: ", progname);
 	if (subject != NULL) {
-		add_escaped(&b, subject);
+		msg_escape(&b, subject, 0);
 		buf_addstr(&b, ": ");
 	}
 	va_copy(aq, ap);
 	if (vasprintf(&s, fmt, aq) >= 0) {
-		add_escaped(&b, s);
+		msg_escape(&b, s, 0);
 		free(s);
 	}
 	va_end(aq);
@@ -345,35 +347,11 @@ reader_gone(void)
 }
 
 void
-msg_warn(const char *subject, const char *fmt, ...)
+msg_at(int level, const char *subject, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (msg_verbosity < 0 || reader_gone())
-		return;
-	va_start(ap, fmt);
-	vmsg(subject, fmt, ap);
-	va_end(ap);
-}
-
-void
-msg_info(const char *subject, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg_verbosity < 1 || reader_gone())
-		return;
-	va_start(ap, fmt);
-	vmsg(subject, fmt, ap);
-	va_end(ap);
-}
-
-void
-msg_debug(const char *subject, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg_verbosity < 2 || reader_gone())
+	if (msg_verbosity < level || reader_gone())
 		return;
 	va_start(ap, fmt);
 	vmsg(subject, fmt, ap);
@@ -574,7 +552,7 @@ msg_finish(int status, const char *fmt, ...)
 		    strerror(serr));
 	if (msg_verbosity >= 0 && s != NULL) {
 		buf_init(&b);
-		add_escaped(&b, s);
+		msg_escape(&b, s, 0);
 		fprintf(stderr, "%s: %s%s\n", progname,
 		    msg_stop ? "interrupted: " : "", b.data ? b.data : "");
 		buf_release(&b);

@@ -249,75 +249,13 @@ report_add(struct report *r, jv rec)
 }
 
 /*
- * The code point of the UTF-8 sequence at s and its length; a byte that
- * starts none is taken alone, as its own value (records are valid UTF-8:
- * rec_next refuses other lines).
- */
-static size_t
-utf8_next(const unsigned char *s, unsigned long *cp)
-{
-	size_t len, k;
-	unsigned long c;
-
-	if (s[0] < 0x80 || (s[0] & 0xc0) == 0x80 || s[0] >= 0xf8) {
-		*cp = s[0];
-		return 1;
-	}
-	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	c = s[0] & (0x7f >> len);
-	for (k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80) {
-			*cp = s[0];
-			return 1;
-		}
-		c = c << 6 | (s[k] & 0x3f);
-	}
-	*cp = c;
-	return len;
-}
-
-/*
- * b, made here, holds s made visible: C0, DEL and C1 controls, and
- * the characters that change the direction of text (U+200E, U+200F,
- * U+202A..U+202E, U+2066..U+2069), as backslash escapes, as the tools'
- * messages show them.
- */
-static void
-vis(struct buf *b, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned long c;
-	size_t n;
-
-	buf_init(b);
-	buf_addstr(b, "");	/* b->data is a string even for "" */
-	while (*s != '\0') {
-		n = utf8_next(s, &c);
-		if (c == '\n')
-			buf_addstr(b, "\\n");
-		else if (c == '\t')
-			buf_addstr(b, "\\t");
-		else if (c == '\r')
-			buf_addstr(b, "\\r");
-		else if (c < 0x20 || c == 0x7f || (n == 1 && c >= 0x80))
-			buf_printf(b, "\\x%02lx", c);
-		else if ((c >= 0x80 && c <= 0x9f) || c == 0x200e ||
-		    c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
-		    (c >= 0x2066 && c <= 0x2069))
-			buf_printf(b, "\\u%04lx", c);
-		else
-			buf_add(b, s, n);
-		s += n;
-	}
-}
-
-/*
- * s made visible (vis), then as text for HTML (element content and quoted
- * attributes alike) or for a Markdown table cell.  Markdown: the ASCII
- * punctuation that can start markup backslash-escaped, which CommonMark
- * takes literally (| < > & ` * _ [ ] among them: no emphasis, code, link,
- * raw HTML, entity or cell boundary can come of a path), and no line
- * break (vis made them visible).
+ * s made visible as the tools' messages show it (msg_escape, with ESC as
+ * \x1b), then as text for HTML (element content and quoted attributes
+ * alike) or for a Markdown table cell.  Markdown: the ASCII punctuation
+ * that can start markup backslash-escaped, which CommonMark takes
+ * literally (| < > & ` * _ [ ] among them: no emphasis, code, link, raw
+ * HTML, entity or cell boundary can come of a path), and no line break
+ * (msg_escape made them visible).
  */
 static void
 put_vis(FILE *fp, const char *s, int html)
@@ -329,7 +267,9 @@ put_vis(FILE *fp, const char *s, int html)
 	struct buf b;
 	const char *p, *e;
 
-	vis(&b, s);
+	buf_init(&b);
+	buf_addstr(&b, "");	/* b.data is a string even for "" */
+	msg_escape(&b, s, MSG_ESC_HEX);
 	for (p = b.data; *p != '\0'; p++) {
 		if (html && (e = strchr(html_ch, *p)) != NULL) {
 			fputs(html_ent[e - html_ch], fp);

@@ -908,6 +908,20 @@ identity(struct buf *b, jv rec, const char *mount, const char *path,
 }
 
 /*
+ * A whole record's mount and path (strings, borrowed from rec) and its
+ * identity in id; -1 and *why when one of its fields is bad.
+ */
+static int
+record_identity(struct buf *id, jv rec, const char **mount,
+    const char **path, char **why)
+{
+	if ((*mount = need_str(rec, "mount", why)) == NULL ||
+	    (*path = need_str(rec, "path", why)) == NULL)
+		return -1;
+	return identity(id, rec, *mount, *path, NULL, why);
+}
+
+/*
  * After a write error nothing more is written (rec_emit) and the loop
  * stops reading: msg_finish reports it.
  */
@@ -1087,9 +1101,7 @@ name_record(jv rec, size_t lineno)
 		return;
 	}
 	buf_init(&id);
-	if ((mount = need_str(rec, "mount", &why)) == NULL ||
-	    (path = need_str(rec, "path", &why)) == NULL ||
-	    identity(&id, rec, mount, path, NULL, &why) == -1) {
+	if (record_identity(&id, rec, &mount, &path, &why) == -1) {
 		label = rec_label(rec, lineno);
 		emit(fail(rec, label, why));
 		free(label);
@@ -1346,10 +1358,8 @@ load_map(const char *file)
 			continue;
 		}
 		buf_init(&id);
-		if ((mount = need_str(rec, "mount", &why)) == NULL ||
-		    (path = need_str(rec, "path", &why)) == NULL ||
-		    (name = need_str(rec, "name", &why)) == NULL ||
-		    identity(&id, rec, mount, path, NULL, &why) == -1)
+		if (record_identity(&id, rec, &mount, &path, &why) == -1 ||
+		    (name = need_str(rec, "name", &why)) == NULL)
 			msg_fatal("%s:%zu: %s", file, rd.lineno, why);
 		if (!kv_name_valid(name)) {
 			l1 = quoted(name);

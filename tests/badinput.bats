@@ -483,6 +483,16 @@ escaped() {
 	grep -qF '31m\xff' "$w/ls.err"
 }
 
+@test "a path's direction controls (U+202E, U+2066) are shown escaped in messages: they cannot reorder the line on a terminal" {
+	# "secret/inv<RLO>fdp.exe" would show as "secret/invexe.pdf".
+	run -1 --separate-stderr vault-dump \
+	    <<<'{"mount":"secret","path":"bad/inv\u202efdp.exe\u2066x","kv":2}'
+	[[ $stderr == *'inv\u202efdp.exe\u2066x'* ]] ||
+	    fail "not escaped: $(od -c <<<"$stderr" | head)"
+	# No raw U+202E or U+2066 (as UTF-8).
+	[[ $stderr != *$'\xe2\x80\xae'* && $stderr != *$'\xe2\x81\xa6'* ]]
+}
+
 @test "numbers out of range for the C type are field errors, never undefined behaviour (vault-dump kv, kv-put and kv-check version)" {
 	local n
 	for n in 1e300 -1e300 1.5 -1 0 3 2.000001; do
