@@ -609,24 +609,6 @@ env_dup(const char *name)
 	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 }
 
-/* libcurl's built-in CA file and directory (Debian's: /etc/ssl/certs). */
-static void
-default_trust(struct http *h)
-{
-	char *s;
-	CURL *e;
-
-	if ((e = curl_easy_init()) == NULL)
-		return;
-	if (curl_easy_getinfo(e, CURLINFO_CAINFO, &s) == CURLE_OK &&
-	    s != NULL)
-		h->dflt_cafile = xstrdup(s);
-	if (curl_easy_getinfo(e, CURLINFO_CAPATH, &s) == CURLE_OK &&
-	    s != NULL)
-		h->dflt_capath = xstrdup(s);
-	curl_easy_cleanup(e);
-}
-
 struct http *
 http_new(const struct http_opts *o)
 {
@@ -655,7 +637,6 @@ http_new(const struct http_opts *o)
 	h->cafile = env_dup(f != NULL && *f != '\0' ? "CURL_CA_BUNDLE" :
 	    "SSL_CERT_FILE");
 	h->capath = env_dup("SSL_CERT_DIR");
-	default_trust(h);
 	proxy_env_init(&h->proxy);
 	if (RAND_bytes((unsigned char *)&h->rng, sizeof(h->rng)) != 1)
 		h->rng = (uint64_t)time(NULL);
@@ -679,8 +660,6 @@ bad:
 	pthread_mutex_destroy(&h->mu);
 	free(h->cafile);
 	free(h->capath);
-	free(h->dflt_cafile);
-	free(h->dflt_capath);
 	proxy_env_release(&h->proxy);
 	free(h);
 	return NULL;
@@ -710,8 +689,6 @@ http_free(struct http *h)
 	pthread_mutex_destroy(&h->mu);
 	free(h->cafile);
 	free(h->capath);
-	free(h->dflt_cafile);
-	free(h->dflt_capath);
 	proxy_env_release(&h->proxy);
 	free(h);
 }

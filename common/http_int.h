@@ -79,8 +79,6 @@ struct http {
 	int		 nspare;
 	uint64_t	 rng;
 	struct trust	*trust;		/* CA stores loaded (httptrust.c) */
-	char		*dflt_cafile;	/* libcurl's built-in trust */
-	char		*dflt_capath;
 };
 
 /*

@@ -105,6 +105,7 @@ set_trust(struct http *h, CURL *e, struct job *j)
 {
 	struct http_req *r = j->req;
 	const char *file, *path, *id, *why;
+	char *dflt = NULL;
 	struct curl_blob blob;
 	X509_STORE *st;
 
@@ -114,8 +115,13 @@ set_trust(struct http *h, CURL *e, struct job *j)
 		file = r->cafile;
 		path = r->capath;
 	} else {
-		file = h->cafile != NULL ? h->cafile : h->dflt_cafile;
-		path = h->capath != NULL ? h->capath : h->dflt_capath;
+		/* Else libcurl's built-in ones (CURLINFO_CAINFO, _CAPATH). */
+		if ((file = h->cafile) == NULL &&
+		    curl_easy_getinfo(e, CURLINFO_CAINFO, &dflt) == CURLE_OK)
+			file = dflt;
+		if ((path = h->capath) == NULL &&
+		    curl_easy_getinfo(e, CURLINFO_CAPATH, &dflt) == CURLE_OK)
+			path = dflt;
 	}
 	if (strncasecmp(r->url, "https:", 6) == 0 && !r->insecure &&
 	    (j->proxy == NULL || strncasecmp(j->proxy, "https:", 6) != 0) &&

@@ -176,6 +176,15 @@ server_stats() {
 	assert_line -n 0 --partial '0 rc=0 status=200 attempts=1 '
 }
 
+@test "SSL_CERT_DIR, a hashed directory, adds its CAs to the default file" {
+	local dir=$BATS_TEST_TMPDIR/certs
+	mkdir "$dir"
+	cp "$TLS_DIR/ca.pem" "$dir/test-ca.pem"
+	openssl rehash "$dir"
+	SSL_CERT_DIR=$dir run -0 --separate-stderr drv "$FLAKYS_URL/seq/200" GET 4 4
+	assert_equal "$(grep -c ' rc=0 status=200 attempts=1 ' <<<"$output")" 4
+}
+
 @test "CURL_CA_BUNDLE names the CA to trust and wins over SSL_CERT_FILE" {
 	CURL_CA_BUNDLE=$TLS_DIR/ca.pem SSL_CERT_FILE=/nonexistent \
 	    run -0 --separate-stderr drv "$FLAKYS_URL/seq/200" GET 1 1
