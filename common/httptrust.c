@@ -108,11 +108,6 @@ load(struct trust *t)
 	X509_STORE_set_flags(st, X509_V_FLAG_TRUSTED_FIRST |
 	    X509_V_FLAG_PARTIAL_CHAIN);
 	t->store = st;
-	msg_debug("http", "CA store loaded: %s%s%s%s",
-	    t->blob != NULL ? "PEM text" : "",
-	    t->file != NULL ? t->file : "",
-	    t->file != NULL && t->path != NULL ? " and " : "",
-	    t->path != NULL ? t->path : "");
 }
 
 int
