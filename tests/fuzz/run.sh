@@ -29,7 +29,7 @@ OBJ=$BIN/obj
 CC=${FUZZ_CC:-clang}
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 CFL="-g -O1 -std=c11 -D_GNU_SOURCE -I$TOP/common -fno-omit-frame-pointer $SAN"
-LIBS="-lcurl -ljq -lcrypto -lpthread -lm"
+LIBS="-lcurl -ljq -lssl -lcrypto -lpthread -lm"
 
 build_only=0
 if [ "${1:-}" = "-b" ]; then
