@@ -486,8 +486,10 @@ int	 time_parse_timeout(const char *, long *ms, char **err);
  * per round: 429s to attempts sent before the cut do not cut again) and
  * creeps back up on success; an optional token bucket paces a class of
  * requests under a known rate budget.
- * How one attempt's easy handle is set up is httpeasy.c's, which has no
- * part in this header: what the engine's files share is in http_int.h.
+ * How one attempt's easy handle is set up is httpeasy.c's, and the CA
+ * stores its connections verify with, each loaded once a run,
+ * httptrust.c's; neither has a part in this header: what the engine's
+ * files share is in http_int.h.
  */
 struct http_opts {
 	int	 max_inflight;		/* per host, upper bound; default 16 */

@@ -3,7 +3,7 @@
 /*
  * One thread per struct http drives libcurl's multi interface; callers
  * hand it requests and sleep until they finish.  How one attempt's easy
- * handle is set up is httpeasy.c's.
+ * handle is set up is httpeasy.c's, and its trust httptrust.c's.
  */
 
 #include <math.h>
