@@ -93,12 +93,12 @@ http_slist_wipe_free(struct curl_slist *l)
 /*
  * Trust named by the request replaces the defaults entirely; the
  * defaults are the environment's file and directory, each else
- * libcurl's own.  Over https, the engine's store of that setting is
- * handed to the connection (httptrust.c), and libcurl loads nothing;
- * it is told a CA path that stands for the setting instead;
- * through an https:// proxy, whose handshake would get the same store,
- * and without verification, libcurl is told the setting as before.
- * -1, with j->errbuf, when the store cannot be loaded.
+ * libcurl's own.  Over https, the connection gets the engine's store of
+ * that setting (httptrust.c): libcurl loads nothing, and is told only a
+ * CA path that stands for the setting.  Through an https:// proxy (whose
+ * handshake would get the same store) and without verification, libcurl
+ * is told the setting itself, as before.  -1, with j->errbuf, when the
+ * store cannot be loaded.
  */
 static int
 set_trust(struct http *h, CURL *e, struct job *j)
