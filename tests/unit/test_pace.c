@@ -90,6 +90,32 @@ test_basic(void)
 	CHECK_EQ(i, 285);
 	http_bucket_free(b);
 
+	/*
+	 * Dry, it waits for a batch (a quarter second's tokens: 7 at 97 %
+	 * of 30 a second) and lets the batch go at once, not one send per
+	 * token.  A plain bucket of burst 1 (--write-rate) stays even.
+	 */
+	b = http_window_new(300, 10);
+	for (i = 0; i < 300; i++)
+		CHECK_EQ(http_bucket_take(b, t), 0);
+	for (i = 0; i < 300; i++)
+		http_bucket_done(b, t);
+	w = http_bucket_take(b, t);
+	CHECK(w >= 240 && w <= 241);		/* 7 / 29.1 s */
+	CHECK(http_bucket_take(b, t + 0.1) > 0);	/* 2.9 tokens */
+	for (i = 0; http_bucket_take(b, t + 0.241) == 0 && i < 20; i++)
+		;
+	CHECK_EQ(i, 7);
+	w = http_bucket_take(b, t + 0.241);
+	CHECK(w >= 240 && w <= 241);
+	http_bucket_free(b);
+	b = http_bucket_new(30, 1);
+	CHECK_EQ(http_bucket_take(b, t), 0);
+	w = http_bucket_take(b, t);
+	CHECK(w >= 33 && w <= 34);
+	CHECK_EQ(http_bucket_take(b, t + 0.034), 0);
+	http_bucket_free(b);
+
 	/* Strict from idle: the whole budget at once, then all in flight. */
 	b = strict_burst(5, 10, t);
 	for (i = 0; i < 5; i++)
