@@ -220,6 +220,41 @@ server_stats() {
 	done
 }
 
+@test "a CA bundle is verified against as a whole: the CA among many, after another of its name, beside a CRL" {
+	local d=$BATS_TEST_TMPDIR sys=/etc/ssl/certs/ca-certificates.crt
+	# The engine parses a bundle's certificates only as chains ask for
+	# them, by subject: a decoy with the CA's name but another key comes
+	# first, and the CA is found all the same.
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=v2k-test-ca \
+	    -keyout "$d/decoy.key" -out "$d/decoy.pem" \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign >/dev/null 2>&1
+	cat "$sys" "$d/decoy.pem" "$TLS_DIR/ca.pem" >"$d/bundle.pem"
+	run -0 --separate-stderr drv -C "$d/bundle.pem" "$FLAKYS_URL/seq/200" GET 3 3
+	assert_equal "$(grep -c ' rc=0 status=200 attempts=1 ' <<<"$output")" 3
+	# The decoy alone, or the bundle without the CA: not trusted.
+	cat "$sys" "$d/decoy.pem" >"$d/nope.pem"
+	for f in "$d/decoy.pem" "$d/nope.pem"; do
+		run -0 --separate-stderr drv -C "$f" "$FLAKYS_URL/seq/200" GET 1 1
+		assert_line -n 0 --regexp '^0 rc=-1 status=0 attempts=1 .*SSL certificate problem'
+	done
+	# A CRL in the file (the CA's own, empty): loaded whole, as before.
+	printf '%s\n' '[ca]' 'default_ca=c' '[c]' "database=$d/index" \
+	    'default_md=sha256' 'default_crl_days=2' >"$d/ca.cnf"
+	: >"$d/index"
+	openssl ca -config "$d/ca.cnf" -gencrl -cert "$TLS_DIR/ca.pem" \
+	    -keyfile "$TLS_DIR/ca.key" -out "$d/ca.crl" >/dev/null 2>&1
+	grep -q 'BEGIN X509 CRL' "$d/ca.crl"
+	cat "$sys" "$d/ca.crl" "$TLS_DIR/ca.pem" >"$d/withcrl.pem"
+	run -0 --separate-stderr drv -C "$d/withcrl.pem" "$FLAKYS_URL/seq/200" GET 1 1
+	assert_line -n 0 --partial '0 rc=0 status=200 attempts=1 '
+	# A certificate whose base64 is broken: the file is refused, named.
+	{ cat "$TLS_DIR/ca.pem"; printf '%s\n' '-----BEGIN CERTIFICATE-----' \
+	    'MIIB!!!!' '-----END CERTIFICATE-----'; } >"$d/broken.pem"
+	run -0 --separate-stderr drv -C "$d/broken.pem" "$FLAKYS_URL/seq/200" GET 1 1
+	assert_line -n 0 --partial "error setting certificate file: $d/broken.pem"
+}
+
 @test "insecure skips verification" {
 	run -0 --separate-stderr drv -k "$FLAKYS_URL/seq/200" GET 1 1
 	assert_line -n 0 --partial '0 rc=0 status=200 attempts=1 '
