@@ -242,6 +242,17 @@ void	 msg_usage(void) V2K_NORETURN;
  * is a usage error (msg_usage).
  */
 void	 msg_option(int ch, int version_opt);
+/*
+ * The end of every tool's getopt_long table: the long names of the
+ * options msg_option reads (-h, -q, -v and version_opt), then the
+ * terminating entry.  The tool includes <getopt.h>.
+ */
+#define MSG_LONGOPTS(version_opt)					\
+	{ "help",	no_argument,		NULL, 'h' },		\
+	{ "quiet",	no_argument,		NULL, 'q' },		\
+	{ "verbose",	no_argument,		NULL, 'v' },		\
+	{ "version",	no_argument,		NULL, (version_opt) },	\
+	{ NULL,		0,			NULL, 0 }
 /* After getopt_long: an operand is a usage error (the tool takes none). */
 void	 msg_no_operands(int argc);
 /*

@@ -1023,17 +1023,13 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "from-policies", no_argument,		NULL, OPT_POLICIES },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "principals",	required_argument,	NULL, OPT_PRINCIPALS },
-		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "revoke",	no_argument,		NULL, OPT_REVOKE },
 		{ "scope",	required_argument,	NULL, OPT_SCOPE },
 		{ "subscription", required_argument,	NULL, OPT_SUBSCRIPTION },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, OPT_VERSION },
-		{ NULL,		0,			NULL, 0 }
+		MSG_LONGOPTS(OPT_VERSION)
 	};
 	struct grant g;
 	struct http *http = NULL;

@@ -99,6 +99,33 @@ setup() {
 # Each prints one option per line, "-x flag", "-x arg", "--name flag" or
 # "--name arg", sorted and unique.
 
+# src_longopts TOOL: the lines of the struct option array of TOOL/main.c,
+# its MSG_LONGOPTS(code) replaced by the entries common/common.h defines
+# (the code of --version in place of the macro's parameter).
+src_longopts() {
+	awk -v h="$TOP/common/common.h" '
+	/struct option/ && /=/ { on = 1 }
+	on && match($0, /MSG_LONGOPTS\([^)]*\)/) {
+		code = substr($0, RSTART + 13, RLENGTH - 14)
+		while ((getline l < h) > 0) {
+			if (l ~ /^#define[ \t]+MSG_LONGOPTS\(/) {
+				in_macro = 1
+				continue
+			}
+			if (!in_macro)
+				continue
+			gsub(/\(version_opt\)/, code, l)
+			print l
+			if (l !~ /\\$/)
+				break
+		}
+		close(h)
+		next
+	}
+	on
+	on && /};/ { on = 0 }' "$TOP/$1/main.c"
+}
+
 # src_options TOOL: the getopt_long optstring and the struct option array
 # of TOOL/main.c.
 src_options() {
@@ -119,8 +146,7 @@ src_options() {
 				print "-" c, a
 			}
 		}'
-		awk '/struct option/ && /=/ { on = 1 } on; on && /};/ { on = 0 }' \
-		    "$c" |
+		src_longopts "$1" |
 		    sed -n 's/.*{[[:space:]]*"\([^"]*\)",[[:space:]]*\([a-z_]*\),.*/--\1 \2/p' |
 		    sed 's/ no_argument$/ flag/; s/ [a-z]*_argument$/ arg/'
 	} | sort -u
@@ -128,8 +154,7 @@ src_options() {
 
 # src_aliases TOOL: the long options that stand for a letter, "--name -x".
 src_aliases() {
-	awk '/struct option/ && /=/ { on = 1 } on; on && /};/ { on = 0 }' \
-	    "$TOP/$1/main.c" |
+	src_longopts "$1" |
 	    sed -n "s/.*{[[:space:]]*\"\\([^\"]*\\)\",.*,[[:space:]]*'\\(.\\)'[[:space:]]*}.*/--\\1 -\\2/p" |
 	    sort -u
 }

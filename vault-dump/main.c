@@ -765,12 +765,8 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "all-versions", no_argument,		NULL, 'a' },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, OPT_VERSION },
-		{ NULL,		0,			NULL, 0 }
+		MSG_LONGOPTS(OPT_VERSION)
 	};
 	struct http *http;
 	struct rec_reader rd;

@@ -1284,13 +1284,9 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "all-namespaces", no_argument,	NULL, 'A' },
 		{ "dry-run",	no_argument,		NULL, 'n' },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "long",	no_argument,		NULL, 'l' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, OPT_VERSION },
-		{ NULL,		0,			NULL, 0 }
+		MSG_LONGOPTS(OPT_VERSION)
 	};
 	struct http *http;
 	struct walk w;
