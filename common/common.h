@@ -387,6 +387,13 @@ char	*rec_field_problem(jv rec /* borrowed */, const char *field,
 int	 rec_number_int(jv v /* borrowed */, long long min, long long max,
 	    long long *out);
 /*
+ * Does an element of the array a (borrowed; anything else has none)
+ * satisfy pred, which is given each in turn (borrowed) and arg?  The
+ * first that does ends the search.
+ */
+int	 rec_array_any(jv a, int (*pred)(jv item, const void *arg),
+	    const void *arg);
+/*
  * NULL if field is absent, not a number (rec_field_problem's part), or
  * an integer in [min, max]; else a malloc'd "kv is 1.5, not 1 or 2",
  * what saying what was wanted.

@@ -764,6 +764,23 @@ rec_number_int(jv v, long long min, long long max, long long *out)
 	return 0;
 }
 
+int
+rec_array_any(jv a, int (*pred)(jv, const void *), const void *arg)
+{
+	jv it;
+	int i, n, hit = 0;
+
+	if (jv_get_kind(a) != JV_KIND_ARRAY)
+		return 0;
+	n = jv_array_length(jv_copy(a));
+	for (i = 0; i < n && !hit; i++) {
+		it = jv_array_get(jv_copy(a), i);
+		hit = pred(it, arg);
+		jv_free(it);
+	}
+	return hit;
+}
+
 char *
 rec_int_problem(jv rec, const char *field, long long min, long long max,
     const char *what)
