@@ -325,6 +325,11 @@ int	 rec_next_input(struct rec_reader *, jv *out);
 			"store it as a string"
 jv	 rec_parse_json(const char *, size_t);
 /*
+ * Is the text of n bytes at s nothing but JSON's white space (space,
+ * tab, line feed, carriage return: RFC 8259, section 2), so no value?
+ */
+int	 rec_blank(const char *s, size_t n);
+/*
  * One compact line and a flush; the text and the record are wiped (it
  * may hold secret values).  -1 on a write error (errno).
  */
