@@ -522,6 +522,31 @@ azure_cloud_arm_scope(struct azure_cloud *c, char **err)
 	return value(c, &c->arm_scope, "Resource Manager audience", err);
 }
 
+struct default_sub {
+	const char	 *cloud;	/* its environmentName */
+	char		**found;	/* its id, malloc'd */
+};
+
+/* Is s (a subscription of azureProfile.json) the cloud's default? */
+static int
+is_default_sub(jv s, const void *arg)
+{
+	const struct default_sub *want = arg;
+	const char *id, *env;
+	jv def;
+	int hit;
+
+	def = jv_object_get(jv_copy(s), jv_string("isDefault"));
+	id = jstr(s, "id");
+	env = jstr(s, "environmentName");
+	hit = jv_get_kind(def) == JV_KIND_TRUE && id != NULL &&
+	    env != NULL && strcasecmp(env, want->cloud) == 0;
+	if (hit)
+		*want->found = xstrdup(id);
+	jv_free(def);
+	return hit;
+}
+
 /*
  * az's default subscription of this cloud: in azureProfile.json, the
  * subscription with isDefault whose environmentName is the cloud's name
@@ -532,10 +557,9 @@ azure_cloud_arm_scope(struct azure_cloud *c, char **err)
 char *
 azure_cloud_subscription(struct azure_cloud *c, char **err)
 {
-	jv doc, subs, s, def;
+	jv doc, subs;
 	char *path, *text, *found = NULL;
-	const char *id, *env, *name;
-	int i, n;
+	struct default_sub want;
 
 	*err = NULL;
 	if ((path = config_path("azureProfile.json")) == NULL)
@@ -553,23 +577,12 @@ azure_cloud_subscription(struct azure_cloud *c, char **err)
 		return NULL;
 	}
 	free(path);
-	name = azure_cloud_name(c);
+	want.cloud = azure_cloud_name(c);
+	want.found = &found;
 	subs = jv_get_kind(doc) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(doc), jv_string("subscriptions")) :
 	    jv_invalid();
-	n = jv_get_kind(subs) == JV_KIND_ARRAY ?
-	    jv_array_length(jv_copy(subs)) : 0;
-	for (i = 0; i < n && found == NULL; i++) {
-		s = jv_array_get(jv_copy(subs), i);
-		def = jv_object_get(jv_copy(s), jv_string("isDefault"));
-		id = jstr(s, "id");
-		env = jstr(s, "environmentName");
-		if (jv_get_kind(def) == JV_KIND_TRUE && id != NULL &&
-		    env != NULL && strcasecmp(env, name) == 0)
-			found = xstrdup(id);
-		jv_free(def);
-		jv_free(s);
-	}
+	rec_array_any(subs, is_default_sub, &want);
 	jv_free(subs);
 	jv_free(doc);
 	return found;

@@ -242,6 +242,17 @@ void	 msg_usage(void) V2K_NORETURN;
  * is a usage error (msg_usage).
  */
 void	 msg_option(int ch, int version_opt);
+/*
+ * The end of every tool's getopt_long table: the long names of the
+ * options msg_option reads (-h, -q, -v and version_opt), then the
+ * terminating entry.  The tool includes <getopt.h>.
+ */
+#define MSG_LONGOPTS(version_opt)					\
+	{ "help",	no_argument,		NULL, 'h' },		\
+	{ "quiet",	no_argument,		NULL, 'q' },		\
+	{ "verbose",	no_argument,		NULL, 'v' },		\
+	{ "version",	no_argument,		NULL, (version_opt) },	\
+	{ NULL,		0,			NULL, 0 }
 /* After getopt_long: an operand is a usage error (the tool takes none). */
 void	 msg_no_operands(int argc);
 /*
@@ -314,6 +325,11 @@ int	 rec_next_input(struct rec_reader *, jv *out);
 			"store it as a string"
 jv	 rec_parse_json(const char *, size_t);
 /*
+ * Is the text of n bytes at s nothing but JSON's white space (space,
+ * tab, line feed, carriage return: RFC 8259, section 2), so no value?
+ */
+int	 rec_blank(const char *s, size_t n);
+/*
  * One compact line and a flush; the text and the record are wiped (it
  * may hold secret values).  -1 on a write error (errno).
  */
@@ -375,6 +391,13 @@ char	*rec_field_problem(jv rec /* borrowed */, const char *field,
  */
 int	 rec_number_int(jv v /* borrowed */, long long min, long long max,
 	    long long *out);
+/*
+ * Does an element of the array a (borrowed; anything else has none)
+ * satisfy pred, which is given each in turn (borrowed) and arg?  The
+ * first that does ends the search.
+ */
+int	 rec_array_any(jv a, int (*pred)(jv item, const void *arg),
+	    const void *arg);
 /*
  * NULL if field is absent, not a number (rec_field_problem's part), or
  * an integer in [min, max]; else a malloc'd "kv is 1.5, not 1 or 2",

@@ -46,50 +46,56 @@ op_match(const char *p, const char *s)
 	return *p == '\0';
 }
 
+/* Is pattern (a list's item) a string that matches action? */
+static int
+pattern_matches(jv pattern, const void *action)
+{
+	return jv_get_kind(pattern) == JV_KIND_STRING &&
+	    op_match(jv_string_value(pattern), action);
+}
+
 /* Does a pattern of perm's list field match action? */
 static int
 list_matches(jv perm, const char *field, const char *action)
 {
-	jv l, it;
-	int i, n, hit = 0;
+	jv l;
+	int hit;
 
 	l = jv_object_get(jv_copy(perm), jv_string(field));
-	if (jv_get_kind(l) == JV_KIND_ARRAY) {
-		n = jv_array_length(jv_copy(l));
-		for (i = 0; i < n && !hit; i++) {
-			it = jv_array_get(jv_copy(l), i);
-			hit = jv_get_kind(it) == JV_KIND_STRING &&
-			    op_match(jv_string_value(it), action);
-			jv_free(it);
-		}
-	}
+	hit = rec_array_any(l, pattern_matches, action);
 	jv_free(l);
 	return hit;
+}
+
+struct allows {
+	const char	*action;
+	int		 data;
+};
+
+/* Does one role's permissions (perm) allow what al asks? */
+static int
+perm_allows(jv perm, const void *arg)
+{
+	const struct allows *al = arg;
+
+	return jv_get_kind(perm) == JV_KIND_OBJECT &&
+	    list_matches(perm, al->data ? "dataActions" : "actions",
+	    al->action) &&
+	    !list_matches(perm, al->data ? "notDataActions" : "notActions",
+	    al->action);
 }
 
 int
 preflight_allows(jv perms, const char *action, int data)
 {
-	jv p;
-	int i, n, ok = 0;
+	struct allows al = { action, data };
 
-	if (jv_get_kind(perms) != JV_KIND_ARRAY)
-		return 0;
 	/*
 	 * Each entry is one role's permissions: its NotActions are taken
 	 * from its own Actions only, and another role may grant what one
 	 * leaves out (role-definitions, "NotActions").
 	 */
-	n = jv_array_length(jv_copy(perms));
-	for (i = 0; i < n && !ok; i++) {
-		p = jv_array_get(jv_copy(perms), i);
-		ok = jv_get_kind(p) == JV_KIND_OBJECT &&
-		    list_matches(p, data ? "dataActions" : "actions", action) &&
-		    !list_matches(p, data ? "notDataActions" : "notActions",
-		    action);
-		jv_free(p);
-	}
-	return ok;
+	return rec_array_any(perms, perm_allows, &al);
 }
 
 double

@@ -135,13 +135,14 @@ read_line(struct rec_reader *rd, int *toolong, int *eofnl)
 	return (long)len;
 }
 
-static int
-all_blank(const char *s, size_t n)
+int
+rec_blank(const char *s, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+		    s[i] != '\r')
 			return 0;
 	return 1;
 }
@@ -534,7 +535,7 @@ rec_next(struct rec_reader *rd, jv *out)
 			    "line longer than %d bytes", REC_MAX_LINE);
 			goto bad;
 		}
-		if (all_blank(rd->line, (size_t)n))
+		if (rec_blank(rd->line, (size_t)n))
 			continue;
 		if (memchr(rd->line, '\0', (size_t)n) != NULL) {
 			snprintf(rd->err, sizeof(rd->err), "NUL byte in line");
@@ -762,6 +763,23 @@ rec_number_int(jv v, long long min, long long max, long long *out)
 		return -1;
 	*out = (long long)d;
 	return 0;
+}
+
+int
+rec_array_any(jv a, int (*pred)(jv, const void *), const void *arg)
+{
+	jv it;
+	int i, n, hit = 0;
+
+	if (jv_get_kind(a) != JV_KIND_ARRAY)
+		return 0;
+	n = jv_array_length(jv_copy(a));
+	for (i = 0; i < n && !hit; i++) {
+		it = jv_array_get(jv_copy(a), i);
+		hit = pred(it, arg);
+		jv_free(it);
+	}
+	return hit;
 }
 
 char *

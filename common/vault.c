@@ -51,17 +51,6 @@ encode_path(struct buf *b, const char *p)
 	}
 }
 
-static int
-blank(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!isspace((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
 /*
  * Is r rec_parse_json's refusal of a number a 64-bit float would change?
  * Its message names the key path in the answer ("data.data.id"), which
@@ -178,7 +167,7 @@ call1(struct vault *v, const char *ns, const char *method,
 		goto out;
 	}
 	*status = req.status;
-	if (req.resp.len == 0 || blank(req.resp.data, req.resp.len))
+	if (rec_blank(req.resp.data, req.resp.len))
 		out = jv_null();
 	else {
 		out = rec_parse_json(req.resp.data, req.resp.len);

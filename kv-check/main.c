@@ -969,17 +969,13 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "expires",	required_argument,	NULL, OPT_EXPIRES },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "orphans",	optional_argument,	NULL, OPT_ORPHANS },
-		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "rate",	required_argument,	NULL, OPT_RATE },
 		{ "report",	required_argument,	NULL, OPT_REPORT },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, OPT_VERSION },
-		{ NULL,		0,			NULL, 0 }
+		MSG_LONGOPTS(OPT_VERSION)
 	};
 	struct http *http;
 	struct azure_cred *cred;

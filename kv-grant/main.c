@@ -246,6 +246,24 @@ fail_free(jv rec, const char *label, long status, char *msg)
 	return rec;
 }
 
+/*
+ * Mark rec failed by an answer that is not the one wanted: none (body
+ * invalid: the message it carries) or Resource Manager's error; body is
+ * consumed.
+ */
+static jv
+fail_answer(jv rec, const char *label, long status, jv body)
+{
+	char *msg;
+
+	if (!jv_is_valid(body))
+		return fail_free(rec, label, status,
+		    rec_invalid_msg(body, NO_ANSWER));
+	msg = arm_errmsg(body, status);
+	jv_free(body);
+	return fail_free(rec, label, status, msg);
+}
+
 /* The role definition id a record's role names, or NULL with *err. */
 static char *
 role_def(const char *role, const char *sub, char **err)
@@ -611,8 +629,7 @@ create_one(struct grant *g, jv rec, struct ask *a)
 	body = jv_object_set(jv_object(), jv_string("properties"), props);
 	body = assignment_call(g, "PUT", a->assignment, body, &status);
 	if (!jv_is_valid(body))
-		return fail_free(rec, a->label, status,
-		    rec_invalid_msg(body, NO_ANSWER));
+		return fail_answer(rec, a->label, status, body);
 	if (status == 201 || status == 200) {
 		msg_info(a->label, "%s %s", status == 201 ? "created" :
 		    "exists", a->assignment);
@@ -641,9 +658,8 @@ create_one(struct grant *g, jv rec, struct ask *a)
 		free(msg);
 		msg = m2;
 	}
-	rec = fail_free(rec, a->label, status, msg);
 	jv_free(body);
-	return rec;
+	return fail_free(rec, a->label, status, msg);
 }
 
 static jv
@@ -651,29 +667,21 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 {
 	jv body;
 	long status;
-	char *msg, *found, *err = NULL;
+	char *found, *err = NULL;
 	const char *id = a->assignment;
 
 	found = NULL;
 	for (;;) {
 		body = assignment_call(g, "DELETE", id, jv_invalid(), &status);
-		if (!jv_is_valid(body)) {
-			rec = fail_free(rec, a->label, status,
-			    rec_invalid_msg(body, NO_ANSWER));
-			free(found);
-			return rec;
-		}
-		if (status == 200) {
+		if (jv_is_valid(body) && status == 200) {
 			msg_info(a->label, "deleted %s", id);
 			jv_free(body);
 			rec = set_result(rec, id, "deleted");
 			free(found);
 			return rec;
 		}
-		if (status != 204 && status != 404) {
-			msg = arm_errmsg(body, status);
-			rec = fail_free(rec, a->label, status, msg);
-			jv_free(body);
+		if (!jv_is_valid(body) || (status != 204 && status != 404)) {
+			rec = fail_answer(rec, a->label, status, body);
 			free(found);
 			return rec;
 		}
@@ -687,10 +695,8 @@ revoke_one(struct grant *g, jv rec, struct ask *a)
 			free(err);
 			break;
 		}
-		if (err != NULL) {
-			rec = fail_free(rec, a->label, status, err);
-			return rec;
-		}
+		if (err != NULL)
+			return fail_free(rec, a->label, status, err);
 		if (found == NULL)
 			break;
 		id = found;
@@ -711,7 +717,7 @@ plan_one(struct grant *g, jv rec, struct ask *a)
 {
 	jv body;
 	long status;
-	char *msg, *found = NULL, *err = NULL;
+	char *found = NULL, *err = NULL;
 
 	if (g->arm == NULL) {
 		msg_info(a->label, "would %s %s", g->revoke ? "delete" :
@@ -719,26 +725,17 @@ plan_one(struct grant *g, jv rec, struct ask *a)
 		return set_result(rec, a->assignment, "planned");
 	}
 	body = assignment_call(g, "GET", a->assignment, jv_invalid(), &status);
-	if (!jv_is_valid(body))
-		return fail_free(rec, a->label, status,
-		    rec_invalid_msg(body, NO_ANSWER));
+	if (!jv_is_valid(body) || (status != 200 && status != 404))
+		return fail_answer(rec, a->label, status, body);
+	jv_free(body);
 	if (status == 200)
 		found = xstrdup(a->assignment);
-	else if (status == 404) {
+	else {
 		found = find_assignment(g, a, &status, &err);
-		if (err != NULL && status != 404) {
-			rec = fail_free(rec, a->label, status, err);
-			jv_free(body);
-			return rec;
-		}
+		if (err != NULL && status != 404)
+			return fail_free(rec, a->label, status, err);
 		free(err);	/* 404: the scope is not there (yet) */
-	} else {
-		msg = arm_errmsg(body, status);
-		rec = fail_free(rec, a->label, status, msg);
-		jv_free(body);
-		return rec;
 	}
-	jv_free(body);
 	if (found != NULL) {
 		msg_info(a->label, "%s %s", g->revoke ? "would delete" :
 		    "exists", found);
@@ -1023,17 +1020,13 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "from-policies", no_argument,		NULL, OPT_POLICIES },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "principals",	required_argument,	NULL, OPT_PRINCIPALS },
-		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "revoke",	no_argument,		NULL, OPT_REVOKE },
 		{ "scope",	required_argument,	NULL, OPT_SCOPE },
 		{ "subscription", required_argument,	NULL, OPT_SUBSCRIPTION },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, OPT_VERSION },
-		{ NULL,		0,			NULL, 0 }
+		MSG_LONGOPTS(OPT_VERSION)
 	};
 	struct grant g;
 	struct http *http = NULL;

@@ -127,19 +127,15 @@ static long nin, nout, nfailed, nupstream;
 static const struct option longopts[] = {
 	{ "expr",		required_argument, NULL, 'e' },
 	{ "force-rename",	no_argument,	   NULL, 'f' },
-	{ "help",		no_argument,	   NULL, 'h' },
 	{ "map",		required_argument, NULL, 'm' },
 	{ "namespace-prefix",	no_argument,	   NULL, OPT_NS_PREFIX },
 	{ "on-collision",	required_argument, NULL, OPT_COLLISION },
 	{ "prefix",		required_argument, NULL, 'p' },
-	{ "quiet",		no_argument,	   NULL, 'q' },
 	{ "reference",		required_argument, NULL, OPT_REFERENCE },
 	{ "split",		no_argument,	   NULL, OPT_SPLIT },
 	{ "strip-mount",	no_argument,	   NULL, OPT_STRIP_MOUNT },
 	{ "vault-map",		required_argument, NULL, OPT_VAULT_MAP },
-	{ "verbose",		no_argument,	   NULL, 'v' },
-	{ "version",		no_argument,	   NULL, OPT_VERSION },
-	{ NULL,			0,		   NULL, 0 }
+	MSG_LONGOPTS(OPT_VERSION)
 };
 
 static const char synopsis[] =

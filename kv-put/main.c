@@ -1220,20 +1220,16 @@ main(int argc, char *argv[])
 		{ "dry-run",	no_argument,		NULL, 'n' },
 		{ "expires",	required_argument,	NULL, OPT_EXPIRES },
 		{ "force",	no_argument,		NULL, 'f' },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "json",	no_argument,		NULL, OPT_JSON },
-		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "purge",	no_argument,		NULL, OPT_PURGE },
 		{ "rate",	required_argument,	NULL, OPT_RATE },
 		{ "recover",	no_argument,		NULL, OPT_RECOVER },
 		{ "rollback",	no_argument,		NULL, OPT_ROLLBACK },
 		{ "vault",	required_argument,	NULL, OPT_VAULT },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, OPT_VERSION },
 		{ "write-budget", required_argument,	NULL, OPT_WRITE_BUDGET },
 		{ "write-rate",	required_argument,	NULL, OPT_WRITE_RATE },
-		{ NULL,		0,			NULL, 0 }
+		MSG_LONGOPTS(OPT_VERSION)
 	};
 	struct http *http;
 	struct azure_cred *cred;

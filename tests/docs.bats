@@ -99,6 +99,33 @@ setup() {
 # Each prints one option per line, "-x flag", "-x arg", "--name flag" or
 # "--name arg", sorted and unique.
 
+# src_longopts TOOL: the lines of the struct option array of TOOL/main.c,
+# its MSG_LONGOPTS(code) replaced by the entries common/common.h defines
+# (the code of --version in place of the macro's parameter).
+src_longopts() {
+	awk -v h="$TOP/common/common.h" '
+	/struct option/ && /=/ { on = 1 }
+	on && match($0, /MSG_LONGOPTS\([^)]*\)/) {
+		code = substr($0, RSTART + 13, RLENGTH - 14)
+		while ((getline l < h) > 0) {
+			if (l ~ /^#define[ \t]+MSG_LONGOPTS\(/) {
+				in_macro = 1
+				continue
+			}
+			if (!in_macro)
+				continue
+			gsub(/\(version_opt\)/, code, l)
+			print l
+			if (l !~ /\\$/)
+				break
+		}
+		close(h)
+		next
+	}
+	on
+	on && /};/ { on = 0 }' "$TOP/$1/main.c"
+}
+
 # src_options TOOL: the getopt_long optstring and the struct option array
 # of TOOL/main.c.
 src_options() {
@@ -119,8 +146,7 @@ src_options() {
 				print "-" c, a
 			}
 		}'
-		awk '/struct option/ && /=/ { on = 1 } on; on && /};/ { on = 0 }' \
-		    "$c" |
+		src_longopts "$1" |
 		    sed -n 's/.*{[[:space:]]*"\([^"]*\)",[[:space:]]*\([a-z_]*\),.*/--\1 \2/p' |
 		    sed 's/ no_argument$/ flag/; s/ [a-z]*_argument$/ arg/'
 	} | sort -u
@@ -128,8 +154,7 @@ src_options() {
 
 # src_aliases TOOL: the long options that stand for a letter, "--name -x".
 src_aliases() {
-	awk '/struct option/ && /=/ { on = 1 } on; on && /};/ { on = 0 }' \
-	    "$TOP/$1/main.c" |
+	src_longopts "$1" |
 	    sed -n "s/.*{[[:space:]]*\"\\([^\"]*\\)\",.*,[[:space:]]*'\\(.\\)'[[:space:]]*}.*/--\\1 -\\2/p" |
 	    sort -u
 }
@@ -563,35 +588,22 @@ for l in sys.stdin.buffer:
 
 # --- per tool: usage, --version, options both ways, sections ------------
 
-@test "vault-ls: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help vault-ls; }
-@test "vault-ls: every option of the source is in usage, SYNOPSIS and option list" { check_documented vault-ls; }
-@test "vault-ls: every option usage or the man page names is accepted as documented" { check_accepted vault-ls; }
-@test "vault-ls(1) has the sections in order and the suite's exit status" { check_sections vault-ls; check_exit_status vault-ls; }
+# each_tool CHECK...: every CHECK for every tool of $TOOLS, in turn; the
+# first that fails fails the test, after the line that names its tool.
+each_tool() {
+	local t c
+	for t in $TOOLS; do
+		echo "# $t"
+		for c in "$@"; do
+			"$c" "$t"
+		done
+	done
+}
 
-@test "vault-dump: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help vault-dump; }
-@test "vault-dump: every option of the source is in usage, SYNOPSIS and option list" { check_documented vault-dump; }
-@test "vault-dump: every option usage or the man page names is accepted as documented" { check_accepted vault-dump; }
-@test "vault-dump(1) has the sections in order and the suite's exit status" { check_sections vault-dump; check_exit_status vault-dump; }
-
-@test "kv-name: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help kv-name; }
-@test "kv-name: every option of the source is in usage, SYNOPSIS and option list" { check_documented kv-name; }
-@test "kv-name: every option usage or the man page names is accepted as documented" { check_accepted kv-name; }
-@test "kv-name(1) has the sections in order and the suite's exit status" { check_sections kv-name; check_exit_status kv-name; }
-
-@test "kv-put: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help kv-put; }
-@test "kv-put: every option of the source is in usage, SYNOPSIS and option list" { check_documented kv-put; }
-@test "kv-put: every option usage or the man page names is accepted as documented" { check_accepted kv-put; }
-@test "kv-put(1) has the sections in order and the suite's exit status" { check_sections kv-put; check_exit_status kv-put; }
-
-@test "kv-check: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help kv-check; }
-@test "kv-check: every option of the source is in usage, SYNOPSIS and option list" { check_documented kv-check; }
-@test "kv-check: every option usage or the man page names is accepted as documented" { check_accepted kv-check; }
-@test "kv-check(1) has the sections in order and the suite's exit status" { check_sections kv-check; check_exit_status kv-check; }
-
-@test "kv-grant: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { check_help kv-grant; }
-@test "kv-grant: every option of the source is in usage, SYNOPSIS and option list" { check_documented kv-grant; }
-@test "kv-grant: every option usage or the man page names is accepted as documented" { check_accepted kv-grant; }
-@test "kv-grant(1) has the sections in order and the suite's exit status" { check_sections kv-grant; check_exit_status kv-grant; }
+@test "every tool: -h prints the help and exits 0; a usage error exits 2; --version names the libraries" { each_tool check_help; }
+@test "every tool: every option of the source is in usage, SYNOPSIS and option list" { each_tool check_documented; }
+@test "every tool: every option usage or the man page names is accepted as documented" { each_tool check_accepted; }
+@test "every tool's page has the sections in order and the suite's exit status" { each_tool check_sections check_exit_status; }
 
 # --- examples --------------------------------------------------------------
 

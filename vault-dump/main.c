@@ -276,6 +276,29 @@ field(jv from /* borrowed */, const char *key)
 }
 
 /*
+ * GET path (freed) in namespace ns: the answer's data member (null when
+ * it has none), and *status 200; or, when Vault did not answer 200,
+ * invalid with *rec failed (answer_failed, what before its message).
+ */
+static jv
+get_data(struct dump *d, jv *rec, const char *ns, char *path,
+    const char *what, long *status)
+{
+	jv r, data;
+
+	r = vault_callns(d->vault, ns, "GET", path, NULL, jv_invalid(),
+	    status);
+	free(path);
+	if (!jv_is_valid(r) || *status != 200) {
+		*rec = answer_failed(*rec, r, *status, what, 1);
+		return jv_invalid();
+	}
+	data = jv_get_kind(r) == JV_KIND_OBJECT ? field(r, "data") : jv_null();
+	jv_free(r);
+	return data;
+}
+
+/*
  * vault-ls -l described the current version; a record made from a live
  * version says so.
  */
@@ -295,17 +318,13 @@ static jv
 read_v1(struct dump *d, jv rec, const char *ns, const char *mount,
     const char *path)
 {
-	jv r, data;
-	char *p;
+	jv data;
 	long status;
 
-	p = xasprintf("%s/%s", mount, path);
-	r = vault_callns(d->vault, ns, "GET", p, NULL, jv_invalid(), &status);
-	free(p);
-	if (!jv_is_valid(r) || status != 200)
-		return answer_failed(rec, r, status, "", 1);
-	data = jv_get_kind(r) == JV_KIND_OBJECT ?
-	    jv_object_get(r, jv_string("data")) : (jv_free(r), jv_invalid());
+	data = get_data(d, &rec, ns, xasprintf("%s/%s", mount, path), "",
+	    &status);
+	if (!jv_is_valid(data))
+		return rec;
 	if (jv_get_kind(data) != JV_KIND_OBJECT) {
 		jv_wipe_free(data);
 		return fail(rec, status, "answer without data");
@@ -484,20 +503,17 @@ static jv
 dump_all(struct dump *d, jv rec, const char *ns, const char *mount,
     const char *path)
 {
-	jv r, dm, vers, k, e, out, one;
+	jv dm, vers, k, e, out, one;
 	long *nums = NULL, cur = 0, num, status;
 	long long c;
 	size_t n = 0, i;
 	char *p, key[32];
 	int gone;
 
-	p = xasprintf("%s/metadata/%s", mount, path);
-	r = vault_callns(d->vault, ns, "GET", p, NULL, jv_invalid(), &status);
-	free(p);
-	if (!jv_is_valid(r) || status != 200)
-		return answer_failed(rec, r, status, "metadata: ", 1);
-	dm = jv_get_kind(r) == JV_KIND_OBJECT ?
-	    jv_object_get(r, jv_string("data")) : (jv_free(r), jv_null());
+	dm = get_data(d, &rec, ns, xasprintf("%s/metadata/%s", mount, path),
+	    "metadata: ", &status);
+	if (!jv_is_valid(dm))
+		return rec;
 	vers = jv_get_kind(dm) == JV_KIND_OBJECT ?
 	    jv_object_get(jv_copy(dm), jv_string("versions")) : jv_null();
 	e = jv_get_kind(dm) == JV_KIND_OBJECT ?
@@ -765,12 +781,8 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "all-versions", no_argument,		NULL, 'a' },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, OPT_VERSION },
-		{ NULL,		0,			NULL, 0 }
+		MSG_LONGOPTS(OPT_VERSION)
 	};
 	struct http *http;
 	struct rec_reader rd;

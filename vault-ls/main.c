@@ -1059,24 +1059,20 @@ static const struct need {
 	{ 1, "%s/*", { "list", "read", NULL } },
 };
 
-/* Does Vault's capability list (borrowed) hold cap?  "root" holds all. */
+/* Is c (a capability, borrowed) cap, or "root", which holds all? */
+static int
+cap_holds(jv c, const void *cap)
+{
+	return jv_get_kind(c) == JV_KIND_STRING &&
+	    (strcmp(jv_string_value(c), cap) == 0 ||
+	    strcmp(jv_string_value(c), "root") == 0);
+}
+
+/* Does Vault's capability list (borrowed) hold cap? */
 static int
 has_cap(jv caps, const char *cap)
 {
-	jv c;
-	int i, n, hit = 0;
-
-	if (jv_get_kind(caps) != JV_KIND_ARRAY)
-		return 0;
-	n = jv_array_length(jv_copy(caps));
-	for (i = 0; i < n && !hit; i++) {
-		c = jv_array_get(jv_copy(caps), i);
-		hit = jv_get_kind(c) == JV_KIND_STRING &&
-		    (strcmp(jv_string_value(c), cap) == 0 ||
-		    strcmp(jv_string_value(c), "root") == 0);
-		jv_free(c);
-	}
-	return hit;
+	return rec_array_any(caps, cap_holds, cap);
 }
 
 /*
@@ -1284,13 +1280,9 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "all-namespaces", no_argument,	NULL, 'A' },
 		{ "dry-run",	no_argument,		NULL, 'n' },
-		{ "help",	no_argument,		NULL, 'h' },
 		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "long",	no_argument,		NULL, 'l' },
-		{ "quiet",	no_argument,		NULL, 'q' },
-		{ "verbose",	no_argument,		NULL, 'v' },
-		{ "version",	no_argument,		NULL, OPT_VERSION },
-		{ NULL,		0,			NULL, 0 }
+		MSG_LONGOPTS(OPT_VERSION)
 	};
 	struct http *http;
 	struct walk w;
