@@ -100,10 +100,11 @@ load_blob(X509_STORE *st, const unsigned char *blob, size_t len)
  * A CA file, loaded lazily.  Parsing a certificate costs OpenSSL 3 about
  * 0.3 ms (its public key goes through the provider's decoders): 43 ms
  * for Debian's 145, and 0.9 MB to keep, of which a run uses one or two.
- * So the file is read once, each certificate's DER and subject name are
- * kept, and a lookup of the store parses and adds the certificates of a
- * subject when a chain first asks for an issuer, or for itself, by that
- * name, as OpenSSL's hashed-directory lookup does with files
+ * So the file is read once, each certificate's DER and the hash of its
+ * subject are kept (X509_NAME_hash_ex, as for a hashed directory), and a
+ * lookup of the store parses and adds the certificates of a subject when
+ * a chain first asks for an issuer, or for itself, by that name, as
+ * OpenSSL's hashed-directory lookup does with files
  * (X509_LOOKUP_hash_dir(3)).  Trust is what the file holds either way.
  * A file with anything but plain certificates (CRLs, TRUSTED
  * CERTIFICATE, bad encodings) is loaded the usual way, whole.
