@@ -152,6 +152,8 @@ size_t	 nameset_count(struct nameset *);
  * Every message is one line "tool: subject: problem".  Thread-safe.
  */
 extern int msg_verbosity;		/* -1 with -q, 0, 1 with -v, 2 -vv */
+extern int msg_jobs;			/* -j: JOBS_DEFAULT, 1 to JOBS_MAX */
+extern int msg_dry_run;			/* -n, --dry-run */
 extern volatile sig_atomic_t msg_stop;	/* set by SIGINT, SIGTERM */
 
 /*
@@ -236,10 +238,12 @@ void	 msg_help(void) V2K_NORETURN;
 /* A usage error: the synopsis on stderr, exit 2. */
 void	 msg_usage(void) V2K_NORETURN;
 /*
- * The options every tool reads alike, for the default: of its getopt
- * switch: -q (quiet), -v (more, once per -v; not after -q), -h (msg_help),
- * version_opt (the tool's code of --version: msg_version); anything else
- * is a usage error (msg_usage).
+ * The options every tool reads alike (DESIGN.md, "Conventions every
+ * tool follows"), for the default: of its getopt switch: -q (quiet), -v
+ * (more, once per -v; not after -q), -h (msg_help), version_opt (the
+ * tool's code of --version: msg_version), and for a tool whose optstring
+ * has them, -j (msg_jobs) and -n (msg_dry_run); anything else is a usage
+ * error (msg_usage).
  */
 void	 msg_option(int ch, int version_opt);
 /*
@@ -253,6 +257,31 @@ void	 msg_option(int ch, int version_opt);
 	{ "verbose",	no_argument,		NULL, 'v' },		\
 	{ "version",	no_argument,		NULL, (version_opt) },	\
 	{ NULL,		0,			NULL, 0 }
+/* -j, --jobs, in every tool that takes it: the requests in flight. */
+#define JOBS_DEFAULT	8
+#define JOBS_MAX	64
+/* The "s" of a count other than one. */
+#define PLURAL(n)	((n) == 1 ? "" : "s")
+/*
+ * The options kv-check shares with kv-put, spelt and numbered once so
+ * that a run is checked in the words it was written with: -n, -j,
+ * --expires, --json, --rate and --vault.  Each of the two numbers its
+ * own long options from KV_OPT_NEXT.
+ */
+enum {
+	KV_OPT_EXPIRES = 256,
+	KV_OPT_JSON,
+	KV_OPT_RATE,
+	KV_OPT_VAULT,
+	KV_OPT_NEXT
+};
+#define KV_LONGOPTS							\
+	{ "dry-run",	no_argument,		NULL, 'n' },		\
+	{ "expires",	required_argument,	NULL, KV_OPT_EXPIRES },	\
+	{ "jobs",	required_argument,	NULL, 'j' },		\
+	{ "json",	no_argument,		NULL, KV_OPT_JSON },	\
+	{ "rate",	required_argument,	NULL, KV_OPT_RATE },	\
+	{ "vault",	required_argument,	NULL, KV_OPT_VAULT }
 /* After getopt_long: an operand is a usage error (the tool takes none). */
 void	 msg_no_operands(int argc);
 /*
@@ -376,6 +405,12 @@ size_t	 rec_lineno(void);
 void	 rec_set_lineno(size_t);	/* for pool workers */
 /* String field or NULL (borrowed from rec). */
 const char *rec_str(jv rec /* borrowed */, const char *field);
+/*
+ * rec without its data, whose values are wiped unless held elsewhere:
+ * how a record that must not carry values on (a mapping, a check, a
+ * grant) leaves a tool.
+ */
+jv	 rec_strip_data(jv rec /* consumed */);
 /*
  * Is field of the wanted kind?  NULL if so (or if it is absent or null
  * and not required), else a malloc'd "mount is a number, not a string" or
@@ -1049,6 +1084,14 @@ struct kvset;
 struct kvset *kvset_new(struct http *, struct azure_cred *, const char *dflt,
 	    double write_rate, double all_rate, char **err);
 void	 kvset_free(struct kvset *);
+/*
+ * Key Vault's published budgets per vault (learn.microsoft.com, Key
+ * Vault service limits): "Secret CREATE" 300 and all other transactions
+ * 4,000 per 10 seconds, counted here as the table counts them.
+ */
+#define WRITE_BUDGET	300
+#define ALL_BUDGET	4000
+#define BUDGET_WINDOW	10
 /*
  * Whole budgets for every vault of the set, made or to be made
  * (kv_set_window: writes per wwindow s, others per awindow s; 0 keeps a

@@ -289,7 +289,7 @@ start_due(struct http *h)
 			snprintf(j->req->err, sizeof(j->req->err),
 			    "within %.0f s (%d attempt%s)",
 			    ceil((now - j->start) / 1e3 - 0.05),
-			    j->req->attempts, j->req->attempts == 1 ? "" : "s");
+			    j->req->attempts, PLURAL(j->req->attempts));
 			finish(h, j, -1);
 			continue;
 		}
@@ -521,7 +521,7 @@ done(struct http *h, CURL *e, CURLcode rc)
 		snprintf(r->err, sizeof(r->err), "within %.0f s "
 		    "(%d attempt%s)",
 		    ceil((http_now_ms() - j->start) / 1e3 - 0.05),
-		    r->attempts, r->attempts == 1 ? "" : "s");
+		    r->attempts, PLURAL(r->attempts));
 		r->status = 0;
 		finish(h, j, -1);
 		return;

@@ -19,6 +19,8 @@
 #include "common.h"
 
 int msg_verbosity;
+int msg_jobs = JOBS_DEFAULT;
+int msg_dry_run;
 volatile sig_atomic_t msg_stop;
 
 static const char *progname = "vault2kv";
@@ -643,6 +645,10 @@ msg_option(int ch, int version_opt)
 		msg_help();
 	else if (ch == version_opt)
 		msg_version();
+	else if (ch == 'j')
+		msg_jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
+	else if (ch == 'n')
+		msg_dry_run = 1;
 	else
 		msg_usage();
 }

@@ -695,6 +695,20 @@ rec_error(jv rec, long status, const char *fmt, ...)
 	return jv_object_set(rec, jv_string("error"), err);
 }
 
+jv
+rec_strip_data(jv rec)
+{
+	jv d;
+
+	if (jv_get_kind(rec) != JV_KIND_OBJECT ||
+	    !jv_object_has(jv_copy(rec), jv_string("data")))
+		return rec;
+	d = jv_object_get(jv_copy(rec), jv_string("data"));
+	rec = jv_object_delete(rec, jv_string("data"));
+	jv_wipe_free(d);
+	return rec;
+}
+
 const char *
 rec_str(jv rec, const char *field)
 {

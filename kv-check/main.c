@@ -13,23 +13,9 @@
 #include "common.h"
 #include "report.h"
 
-#define JOBS_DEFAULT	8
-#define JOBS_MAX	64
-/*
- * "All other transactions": 4,000 per 10 seconds per vault
- * (learn.microsoft.com, Key Vault service limits); counted per 10
- * seconds, as kv-put's --rate.
- */
-#define ALL_BUDGET	4000
-#define PLURAL(n)	((n) == 1 ? "" : "s")
-
 enum {
-	OPT_EXPIRES = 256,
-	OPT_JSON,
-	OPT_ORPHANS,
-	OPT_RATE,
+	OPT_ORPHANS = KV_OPT_NEXT,
 	OPT_REPORT,
-	OPT_VAULT,
 	OPT_VERSION
 };
 
@@ -819,7 +805,7 @@ route(struct check *c, jv rec, struct kvvault **out)
 			err = xstrdup(vv->data);
 	}
 	if (err != NULL) {
-		rec = rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		rec = rec_error(rec_strip_data(rec), 0,
 		    "%s", err);
 		free(err);
 		return rec;
@@ -868,7 +854,7 @@ dry_run(struct check *c, struct http *http, struct azure_cred *cred,
 	long problems = 0, n = 0, failed = 0, sent, retried, throttled;
 	char *d, *err;
 	int rc, status, fresh;
-	jv rec, data;
+	jv rec;
 
 	if ((vv = kvset_default(c->set)) != NULL)
 		problems += dry_check(vv, cred);
@@ -876,11 +862,7 @@ dry_run(struct check *c, struct http *http, struct azure_cred *cred,
 	while ((rc = rec_next_input(&rd, &rec)) != 0) {
 		if (rc == 1)
 			rec = prepare(rec);
-		if (jv_object_has(jv_copy(rec), jv_string("data"))) {
-			data = jv_object_get(jv_copy(rec), jv_string("data"));
-			rec = jv_object_delete(rec, jv_string("data"));
-			jv_wipe_free(data);
-		}
+		rec = rec_strip_data(rec);
 		/* Each other vault the records name: its own pre-flight. */
 		if (rc == 1 && !rec_failed(rec)) {
 			if ((vv = kvset_route(c->set, rec, &fresh, &err)) !=
@@ -926,14 +908,14 @@ prepare(jv rec)
 		return rec;
 	name = rec_str(rec, "name");
 	if (name == NULL && rec_str(rec, "path") != NULL)
-		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		return rec_error(rec_strip_data(rec), 0,
 		    "no name: pipe the records through kv-name first");
 	if (name == NULL)	/* no path to name it by: its line does */
-		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		return rec_error(rec_strip_data(rec), 0,
 		    "line %zu: no name: pipe the records through kv-name "
 		    "first", rec_lineno());
 	if (!kv_name_valid(name))
-		return rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		return rec_error(rec_strip_data(rec), 0,
 		    "not a Key Vault secret name: map names with kv-name");
 	return rec;
 }
@@ -951,12 +933,12 @@ same_path(jv rec, const char *name, const char *gpath, const char *gns)
 	    (vp = kv_record_vpath(rec)) == NULL)
 		return rec;
 	if (strcmp(vp, gpath) == 0 && !same_str(rec_ns(rec), gns))
-		rec = rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		rec = rec_error(rec_strip_data(rec), 0,
 		    "%s is also the name of %s of namespace %s: give each "
 		    "its own name with kv-name", name, gpath,
 		    gns != NULL ? gns : "(none)");
 	else if (strcmp(vp, gpath) != 0)
-		rec = rec_error(jv_object_delete(rec, jv_string("data")), 0,
+		rec = rec_error(rec_strip_data(rec), 0,
 		    "%s is also the name of %s: give each path its own name "
 		    "with kv-name", name, gpath);
 	free(vp);
@@ -967,14 +949,9 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "dry-run",	no_argument,		NULL, 'n' },
-		{ "expires",	required_argument,	NULL, OPT_EXPIRES },
-		{ "jobs",	required_argument,	NULL, 'j' },
-		{ "json",	no_argument,		NULL, OPT_JSON },
+		KV_LONGOPTS,
 		{ "orphans",	optional_argument,	NULL, OPT_ORPHANS },
-		{ "rate",	required_argument,	NULL, OPT_RATE },
 		{ "report",	required_argument,	NULL, OPT_REPORT },
-		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		MSG_LONGOPTS(OPT_VERSION)
 	};
 	struct http *http;
@@ -988,7 +965,7 @@ main(int argc, char *argv[])
 	char *vurl;
 	size_t i;
 	long all_rate = 0, sent, retried, throttled;
-	int ch, rc, jobs = JOBS_DEFAULT, status, stop = 0, dry = 0;
+	int ch, rc, status, stop = 0;
 	jv rec, group = jv_invalid();
 
 	msg_init("kv-check");
@@ -999,20 +976,14 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "hj:nqv", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
-		case 'j':
-			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case OPT_EXPIRES:
+		case KV_OPT_EXPIRES:
 			if (strcmp(optarg, "never") == 0)
 				c.want_exp = 0;
 			else
 				(void)xstrtonum(optarg, 1, 36500,
 				    "--expires");
 			break;
-		case OPT_JSON:
+		case KV_OPT_JSON:
 			c.json = 1;
 			break;
 		case OPT_ORPHANS:
@@ -1029,11 +1000,11 @@ main(int argc, char *argv[])
 		case OPT_REPORT:
 			report = optarg;
 			break;
-		case OPT_RATE:
+		case KV_OPT_RATE:
 			all_rate = (long)xstrtonum(optarg, 1, 1000000,
 			    "--rate");
 			break;
-		case OPT_VAULT:
+		case KV_OPT_VAULT:
 			vault = optarg;
 			break;
 		default:
@@ -1049,15 +1020,16 @@ main(int argc, char *argv[])
 	c.now = time(NULL);
 	c.seen = nameset_new();
 	c.from = kv_migrated_from();
-	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
+	http = start_http("KV_CLIENT_TIMEOUT", msg_jobs, 1);
 	/*
 	 * Reads only: the budget of all other transactions, whole over its
 	 * 10-second window by default, evenly at --rate's.
 	 */
 	c.set = start_kvset(http, vault, cures, 0, all_rate / 10.0, &cred);
 	if (all_rate == 0)
-		kvset_set_window(c.set, 0, 10, ALL_BUDGET, 10);
-	if (dry)
+		kvset_set_window(c.set, 0, BUDGET_WINDOW, ALL_BUDGET,
+		    BUDGET_WINDOW);
+	if (msg_dry_run)
 		return dry_run(&c, http, cred, all_rate > 0 ? all_rate :
 		    ALL_BUDGET);
 	if ((vv = kvset_default(c.set)) != NULL && preflight(vv, &err) == -1)
@@ -1067,7 +1039,7 @@ main(int argc, char *argv[])
 	 * The records of one name travel together, as one job: a history
 	 * (vault-dump --all-versions) is checked as a whole.
 	 */
-	pool = pool_new(jobs, check_group, emit, &c);
+	pool = pool_new(msg_jobs, check_group, emit, &c);
 	rec_reader_init(&rd, stdin);
 	for (;;) {
 		rc = msg_stop ? 0 : rec_next(&rd, &rec);

@@ -787,15 +787,9 @@ emit(jv rec, long tag, void *arg)
 {
 	struct grant *g = arg;
 	const char *s;
-	jv data;
 	int failed;
 
-	if (jv_get_kind(rec) == JV_KIND_OBJECT &&
-	    jv_object_has(jv_copy(rec), jv_string("data"))) {
-		data = jv_object_get(jv_copy(rec), jv_string("data"));
-		rec = jv_object_delete(rec, jv_string("data"));
-		jv_wipe_free(data);
-	}
+	rec = rec_strip_data(rec);
 	failed = rec_fate(rec);
 	g->n++;
 	if (!failed && (s = rec_str(rec, "status")) != NULL) {
@@ -978,7 +972,7 @@ search_vault(struct arm *arm, const char *vault, char **err)
 	if (id == NULL)
 		*err = xasprintf("vault %s: not found in any of the %d "
 		    "subscription%s the identity can see (give "
-		    "--subscription)", vault, tried, tried == 1 ? "" : "s");
+		    "--subscription)", vault, tried, PLURAL(tried));
 	return id;
 }
 
@@ -1041,7 +1035,7 @@ main(int argc, char *argv[])
 	jv plan;
 	char *err = NULL;
 	long sent = 0, retried = 0, throttled = 0, problems = 0;
-	int ch, jobs = 8, rc, stopped = 0, status = EXIT_OK;
+	int ch, stopped = 0, status = EXIT_OK;
 	jv rec;
 
 	msg_init("kv-grant");
@@ -1050,12 +1044,6 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "hj:nqv", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
-		case 'j':
-			jobs = (int)xstrtonum(optarg, 1, 64, "-j");
-			break;
-		case 'n':
-			g.dry_run = 1;
-			break;
 		case OPT_REVOKE:
 			g.revoke = 1;
 			break;
@@ -1079,6 +1067,7 @@ main(int argc, char *argv[])
 		}
 	}
 	msg_no_operands(argc);
+	g.dry_run = msg_dry_run;
 	if (principals != NULL && !from_policies)
 		msg_usage_error("--principals: only with --from-policies");
 
@@ -1110,7 +1099,7 @@ main(int argc, char *argv[])
 	pthread_mutex_init(&g.mu, NULL);
 	g.vaults = cimap_new(0);
 
-	http = start_http("KV_CLIENT_TIMEOUT", jobs, 0);
+	http = start_http("KV_CLIENT_TIMEOUT", msg_jobs, 0);
 	if ((cred = azure_cred_new(http, &err)) == NULL ||
 	    (g.arm = arm_new(http, cred, &err)) == NULL ||
 	    (scope == NULL && vault != NULL &&
@@ -1130,7 +1119,7 @@ main(int argc, char *argv[])
 	if (g.dry_run)
 		problems = preflight(&g, vault);
 
-	pool = pool_new(jobs, grant_one, emit, &g);
+	pool = pool_new(msg_jobs, grant_one, emit, &g);
 	rec_reader_init(&rd, stdin);
 	memset(&pst, 0, sizeof(pst));
 	if (from_policies) {
@@ -1145,19 +1134,9 @@ main(int argc, char *argv[])
 				jv_free(r);
 		jv_free(plan);
 	}
-	while (!from_policies && !stopped &&
-	    (rc = rec_next(&rd, &rec)) != 0) {
-		if (rc == -2)
-			msg_fatal("cannot read input: %s", strerror(errno));
-		if (rc == -1) {
-			char *l = xasprintf("line %zu", rd.lineno);
-
-			msg_warn(l, "%s", rd.err);
-			free(l);
-		}
+	while (!from_policies && !stopped && rec_next_input(&rd, &rec) != 0)
 		if (pool_submit(pool, rec, 0) == -1)
 			stopped = 1;
-	}
 	if (pool_finish(pool) == -1)
 		stopped = 1;
 	pool_free(pool);
@@ -1173,7 +1152,7 @@ main(int argc, char *argv[])
 		status = EXIT_PARTIAL;
 	buf_init(&sum);
 	buf_printf(&sum, "%s%ld record%s: ", g.dry_run ? "dry-run: " : "",
-	    g.n, g.n == 1 ? "" : "s");
+	    g.n, PLURAL(g.n));
 	if (g.dry_run)
 		buf_printf(&sum, "%ld planned, %ld %s", g.planned,
 		    g.revoke ? g.absent : g.exists, g.revoke ? "absent" :
@@ -1188,9 +1167,9 @@ main(int argc, char *argv[])
 	if (from_policies)
 		buf_printf(&sum, "; from policies: %ld secret%s, %ld without a "
 		    "role, %ld assignment%s, %ld warning%s%s", pst.secrets,
-		    pst.secrets == 1 ? "" : "s", pst.uncovered,
-		    pst.assignments, pst.assignments == 1 ? "" : "s",
-		    pst.warnings, pst.warnings == 1 ? "" : "s",
+		    PLURAL(pst.secrets), pst.uncovered,
+		    pst.assignments, PLURAL(pst.assignments),
+		    pst.warnings, PLURAL(pst.warnings),
 		    pst.incomplete ? " (incomplete)" : "");
 	if (problems > 0)
 		buf_addstr(&sum, ", pre-flight problems above");

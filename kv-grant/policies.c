@@ -224,16 +224,8 @@ read_input(struct plan *pl, struct rec_reader *rd)
 	long long kv;
 	jv rec, v;
 	size_t g;
-	int rc;
 
-	while ((rc = rec_next(rd, &rec)) != 0) {
-		if (rc == -2)
-			msg_fatal("cannot read input: %s", strerror(errno));
-		if (rc == -1) {
-			l = xasprintf("line %zu", rd->lineno);
-			msg_warn(l, "%s", rd->err);
-			free(l);
-		}
+	while (rec_next_input(rd, &rec) != 0) {
 		if (rec_failed(rec)) {
 			pl->failed = jv_array_append(pl->failed, rec);
 			continue;
@@ -391,7 +383,7 @@ templated(struct plan *pl, struct pol *po)
 		    "is templated: what it grants depends on who logs in, so "
 		    "it is left out of the plan for the %ld secret%s it may "
 		    "reach; grant that access by hand", first, reach,
-		    reach == 1 ? "" : "s");
+		    PLURAL(reach));
 }
 
 /*
@@ -943,7 +935,7 @@ evaluate(struct plan *pl, size_t w)
 		warn(pl, "list-only", NULL, p->id, listonly, "may list the "
 		    "folders of %ld secret%s it cannot read or write: list "
 		    "alone maps to no Key Vault data role, nothing planned",
-		    listonly, listonly == 1 ? "" : "s");
+		    listonly, PLURAL(listonly));
 	acl_free(acl);
 }
 
@@ -964,7 +956,7 @@ unheld(struct plan *pl, struct pol *po)
 		warn(pl, "unmapped", po->p.name, NULL, n, "grants access to "
 		    "%ld secret%s, but no principal holds it (no azure auth "
 		    "role names it): name its principals with --principals",
-		    n, n == 1 ? "" : "s");
+		    n, PLURAL(n));
 }
 
 /* The record of one assignment. */
@@ -1280,10 +1272,10 @@ policies_check_limit(struct arm *arm, const char *sub, const char *vault_id,
 	if (arm == NULL)
 		msg_info(NULL, "%ld new role assignment%s planned; the "
 		    "subscription's were not counted (no Azure)", fresh,
-		    fresh == 1 ? "" : "s");
+		    PLURAL(fresh));
 	else
 		msg_info(NULL, "%ld new role assignment%s planned; subscription "
-		    "%s holds %ld of Azure's %ld", fresh, fresh == 1 ? "" : "s",
+		    "%s holds %ld of Azure's %ld", fresh, PLURAL(fresh),
 		    sub, existing, limit);
 	if (existing + fresh > limit) {
 		r = jv_object_set(jv_object(), jv_string("warning"),

@@ -1618,6 +1618,6 @@ main(int argc, char *argv[])
 	if (jq != NULL)
 		jq_teardown(&jq);
 	return msg_finish(nfailed > 0 ? EXIT_PARTIAL : EXIT_OK,
-	    "%ld record%s in, %ld out, %s", nin, nin == 1 ? "" : "s",
+	    "%ld record%s in, %ld out, %s", nin, PLURAL(nin),
 	    nout, msg_failed_text(nfailed));
 }

@@ -12,18 +12,7 @@
 #include "common.h"
 #include "rollback.h"
 
-#define JOBS_DEFAULT	8
-#define JOBS_MAX	64
 #define READ_AHEAD	4096	/* records, for the vaults' lanes */
-/*
- * The published per-vault budgets (learn.microsoft.com, Key Vault service
- * limits): "Secret CREATE" 300 and all other transactions 4,000 per 10
- * seconds.  Counted per 10 seconds here too, so the defaults read as the
- * table does.
- */
-#define WRITE_BUDGET	300
-#define ALL_BUDGET	4000
-#define BUDGET_WINDOW	10
 #define MAX_TAGS	15	/* about-secrets.md, "Secret tags" */
 #define MAX_TAG_LEN	512	/* characters, name and value */
 #define EXPIRES_DAYS	365
@@ -34,13 +23,9 @@
 #define NO_OUTPUT	"not written: the output failed"
 
 enum {
-	OPT_EXPIRES = 256,
-	OPT_JSON,
-	OPT_PURGE,
-	OPT_RATE,
+	OPT_PURGE = KV_OPT_NEXT,
 	OPT_RECOVER,
 	OPT_ROLLBACK,
-	OPT_VAULT,
 	OPT_VERSION,
 	OPT_WRITE_BUDGET,
 	OPT_WRITE_RATE
@@ -702,21 +687,10 @@ write_secret(struct kv *kv, const char *name, const char *value,
 	return -1;
 }
 
-/* The record without its values; they are wiped unless held elsewhere. */
-static jv
-strip_data(jv rec)
-{
-	jv d = jv_object_get(jv_copy(rec), jv_string("data"));
-
-	rec = jv_object_delete(rec, jv_string("data"));
-	jv_wipe_free(d);
-	return rec;
-}
-
 static jv
 finish(jv rec, const char *status, const char *id)
 {
-	rec = strip_data(rec);
+	rec = rec_strip_data(rec);
 	if (id != NULL)
 		rec = jv_object_set(rec, jv_string("id"), jv_string(id));
 	if (status != NULL)
@@ -729,7 +703,7 @@ static jv
 fail(jv rec, const char *label, long st, const char *msg)
 {
 	msg_warn(label, "%s", msg);
-	rec = strip_data(rec);
+	rec = rec_strip_data(rec);
 	return rec_error(rec, st, "%s", msg);
 }
 
@@ -741,10 +715,10 @@ static jv
 fail_req(jv rec, const char *label, long st, const char *msg)
 {
 	if (msg_stop)
-		return rec_error(strip_data(rec), 0, "%s", INTERRUPTED);
+		return rec_error(rec_strip_data(rec), 0, "%s", INTERRUPTED);
 	/* Held back (http_hold): counted in the summary, not named. */
 	if (atomic_load(&output_failed))
-		return rec_error(strip_data(rec), 0, "%s", NO_OUTPUT);
+		return rec_error(rec_strip_data(rec), 0, "%s", NO_OUTPUT);
 	return fail(rec, label, st, msg);
 }
 
@@ -800,7 +774,7 @@ put_turn(struct job *j)
 	if (msg_stop)
 		return fail_req(rec, j->label, 0, INTERRUPTED);
 	if (p->unplanned != NULL)
-		return rec_error(strip_data(rec), 0, "%s", p->unplanned);
+		return rec_error(rec_strip_data(rec), 0, "%s", p->unplanned);
 	if (e->deleted) {
 		if (!p->recover) {
 			m = xasprintf("%s is soft-deleted in the vault: rerun "
@@ -816,7 +790,7 @@ put_turn(struct job *j)
 			return finish(rec, "would-recover", NULL);
 		}
 		if (atomic_load(&output_failed))
-			return rec_error(strip_data(rec), 0, NO_OUTPUT);
+			return rec_error(rec_strip_data(rec), 0, NO_OUTPUT);
 		if (recover(j->kv, e, j->name, &st, &err) == -1) {
 			m = xasprintf("cannot recover %s: %s", j->name, err);
 			rec = fail_req(rec, j->label, st, m);
@@ -905,7 +879,7 @@ put_turn(struct job *j)
 		    NULL);
 	}
 	if (atomic_load(&output_failed))
-		return rec_error(strip_data(rec), 0, NO_OUTPUT);
+		return rec_error(rec_strip_data(rec), 0, NO_OUTPUT);
 	if (write_secret(j->kv, j->name, j->value, j->len, j->ct, j->tags, j->exp,
 	    &st, &newid, &err) == -1) {
 		rec = fail_req(rec, j->label, st, err);
@@ -937,7 +911,7 @@ put_one(jv rec, long ticket, void *arg)
 	jv data, v;
 
 	if (rec_failed(rec))
-		return strip_data(rec);
+		return rec_strip_data(rec);
 	memset(&j, 0, sizeof(j));
 	j.p = p;
 	j.label = rec_label(rec, 0);
@@ -1217,16 +1191,11 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "dry-run",	no_argument,		NULL, 'n' },
-		{ "expires",	required_argument,	NULL, OPT_EXPIRES },
+		KV_LONGOPTS,
 		{ "force",	no_argument,		NULL, 'f' },
-		{ "jobs",	required_argument,	NULL, 'j' },
-		{ "json",	no_argument,		NULL, OPT_JSON },
 		{ "purge",	no_argument,		NULL, OPT_PURGE },
-		{ "rate",	required_argument,	NULL, OPT_RATE },
 		{ "recover",	no_argument,		NULL, OPT_RECOVER },
 		{ "rollback",	no_argument,		NULL, OPT_ROLLBACK },
-		{ "vault",	required_argument,	NULL, OPT_VAULT },
 		{ "write-budget", required_argument,	NULL, OPT_WRITE_BUDGET },
 		{ "write-rate",	required_argument,	NULL, OPT_WRITE_RATE },
 		MSG_LONGOPTS(OPT_VERSION)
@@ -1247,7 +1216,7 @@ main(int argc, char *argv[])
 	double dur, rdur;
 	long wb, ww;
 	time_t now;
-	int ch, rc, jobs = JOBS_DEFAULT, status, undo = 0, purge = 0, deep = 0;
+	int ch, rc, status, undo = 0, purge = 0, deep = 0;
 	jv rec;
 
 	msg_init("kv-put");
@@ -1260,12 +1229,6 @@ main(int argc, char *argv[])
 		case 'f':
 			p.force = 1;
 			break;
-		case 'j':
-			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
-			break;
-		case 'n':
-			p.dry_run = 1;
-			break;
 		case OPT_PURGE:
 			purge = 1;
 			break;
@@ -1275,7 +1238,7 @@ main(int argc, char *argv[])
 		case OPT_ROLLBACK:
 			undo = 1;
 			break;
-		case OPT_EXPIRES:
+		case KV_OPT_EXPIRES:
 			p.expires_given = 1;
 			if (strcmp(optarg, "never") == 0)
 				p.expires_days = -1;
@@ -1283,14 +1246,14 @@ main(int argc, char *argv[])
 				p.expires_days = (long)xstrtonum(optarg, 1,
 				    36500, "--expires");
 			break;
-		case OPT_JSON:
+		case KV_OPT_JSON:
 			p.json = 1;
 			break;
-		case OPT_RATE:
+		case KV_OPT_RATE:
 			all_rate = (long)xstrtonum(optarg, 1, 1000000,
 			    "--rate");
 			break;
-		case OPT_VAULT:
+		case KV_OPT_VAULT:
 			vault = optarg;
 			break;
 		case OPT_WRITE_BUDGET:
@@ -1305,6 +1268,7 @@ main(int argc, char *argv[])
 		}
 	}
 	msg_no_operands(argc);
+	p.dry_run = msg_dry_run;
 	if (purge && !undo)
 		msg_usage_error("--purge goes with --rollback");
 	if (undo && (p.force || p.recover || p.json || p.expires_given))
@@ -1325,7 +1289,7 @@ main(int argc, char *argv[])
 	p.names = cimap_new(0);
 	p.held = nameset_new();
 
-	http = start_http("KV_CLIENT_TIMEOUT", jobs, 1);
+	http = start_http("KV_CLIENT_TIMEOUT", msg_jobs, 1);
 	p.http = http;
 	p.set = start_kvset(http, vault, cures, write_rate / 10.0,
 	    all_rate / 10.0, &cred);
@@ -1369,8 +1333,8 @@ main(int argc, char *argv[])
 	 * ring holds 2 * jobs records, as pool_new(jobs) makes it.
 	 */
 	pool = pool_new(1, put_one, emit, &p);
-	pool_grow(pool, 2 * (unsigned long)jobs);
-	pool_set_lanes(pool, jobs);
+	pool_grow(pool, 2 * (unsigned long)msg_jobs);
+	pool_set_lanes(pool, msg_jobs);
 	pool_on_lost(pool, lost);
 	rec_reader_init(&rd, stdin);
 	while ((rc = rec_next_input(&rd, &rec)) != 0) {

@@ -305,12 +305,8 @@ rollback(struct kvset *set, int do_purge, int dry_run, char **summary)
 	 * version must still be current. */
 	rec_reader_init(&rd, stdin);
 	while ((rc = rec_next_input(&rd, &rec)) != 0) {
-		if (rc == 1 && jv_object_has(jv_copy(rec), jv_string("data"))) {
-			/* A mapping holds no values; an export does. */
-			jv_wipe_free(jv_object_get(jv_copy(rec),
-			    jv_string("data")));
-			rec = jv_object_delete(rec, jv_string("data"));
-		}
+		/* A mapping holds no values; an export does. */
+		rec = rec_strip_data(rec);
 		if (rc == 1 && !rec_failed(rec) &&
 		    note(set, names, rec, &err) == -1) {
 			l = rec_label(rec, rd.lineno);

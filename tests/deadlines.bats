@@ -218,6 +218,21 @@ sig_kv_name() {
 	sig_kv_name INT
 }
 
+# A stopped run reads no further: the records after the signal are
+# neither granted nor passed on as if they had been looked at.
+@test "SIGINT stops kv-grant reading its input" {
+	local i in=
+	azure_hang
+	for i in $(seq 1 3000); do
+		in+='{"principal":"6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b","role":"Key Vault Secrets User","name":"s'$i'"}'$'\n'
+	done
+	signal_run INT "${in%$'\n'}" kv-grant -j 1 --scope "$VID"
+	interrupted
+	echo "records out: $(grep -c . <<<"$out")" >&3
+	[ "$(grep -c '"name":"s3000"' <<<"$out")" -eq 0 ]
+	[ "$(grep -c . <<<"$out")" -lt 100 ]
+}
+
 # twice TOOL ARGS...: the tool waiting on the hanging server gets SIGINT
 # and SIGTERM together (stopped meanwhile, so that both are pending when
 # it runs again; the same signal twice would be pending once): the first

@@ -100,15 +100,23 @@ setup() {
 # "--name arg", sorted and unique.
 
 # src_longopts TOOL: the lines of the struct option array of TOOL/main.c,
-# its MSG_LONGOPTS(code) replaced by the entries common/common.h defines
-# (the code of --version in place of the macro's parameter).
+# each of its macros MSG_LONGOPTS(code) and KV_LONGOPTS replaced by the
+# entries common/common.h defines (MSG_LONGOPTS's code of --version in
+# place of its parameter).
 src_longopts() {
 	awk -v h="$TOP/common/common.h" '
 	/struct option/ && /=/ { on = 1 }
-	on && match($0, /MSG_LONGOPTS\([^)]*\)/) {
-		code = substr($0, RSTART + 13, RLENGTH - 14)
+	on && match($0, /[A-Z_]+_LONGOPTS(\([^)]*\))?/) {
+		m = substr($0, RSTART, RLENGTH)
+		name = m
+		sub(/\(.*/, "", name)
+		code = m
+		if (!sub(/^[^(]*\(/, "", code))
+			code = ""
+		sub(/\)$/, "", code)
+		in_macro = 0
 		while ((getline l < h) > 0) {
-			if (l ~ /^#define[ \t]+MSG_LONGOPTS\(/) {
+			if (l ~ ("^#define[ \t]+" name "[( \t\\\\]")) {
 				in_macro = 1
 				continue
 			}
@@ -120,6 +128,8 @@ src_longopts() {
 				break
 		}
 		close(h)
+		if (!in_macro)
+			print "src_longopts: no macro " name " in common.h" >"/dev/stderr"
 		next
 	}
 	on

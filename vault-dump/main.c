@@ -9,10 +9,7 @@
 
 #include "common.h"
 
-#define JOBS_DEFAULT	8
-#define JOBS_MAX	64
 #define OPT_VERSION	256
-#define PLURAL(n)	((n) == 1 ? "" : "s")
 #define GONE_MSG	"not found (deleted since listing?)"
 
 /*
@@ -792,7 +789,7 @@ main(int argc, char *argv[])
 	jv rec;
 	size_t i, n;
 	long nread;
-	int ch, rc, jobs = JOBS_DEFAULT, status = EXIT_OK;
+	int ch, rc, status = EXIT_OK;
 
 	msg_init("vault-dump");
 	msg_help_text(synopsis, options);
@@ -803,9 +800,6 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'a':
 			d.all = 1;
-			break;
-		case 'j':
-			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
 			break;
 		default:
 			msg_option(ch, OPT_VERSION);
@@ -825,13 +819,13 @@ main(int argc, char *argv[])
 			    argv[i], why);
 	}
 
-	http = start_http(vault_envname("CLIENT_TIMEOUT"), jobs, 0);
+	http = start_http(vault_envname("CLIENT_TIMEOUT"), msg_jobs, 0);
 	d.vault = start_vault(http);
 	atomic_init(&d.read, 0);
 	atomic_init(&d.deleted, 0);
 	atomic_init(&d.destroyed, 0);
 
-	pool = pool_new(jobs, dump_one, emit, &d);
+	pool = pool_new(msg_jobs, dump_one, emit, &d);
 	if (argc > 0) {
 		msg_progress_total(argc);
 		for (i = 0; i < (size_t)argc && !msg_stop; i++)

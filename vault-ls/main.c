@@ -12,8 +12,6 @@
 
 #include "common.h"
 
-#define JOBS_DEFAULT	8
-#define JOBS_MAX	64
 /*
  * Folders nest at most this deep below a mount.  A server whose listing
  * never ends (a folder that lists itself, "a/" under "a/" for ever)
@@ -27,7 +25,6 @@
  */
 #define AHEAD_MAX	4096
 #define OPT_VERSION	256
-#define PLURAL(n)	((n) == 1 ? "" : "s")
 
 /*
  * A mount is a namespace and a mount path: the same path in two
@@ -1294,7 +1291,7 @@ main(int argc, char *argv[])
 	char where[256], tlife[256];
 	size_t i, nreal = 0;
 	long secrets, failed, problems = 0;
-	int ch, jobs = JOBS_DEFAULT, lflag = 0, dry = 0, status = EXIT_OK;
+	int ch, lflag = 0, status = EXIT_OK;
 	int interrupted;
 
 	msg_init("vault-ls");
@@ -1307,14 +1304,8 @@ main(int argc, char *argv[])
 		case 'A':
 			w.all_ns = 1;
 			break;
-		case 'j':
-			jobs = (int)xstrtonum(optarg, 1, JOBS_MAX, "-j");
-			break;
 		case 'l':
 			lflag = 1;
-			break;
-		case 'n':
-			dry = 1;
 			break;
 		default:
 			msg_option(ch, OPT_VERSION);
@@ -1326,7 +1317,7 @@ main(int argc, char *argv[])
 		msg_usage_error("-A lists every mount of every namespace: no "
 		    "mount or folder with it");
 
-	http = start_http(vault_envname("CLIENT_TIMEOUT"), jobs, 0);
+	http = start_http(vault_envname("CLIENT_TIMEOUT"), msg_jobs, 0);
 	w.vault = start_vault(http);
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
@@ -1341,7 +1332,7 @@ main(int argc, char *argv[])
 	prune_roots(&w);
 	if (w.nmounts == 0)
 		msg_warn(NULL, "no KV mount visible to this token");
-	if (dry)
+	if (msg_dry_run)
 		problems = capabilities(&w);
 	/* The roots and what failed before the walk, in output order. */
 	for (f = w.head; f != NULL; f = f->next) {
@@ -1358,14 +1349,14 @@ main(int argc, char *argv[])
 	memset(&pr, 0, sizeof(pr));
 	pr.w = &w;
 	if (lflag)
-		pr.pool = pool_new(jobs, add_metadata, emit, &ls);
-	th = walk_start(&w, jobs);
+		pr.pool = pool_new(msg_jobs, add_metadata, emit, &ls);
+	th = walk_start(&w, msg_jobs);
 	print_all(&pr);
 	if (pr.pool != NULL) {
 		pool_finish(pr.pool);
 		pool_free(pr.pool);
 	}
-	walk_join(&w, th, jobs);
+	walk_join(&w, th, msg_jobs);
 	for (i = 0; i < w.ntops; i++) {
 		folder_free(w.tops[i].folder);
 		free(w.tops[i].path);
@@ -1374,7 +1365,7 @@ main(int argc, char *argv[])
 	free(w.tops);
 	secrets = pr.secrets;
 	failed = pr.failed + ls.meta_failed;
-	if (dry)
+	if (msg_dry_run)
 		problems += token_life(w.vault, secrets, tlife, sizeof(tlife));
 	if (failed > 0 || problems > 0)
 		status = EXIT_PARTIAL;
@@ -1415,7 +1406,7 @@ main(int argc, char *argv[])
 	if (interrupted)
 		return msg_finish(EXIT_FATAL, "stopped before the listing "
 		    "ended: the output is incomplete");
-	if (dry)
+	if (msg_dry_run)
 		return msg_finish(status, "dry-run: %ld secret%s in %zu "
 		    "mount%s, %ld failed%s; %s", secrets, PLURAL(secrets),
 		    nreal, PLURAL(nreal), failed, problems > 0 ? ", pre-flight "
