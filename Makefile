@@ -34,6 +34,8 @@ TOOLS	:= $(sort $(patsubst %/main.c,%,$(wildcard */main.c)))
 BINS	:= $(foreach t,$(TOOLS),$(t)/$(t))
 LIBSRC	:= $(sort $(wildcard common/*.c))
 LIBOBJ	:= $(LIBSRC:.c=.o)
+# Every header of the library: common.h and the parts it includes.
+HDRS	:= $(sort $(wildcard common/*.h))
 UNITSRC	:= $(sort $(wildcard tests/unit/test_*.c))
 UNITS	:= $(UNITSRC:.c=)
 MANS	:= $(sort $(wildcard man/*.[1-9]))
@@ -69,11 +71,10 @@ $(VSTAMP): FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(COMMIT) $(JQVERSION)" ]; then \
 		echo "$(COMMIT) $(JQVERSION)" >$@; fi
 
-common/msg.o: common/msg.c common/common.h $(STAMP) $(VSTAMP)
+common/msg.o: common/msg.c $(HDRS) $(STAMP) $(VSTAMP)
 	$(CC) $(ALL_CPPFLAGS) $(VERSIONDEFS) $(ALL_CFLAGS) -c -o $@ $<
 
-common/%.o: common/%.c common/common.h common/azure_int.h \
-	    common/http_int.h common/vault_int.h $(STAMP)
+common/%.o: common/%.c $(HDRS) $(STAMP)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 common/libcommon.a: $(LIBOBJ)
@@ -83,12 +84,12 @@ common/libcommon.a: $(LIBOBJ)
 # Each tool: TOOL/*.c (and its own TOOL/*.h) linked with libcommon.a
 # into TOOL/TOOL.
 .SECONDEXPANSION:
-$(BINS): $$(sort $$(wildcard $$(dir $$@)*.[ch])) common/common.h \
+$(BINS): $$(sort $$(wildcard $$(dir $$@)*.[ch])) $(HDRS) \
 	    common/libcommon.a $(STAMP)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $(filter %.c,$^) \
 	    $(LINKALLOC) common/libcommon.a $(ALL_LDFLAGS) $(LIBS)
 
-tests/unit/%: tests/unit/%.c tests/unit/unit.h common/common.h \
+tests/unit/%: tests/unit/%.c tests/unit/unit.h $(HDRS) \
 	    common/libcommon.a $(STAMP)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(LINKALLOC) \
 	    common/libcommon.a $(ALL_LDFLAGS) $(LIBS)

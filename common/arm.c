@@ -13,7 +13,7 @@ struct arm {
 	struct http	*http;
 	struct azure_cred *cred;
 	struct azure_cloud *cloud;	/* the credential's */
-	char		*url;
+	const char	*url;		/* the cloud's, as long as it lives */
 };
 
 
@@ -30,16 +30,13 @@ arm_new(struct http *http, struct azure_cred *cred, char **err)
 	a->http = http;
 	a->cred = cred;
 	a->cloud = cloud;
-	a->url = xstrdup(s);
+	a->url = s;
 	return a;
 }
 
 void
 arm_free(struct arm *a)
 {
-	if (a == NULL)
-		return;
-	free(a->url);
 	free(a);
 }
 

@@ -541,17 +541,15 @@ preflight_kv(struct preflight *pf, struct kv *kv, struct azure_cred *cred)
 int
 preflight_emit(struct preflight *pf)
 {
-	jv r, m;
+	const char *m;
+	jv r;
 	int i, n;
 
 	n = jv_array_length(jv_copy(pf->problems));
 	for (i = 0; i < n; i++) {
 		r = jv_array_get(jv_copy(pf->problems), i);
-		m = jv_getpath(jv_copy(r), JV_ARRAY(jv_string("error"),
-		    jv_string("message")));
-		msg_error(NULL, "%s", jv_get_kind(m) == JV_KIND_STRING ?
-		    jv_string_value(m) : "pre-flight problem");
-		jv_free(m);
+		m = rec_error_str(r, "message");
+		msg_error(NULL, "%s", m != NULL ? m : "pre-flight problem");
 		rec_emit(r);
 	}
 	if (pf->facts != NULL)

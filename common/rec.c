@@ -655,19 +655,14 @@ rec_failed(jv rec)
 int
 rec_fate(jv rec)
 {
-	jv tool;
-	int fate;
+	const char *tool;
 
 	if (!rec_failed(rec))
 		return REC_OK;
-	tool = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("error"),
-	    jv_string("tool")));
 	/* An error without a tool's name was not made here either. */
-	fate = jv_get_kind(tool) == JV_KIND_STRING &&
-	    strcmp(jv_string_value(tool), msg_progname()) == 0 ?
+	tool = rec_error_str(rec, "tool");
+	return tool != NULL && strcmp(tool, msg_progname()) == 0 ?
 	    REC_FAILED_HERE : REC_FAILED_UPSTREAM;
-	jv_free(tool);
-	return fate;
 }
 
 jv
@@ -725,6 +720,21 @@ rec_str(jv rec, const char *field)
 	return s;
 }
 
+const char *
+rec_error_str(jv rec, const char *field)
+{
+	const char *s;
+	jv e;
+
+	if (jv_get_kind(rec) != JV_KIND_OBJECT)
+		return NULL;
+	e = jv_object_get(jv_copy(rec), jv_string("error"));
+	/* rec keeps its reference to e, so the string outlives this one. */
+	s = rec_str(e, field);
+	jv_free(e);
+	return s;
+}
+
 static const char *
 kind_name(jv_kind k)
 {
@@ -777,6 +787,22 @@ rec_number_int(jv v, long long min, long long max, long long *out)
 		return -1;
 	*out = (long long)d;
 	return 0;
+}
+
+long long
+rec_int(jv rec, const char *field, long long min, long long max,
+    long long dflt)
+{
+	long long n;
+	jv v;
+
+	if (jv_get_kind(rec) != JV_KIND_OBJECT)
+		return dflt;
+	v = jv_object_get(jv_copy(rec), jv_string(field));
+	if (rec_number_int(v, min, max, &n) == -1)
+		n = dflt;
+	jv_free(v);
+	return n;
 }
 
 int

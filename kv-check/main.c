@@ -397,8 +397,7 @@ check_group(jv group, long tag, void *arg)
 	struct item *its;
 	const char *name = NULL, *id;
 	char *err;
-	jv out, v;
-	long long num;
+	jv out;
 	int i, n, live = 0, first = -1, fresh;
 
 	n = jv_array_length(jv_copy(group));
@@ -430,10 +429,8 @@ check_group(jv group, long tag, void *arg)
 		    kv_id_version(id, rec_str(its[i].rec, "name"),
 		    &its[i].id) == -1)
 			its[i].id = xstrdup("");
-		v = jv_object_get(jv_copy(its[i].rec), jv_string("version"));
-		its[i].vnum = rec_number_int(v, 1, REC_INT_MAX, &num) ==
-		    0 ? (long)num : -1;
-		jv_free(v);
+		its[i].vnum = (long)rec_int(its[i].rec, "version", 1,
+		    REC_INT_MAX, -1);
 		if (its[i].err == NULL)
 			its[i].err = rec_int_problem(its[i].rec, "version", 1,
 			    REC_INT_MAX, "a version number (1, 2, ...)");
@@ -483,7 +480,7 @@ static int
 emit(jv rec, long tag, void *arg)
 {
 	struct check *c = arg;
-	jv chk, e, tool, msg;
+	jv chk, e;
 	const char *s;
 	char *label = NULL;
 	int i, n, failed = 0, differs = 0;
@@ -495,20 +492,13 @@ emit(jv rec, long tag, void *arg)
 		label = rec_label(rec, 0);
 	if ((failed = rec_fate(rec)) != REC_OK) {
 		c->failed++;
-		e = jv_object_get(jv_copy(rec), jv_string("error"));
-		tool = jv_object_get(jv_copy(e), jv_string("tool"));
-		msg = jv_object_get(jv_copy(e), jv_string("message"));
-		s = jv_get_kind(msg) == JV_KIND_STRING ?
-		    jv_string_value(msg) : "failed";
+		if ((s = rec_error_str(rec, "message")) == NULL)
+			s = "failed";
 		/* Other tools said it already. */
-		if (jv_get_kind(tool) == JV_KIND_STRING &&
-		    strcmp(jv_string_value(tool), msg_progname()) == 0)
+		if (failed == REC_FAILED_HERE)
 			msg_warn(label, "%s", s);
 		else
 			msg_info(label, "failed before: %s", s);
-		jv_free(msg);
-		jv_free(tool);
-		jv_free(e);
 	} else {
 		chk = jv_object_get(jv_copy(rec), jv_string("check"));
 		if (jv_get_kind(chk) == JV_KIND_ARRAY) {

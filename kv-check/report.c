@@ -235,12 +235,9 @@ report_add(struct report *r, jv rec)
 		}
 		e->where = buf_detach(&where);
 		e->name = dupstr(rec_str(rec, "name"));
-		v = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("error"),
-		    jv_string("tool")));
-		e->stage = dupstr(jv_get_kind(v) == JV_KIND_STRING ?
-		    jv_string_value(v) : st == ST_FAILED_UPSTREAM ? "?" :
-		    NULL);
-		jv_free(v);
+		s = rec_error_str(rec, "tool");
+		e->stage = dupstr(s != NULL ? s : st == ST_FAILED_UPSTREAM ?
+		    "?" : NULL);
 		e->reason = buf_detach(&reason);
 	}
 	buf_release(&reason);

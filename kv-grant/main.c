@@ -493,15 +493,8 @@ parse_ask(struct grant *g, jv rec, struct ask *a, char **err)
 static const char *
 arm_code(jv body)
 {
-	jv e;
-	const char *code = "";
+	const char *code = rec_error_str(body, "code");
 
-	if (jv_get_kind(body) != JV_KIND_OBJECT)
-		return code;
-	e = jv_object_get(jv_copy(body), jv_string("error"));
-	if (jv_get_kind(e) == JV_KIND_OBJECT)
-		code = rec_str(e, "code");
-	jv_free(e);
 	return code != NULL ? code : "";
 }
 
@@ -579,13 +572,11 @@ find_assignment(struct grant *g, const struct ask *a, long *status,
 static char *
 existing_from_message(jv body, const char *scope)
 {
-	jv e;
 	const char *m, *p;
 	char *id = NULL;
 	int i;
 
-	e = jv_object_get(jv_copy(body), jv_string("error"));
-	m = rec_str(e, "message");
+	m = rec_error_str(body, "message");
 	if (m != NULL && (p = strstr(m, "existing role assignment is ")) !=
 	    NULL) {
 		p += strlen("existing role assignment is ");
@@ -599,7 +590,6 @@ existing_from_message(jv body, const char *scope)
 				id[i] = (char)tolower((unsigned char)id[i]);
 		}
 	}
-	jv_free(e);
 	return id;
 }
 

@@ -908,7 +908,7 @@ put_one(jv rec, long ticket, void *arg)
 	const char *name;
 	char *err = NULL, *m, *key = NULL;
 	int fresh;
-	jv data, v;
+	jv data;
 
 	if (rec_failed(rec))
 		return rec_strip_data(rec);
@@ -974,10 +974,7 @@ put_one(jv rec, long ticket, void *arg)
 			j.tags = jv_invalid();
 		}
 		j.exp = expiry(p, rec);
-		v = jv_object_get(jv_copy(rec), jv_string("version"));
-		j.version = jv_get_kind(v) == JV_KIND_NUMBER ?
-		    (long)jv_number_value(v) : -1;
-		jv_free(v);
+		j.version = (long)rec_int(rec, "version", 1, REC_INT_MAX, -1);
 	}
 
 	/* The name's turn: records of one name go in input order. */
@@ -1022,15 +1019,9 @@ out:
 static int
 interrupted(jv rec)
 {
-	jv m;
-	int r;
+	const char *m = rec_error_str(rec, "message");
 
-	m = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("error"),
-	    jv_string("message")));
-	r = jv_get_kind(m) == JV_KIND_STRING &&
-	    strcmp(jv_string_value(m), INTERRUPTED) == 0;
-	jv_free(m);
-	return r;
+	return m != NULL && strcmp(m, INTERRUPTED) == 0;
 }
 
 /*

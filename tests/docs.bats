@@ -101,10 +101,11 @@ setup() {
 
 # src_longopts TOOL: the lines of the struct option array of TOOL/main.c,
 # each of its macros MSG_LONGOPTS(code) and KV_LONGOPTS replaced by the
-# entries common/common.h defines (MSG_LONGOPTS's code of --version in
-# place of its parameter).
+# entries the library's headers define (MSG_LONGOPTS's code of --version
+# in place of its parameter).
 src_longopts() {
-	awk -v h="$TOP/common/common.h" '
+	awk -v hdrs="$(printf '%s\n' "$TOP"/common/*.h)" '
+	BEGIN { nh = split(hdrs, H, "\n") }
 	/struct option/ && /=/ { on = 1 }
 	on && match($0, /[A-Z_]+_LONGOPTS(\([^)]*\))?/) {
 		m = substr($0, RSTART, RLENGTH)
@@ -115,21 +116,23 @@ src_longopts() {
 			code = ""
 		sub(/\)$/, "", code)
 		in_macro = 0
-		while ((getline l < h) > 0) {
-			if (l ~ ("^#define[ \t]+" name "[( \t\\\\]")) {
-				in_macro = 1
-				continue
+		for (k = 1; k <= nh && !in_macro; k++) {
+			while ((getline l < H[k]) > 0) {
+				if (l ~ ("^#define[ \t]+" name "[( \t\\\\]")) {
+					in_macro = 1
+					continue
+				}
+				if (!in_macro)
+					continue
+				gsub(/\(version_opt\)/, code, l)
+				print l
+				if (l !~ /\\$/)
+					break
 			}
-			if (!in_macro)
-				continue
-			gsub(/\(version_opt\)/, code, l)
-			print l
-			if (l !~ /\\$/)
-				break
+			close(H[k])
 		}
-		close(h)
 		if (!in_macro)
-			print "src_longopts: no macro " name " in common.h" >"/dev/stderr"
+			print "src_longopts: no macro " name " in common/*.h" >"/dev/stderr"
 		next
 	}
 	on

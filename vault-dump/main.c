@@ -429,21 +429,16 @@ read_v2(struct dump *d, jv rec, const char *ns, const char *mount,
 static void
 warn_error(jv rec /* borrowed */, long version)
 {
-	jv m;
-	char *label;
+	const char *m = rec_error_str(rec, "message");
+	char *label = rec_label(rec, 0);
 
-	m = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("error"),
-	    jv_string("message")));
-	label = rec_label(rec, 0);
+	if (m == NULL)
+		m = "failed";
 	if (version > 0)
-		msg_warn(label, "version %ld: %s", version,
-		    jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) :
-		    "failed");
+		msg_warn(label, "version %ld: %s", version, m);
 	else
-		msg_warn(label, "%s", jv_get_kind(m) == JV_KIND_STRING ?
-		    jv_string_value(m) : "failed");
+		msg_warn(label, "%s", m);
 	free(label);
-	jv_free(m);
 }
 
 static const char *
@@ -585,8 +580,6 @@ dump_one(jv rec, long tag, void *arg)
 {
 	struct dump *d = arg;
 	char *mount, *path, *ns;
-	jv kv;
-	int v;
 
 	if (rec_failed(rec))
 		return rec;
@@ -595,10 +588,7 @@ dump_one(jv rec, long tag, void *arg)
 	mount = xstrdup(rec_str(rec, "mount"));
 	path = xstrdup(rec_str(rec, "path"));
 	/* prepare() let only 1 and 2 through. */
-	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
-	v = jv_number_value(kv) == 1 ? 1 : 2;
-	jv_free(kv);
-	if (v == 1)
+	if (rec_int(rec, "kv", 1, 2, 2) == 1)
 		rec = read_v1(d, rec, ns, mount, path);
 	else if (d->all)
 		rec = dump_all(d, rec, ns, mount, path);

@@ -918,20 +918,15 @@ static jv
 add_metadata(jv rec, long tag, void *arg)
 {
 	struct ls *ls = arg;
-	jv r, d, vers, cur, dva, kv, cm;
+	jv r, d, vers, cur, dva, cm;
 	char *p, *err, key[32];
 	long status;
 	double cv;
 	long long n;
 	int state;
 
-	kv = jv_object_get(jv_copy(rec), jv_string("kv"));
-	if (rec_failed(rec) || jv_get_kind(kv) != JV_KIND_NUMBER ||
-	    jv_number_value(kv) != 2) {
-		jv_free(kv);
+	if (rec_failed(rec) || rec_int(rec, "kv", 1, 2, 0) != 2)
 		return rec;
-	}
-	jv_free(kv);
 	p = xasprintf("%s/metadata/%s", rec_str(rec, "mount"),
 	    rec_str(rec, "path"));
 	/* In the record's namespace (-A), else VAULT_NAMESPACE's. */
@@ -1011,16 +1006,12 @@ emit(jv rec, long tag, void *arg)
 
 	if (failed && !jv_object_has(jv_copy(rec), jv_string("folder"))) {
 		char *label = rec_label(rec, 0);
-		jv m = jv_getpath(jv_copy(rec), JV_ARRAY(jv_string("error"),
-		    jv_string("message")));
-
+		const char *m = rec_error_str(rec, "message");
 		const char *mount = rec_str(rec, "mount");
 		const char *ns = rec_str(rec, "namespace");
 		size_t i;
 
-		msg_warn(label, "%s", jv_get_kind(m) == JV_KIND_STRING ?
-		    jv_string_value(m) : "failed");
-		jv_free(m);
+		msg_warn(label, "%s", m != NULL ? m : "failed");
 		free(label);
 		ls->meta_failed++;
 		if (ns == NULL)
