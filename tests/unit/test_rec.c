@@ -521,6 +521,52 @@ test_invalid_msg(void)
 	free(m);
 }
 
+/* The field readers: rec_error_str, rec_int, rec_strip_data. */
+static void
+test_fields(void)
+{
+	static const char rec[] = "{\"error\":{\"tool\":\"kv-put\","
+	    "\"message\":\"m\",\"status\":403},\"kv\":2,\"f\":1.5,\"s\":\"3\"}";
+	static const char withdata[] = "{\"a\":1,\"data\":{\"k\":\"v\"}}";
+	jv r;
+
+	r = rec_parse_json(rec, strlen(rec));
+	CHECK(jv_is_valid(r));
+	/* Numbers the strict reader refuses, as a record may still hold. */
+	r = jv_object_set(r, jv_string("version"), jv_number(1e300));
+	r = jv_object_set(r, jv_string("big"), jv_number(9007199254740994.0));
+	CHECK_STR(rec_error_str(r, "message"), "m");
+	CHECK_STR(rec_error_str(r, "tool"), "kv-put");
+	CHECK(rec_error_str(r, "status") == NULL);	/* not a string */
+	CHECK(rec_error_str(r, "code") == NULL);
+	CHECK_EQ(rec_int(r, "kv", 1, 2, 0), 2);
+	CHECK_EQ(rec_int(r, "kv", 3, 9, -1), -1);	/* outside */
+	CHECK_EQ(rec_int(r, "version", 1, REC_INT_MAX, -1), -1);
+	CHECK_EQ(rec_int(r, "big", 1, REC_INT_MAX, -1), -1);
+	CHECK_EQ(rec_int(r, "f", 0, 9, -1), -1);	/* a fraction */
+	CHECK_EQ(rec_int(r, "s", 0, 9, -1), -1);	/* a string */
+	CHECK_EQ(rec_int(r, "none", 0, 9, 7), 7);
+	jv_free(r);
+	/* Not an object: nothing to read, and no abort. */
+	r = jv_array();
+	CHECK(rec_error_str(r, "message") == NULL);
+	CHECK_EQ(rec_int(r, "kv", 1, 2, 0), 0);
+	r = rec_strip_data(r);
+	CHECK(jv_get_kind(r) == JV_KIND_ARRAY);
+	jv_free(r);
+	r = jv_string("x");
+	CHECK(rec_error_str(r, "message") == NULL);
+	jv_free(r);
+	/* The values go; everything else stays. */
+	r = rec_parse_json(withdata, strlen(withdata));
+	r = rec_strip_data(r);
+	CHECK(!jv_object_has(jv_copy(r), jv_string("data")));
+	CHECK(jv_object_has(jv_copy(r), jv_string("a")));
+	r = rec_strip_data(r);			/* none: unchanged */
+	CHECK_EQ(jv_object_length(jv_copy(r)), 1);
+	jv_free(r);
+}
+
 int
 main(void)
 {
@@ -537,5 +583,6 @@ main(void)
 	test_pool_lanes();
 	CHECK(badtags == 0);
 	test_invalid_msg();
+	test_fields();
 	return unit_result("test_rec");
 }
