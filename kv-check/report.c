@@ -181,18 +181,24 @@ report_add(struct report *r, jv rec)
 	buf_addstr(&reason, "");
 	chk = jv_object_get(jv_copy(rec), jv_string("check"));
 	err = jv_object_get(jv_copy(rec), jv_string("error"));
-	if (jv_is_valid(err) && jv_get_kind(err) != JV_KIND_NULL) {
+	if (rec_failed(rec)) {
 		st = rec_fate(rec) == REC_FAILED_HERE ? ST_FAILED_HERE :
 		    ST_FAILED_UPSTREAM;
 		if ((s = rec_str(rec, "status")) != NULL &&
 		    strcmp(s, "conflict") == 0)
 			st = ST_CONFLICT;
-		add_text(&reason, jv_object_get(jv_copy(err),
-		    jv_string("message")));
-		v = jv_object_get(jv_copy(err), jv_string("status"));
-		if (jv_get_kind(v) == JV_KIND_NUMBER)
-			buf_printf(&reason, " (HTTP %.0f)", jv_number_value(v));
-		jv_free(v);
+		/* Another program's error may be a bare string, or anything. */
+		if (jv_get_kind(err) != JV_KIND_OBJECT)
+			add_text(&reason, jv_copy(err));
+		else {
+			add_text(&reason, jv_object_get(jv_copy(err),
+			    jv_string("message")));
+			v = jv_object_get(jv_copy(err), jv_string("status"));
+			if (jv_get_kind(v) == JV_KIND_NUMBER)
+				buf_printf(&reason, " (HTTP %.0f)",
+				    jv_number_value(v));
+			jv_free(v);
+		}
 	} else if (jv_get_kind(chk) == JV_KIND_ARRAY) {
 		n = jv_array_length(jv_copy(chk));
 		for (i = 0; i < n; i++) {

@@ -215,6 +215,33 @@ bad_all() {
 	done
 }
 
+# An "error" that is not an object, as a hand-written or foreign record
+# may carry: each tool must take it as an upstream failure, unchanged,
+# rather than index into it.
+@test "records whose error is a string, a number, an array or null pass through unchanged as failed upstream (every tool)" {
+	local t e err
+	for err in '"x"' 7 '["a"]' null; do
+		e='{"mount":"secret","path":"bad/x","kv":2,"name":"secret-bad-x","principal":"'$P1'","role":"Key Vault Reader","error":'$err'}'
+		for t in $TOOLS; do
+			run -1 --separate-stderr tool "$t" < <(good "$t" a;
+			    echo "$e"; good "$t" c)
+			assert_equal "${#lines[@]}" 3
+			assert_equal "${lines[1]}" "$e"
+			is_good "$t" a "${lines[0]}"
+			is_good "$t" c "${lines[2]}"
+			[[ $stderr == *"1 failed upstream"* ]] ||
+			    fail "$t, error $err: $stderr"
+		done
+		# kv-check's report lists it with the others.
+		run -1 --separate-stderr kv-check --report \
+		    "$BATS_TEST_TMPDIR/r.md" < <(good kv-check a; echo "$e";
+		    good kv-check c)
+		assert_equal "${#lines[@]}" 3
+		grep -q 'bad/x' "$BATS_TEST_TMPDIR/r.md" ||
+		    fail "error $err: not in the report"
+	done
+}
+
 # wrong TOOL RECORD MESSAGE: RECORD as line 2 between good a and c is
 # failed with MESSAGE (ERE) in its error, reported on stderr with the
 # line or the record's mount/path or name, the others processed; exit 1.

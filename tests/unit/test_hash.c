@@ -37,7 +37,11 @@ test_uuid(void)
 	    "4633458b-17de-408a-b874-0445c86b69e6";
 	int i;
 
-	/* protocols.md C4, and python3's uuid.uuid5 for the others. */
+	/*
+	 * Bicep's guid('a', 'b') is uuid5(ARM's namespace, "a-b") (RFC 4122
+	 * section 4.3; Azure/bicep PR #20293 for role assignment names);
+	 * the values are python3's uuid.uuid5.
+	 */
 	hash_uuid5(ARM_NS, "a-b", 3, u);
 	CHECK_STR(u, "2d796349-8c7e-55ec-9624-54ece82ed031");
 	hash_uuid5(ARM_NS, scope, strlen(scope), u);
