@@ -242,6 +242,35 @@ bad_all() {
 	done
 }
 
+# Every field a record may carry (vault2kv(7)), each in turn of every
+# JSON kind, in records between good a and c: no tool may crash or lose
+# a record over a field of the wrong kind, whichever it reads.
+FIELDS='mount path kv namespace folder version version_count created_time
+updated_time custom_metadata deleted destroyed delete_version_after data
+name key reference vault id status check principal role principal_type
+assignment scope policy via reason secrets warning line preflight missing
+grant source error'
+
+@test "no field of any JSON kind crashes a tool or loses a record (every tool)" {
+	local t n
+	for t in $TOOLS; do
+		{
+			good "$t" a
+			good "$t" x | jq -c --arg fields "$FIELDS" '. as $r |
+			    ["x", 0, -1, 1e300, 1.5, true, null, [], [1, "a"],
+			    {}, {"a": {"b": 1}}][] as $v |
+			    ($fields | splits("\\s+")) as $f | $r | .[$f] = $v'
+			good "$t" c
+		} >"$BATS_TEST_TMPDIR/in"
+		n=$(wc -l <"$BATS_TEST_TMPDIR/in")
+		run --separate-stderr tool "$t" <"$BATS_TEST_TMPDIR/in"
+		[[ $status == [01] ]] || fail "$t: exit $status: $stderr"
+		assert_equal "${#lines[@]}" "$n"
+		is_good "$t" a "${lines[0]}"
+		is_good "$t" c "${lines[n - 1]}"
+	done
+}
+
 # wrong TOOL RECORD MESSAGE: RECORD as line 2 between good a and c is
 # failed with MESSAGE (ERE) in its error, reported on stderr with the
 # line or the record's mount/path or name, the others processed; exit 1.
