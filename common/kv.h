@@ -5,6 +5,29 @@
 #define VAULT2KV_KV_H
 
 /*
+ * The long options of a stage that writes secrets to Key Vault or reads
+ * them back, one for each knob of the client and the format below: the
+ * vault (kvset_new's default), the rate of other requests, JSON values
+ * (kv_shape_value) and the expiry, with -n and -j; spelt and numbered
+ * once, so that a migration is checked in the words it was written
+ * with.  Such a stage numbers its own long options from KV_OPT_NEXT.
+ */
+enum {
+	KV_OPT_EXPIRES = 256,
+	KV_OPT_JSON,
+	KV_OPT_RATE,
+	KV_OPT_VAULT,
+	KV_OPT_NEXT
+};
+#define KV_LONGOPTS							\
+	{ "dry-run",	no_argument,		NULL, 'n' },		\
+	{ "expires",	required_argument,	NULL, KV_OPT_EXPIRES },	\
+	{ "jobs",	required_argument,	NULL, 'j' },		\
+	{ "json",	no_argument,		NULL, KV_OPT_JSON },	\
+	{ "rate",	required_argument,	NULL, KV_OPT_RATE },	\
+	{ "vault",	required_argument,	NULL, KV_OPT_VAULT }
+
+/*
  * kv.c: the Key Vault data plane: its challenge, calls, paged lists and
  * the causes of its refusals.
  */

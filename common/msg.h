@@ -122,26 +122,6 @@ void	 msg_option(int ch, int version_opt);
 #define JOBS_MAX	64
 /* The "s" of a count other than one. */
 #define PLURAL(n)	((n) == 1 ? "" : "s")
-/*
- * The options kv-check shares with kv-put, spelt and numbered once so
- * that a run is checked in the words it was written with: -n, -j,
- * --expires, --json, --rate and --vault.  Each of the two numbers its
- * own long options from KV_OPT_NEXT.
- */
-enum {
-	KV_OPT_EXPIRES = 256,
-	KV_OPT_JSON,
-	KV_OPT_RATE,
-	KV_OPT_VAULT,
-	KV_OPT_NEXT
-};
-#define KV_LONGOPTS							\
-	{ "dry-run",	no_argument,		NULL, 'n' },		\
-	{ "expires",	required_argument,	NULL, KV_OPT_EXPIRES },	\
-	{ "jobs",	required_argument,	NULL, 'j' },		\
-	{ "json",	no_argument,		NULL, KV_OPT_JSON },	\
-	{ "rate",	required_argument,	NULL, KV_OPT_RATE },	\
-	{ "vault",	required_argument,	NULL, KV_OPT_VAULT }
 /* After getopt_long: an operand is a usage error (the tool takes none). */
 void	 msg_no_operands(int argc);
 /*
