@@ -93,6 +93,7 @@ call1(struct vault *v, const char *ns, const char *method,
 	const char *hdrs[16];
 	char *hdr_ns = NULL;
 	size_t i, n = 0;
+	jv_kind kind;
 	jv out, s = jv_invalid();
 
 	*status = 0;
@@ -177,6 +178,20 @@ call1(struct vault *v, const char *ns, const char *method,
 			out = jv_invalid_with_msg(jv_string_fmt("HTTP %ld: "
 			    "the answer is not JSON", req.status));
 		}
+	}
+	/*
+	 * Vault answers a success with a JSON object, or 204 and nothing
+	 * (developer.hashicorp.com/vault/api-docs, "HTTP status codes");
+	 * anything else (a proxy's page, a bare string) is not an answer
+	 * the callers could read, and no caller need check its kind.
+	 */
+	if (jv_is_valid(out) && req.status / 100 == 2 && req.status != 204 &&
+	    (kind = jv_get_kind(out)) != JV_KIND_OBJECT) {
+		jv_free(out);
+		out = jv_invalid_with_msg(jv_string_fmt("HTTP %ld: the answer "
+		    "is %s, not a JSON object", req.status,
+		    kind == JV_KIND_NULL ? "empty or null" :
+		    jv_kind_name(kind)));
 	}
 out:
 	http_req_release(&req);

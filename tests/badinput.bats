@@ -271,6 +271,45 @@ grant source error'
 	done
 }
 
+# Answers Vault never gives, from a server that answers 200 to every
+# request (a proxy, a half-done stand-in): a bare string, null, an empty
+# body, the wrong kinds inside.  Every Vault tool says what it could not
+# read and goes on or ends, 0 to 2; none crashes (vault-ls used to abort
+# on a non-object answer to sys/mounts, and with -n on a lookup-self
+# whose data was not an object).
+@test "answers Vault never gives (a bare string, null, empty, wrong kinds inside) are errors, never a crash (vault-ls, vault-dump)" {
+	local b cmd
+	_start ODD flaky.py
+	for b in '"x"' 1 null '[]' '' '{"data":"x"}' '{"errors":"x"}' \
+	    '{"data":{"keys":"x"}}' '{"data":{"keys":["a",7]}}' \
+	    '{"secret/":{"type":"kv","options":{"version":"x"}}}' \
+	    '{"data":{"secret/":{"type":"kv","options":"x"}}}' \
+	    '{"data":{"data":{"a":"b"},"metadata":"x"}}' \
+	    '{"data":{"versions":{"1":"x"},"current_version":1}}' \
+	    '{"data":{"ttl":"x","renewable":1e300}}'; do
+		if [ -z "$b" ]; then
+			curl -sf -X POST --data-binary ' ' "$ODD_URL/_body"
+		else
+			curl -sf -X POST --data-binary "$b" "$ODD_URL/_body"
+		fi
+		for cmd in vault-ls "vault-ls -n" "vault-ls -A" \
+		    "vault-ls -l secret" "vault-dump secret/a" \
+		    "vault-dump -a secret/a"; do
+			VAULT_ADDR=$ODD_URL VAULT_MAX_RETRIES=0 run \
+			    --separate-stderr timeout 20 $cmd </dev/null
+			[[ $status -le 2 ]] ||
+			    fail "$cmd, answers $b: exit $status: $stderr"
+		done
+		for rec in '{"mount":"secret","path":"a","kv":2}' \
+		    '{"mount":"secret","path":"a","kv":1}'; do
+			VAULT_ADDR=$ODD_URL VAULT_MAX_RETRIES=0 run \
+			    --separate-stderr timeout 20 vault-dump -a <<<"$rec"
+			[[ $status -le 2 ]] ||
+			    fail "vault-dump <<<$rec, answers $b: exit $status: $stderr"
+		done
+	done
+}
+
 # wrong TOOL RECORD MESSAGE: RECORD as line 2 between good a and c is
 # failed with MESSAGE (ERE) in its error, reported on stderr with the
 # line or the record's mount/path or name, the others processed; exit 1.

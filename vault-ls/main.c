@@ -1189,11 +1189,10 @@ capabilities(struct walk *w)
  * The token's remaining life against the migration's expected duration
  * (auth/token/lookup-self: ttl, renewable, explicit_max_ttl,
  * creation_time; developer.hashicorp.com/vault/api-docs/auth/token):
- * the pipeline goes at Key Vault's pace, KV_WRITES writes at once, then
- * KV_WRITES per 10 s.  Says what it found in out; returns 1 for a
- * problem, else 0.
+ * the pipeline goes at Key Vault's pace, WRITE_BUDGET writes at once,
+ * then WRITE_BUDGET per BUDGET_WINDOW s.  Says what it found in out;
+ * returns 1 for a problem, else 0.
  */
-#define KV_WRITES	300
 static long
 token_life(struct vault *v, long secrets, char *out, size_t outsz)
 {
@@ -1203,18 +1202,22 @@ token_life(struct vault *v, long secrets, char *out, size_t outsz)
 	int renewable;
 	jv r, d, x;
 
-	dur = preflight_duration(secrets, KV_WRITES, 10);
+	dur = preflight_duration(secrets, WRITE_BUDGET, BUDGET_WINDOW);
 	ds = preflight_seconds(dur);
 	r = vault_call(v, "GET", "auth/token/lookup-self", jv_invalid(), &st);
 	if (!jv_is_valid(r) || st != 200) {
 		jv_free(r);
 		snprintf(out, outsz, "expected duration %s at Key Vault's %d "
 		    "writes per 10 s; the token's TTL unknown (lookup-self "
-		    "failed)", ds, KV_WRITES);
+		    "failed)", ds, WRITE_BUDGET);
 		free(ds);
 		return 0;
 	}
 	d = jv_object_get(r, jv_string("data"));
+	if (jv_get_kind(d) != JV_KIND_OBJECT) {		/* none of it known */
+		jv_free(d);
+		d = jv_object();
+	}
 	x = jv_object_get(jv_copy(d), jv_string("ttl"));
 	if (jv_get_kind(x) == JV_KIND_NUMBER)
 		ttl = jv_number_value(x);
@@ -1232,7 +1235,8 @@ token_life(struct vault *v, long secrets, char *out, size_t outsz)
 	jv_free(x);
 	if (ttl <= 0) {
 		snprintf(out, outsz, "expected duration %s at Key Vault's %d "
-		    "writes per 10 s; the token does not expire", ds, KV_WRITES);
+		    "writes per 10 s; the token does not expire", ds,
+		    WRITE_BUDGET);
 		free(ds);
 		return 0;
 	}
@@ -1243,7 +1247,7 @@ token_life(struct vault *v, long secrets, char *out, size_t outsz)
 		    (double)time(NULL) : -1;
 	ts = preflight_seconds(left > 0 ? left : ttl);
 	snprintf(out, outsz, "expected duration %s at Key Vault's %d writes "
-	    "per 10 s; the token has %s left%s", ds, KV_WRITES, ts,
+	    "per 10 s; the token has %s left%s", ds, WRITE_BUDGET, ts,
 	    left < 0 ? ", renewable" : renewable ? " at most (explicit_max_ttl)"
 	    : ", not renewable");
 	if (left >= 0 && left < dur) {
@@ -1252,7 +1256,7 @@ token_life(struct vault *v, long secrets, char *out, size_t outsz)
 		    "the migration's expected %s (%ld secrets at Key Vault's "
 		    "%d writes per 10 s): use a token with a longer TTL",
 		    ts, renewable ? " even renewed (explicit_max_ttl)" :
-		    " and is not renewable", ds, secrets, KV_WRITES);
+		    " and is not renewable", ds, secrets, WRITE_BUDGET);
 		free(ts);
 		free(ds);
 		return 1;

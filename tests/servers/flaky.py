@@ -16,7 +16,9 @@ exact path and query with A, the second with B, then C for ever.  A step:
 
 Any other path answers with the step given by --default (200 unless
 told): --default hang --hang 3600 is a server that accepts and never
-answers.  A query parameter hold=MS delays every answer, so requests overlap.
+answers.  POST /_body sets the body of those answers, sent as
+application/json, for answers a service would never give (a bare string,
+null, wrong kinds inside); an empty one goes back to the text below.  A query parameter hold=MS delays every answer, so requests overlap.
 GET /_stats: JSON with the requests seen, the connections accepted, and
 the most requests in progress at once, overall and by attempt number (the
 how-many-th request for its path this was).  GET /_reset forgets all.
@@ -49,6 +51,7 @@ class State:
         self.inflight = 0
         self.max_inflight = 0
         self.max_by_attempt = {}
+        self.body = None        # POST /_body: the default answers' body
 
 
 STATE = State()
@@ -63,17 +66,21 @@ class Handler(base.Handler):
         with STATE.lock:
             STATE.connections += 1
 
-    def reply(self, status, body=b"", headers=()):
+    def reply(self, status, body=b"", headers=(), ctype="text/plain"):
         self.send_response(status)
         for k, v in headers:
             self.send_header(k, v)
-        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def admin(self, path):
+    def admin(self, path, body):
+        if path == "/_body" and self.command in ("POST", "PUT"):
+            with STATE.lock:
+                STATE.body = body or None
+            return self.reply(204)
         if path == "/_reset":
             with STATE.lock:
                 STATE.reset()
@@ -91,7 +98,7 @@ class Handler(base.Handler):
         body = self.read_body()
         url = urllib.parse.urlsplit(self.path)
         if url.path.startswith("/_"):
-            return self.admin(url.path)
+            return self.admin(url.path, body)
         query = urllib.parse.parse_qs(url.query)
         hold = float(query.get("hold", ["0"])[0]) / 1000
         with STATE.lock:
@@ -132,6 +139,11 @@ class Handler(base.Handler):
                                 email.utils.formatdate(when, usegmt=True)))
             elif mod.startswith("ms"):
                 headers.append(("x-ms-retry-after-ms", mod[2:]))
+        with STATE.lock:
+            fixed = STATE.body if not path.startswith("/seq/") else None
+        if fixed is not None:
+            return self.reply(int(step[0]), fixed, headers,
+                              "application/json")
         text = "%s %s n=%d len=%d\n" % (self.command, path, nth, len(body))
         self.reply(int(step[0]), text.encode(), headers)
 
