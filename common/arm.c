@@ -163,6 +163,15 @@ arm_list(struct arm *arm, const char *path_query, long *status)
 			return all;
 		}
 		page = jv_object_get(jv_copy(body), jv_string("value"));
+		if (jv_get_kind(page) == JV_KIND_ARRAY &&
+		    !rec_array_of_objects(page)) {
+			/* Resources are objects: no caller checks. */
+			jv_free(page);
+			jv_free(body);
+			jv_free(all);
+			return jv_invalid_with_msg(jv_string_fmt("%s: a list "
+			    "whose items are not all objects", arm->url));
+		}
 		if (jv_get_kind(page) == JV_KIND_ARRAY)
 			all = jv_array_concat(all, page);
 		else

@@ -175,7 +175,20 @@ jv
 az_answer_body(const struct http_req *r, const char *who)
 {
 	jv body = az_parse_body(&r->resp);
+	jv_kind kind = jv_get_kind(body);
 
+	/*
+	 * Key Vault and Resource Manager answer a success with a JSON
+	 * object, or with nothing (204, or a DELETE's 200): anything else is
+	 * no answer of theirs, and no caller need check its kind.
+	 */
+	if (jv_is_valid(body) && r->status / 100 == 2 && r->resp.len > 0 &&
+	    kind != JV_KIND_OBJECT) {
+		jv_free(body);
+		return jv_invalid_with_msg(jv_string_fmt("%s answered HTTP %ld "
+		    "with JSON that is %s, not an object", who, r->status,
+		    jv_kind_name(kind)));
+	}
 	if (jv_is_valid(body))
 		return body;
 	jv_free(body);

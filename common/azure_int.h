@@ -41,7 +41,8 @@ void	 az_req_init(struct http_req *r, const char *method, const char *url);
 jv	 az_parse_body(const struct buf *b);
 /*
  * The body of an answer from who: null when empty, or when an error
- * status comes with a body that is not JSON; invalid when a success does.
+ * status comes with a body that is not JSON; invalid when a success
+ * comes with one, or with JSON that is not an object.
  */
 jv	 az_answer_body(const struct http_req *r, const char *who);
 /* A message for a transport failure of a request to what; malloc'd. */

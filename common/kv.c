@@ -654,6 +654,15 @@ kv_list_all(struct kv *kv, const char *path_query, long *statusp)
 			    "answer that is not an object", kv->host));
 		}
 		items = jv_object_get(jv_copy(page), jv_string("value"));
+		if (jv_get_kind(items) == JV_KIND_ARRAY &&
+		    !rec_array_of_objects(items)) {
+			/* Secret items are objects: no caller checks. */
+			jv_free(items);
+			jv_free(page);
+			jv_free(all);
+			return jv_invalid_with_msg(jv_string_fmt("%s: a list "
+			    "whose items are not all objects", kv->host));
+		}
 		if (jv_get_kind(items) == JV_KIND_ARRAY) {
 			n = jv_array_length(jv_copy(items));
 			for (i = 0; i < n; i++)

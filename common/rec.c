@@ -822,6 +822,19 @@ rec_array_any(jv a, int (*pred)(jv, const void *), const void *arg)
 	return hit;
 }
 
+static int
+not_object(jv item, const void *arg)
+{
+	return jv_get_kind(item) != JV_KIND_OBJECT;
+}
+
+int
+rec_array_of_objects(jv a)
+{
+	return jv_get_kind(a) == JV_KIND_ARRAY &&
+	    !rec_array_any(a, not_object, NULL);
+}
+
 char *
 rec_int_problem(jv rec, const char *field, long long min, long long max,
     const char *what)

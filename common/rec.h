@@ -129,6 +129,8 @@ long long rec_int(jv rec /* borrowed */, const char *field, long long min,
  */
 int	 rec_array_any(jv a, int (*pred)(jv item, const void *arg),
 	    const void *arg);
+/* Is a (borrowed) an array of objects only (the items of a service's list)? */
+int	 rec_array_of_objects(jv a);
 /*
  * NULL if field is absent, not a number (rec_field_problem's part), or
  * an integer in [min, max]; else a malloc'd "kv is 1.5, not 1 or 2",

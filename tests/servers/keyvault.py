@@ -131,7 +131,14 @@ Admin API (no auth; never throttled, failed, delayed or logged)
                                  tag_length, purge_protection, deny
                                  (null or one of DENIALS: every
                                  authenticated data-plane or ARM request
-                                 gets that real refusal), enforce_rbac
+                                 gets that real refusal), enforce_rbac,
+                                 odd_answers (null, or a list of
+                                 {"path": PREFIX, "body": JSON}: an
+                                 authenticated data-plane or ARM request
+                                 whose path starts with PREFIX is
+                                 answered 200 with that body, as the
+                                 service never would: for hostile-server
+                                 tests; the first match wins)
   GET    /_admin/requests[?since=SEQ]   logged requests (same records as --log)
   DELETE /_admin/requests        forget them
   POST   /_admin/tokens/expire   expire every issued access token now
@@ -505,7 +512,7 @@ class Config(base.Faults):
             "challenge_scope", "challenge_tenant", "arm_audience",
             "require_x5c", "empty_pages",
             "delete_delay", "recover_delay", "tag_length", "purge_protection",
-            "deny", "enforce_rbac")
+            "deny", "enforce_rbac", "odd_answers")
 
     def __init__(self, a, host):
         super().__init__(a.latency, a.fail_rate, a.fail_seed,
@@ -529,6 +536,7 @@ class Config(base.Faults):
         self.tag_length = a.tag_length
         self.purge_protection = a.purge_protection
         self.deny = None
+        self.odd_answers = None
         self.enforce_rbac = a.enforce_rbac
 
     def as_dict(self):
@@ -818,6 +826,15 @@ class App:
                 DENIALS[cfg.deny][0] == kind and \
                 (headers.get("Authorization") or "").startswith("Bearer "):
             res = self.denial(cfg.deny, method, path, body)
+        if res is None and entry["injected"] is None and cfg.odd_answers \
+                and kind in ("data", "arm") and \
+                (headers.get("Authorization") or "").startswith("Bearer "):
+            for odd in cfg.odd_answers:
+                if path.startswith(odd["path"]):
+                    entry["injected"] = "odd"
+                    res = (200, [("Content-Type", "application/json")],
+                           jdump(odd["body"]))
+                    break
         if res is None and entry["injected"] is None:
             try:
                 if kind == "data":
@@ -2438,6 +2455,15 @@ class App:
                         raise ValueError("deny must be null or one of %s"
                                          % ", ".join(sorted(DENIALS)))
                     cfg.deny = v
+                elif k == "odd_answers":
+                    if v is not None and not (
+                            isinstance(v, list) and all(
+                                isinstance(o, dict) and
+                                isinstance(o.get("path"), str) and
+                                "body" in o for o in v)):
+                        raise ValueError("odd_answers must be null or a "
+                                         "list of {path, body}")
+                    cfg.odd_answers = v
                 elif k == "tag_length":
                     if int(v) not in (256, 512):
                         raise ValueError("tag_length must be 256 or 512")
