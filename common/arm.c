@@ -142,7 +142,7 @@ link_path(const char *link)
 jv
 arm_list(struct arm *arm, const char *path_query, long *status)
 {
-	jv all = jv_array(), body, page, next;
+	jv all = jv_array(), body, next;
 	char *path = xstrdup(path_query), *m;
 	int pages = 0;
 
@@ -162,20 +162,10 @@ arm_list(struct arm *arm, const char *path_query, long *status)
 			free(m);
 			return all;
 		}
-		page = jv_object_get(jv_copy(body), jv_string("value"));
-		if (jv_get_kind(page) == JV_KIND_ARRAY &&
-		    !rec_array_of_objects(page)) {
-			/* Resources are objects: no caller checks. */
-			jv_free(page);
+		if (!jv_is_valid(all = az_page_items(all, body, arm->url))) {
 			jv_free(body);
-			jv_free(all);
-			return jv_invalid_with_msg(jv_string_fmt("%s: a list "
-			    "whose items are not all objects", arm->url));
+			return all;
 		}
-		if (jv_get_kind(page) == JV_KIND_ARRAY)
-			all = jv_array_concat(all, page);
-		else
-			jv_free(page);
 		next = jv_object_get(body, jv_string("nextLink"));
 		if (jv_get_kind(next) == JV_KIND_STRING &&
 		    jv_string_length_bytes(jv_copy(next)) > 0 &&

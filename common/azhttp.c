@@ -198,6 +198,31 @@ az_answer_body(const struct http_req *r, const char *who)
 	    "body that is not JSON", who, r->status));
 }
 
+jv
+az_page_items(jv all, jv page, const char *who)
+{
+	jv items;
+
+	if (jv_get_kind(page) != JV_KIND_OBJECT) {
+		jv_free(all);
+		return jv_invalid_with_msg(jv_string_fmt("%s: a list answer "
+		    "that is not an object", who));
+	}
+	items = jv_object_get(jv_copy(page), jv_string("value"));
+	if (jv_get_kind(items) != JV_KIND_ARRAY) {
+		jv_free(items);
+		return all;
+	}
+	/* Secrets and resources are objects: no caller checks. */
+	if (!rec_array_of_objects(items)) {
+		jv_free(items);
+		jv_free(all);
+		return jv_invalid_with_msg(jv_string_fmt("%s: a list whose "
+		    "items are not all objects", who));
+	}
+	return jv_array_concat(all, items);
+}
+
 /* A message for a transport failure of a request to what. */
 char *
 az_transport_msg(const char *what, const struct http_req *r)

@@ -45,6 +45,12 @@ jv	 az_parse_body(const struct buf *b);
  * comes with one, or with JSON that is not an object.
  */
 jv	 az_answer_body(const struct http_req *r, const char *who);
+/*
+ * all with the items ("value") of one page of a list answer (borrowed)
+ * appended, or invalid (all freed) when the page is not an object or
+ * its items are not all objects.
+ */
+jv	 az_page_items(jv all /* consumed */, jv page, const char *who);
 /* A message for a transport failure of a request to what; malloc'd. */
 char	*az_transport_msg(const char *what, const struct http_req *r);
 /* error.code, error.innererror.code and error.message of a body. */

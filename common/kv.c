@@ -622,9 +622,9 @@ jv
 kv_list_all(struct kv *kv, const char *path_query, long *statusp)
 {
 	char *next = xstrdup(path_query), *link;
-	jv all = jv_array(), page, items, nl;
+	jv all = jv_array(), page, nl;
 	long status, ignored;
-	int pages = 0, i, n;
+	int pages = 0;
 
 	/* The last answer's status: a 404 tells "no such name" apart. */
 	if (statusp == NULL)
@@ -647,29 +647,10 @@ kv_list_all(struct kv *kv, const char *path_query, long *statusp)
 			free(m);
 			return page;
 		}
-		if (jv_get_kind(page) != JV_KIND_OBJECT) {
+		if (!jv_is_valid(all = az_page_items(all, page, kv->host))) {
 			jv_free(page);
-			jv_free(all);
-			return jv_invalid_with_msg(jv_string_fmt("%s: a list "
-			    "answer that is not an object", kv->host));
+			return all;
 		}
-		items = jv_object_get(jv_copy(page), jv_string("value"));
-		if (jv_get_kind(items) == JV_KIND_ARRAY &&
-		    !rec_array_of_objects(items)) {
-			/* Secret items are objects: no caller checks. */
-			jv_free(items);
-			jv_free(page);
-			jv_free(all);
-			return jv_invalid_with_msg(jv_string_fmt("%s: a list "
-			    "whose items are not all objects", kv->host));
-		}
-		if (jv_get_kind(items) == JV_KIND_ARRAY) {
-			n = jv_array_length(jv_copy(items));
-			for (i = 0; i < n; i++)
-				all = jv_array_append(all,
-				    jv_array_get(jv_copy(items), i));
-		}
-		jv_free(items);
 		nl = jv_object_get(page, jv_string("nextLink"));
 		if (jv_get_kind(nl) == JV_KIND_STRING &&
 		    *jv_string_value(nl) != '\0') {

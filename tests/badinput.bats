@@ -320,22 +320,24 @@ grant source error'
 # The same for Key Vault and Resource Manager, each answer given once a
 # token is held (the stand-in's odd_answers): the kv-* tools say what
 # they could not read; none crashes (kv-put -n used to abort on a list of
-# subscriptions whose items were not objects).
+# subscriptions whose items were not objects, or that came empty).
 @test "answers Key Vault and Resource Manager never give are errors, never a crash (kv-put, kv-check, kv-grant)" {
 	local odd cmd rec
 	rec=$(good kv-put a)
 	ODD=1
-	for odd in '"/secrets" "x"' '"/secrets" {"value":[1,{}]}' \
-	    '"/secrets" {"value":[],"nextLink":7}' \
-	    '"/secrets/" {"id":7,"value":[],"attributes":"x","tags":"x"}' \
-	    '"/secrets/" {"id":"x","value":"v","attributes":{"enabled":"x","exp":1e300},"tags":{"a":{}}}' \
-	    '"/deletedsecrets" {"value":[null]}' \
-	    '"/subscriptions" {"value":["x"]}' \
-	    '"/subscriptions" {"value":[{"properties":"x","id":7}]}' \
-	    '"/subscriptions" {"properties":{"vaultUri":7,"enableRbacAuthorization":"x"}}' \
-	    '"/" null'; do
-		kvadmin POST /_admin/config "{\"odd_answers\": [{\"path\":
-		    ${odd%% *}, \"body\": ${odd#* }}]}" >/dev/null
+	for odd in '{"path":"/secrets","body":"x"}' \
+	    '{"path":"/secrets","body":{"value":[1,{}]}}' \
+	    '{"path":"/secrets","body":{"value":[],"nextLink":7}}' \
+	    '{"path":"/secrets"}' \
+	    '{"path":"/secrets/","body":{"id":7,"value":[],"attributes":"x","tags":"x"}}' \
+	    '{"path":"/secrets/","body":{"id":"x","value":"v","attributes":{"enabled":"x","exp":1e300},"tags":{"a":{}}}}' \
+	    '{"path":"/deletedsecrets","body":{"value":[null]}}' \
+	    '{"path":"/subscriptions","body":{"value":["x"]}}' \
+	    '{"path":"/subscriptions"}' \
+	    '{"path":"/subscriptions","body":{"value":[{"properties":"x","id":7}]}}' \
+	    '{"path":"/subscriptions","body":{"properties":{"vaultUri":7,"enableRbacAuthorization":"x"}}}' \
+	    '{"path":"/","body":null}'; do
+		kvadmin POST /_admin/config "{\"odd_answers\": [$odd]}" >/dev/null
 		for cmd in kv-put "kv-put -n" kv-check "kv-check --orphans=all" \
 		    "kv-grant --vault kv-test" "kv-grant -n --vault kv-test"; do
 			case $cmd in

@@ -136,7 +136,8 @@ Admin API (no auth; never throttled, failed, delayed or logged)
                                  {"path": PREFIX, "body": JSON}: an
                                  authenticated data-plane or ARM request
                                  whose path starts with PREFIX is
-                                 answered 200 with that body, as the
+                                 answered 200 with that body, or with
+                                 none when "body" is absent, as the
                                  service never would: for hostile-server
                                  tests; the first match wins)
   GET    /_admin/requests[?since=SEQ]   logged requests (same records as --log)
@@ -833,7 +834,7 @@ class App:
                 if path.startswith(odd["path"]):
                     entry["injected"] = "odd"
                     res = (200, [("Content-Type", "application/json")],
-                           jdump(odd["body"]))
+                           jdump(odd["body"]) if "body" in odd else b"")
                     break
         if res is None and entry["injected"] is None:
             try:
@@ -2459,8 +2460,8 @@ class App:
                     if v is not None and not (
                             isinstance(v, list) and all(
                                 isinstance(o, dict) and
-                                isinstance(o.get("path"), str) and
-                                "body" in o for o in v)):
+                                isinstance(o.get("path"), str)
+                                for o in v)):
                         raise ValueError("odd_answers must be null or a "
                                          "list of {path, body}")
                     cfg.odd_answers = v
