@@ -18,7 +18,8 @@ Any other path answers with the step given by --default (200 unless
 told): --default hang --hang 3600 is a server that accepts and never
 answers.  POST /_body sets the body of those answers, sent as
 application/json, for answers a service would never give (a bare string,
-null, wrong kinds inside); an empty one goes back to the text below.  A query parameter hold=MS delays every answer, so requests overlap.
+null, wrong kinds inside); an empty one goes back to the text above.  A
+query parameter hold=MS delays every answer, so requests overlap.
 GET /_stats: JSON with the requests seen, the connections accepted, and
 the most requests in progress at once, overall and by attempt number (the
 how-many-th request for its path this was).  GET /_reset forgets all.
